@@ -1,0 +1,1 @@
+"""UI factories (``create_*``) shared by the pages."""

@@ -1,0 +1,76 @@
+"""Cards, KPI tiles, filter chips and notes: small ``create_*`` factories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import dcc, html
+
+from gadash.errors import GadashError
+from gadash.transforms import Kpi
+
+FILTER_LABELS = {
+    "source": "Source",
+    "medium": "Medium",
+    "country": "Country",
+    "device": "Device",
+    "page": "Page contains",
+}
+
+
+def create_card(title: str, body: Any, footer_id: str, tools: Any = None,
+                class_name: str = "") -> html.Section:
+    """A titled panel with a loading indicator and a footer for data notes."""
+    return html.Section(
+        className=f"card {class_name}".strip(),
+        children=[
+            html.Header(className="card-head", children=[html.H2(title), tools]),
+            dcc.Loading(body, type="dot", delay_show=300, parent_className="card-body"),
+            html.Footer(id=footer_id, className="card-foot"),
+        ],
+    )
+
+
+def create_kpi_tile(kpi: Kpi, comparing: bool, id_prefix: str) -> html.Div:
+    """A KPI: label, big value, change against the comparison period."""
+    children: list[Any] = [
+        html.Div(kpi.label, className="kpi-label"),
+        html.Div(kpi.text, className="kpi-value", id=f"{id_prefix}-{kpi.metric}"),
+    ]
+    if comparing:
+        if kpi.change is None:
+            children.append(html.Div("no comparison data", className="kpi-delta flat"))
+        else:
+            good = (kpi.change >= 0) == kpi.higher_is_better
+            arrow = "▲" if kpi.change > 0 else "▼" if kpi.change < 0 else "■"
+            tone = "flat" if abs(kpi.change) < 0.005 else ("good" if good else "bad")
+            children.append(html.Div(f"{arrow} {abs(kpi.change) * 100:.1f}%",
+                                     className=f"kpi-delta {tone}"))
+    return html.Div(children, className="kpi", title=f"{kpi.label}: {kpi.value:,.4g}")
+
+
+def create_chips(active: dict[str, str], chip_type: str) -> list[html.Button]:
+    """One removable chip per active filter."""
+    return [
+        html.Button(
+            [html.Span(f"{FILTER_LABELS[name]}: "), html.B(value), html.Span(" ×", className="x")],
+            id={"type": chip_type, "filter": name},
+            className="chip",
+            title=f"Remove the {FILTER_LABELS[name].lower()} filter",
+            n_clicks=0,
+        )
+        for name, value in active.items()
+    ]
+
+
+def create_error(exc: GadashError) -> html.Div:
+    """An inline error: what went wrong and what to do, never a traceback."""
+    return html.Div(
+        [html.Strong(exc.title + ": "), html.Span(exc.message)],
+        className="alert alert-error",
+        role="alert",
+    )
+
+
+def create_notes(notes: list[str]) -> list[html.Div]:
+    return [html.Div(note, className="alert alert-note") for note in notes]

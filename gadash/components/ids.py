@@ -1,0 +1,40 @@
+"""Every component id, in one place; pages and tests import them from here."""
+
+from __future__ import annotations
+
+# Analyst view ("an-")
+URL = "an-url"
+PROPERTY = "an-property"
+RANGE = "an-range"
+DATES = "an-dates"
+COMPARE = "an-compare"
+PAGE_INPUT = "an-page-input"
+PAGE_APPLY = "an-page-apply"
+CHIPS = "an-chips"
+CHIP = "an-chip"  # pattern-matching type: {"type": CHIP, "filter": name}
+STATE = "an-state"
+NOTES = "an-notes"
+ERROR = "an-error"
+KPIS = "an-kpis"
+KPI = "an-kpi"  # one value per metric: an-kpi-<metric>
+TREND = "an-trend"
+DEVICES = "an-devices"
+COUNTRIES = "an-countries"
+SOURCES = "an-sources"
+PAGES = "an-pages"
+QUICK_FILTER = "an-quick-filter"  # suffix: -sources / -pages
+EXPORT = "an-export"  # suffix: -sources / -pages
+FOOTER = "an-footer"  # suffix: -<panel>
+RANGE_LABEL = "an-range-label"
+
+
+def footer(panel: str) -> str:
+    return f"{FOOTER}-{panel}"
+
+
+def quick_filter(grid: str) -> str:
+    return f"{QUICK_FILTER}-{grid}"
+
+
+def export(grid: str) -> str:
+    return f"{EXPORT}-{grid}"

@@ -1,0 +1,83 @@
+"""gadash's exceptions; every one carries a message a person can act on.
+
+    GadashError                      base; ``str(exc)`` is the user-facing message
+    ├── ConfigError                  a setting is missing or wrong (start-up)
+    ├── QueryError                   a request we refuse before asking GA
+    │                                (bad date range, unknown filter or panel)
+    └── SourceError                  the data source failed
+        ├── PermissionDeniedError    the credentials cannot read the property
+        ├── QuotaExhaustedError      a GA quota ran out; ``resets_at`` when known
+        ├── InvalidRequestError      GA rejected a field of the request
+        └── SourceUnavailableError   GA did not answer (after retries)
+
+Vendor exceptions (grpc / google.api_core) are translated into these at the
+adapter boundary, ``gadash.sources.ga4``; nothing above it sees them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class GadashError(Exception):
+    """Base of gadash's exceptions."""
+
+    title = "Something went wrong"
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class ConfigError(GadashError):
+    """A setting is missing or wrong."""
+
+    title = "Configuration problem"
+
+
+class QueryError(GadashError):
+    """A request we refuse before asking GA."""
+
+    title = "Invalid request"
+
+
+class SourceError(GadashError):
+    """The data source failed."""
+
+    title = "Google Analytics error"
+    retryable = False
+
+
+class PermissionDeniedError(SourceError):
+    """The credentials cannot read the property."""
+
+    title = "No access to the property"
+
+
+class QuotaExhaustedError(SourceError):
+    """A GA quota ran out."""
+
+    title = "Google Analytics quota exhausted"
+    retryable = True
+
+    def __init__(self, message: str, quota: str = "", resets_at: datetime | None = None):
+        super().__init__(message)
+        self.quota = quota
+        self.resets_at = resets_at
+
+
+class InvalidRequestError(SourceError):
+    """GA rejected a field of the request."""
+
+    title = "Google Analytics rejected the request"
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+class SourceUnavailableError(SourceError):
+    """GA did not answer, even after retrying."""
+
+    title = "Google Analytics is not answering"
+    retryable = True

@@ -1,0 +1,110 @@
+"""Pure figure builders: DataFrame in, ``go.Figure`` out (light and dark themes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from gadash.transforms import align_previous, split_ranges
+
+
+@dataclass(frozen=True)
+class Theme:
+    template: str
+    font_size: int
+    accent: str
+    second: str
+    muted: str
+    paper: str
+
+
+LIGHT = Theme("plotly_white", 13, "#1a73e8", "#e8710a", "#9aa0a6", "rgba(0,0,0,0)")
+DARK = Theme("plotly_dark", 22, "#8ab4f8", "#fdd663", "#9aa0a6", "rgba(0,0,0,0)")
+
+
+def _layout(fig: go.Figure, theme: Theme, **extra: object) -> go.Figure:
+    settings: dict[str, object] = {
+        "template": theme.template,
+        "paper_bgcolor": theme.paper,
+        "plot_bgcolor": theme.paper,
+        "font": {"size": theme.font_size},
+        "margin": {"l": 48, "r": 16, "t": 24, "b": 40},
+        "legend": {"orientation": "h", "y": 1.08, "x": 0},
+        "hovermode": "x unified",
+    }
+    fig.update_layout(**{**settings, **extra})
+    return fig
+
+
+def message_figure(text: str, theme: Theme = LIGHT) -> go.Figure:
+    """A figure that says something instead of drawing nothing."""
+    fig = go.Figure()
+    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font={"size": theme.font_size + 2, "color": theme.muted})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, theme, hovermode=False)
+
+
+TREND_LABELS = {"sessions": "Sessions", "totalUsers": "Users", "screenPageViews": "Page views"}
+
+
+def trend_figure(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...] = (
+        "sessions", "totalUsers"), theme: Theme = LIGHT) -> go.Figure:
+    """Metrics over time; the comparison period as dashed lines on the same axis."""
+    current, previous = split_ranges(rows)
+    if current.empty:
+        return message_figure("No data for this period", theme)
+    shifted = align_previous(current, previous, time_col)
+    colors = [theme.accent, theme.second]
+    fig = go.Figure()
+    fmt = "%d %b %Y %H:00" if time_col == "dateHour" else "%a %d %b %Y"
+    for metric, color in zip(metrics, colors, strict=False):
+        name = TREND_LABELS.get(metric, metric)
+        fig.add_scatter(
+            x=current[time_col], y=current[metric], name=name, mode="lines",
+            line={"color": color, "width": 2.5},
+            hovertemplate=f"%{{y:,}} {name.lower()}<extra></extra>",
+        )
+        if not shifted.empty:
+            fig.add_scatter(
+                x=shifted[time_col], y=shifted[metric], name=f"{name} (comparison)",
+                mode="lines", line={"color": color, "width": 1.5, "dash": "dot"},
+                customdata=shifted["original"].dt.strftime(fmt),
+                hovertemplate=f"%{{y:,}} {name.lower()} on %{{customdata}}<extra></extra>",
+            )
+    fig.update_yaxes(rangemode="tozero", tickformat=",~s")
+    return _layout(fig, theme)
+
+
+def bar_figure(frame: pd.DataFrame, label_col: str, value_col: str, value_name: str,
+               top: int = 10, theme: Theme = LIGHT) -> go.Figure:
+    """Horizontal bars, largest on top; the label is the click target for cross-filtering."""
+    if frame.empty:
+        return message_figure("No data for this period", theme)
+    data = frame.nlargest(top, value_col).iloc[::-1]
+    fig = go.Figure(go.Bar(
+        x=data[value_col], y=data[label_col], orientation="h", marker_color=theme.accent,
+        customdata=data[label_col],
+        hovertemplate=f"%{{y}}: %{{x:,}} {value_name}<extra>click to filter</extra>",
+    ))
+    fig.update_xaxes(tickformat=",~s")
+    return _layout(fig, theme, hovermode="closest", margin={"l": 8, "r": 16, "t": 8, "b": 32},
+                   yaxis={"automargin": True})
+
+
+def donut_figure(frame: pd.DataFrame, label_col: str, value_col: str,
+                 theme: Theme = LIGHT) -> go.Figure:
+    """Shares as a donut; slices are click targets."""
+    if frame.empty or frame[value_col].sum() == 0:
+        return message_figure("No data for this period", theme)
+    fig = go.Figure(go.Pie(
+        labels=frame[label_col], values=frame[value_col], hole=0.55, sort=False,
+        customdata=frame[label_col], textinfo="label+percent",
+        hovertemplate="%{label}: %{value:,} (%{percent})<extra>click to filter</extra>",
+    ))
+    return _layout(fig, theme, hovermode="closest", showlegend=False,
+                   margin={"l": 8, "r": 8, "t": 8, "b": 8})
+

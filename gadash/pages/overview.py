@@ -1,0 +1,212 @@
+"""Analyst view at ``/``: date ranges, comparison, filters, charts and tables.
+
+The URL's query string is the single source of truth: one callback keeps the
+URL, the controls and the state store in step (Dash allows such a cycle within
+one callback); the data callback renders whatever state it is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+import dash
+from dash import ALL, Input, Output, Patch, State, callback, ctx, no_update
+
+from gadash.components import ids
+from gadash.components.analyst import (
+    create_layout,
+    picker_dates,
+    range_label,
+    render_error,
+    render_view,
+    view_query,
+)
+from gadash.components.cards import create_chips, create_notes
+from gadash.errors import GadashError
+from gadash.query import Filters
+from gadash.service import get_service
+from gadash.viewstate import ViewState, parse_query_string
+
+
+def layout(**_query: str) -> Any:
+    return create_layout(list(get_service().properties))
+
+
+dash.register_page(__name__, path="/", title="gadash – analyst view", name="Analyst view",
+                   layout=layout)
+
+
+def _today(property_name: str) -> date:
+    service = get_service()
+    try:
+        return service.today(service.property_id(property_name))
+    except GadashError:
+        # Without GA we cannot learn the property's zone; the server's date will do
+        # for parsing, and the data callback reports the GA error.
+        return date.today()
+
+
+def _state_from_store(data: dict[str, Any]) -> ViewState:
+    return ViewState(data["property"], data["range"], data["compare"],
+                     Filters(**data["filters"]))
+
+
+def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
+               values: dict[str, Any], properties: list[str]) -> tuple[ViewState, list[str]]:
+    """The state after one user action (pure apart from reading today's date)."""
+    if trigger is None or trigger == ids.URL or not store:
+        probe, _ = parse_query_string(search, properties, date.today())
+        return parse_query_string(search, properties, _today(probe.property))
+    state = _state_from_store(store)
+    if trigger == ids.PROPERTY and values["property"]:
+        state = ViewState(values["property"], state.range, state.compare, state.filters)
+    elif trigger == ids.RANGE and values["range"] and values["range"] != "custom":
+        state = ViewState(state.property, values["range"], state.compare, state.filters)
+    elif trigger == ids.DATES and values["start"] and values["end"]:
+        custom = f"{values['start'][:10]}..{values['end'][:10]}"
+        state = ViewState(state.property, custom, state.compare, state.filters)
+    elif trigger == ids.COMPARE and values["compare"]:
+        state = ViewState(state.property, state.range, values["compare"], state.filters)
+    elif trigger in (ids.PAGE_INPUT, ids.PAGE_APPLY):
+        page = (values["page"] or "").strip()
+        state = state.with_filter("page", page) if page else state.without_filter("page")
+    elif isinstance(trigger, dict) and trigger.get("type") == ids.CHIP:
+        state = state.without_filter(trigger["filter"])
+    elif trigger == ids.SOURCES and values["source_cell"]:
+        cell = values["source_cell"]
+        name = {"sessionSource": "source", "sessionMedium": "medium"}.get(cell.get("colId"))
+        if name and cell.get("value"):
+            state = state.with_filter(name, str(cell["value"]))
+    elif trigger == ids.PAGES and values["page_cell"]:
+        cell = values["page_cell"]
+        if cell.get("colId") == "pagePath" and cell.get("value"):
+            state = state.with_filter("page", str(cell["value"]))
+    elif trigger in (ids.COUNTRIES, ids.DEVICES):
+        click = values["country_click" if trigger == ids.COUNTRIES else "device_click"]
+        points = (click or {}).get("points") or []
+        if points and points[0].get("customdata"):
+            name = "country" if trigger == ids.COUNTRIES else "device"
+            state = state.with_filter(name, str(points[0]["customdata"]))
+    # Round-trip through the URL parser, so every state is one a URL could give.
+    return parse_query_string(state.to_query_string(), properties, _today(state.property))
+
+
+@callback(
+    Output(ids.URL, "search"),
+    Output(ids.STATE, "data"),
+    Output(ids.PROPERTY, "value"),
+    Output(ids.RANGE, "value"),
+    Output(ids.DATES, "start_date"),
+    Output(ids.DATES, "end_date"),
+    Output(ids.COMPARE, "value"),
+    Output(ids.PAGE_INPUT, "value"),
+    Output(ids.CHIPS, "children"),
+    Output(ids.NOTES, "children"),
+    Input(ids.URL, "search"),
+    Input(ids.PROPERTY, "value"),
+    Input(ids.RANGE, "value"),
+    Input(ids.DATES, "start_date"),
+    Input(ids.DATES, "end_date"),
+    Input(ids.COMPARE, "value"),
+    Input(ids.PAGE_INPUT, "n_submit"),
+    Input(ids.PAGE_APPLY, "n_clicks"),
+    Input({"type": ids.CHIP, "filter": ALL}, "n_clicks"),
+    Input(ids.SOURCES, "cellClicked"),
+    Input(ids.PAGES, "cellClicked"),
+    Input(ids.COUNTRIES, "clickData"),
+    Input(ids.DEVICES, "clickData"),
+    State(ids.PAGE_INPUT, "value"),
+    State(ids.STATE, "data"),
+)
+def sync_state(search: str | None, prop: str | None, rng: str | None, start: str | None,
+               end: str | None, compare: str | None, _submit: int, _apply: int,
+               _chips: list[int], source_cell: dict[str, Any] | None,
+               page_cell: dict[str, Any] | None, country_click: dict[str, Any] | None,
+               device_click: dict[str, Any] | None, page: str | None,
+               store: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Keep URL, controls and state in step after any user action."""
+    trigger = ctx.triggered_id
+    if isinstance(trigger, dict) and not any(_chips):
+        return (no_update,) * 10  # chips were re-rendered, not clicked
+    values = {"property": prop, "range": rng, "start": start, "end": end,
+              "compare": compare, "page": page, "source_cell": source_cell,
+              "page_cell": page_cell, "country_click": country_click,
+              "device_click": device_click}
+    properties = list(get_service().properties)
+    state, notes = next_state(trigger, search or "", store, values, properties)
+    today = _today(state.property)
+    start_date, end_date = picker_dates(state, today)
+    data = {"property": state.property, "range": state.range, "compare": state.compare,
+            "filters": asdict(state.filters)}
+    range_value = state.range if ".." not in state.range else "custom"
+    return (
+        state.to_query_string(), data, state.property, range_value, start_date, end_date,
+        state.compare, state.filters.page, create_chips(state.filters.active(), ids.CHIP),
+        create_notes(notes),
+    )
+
+
+@callback(
+    Output(ids.KPIS, "children"),
+    Output(ids.TREND, "figure"),
+    Output(ids.DEVICES, "figure"),
+    Output(ids.COUNTRIES, "figure"),
+    Output(ids.SOURCES, "rowData"),
+    Output(ids.SOURCES, "columnDefs"),
+    Output(ids.PAGES, "rowData"),
+    Output(ids.PAGES, "columnDefs"),
+    Output(ids.footer("trend"), "children"),
+    Output(ids.footer("devices"), "children"),
+    Output(ids.footer("sources"), "children"),
+    Output(ids.footer("pages"), "children"),
+    Output(ids.footer("countries"), "children"),
+    Output(ids.ERROR, "children"),
+    Output(ids.RANGE_LABEL, "children"),
+    Input(ids.STATE, "data"),
+)
+def render(data: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Fetch the view's data (one batched GA call, cached) and draw every panel."""
+    if not data:
+        raise dash.exceptions.PreventUpdate
+    state = _state_from_store(data)
+    service = get_service()
+    label = ""
+    try:
+        property_id = service.property_id(state.property)
+        ranges = state.ranges(service.today(property_id))
+        label = range_label(ranges)
+        query = view_query(state, property_id, ranges, service.available_fields(property_id))
+        out = render_view(service.view(query), state)
+    except GadashError as exc:
+        out = render_error(exc)
+    f = out.footers
+    return (
+        out.kpis, out.trend, out.devices, out.countries, out.sources_rows,
+        out.sources_columns, out.pages_rows, out.pages_columns, f["trend"], f["devices"],
+        f["sources"], f["pages"], f["countries"], out.error, label,
+    )
+
+
+for _grid in ("sources", "pages"):
+
+    @callback(
+        Output(getattr(ids, _grid.upper()), "dashGridOptions"),
+        Input(ids.quick_filter(_grid), "value"),
+        prevent_initial_call=True,
+    )
+    def quick_filter(text: str | None) -> Patch:
+        """Type to filter the table's rows (ag-grid's quick filter)."""
+        patch = Patch()
+        patch["quickFilterText"] = text or ""
+        return patch
+
+    @callback(
+        Output(getattr(ids, _grid.upper()), "exportDataAsCsv"),
+        Input(ids.export(_grid), "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def export_csv(_clicks: int) -> bool:
+        """Download the table as CSV, sorted and filtered as shown."""
+        return True

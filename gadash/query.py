@@ -1,0 +1,166 @@
+"""What to ask for: date ranges, presets, comparison periods, filters, the query."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, timedelta
+
+from gadash.errors import QueryError
+from gadash.reports import get_panel
+
+# GA4 holds no data before this day; the Data API refuses earlier start dates.
+EARLIEST_DATE = date(2015, 8, 14)
+
+PRESETS: dict[str, str] = {
+    "today": "Today",
+    "yesterday": "Yesterday",
+    "last7": "Last 7 days",
+    "last28": "Last 28 days",
+    "last90": "Last 90 days",
+    "thismonth": "This month",
+    "lastmonth": "Last month",
+    "thisyear": "This year",
+}
+COMPARISONS: dict[str, str] = {
+    "none": "No comparison",
+    "previous": "Previous period",
+    "year": "Same period last year",
+}
+
+
+@dataclass(frozen=True, order=True)
+class DateRange:
+    """Inclusive range of days in the property's time zone."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def label(self) -> str:
+        if self.start == self.end:
+            return self.start.strftime("%d %b %Y")
+        return f"{self.start:%d %b %Y} – {self.end:%d %b %Y}"
+
+    def to_param(self) -> str:
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def preset_range(preset: str, today: date) -> DateRange:
+    """The range a preset id stands for, seen from ``today``. Raises QueryError."""
+    yesterday = today - timedelta(days=1)
+    match preset:
+        case "today":
+            return DateRange(today, today)
+        case "yesterday":
+            return DateRange(yesterday, yesterday)
+        case "last7" | "last28" | "last90":
+            n = int(preset.removeprefix("last"))
+            return DateRange(today - timedelta(days=n), yesterday)
+        case "thismonth":
+            return DateRange(today.replace(day=1), today)
+        case "lastmonth":
+            end = today.replace(day=1) - timedelta(days=1)
+            return DateRange(end.replace(day=1), end)
+        case "thisyear":
+            return DateRange(today.replace(month=1, day=1), today)
+    raise QueryError(f"Unknown date range {preset!r}; use one of {', '.join(PRESETS)} "
+                     "or YYYY-MM-DD..YYYY-MM-DD.")
+
+
+def _year_earlier(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def comparison_range(current: DateRange, mode: str) -> DateRange | None:
+    """The period to compare with: the same length just before, or a year earlier."""
+    match mode:
+        case "none":
+            return None
+        case "previous":
+            end = current.start - timedelta(days=1)
+            return DateRange(end - timedelta(days=current.days - 1), end)
+        case "year":
+            return DateRange(_year_earlier(current.start), _year_earlier(current.end))
+    raise QueryError(f"Unknown comparison {mode!r}; use one of {', '.join(COMPARISONS)}.")
+
+
+def validate_range(rng: DateRange, today: date) -> DateRange:
+    """Refuse ranges GA cannot answer, with a message that says why."""
+    if rng.end < rng.start:
+        raise QueryError(
+            f"The range ends ({rng.end:%d %b %Y}) before it starts ({rng.start:%d %b %Y})."
+        )
+    if rng.start > today:
+        raise QueryError(
+            f"The range starts in the future ({rng.start:%d %b %Y}); today is {today:%d %b %Y}."
+        )
+    if rng.end > today:
+        raise QueryError(f"The range ends in the future ({rng.end:%d %b %Y}); "
+                         f"today is {today:%d %b %Y}.")
+    if rng.start < EARLIEST_DATE:
+        raise QueryError(
+            f"Google Analytics 4 keeps no data before {EARLIEST_DATE:%d %b %Y}; "
+            f"the range starts {rng.start:%d %b %Y}."
+        )
+    return rng
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Analyst filters; each is sent to GA as a condition of the dimension filter."""
+
+    source: str = ""
+    medium: str = ""
+    country: str = ""
+    device: str = ""
+    page: str = ""  # page path contains
+
+    def active(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+    def without(self, name: str) -> Filters:
+        return Filters(**{**self.active(), name: ""})
+
+
+FILTER_FIELDS: dict[str, tuple[str, str]] = {
+    # filter name -> (GA dimension, match type)
+    "source": ("sessionSource", "EXACT"),
+    "medium": ("sessionMedium", "EXACT"),
+    "country": ("country", "EXACT"),
+    "device": ("deviceCategory", "EXACT"),
+    "page": ("pagePath", "CONTAINS"),
+}
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """Everything that decides a view's data: the cache key covers all of it."""
+
+    property_id: str
+    panels: tuple[str, ...]
+    ranges: tuple[DateRange, ...]
+    filters: Filters = field(default_factory=Filters)
+
+    def __post_init__(self) -> None:
+        for panel in self.panels:
+            get_panel(panel)
+        if not self.ranges and any(not get_panel(p).realtime for p in self.panels):
+            raise QueryError("A report needs a date range.")
+
+    def cache_key(self) -> str:
+        payload = {
+            "property": self.property_id,
+            "panels": list(self.panels),
+            "ranges": [r.to_param() for r in self.ranges],
+            "filters": asdict(self.filters),
+        }
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        return f"report:{digest[:32]}"

@@ -1,0 +1,135 @@
+"""Settings: one typed object read once from ``GADASH_*`` variables (and ``.env``).
+
+An explicit argument beats the environment, which beats the default, so tests
+build ``Settings(...)`` directly instead of patching ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from gadash.errors import ConfigError
+
+DEMO_PROPERTY_ID = "properties/100000001"
+
+
+def parse_mapping(value: object) -> dict[str, str]:
+    """Parse ``Name=value,Other=value`` into an ordered mapping.
+
+    Raises ValueError on an entry without ``=``, an empty part or a repeated name.
+    """
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if not isinstance(value, str):
+        raise ValueError("expected text such as Blog=123456,Shop=987654")
+    result: dict[str, str] = {}
+    for raw in value.split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        name, sep, item = entry.partition("=")
+        name, item = name.strip(), item.strip()
+        if not sep or not name or not item:
+            raise ValueError(f"{entry!r} is not of the form Name=value")
+        if name in result:
+            raise ValueError(f"the name {name!r} appears twice")
+        result[name] = item
+    return result
+
+
+class Settings(BaseSettings):
+    """Every setting gadash reads; see the README's "Settings" table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GADASH_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(
+        default=8050,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("port", "GADASH_PORT", "PORT"),
+    )
+    debug: bool = False
+
+    properties: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    ga_endpoint: str | None = None
+    credentials_file: Path | None = None
+    ga_timeout: float = Field(default=30.0, gt=0)
+
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("redis_url", "GADASH_REDIS_URL", "REDIS_URL")
+    )
+    cache_ttl: int = Field(default=300, ge=1)
+    realtime_ttl: int = Field(default=30, ge=1)
+
+    standin_time_zone: str = "America/New_York"
+    standin_days: int = Field(default=800, ge=30, le=3000)
+    standin_sessions_per_day: int = Field(default=1800, ge=10, le=200_000)
+    standin_seed: int = 2015
+
+    @field_validator("properties", mode="before")
+    @classmethod
+    def _parse_properties(cls, value: object) -> dict[str, str]:
+        mapping = parse_mapping(value)
+        for name, prop in mapping.items():
+            number = prop.removeprefix("properties/")
+            if not number.isdigit():
+                raise ValueError(f"property {name!r}: {prop!r} is not a numeric GA4 property id")
+            mapping[name] = f"properties/{number}"
+        return mapping
+
+    @field_validator("standin_time_zone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin") from None
+        return value
+
+    @field_validator("ga_endpoint")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"{value!r} is not host:port")
+        return value
+
+    @model_validator(mode="after")
+    def _check_credentials(self) -> Settings:
+        if self.credentials_file is not None and not self.credentials_file.is_file():
+            raise ValueError(f"GADASH_CREDENTIALS_FILE: no file at {self.credentials_file}")
+        return self
+
+    @property
+    def demo(self) -> bool:
+        """True when no property is configured: the built-in GA4 stand-in serves data."""
+        return not self.properties
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and ``.env``; explicit overrides win.
+
+    Raises ConfigError with one line per bad value.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "settings"
+            name = f"GADASH_{loc.upper()}" if loc != "settings" else loc
+            lines.append(f"  {name}: {err['msg']}")
+        raise ConfigError("gadash cannot start, a setting is wrong:\n" + "\n".join(lines)) from None

@@ -1,0 +1,378 @@
+"""The GA4 Data API through Google's ``google-analytics-data`` client.
+
+Panels of one query go out in ``batchRunReports`` calls of at most five
+reports; realtime panels use ``runRealtimeReport``. gRPC / google.api_core
+errors are translated here into gadash's own (``gadash.errors``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import grpc
+import pandas as pd
+from google.analytics.data_v1beta import BetaAnalyticsDataClient
+from google.analytics.data_v1beta import types as ga
+from google.analytics.data_v1beta.services.beta_analytics_data.transports import (
+    BetaAnalyticsDataGrpcTransport,
+)
+from google.api_core import exceptions as gexc
+from google.api_core.retry import Retry, if_exception_type
+from google.auth import exceptions as auth_exc
+
+from gadash.errors import (
+    ConfigError,
+    InvalidRequestError,
+    PermissionDeniedError,
+    QuotaExhaustedError,
+    SourceError,
+    SourceUnavailableError,
+)
+from gadash.query import FILTER_FIELDS, DateRange, Filters, ReportQuery
+from gadash.reports import Panel, get_panel
+from gadash.settings import Settings
+from gadash.sources.base import DataSource, ReportFrame, ReportMeta
+
+log = logging.getLogger(__name__)
+
+RANGE_NAMES = ("current", "previous", "range_2", "range_3")
+BATCH_LIMIT = 5
+_TRANSIENT = (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError)
+
+
+def dimension_filter(filters: Filters) -> ga.FilterExpression | None:
+    """The analyst's filters as one GA ``dimensionFilter`` (AND of conditions)."""
+    conditions = []
+    for name, value in filters.active().items():
+        field, match = FILTER_FIELDS[name]
+        conditions.append(ga.FilterExpression(filter=ga.Filter(
+            field_name=field,
+            string_filter=ga.Filter.StringFilter(
+                match_type=getattr(ga.Filter.StringFilter.MatchType, match),
+                value=value,
+                case_sensitive=match == "EXACT",
+            ),
+        )))
+    if not conditions:
+        return None
+    if len(conditions) == 1:
+        return conditions[0]
+    return ga.FilterExpression(and_group=ga.FilterExpressionList(expressions=conditions))
+
+
+def _order_bys(panel: Panel) -> list[ga.OrderBy]:
+    out = []
+    for o in panel.order:
+        if o.metric:
+            out.append(ga.OrderBy(metric=ga.OrderBy.MetricOrderBy(metric_name=o.field),
+                                  desc=o.desc))
+        else:
+            out.append(ga.OrderBy(dimension=ga.OrderBy.DimensionOrderBy(dimension_name=o.field),
+                                  desc=o.desc))
+    return out
+
+
+def build_request(property_id: str, panel: Panel, ranges: Sequence[DateRange],
+                  filters: Filters) -> ga.RunReportRequest:
+    """The RunReportRequest for one panel (property left to the batch)."""
+    request = ga.RunReportRequest(
+        dimensions=[ga.Dimension(name=d) for d in panel.dimensions],
+        metrics=[ga.Metric(name=m) for m in panel.metrics],
+        date_ranges=[
+            ga.DateRange(start_date=r.start.isoformat(), end_date=r.end.isoformat(), name=name)
+            for r, name in zip(ranges, RANGE_NAMES, strict=False)
+        ],
+        order_bys=_order_bys(panel),
+        limit=panel.limit,
+        return_property_quota=True,
+    )
+    if panel.totals:
+        request.metric_aggregations = [ga.MetricAggregation.TOTAL]  # type: ignore[list-item]
+    expr = dimension_filter(filters)
+    if expr is not None:
+        request.dimension_filter = expr
+    return request
+
+
+def build_realtime_request(property_id: str, panel: Panel, filters: Filters
+                           ) -> ga.RunRealtimeReportRequest:
+    request = ga.RunRealtimeReportRequest(
+        property=property_id,
+        dimensions=[ga.Dimension(name=d) for d in panel.dimensions],
+        metrics=[ga.Metric(name=m) for m in panel.metrics],
+        order_bys=_order_bys(panel),
+        limit=panel.limit,
+        return_property_quota=True,
+    )
+    if panel.totals:
+        request.metric_aggregations = [ga.MetricAggregation.TOTAL]  # type: ignore[list-item]
+    # Realtime reports know few dimensions; only country and device filters apply.
+    realtime_filters = Filters(country=filters.country, device=filters.device)
+    expr = dimension_filter(realtime_filters)
+    if expr is not None:
+        request.dimension_filter = expr
+    return request
+
+
+_DATE_FORMATS = {"date": "%Y%m%d", "dateHour": "%Y%m%d%H"}
+
+
+def _typed_column(name: str, values: list[str], metric_type: int | None) -> pd.Series:
+    if metric_type is not None:
+        numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+        if metric_type == ga.MetricType.TYPE_INTEGER:
+            return numbers.fillna(0).astype("int64")
+        return numbers.astype("float64")
+    if name in _DATE_FORMATS:
+        return pd.to_datetime(pd.Series(values, dtype=object), format=_DATE_FORMATS[name])
+    if name == "minutesAgo":
+        return pd.to_numeric(pd.Series(values, dtype=object)).astype("int64")
+    return pd.Series(values, dtype="string")
+
+
+def _rows_frame(dim_names: list[str], metric_headers: list[tuple[str, int]],
+                rows: Any, typed_dims: bool = True) -> pd.DataFrame:
+    dims: list[list[str]] = [[] for _ in dim_names]
+    mets: list[list[str]] = [[] for _ in metric_headers]
+    for row in rows:
+        for i, dv in enumerate(row.dimension_values):
+            dims[i].append(dv.value)
+        for i, mv in enumerate(row.metric_values):
+            mets[i].append(mv.value)
+    data = {
+        name: _typed_column(name if typed_dims else "", dims[i], None)
+        for i, name in enumerate(dim_names)
+    }
+    for i, (name, mtype) in enumerate(metric_headers):
+        data[name] = _typed_column(name, mets[i], mtype)
+    return pd.DataFrame(data, columns=[*dim_names, *(m for m, _ in metric_headers)])
+
+
+def _quota(pb: Any) -> dict[str, tuple[int, int]]:
+    quota = {}
+    if pb.HasField("property_quota"):
+        for name in ("tokens_per_day", "tokens_per_hour", "concurrent_requests",
+                     "tokens_per_project_per_hour"):
+            status = getattr(pb.property_quota, name)
+            quota[name] = (int(status.consumed), int(status.remaining))
+    return quota
+
+
+def to_report_frame(panel: Panel, property_id: str,
+                    response: ga.RunReportResponse | ga.RunRealtimeReportResponse,
+                    fetched_at: datetime) -> ReportFrame:
+    """A GA response as typed frames; the dateRange column is always present."""
+    pb = type(response).pb(response)
+    dim_names = [h.name for h in pb.dimension_headers]
+    metric_headers = [(h.name, int(h.type_)) for h in pb.metric_headers]
+    rows = _rows_frame(dim_names, metric_headers, pb.rows)
+    # Totals rows carry RESERVED_TOTAL for each dimension but dateRange.
+    totals = _rows_frame(dim_names, metric_headers, pb.totals, typed_dims=False)
+    for frame in (rows, totals):
+        if "dateRange" not in frame.columns:
+            frame["dateRange"] = pd.Series(["current"] * len(frame), dtype="string")
+    totals = totals.drop(columns=[d for d in dim_names if d != "dateRange"])
+    meta_kwargs: dict[str, Any] = {}
+    if pb.HasField("metadata"):
+        md = pb.metadata
+        samples = list(md.sampling_metadatas)
+        percent = None
+        if samples and samples[0].sampling_space_size:
+            percent = 100.0 * samples[0].samples_read_count / samples[0].sampling_space_size
+        meta_kwargs = {
+            "time_zone": md.time_zone,
+            "currency": md.currency_code,
+            "sampled": bool(samples),
+            "sampling_percent": percent,
+            "thresholded": md.subject_to_thresholding,
+            "other_row": md.data_loss_from_other_row,
+        }
+    meta = ReportMeta(property_id=property_id, row_count=int(pb.row_count), quota=_quota(pb),
+                      fetched_at=fetched_at, **meta_kwargs)
+    return ReportFrame(panel.id, rows, totals, meta)
+
+
+# ----------------------------------------------------------------- errors
+
+def _next_hour(now: datetime) -> datetime:
+    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+
+def _next_pacific_midnight(now: datetime) -> datetime:
+    pacific = now.astimezone(ZoneInfo("America/Los_Angeles"))
+    midnight = (pacific + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(UTC)
+
+
+def translate(exc: Exception, property_id: str, account: str) -> SourceError | ConfigError:
+    """A google.api_core / google.auth exception as gadash's error, with advice."""
+    now = datetime.now(UTC)
+    text = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, gexc.PermissionDenied):
+        return PermissionDeniedError(
+            f"{account} cannot read GA4 {property_id}. In Google Analytics open Admin → "
+            f"Property access management and add {account} as a Viewer, or check the "
+            f"property id. (GA said: {text})"
+        )
+    if isinstance(exc, gexc.Unauthenticated):
+        return PermissionDeniedError(
+            f"Google rejected the credentials of {account}: {text}. Check "
+            "GADASH_CREDENTIALS_FILE or the application default credentials."
+        )
+    if isinstance(exc, gexc.ResourceExhausted):
+        lowered = text.lower()
+        if "per hour" in lowered:
+            quota, resets = "property tokens per hour", _next_hour(now)
+        elif "per day" in lowered:
+            quota, resets = "property tokens per day", _next_pacific_midnight(now)
+        elif "concurrent" in lowered:
+            quota, resets = "concurrent requests", now + timedelta(seconds=10)
+        else:
+            quota, resets = "a GA quota", _next_hour(now)
+        return QuotaExhaustedError(
+            f"GA4 quota exhausted for {property_id}: {quota}. It resets at "
+            f"{resets:%H:%M} UTC; until then the dashboard shows the last data it had.",
+            quota=quota, resets_at=resets,
+        )
+    if isinstance(exc, gexc.InvalidArgument):
+        field = ""
+        for detail in getattr(exc, "details", None) or []:
+            for violation in getattr(detail, "field_violations", []):
+                field = violation.field
+                break
+        where = f" (field {field})" if field else ""
+        return InvalidRequestError(f"GA rejected the request{where}: {text}", field=field)
+    if isinstance(exc, (*_TRANSIENT, gexc.RetryError)):
+        cause = exc.cause if isinstance(exc, gexc.RetryError) and exc.cause else exc
+        return SourceUnavailableError(
+            f"Google Analytics did not answer ({type(cause).__name__}: "
+            f"{getattr(cause, 'message', cause)}). gadash retried with backoff and will try "
+            "again at the next refresh."
+        )
+    if isinstance(exc, auth_exc.DefaultCredentialsError):
+        return ConfigError(
+            "No Google credentials found. Set GADASH_CREDENTIALS_FILE (or "
+            "GOOGLE_APPLICATION_CREDENTIALS) to a service-account JSON key file."
+        )
+    return SourceError(f"Google Analytics answered with an error: {text}")
+
+
+class GA4Source(DataSource):
+    """The GA4 Data API (v1beta)."""
+
+    name = "ga4"
+    supports_realtime = True
+    max_reports_per_call = BATCH_LIMIT
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._client: BetaAnalyticsDataClient | None = None
+        self._lock = threading.Lock()
+        self._retry = Retry(
+            predicate=if_exception_type(*_TRANSIENT),
+            initial=0.25, maximum=4.0, multiplier=2.0, timeout=settings.ga_timeout,
+        )
+
+    # The client is created on first use, after gunicorn forks its workers:
+    # a gRPC channel does not survive a fork.
+    @property
+    def client(self) -> BetaAnalyticsDataClient:
+        with self._lock:
+            if self._client is None:
+                self._client = self._make_client()
+            return self._client
+
+    def _make_client(self) -> BetaAnalyticsDataClient:
+        s = self._settings
+        if s.ga_endpoint:
+            channel = grpc.insecure_channel(s.ga_endpoint)
+            return BetaAnalyticsDataClient(
+                transport=BetaAnalyticsDataGrpcTransport(channel=channel))
+        if s.credentials_file:
+            return BetaAnalyticsDataClient.from_service_account_file(str(s.credentials_file))
+        try:
+            return BetaAnalyticsDataClient()
+        except auth_exc.DefaultCredentialsError as exc:
+            raise translate(exc, "", "") from exc
+
+    @property
+    def account(self) -> str:
+        """Who GA sees: the service account's email where known."""
+        if self._settings.ga_endpoint:
+            return f"the anonymous client of {self._settings.ga_endpoint}"
+        creds = getattr(self.client.transport, "_credentials", None)
+        email = getattr(creds, "service_account_email", None)
+        return f"The service account {email}" if email else "The configured Google account"
+
+    @contextmanager
+    def _translated(self, property_id: str) -> Iterator[None]:
+        try:
+            yield
+        except (gexc.GoogleAPIError, auth_exc.GoogleAuthError) as exc:
+            err = translate(exc, property_id, self.account)
+            log.warning("GA call for %s failed: %s", property_id, err)
+            raise err from exc
+
+    def _rpc(self, fn: Callable[..., Any], request: Any, property_id: str) -> Any:
+        with self._translated(property_id):
+            return fn(request=request, retry=self._retry, timeout=self._settings.ga_timeout)
+
+    def _batch(self, query: ReportQuery, chunk: list[Panel]) -> dict[str, ReportFrame]:
+        request = ga.BatchRunReportsRequest(
+            property=query.property_id,
+            requests=[build_request(query.property_id, p, query.ranges, query.filters)
+                      for p in chunk],
+        )
+        response = self._rpc(self.client.batch_run_reports, request, query.property_id)
+        fetched = datetime.now(UTC)
+        return {
+            panel.id: to_report_frame(panel, query.property_id, report, fetched)
+            for panel, report in zip(chunk, response.reports, strict=True)
+        }
+
+    def fetch(self, query: ReportQuery) -> dict[str, ReportFrame]:
+        panels = [get_panel(p) for p in query.panels]
+        batched = [p for p in panels if not p.realtime]
+        chunks = [batched[i : i + BATCH_LIMIT] for i in range(0, len(batched), BATCH_LIMIT)]
+        out: dict[str, ReportFrame] = {}
+        if len(chunks) > 1:
+            # Several batches of one view go out together: the view waits for one round trip.
+            with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+                for part in pool.map(lambda c: self._batch(query, c), chunks):
+                    out.update(part)
+        elif chunks:
+            out.update(self._batch(query, chunks[0]))
+        for panel in (p for p in panels if p.realtime):
+            request = build_realtime_request(query.property_id, panel, query.filters)
+            response = self._rpc(self.client.run_realtime_report, request, query.property_id)
+            out[panel.id] = to_report_frame(panel, query.property_id, response,
+                                            datetime.now(UTC))
+        return {p.id: out[p.id] for p in panels}
+
+    def time_zone(self, property_id: str) -> str:
+        request = ga.RunReportRequest(
+            property=property_id, metrics=[ga.Metric(name="sessions")],
+            date_ranges=[ga.DateRange(start_date="today", end_date="today")], limit=1,
+        )
+        response = self._rpc(self.client.run_report, request, property_id)
+        return str(response.metadata.time_zone) or "UTC"
+
+    def available_fields(self, property_id: str) -> frozenset[str]:
+        request = ga.GetMetadataRequest(name=f"{property_id}/metadata")
+        metadata = self._rpc(self.client.get_metadata, request, property_id)
+        return frozenset(
+            [d.api_name for d in metadata.dimensions] + [m.api_name for m in metadata.metrics]
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.transport.close()
+                self._client = None

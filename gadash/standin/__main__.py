@@ -1,0 +1,34 @@
+"""Run the GA4 stand-in on its own: ``python -m gadash.standin --port 50051``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from gadash.standin.server import StandinServer, demo_properties
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=50051)
+    parser.add_argument("--sessions-per-day", type=int, default=1800)
+    parser.add_argument("--days", type=int, default=800)
+    parser.add_argument("--seed", type=int, default=2015)
+    parser.add_argument("--time-zone", default="America/New_York")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    props = demo_properties(args.sessions_per_day, args.days, args.seed, args.time_zone)
+    server = StandinServer(props, port=args.port, host=args.host).start()
+    for p in props:
+        logging.info("serving %s (%s, %s)", p.property_id, p.display_name, p.time_zone)
+    logging.info("GA4 Data API stand-in on %s; set GADASH_GA_ENDPOINT=%s", server.endpoint,
+                 server.endpoint)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.stop(grace=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,448 @@
+"""A local server speaking the real GA4 Data API (v1beta) over gRPC.
+
+It serves RunReport, BatchRunReports, RunRealtimeReport and GetMetadata of
+``google.analytics.data.v1beta.BetaAnalyticsData`` from synthetic traffic, so
+the demo and the tests go through exactly the client code production uses.
+Errors come back as GA sends them: a gRPC status with a ``google.rpc.BadRequest``
+detail naming the field, PERMISSION_DENIED for a property it does not serve,
+RESOURCE_EXHAUSTED when the property's token quota runs out.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent import futures
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import grpc
+import numpy as np
+from google.analytics.data_v1beta import types as ga
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from gadash.standin.engine import (
+    DIMENSIONS,
+    METRICS,
+    ReportError,
+    Rows,
+    Window,
+    build_report,
+    check_fields,
+    fill_response,
+    filter_fields,
+    invalid,
+    parse_date,
+)
+from gadash.standin.traffic import TrafficProfile, TrafficStore, local_now, local_seconds
+
+SERVICE = "google.analytics.data.v1beta.BetaAnalyticsData"
+PERMISSION_MESSAGE = (
+    "User does not have sufficient permissions for this property. To learn more about "
+    "Property ID, see https://developers.google.com/analytics/devguides/reporting/data/v1/"
+    "property-id."
+)
+QUOTA_URL = "https://developers.google.com/analytics/devguides/reporting/data/v1/quotas"
+MAX_REALTIME_LOOKBACK = 6 * 3600
+
+Req = TypeVar("Req")
+
+
+@dataclass
+class StandinProperty:
+    """One GA4 property the stand-in serves."""
+
+    property_id: str  # "properties/123"
+    display_name: str
+    profile: TrafficProfile
+    currency: str = "USD"
+    store: TrafficStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = TrafficStore(self.profile)
+
+    @property
+    def time_zone(self) -> str:
+        return self.profile.time_zone
+
+
+@dataclass(frozen=True)
+class QuotaLimits:
+    """GA4 standard-property limits (tokens per day / hour, concurrent requests)."""
+
+    tokens_per_day: int = 200_000
+    tokens_per_hour: int = 40_000
+    concurrent_requests: int = 10
+
+
+@dataclass
+class _QuotaState:
+    day: tuple[int, int] = (0, 0)  # (day number, consumed)
+    hour: tuple[int, int] = (0, 0)  # (hour number, consumed)
+    running: int = 0
+
+
+def demo_properties(
+    sessions_per_day: int = 1800,
+    days: int = 800,
+    seed: int = 2015,
+    time_zone: str = "America/New_York",
+) -> list[StandinProperty]:
+    """The demo's properties: a busy blog and a smaller shop in another time zone."""
+    return [
+        StandinProperty(
+            "properties/100000001", "Demo blog",
+            TrafficProfile(sessions_per_day, days, seed, time_zone),
+        ),
+        StandinProperty(
+            "properties/100000002", "Demo shop",
+            TrafficProfile(max(10, sessions_per_day // 3), days, seed + 1, "Europe/Berlin"),
+            currency="EUR",
+        ),
+    ]
+
+
+def _bad_request(err: ReportError) -> status_pb2.Status:
+    code = getattr(code_pb2, err.code)
+    status = status_pb2.Status(code=code, message=err.message)
+    if err.field:
+        detail = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(
+                    field=err.field, description=err.message)
+            ]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        status.details.append(packed)
+    return status
+
+
+class StandinServicer:
+    """The GA4 Data API methods, over a set of synthetic properties."""
+
+    def __init__(self, properties: list[StandinProperty], limits: QuotaLimits | None = None):
+        self.properties = {p.property_id: p for p in properties}
+        self.limits = limits or QuotaLimits()
+        self.calls: Counter[str] = Counter()
+        self.delay = 0.0
+        self._fault: tuple[str, str] | None = None
+        self._lock = threading.Lock()
+        self._quota: dict[str, _QuotaState] = {}
+
+    # -- test and demo controls -------------------------------------------------
+    def set_fault(self, code: str, message: str = "") -> None:
+        """Fail every call with this gRPC status (e.g. "UNAVAILABLE") until cleared."""
+        grpc.StatusCode[code]  # noqa: B018 -- validates the name
+        self._fault = (code, message or f"The service answered {code}.")
+
+    def clear_fault(self) -> None:
+        self._fault = None
+
+    def reset_quota(self) -> None:
+        with self._lock:
+            self._quota.clear()
+
+    # -- plumbing ---------------------------------------------------------------
+    def _call(self, method: str, context: grpc.ServicerContext,
+              body: Callable[[], Any]) -> Any:
+        with self._lock:
+            self.calls[method] += 1
+        if self.delay:
+            time.sleep(self.delay)
+        fault = self._fault
+        if fault is not None:
+            context.abort(grpc.StatusCode[fault[0]], fault[1])
+        try:
+            return body()
+        except ReportError as err:
+            context.abort_with_status(rpc_status.to_status(_bad_request(err)))
+
+    def _property(self, name: str) -> StandinProperty:
+        if not name.startswith("properties/") or not name.removeprefix("properties/").isdigit():
+            raise invalid(
+                f"Invalid property name {name!r}; it should be of the form properties/1234.",
+                "property",
+            )
+        prop = self.properties.get(name)
+        if prop is None:
+            raise ReportError("PERMISSION_DENIED", PERMISSION_MESSAGE)
+        return prop
+
+    def _charge(self, prop: StandinProperty, tokens: int) -> ga.PropertyQuota:
+        now = datetime.now()
+        day_no, hour_no = now.toordinal(), now.toordinal() * 24 + now.hour
+        with self._lock:
+            q = self._quota.setdefault(prop.property_id, _QuotaState())
+            day_used = q.day[1] if q.day[0] == day_no else 0
+            hour_used = q.hour[1] if q.hour[0] == hour_no else 0
+            if day_used >= self.limits.tokens_per_day:
+                raise ReportError(
+                    "RESOURCE_EXHAUSTED",
+                    f"Exhausted property tokens per day for a property. For more "
+                    f"information, see {QUOTA_URL}",
+                )
+            if hour_used >= self.limits.tokens_per_hour:
+                raise ReportError(
+                    "RESOURCE_EXHAUSTED",
+                    f"Exhausted property tokens per hour for a property. For more "
+                    f"information, see {QUOTA_URL}",
+                )
+            day_used += tokens
+            hour_used += tokens
+            q.day, q.hour = (day_no, day_used), (hour_no, hour_used)
+            limits = self.limits
+            return ga.PropertyQuota(
+                tokens_per_day=ga.QuotaStatus(
+                    consumed=tokens, remaining=max(0, limits.tokens_per_day - day_used)),
+                tokens_per_hour=ga.QuotaStatus(
+                    consumed=tokens, remaining=max(0, limits.tokens_per_hour - hour_used)),
+                concurrent_requests=ga.QuotaStatus(
+                    consumed=0, remaining=limits.concurrent_requests - q.running),
+                server_errors_per_project_per_hour=ga.QuotaStatus(consumed=0, remaining=10),
+                potentially_thresholded_requests_per_hour=ga.QuotaStatus(
+                    consumed=0, remaining=120),
+                tokens_per_project_per_hour=ga.QuotaStatus(
+                    consumed=tokens, remaining=max(0, 14_000 - hour_used)),
+            )
+
+    # -- reports ------------------------------------------------------------------
+    def _validate_fields(self, dims: list[str], metrics: list[str], realtime: bool,
+                         dimension_filter: ga.FilterExpression | None,
+                         metric_filter: ga.FilterExpression | None) -> None:
+        if len(dims) > 9:
+            raise invalid("Requests are limited to 9 dimensions.", "dimensions")
+        if len(metrics) > 10:
+            raise invalid("Requests are limited to 10 metrics.", "metrics")
+        if not dims and not metrics:
+            raise invalid("A report needs at least one dimension or metric.", "metrics")
+        check_fields(dims, DIMENSIONS, "dimension", "dimensions", realtime)
+        check_fields(metrics, METRICS, "metric", "metrics", realtime)
+        if dimension_filter is not None:
+            names = sorted(set(filter_fields(dimension_filter)))
+            check_fields(names, DIMENSIONS, "dimension", "dimensionFilter", realtime)
+        if metric_filter is not None:
+            for name in filter_fields(metric_filter):
+                if name not in metrics:
+                    raise invalid(
+                        f"Metric filter on {name}, which is not a metric of the request.",
+                        "metricFilter",
+                    )
+
+    def _run_report(self, request: ga.RunReportRequest, prop: StandinProperty
+                    ) -> ga.RunReportResponse:
+        dims = [d.name for d in request.dimensions]
+        metrics = [m.name for m in request.metrics]
+        if "dateRange" in dims:
+            dims.remove("dateRange")
+        dfilter = request.dimension_filter if "dimension_filter" in request else None
+        mfilter = request.metric_filter if "metric_filter" in request else None
+        self._validate_fields(dims, metrics, False, dfilter, mfilter)
+        if not request.date_ranges:
+            raise invalid("A report needs at least one date range.", "dateRanges")
+        if len(request.date_ranges) > 4:
+            raise invalid("Requests are limited to 4 date ranges.", "dateRanges")
+        if request.limit < 0 or request.offset < 0:
+            raise invalid("limit and offset must not be negative.", "limit")
+        now = local_now(prop.time_zone)
+        today = now.date()
+        traffic = prop.store.get(today)
+        now_sec = local_seconds(now)
+        uses_events = any(
+            DIMENSIONS[n].event_scope for n in dims + (filter_fields(dfilter) if dfilter else [])
+        )
+        windows: list[Window] = []
+        total_days = 0
+        for i, dr in enumerate(request.date_ranges):
+            start = parse_date(dr.start_date, today, f"dateRanges[{i}].startDate")
+            end = parse_date(dr.end_date, today, f"dateRanges[{i}].endDate")
+            if start > end:
+                raise invalid(
+                    f"Invalid date range: startDate {dr.start_date} is after endDate "
+                    f"{dr.end_date}.", f"dateRanges[{i}]",
+                )
+            if dr.name.startswith(("date_range_", "RESERVED_")):
+                raise invalid("A date range name cannot begin with date_range_ or RESERVED_.",
+                              f"dateRanges[{i}].name")
+            total_days += (end - start).days + 1
+            s0, s1 = np.searchsorted(traffic.s_day, [start.toordinal(), end.toordinal() + 1])
+            s1 = min(int(s1), int(np.searchsorted(traffic.s_start, now_sec, side="right")))
+            s0 = min(int(s0), s1)
+            e0, e1 = np.searchsorted(traffic.e_session, [s0, s1])
+            rows = Rows(traffic, s0, s1, int(e0), int(e1), uses_events, now_sec)
+            windows.append(Window(dr.name or f"date_range_{i}", rows))
+        limit = min(request.limit or 10_000, 250_000)
+        page, aggs, row_count = build_report(
+            windows, dims, metrics, dfilter, mfilter, list(request.order_bys), limit,
+            request.offset, list(request.metric_aggregations), realtime=False,
+        )
+        tokens = 5 + 2 * len(dims) + total_days // 30
+        quota = self._charge(prop, tokens)
+        response = ga.RunReportResponse(
+            row_count=row_count,
+            kind="analyticsData#runReport",
+            metadata=ga.ResponseMetaData(
+                currency_code=prop.currency,
+                time_zone=prop.time_zone,
+                data_loss_from_other_row=False,
+                subject_to_thresholding=False,
+            ),
+        )
+        if request.return_property_quota:
+            response.property_quota = quota
+        fill_response(response, page, aggs, dims, metrics, multi=len(windows) > 1)
+        return response
+
+    def _run_realtime(self, request: ga.RunRealtimeReportRequest, prop: StandinProperty
+                      ) -> ga.RunRealtimeReportResponse:
+        dims = [d.name for d in request.dimensions]
+        metrics = [m.name for m in request.metrics]
+        dfilter = request.dimension_filter if "dimension_filter" in request else None
+        mfilter = request.metric_filter if "metric_filter" in request else None
+        self._validate_fields(dims, metrics, True, dfilter, mfilter)
+        ranges = list(request.minute_ranges) or [ga.MinuteRange(start_minutes_ago=29)]
+        if len(ranges) > 2:
+            raise invalid("Requests are limited to 2 minute ranges.", "minuteRanges")
+        now = local_now(prop.time_zone)
+        traffic = prop.store.get(now.date())
+        now_sec = local_seconds(now)
+        s0, s1 = np.searchsorted(traffic.s_start, [now_sec - MAX_REALTIME_LOOKBACK, now_sec + 1])
+        e0, e1 = np.searchsorted(traffic.e_session, [s0, s1])
+        times = traffic.e_time[e0:e1]
+        windows = []
+        for i, mr in enumerate(ranges):
+            start = mr.start_minutes_ago if "start_minutes_ago" in mr else 29
+            end = mr.end_minutes_ago
+            if not 0 <= end <= start <= 29:
+                raise invalid("Minute ranges must satisfy 0 <= endMinutesAgo <= "
+                              "startMinutesAgo <= 29.", f"minuteRanges[{i}]")
+            base = (times > now_sec - (start + 1) * 60) & (times <= now_sec - end * 60)
+            rows = Rows(traffic, int(s0), int(s1), int(e0), int(e1), True, now_sec, base)
+            windows.append(Window(mr.name or f"date_range_{i}", rows))
+        page, aggs, row_count = build_report(
+            windows, dims, metrics, dfilter, mfilter, list(request.order_bys),
+            min(request.limit or 10_000, 250_000), 0, list(request.metric_aggregations),
+            realtime=True,
+        )
+        quota = self._charge(prop, 1 + len(dims))
+        response = ga.RunRealtimeReportResponse(row_count=row_count,
+                                                kind="analyticsData#runRealtimeReport")
+        if request.return_property_quota:
+            response.property_quota = quota
+        fill_response(response, page, aggs, dims, metrics, multi=len(windows) > 1)
+        return response
+
+    # -- gRPC methods -----------------------------------------------------------------
+    def RunReport(self, request: ga.RunReportRequest, context: grpc.ServicerContext
+                  ) -> ga.RunReportResponse:
+        return self._call(
+            "RunReport", context,
+            lambda: self._run_report(request, self._property(request.property)),
+        )
+
+    def BatchRunReports(self, request: ga.BatchRunReportsRequest, context: grpc.ServicerContext
+                        ) -> ga.BatchRunReportsResponse:
+        def body() -> ga.BatchRunReportsResponse:
+            prop = self._property(request.property)
+            if not request.requests:
+                raise invalid("A batch needs at least one request.", "requests")
+            if len(request.requests) > 5:
+                raise invalid("A batch is limited to 5 requests.", "requests")
+            reports = []
+            for i, sub in enumerate(request.requests):
+                if sub.property and sub.property != request.property:
+                    raise invalid("Every request of a batch must be for the batch's property.",
+                                  f"requests[{i}].property")
+                reports.append(self._run_report(sub, prop))
+            return ga.BatchRunReportsResponse(reports=reports, kind="analyticsData#batchRunReports")
+
+        return self._call("BatchRunReports", context, body)
+
+    def RunRealtimeReport(self, request: ga.RunRealtimeReportRequest,
+                          context: grpc.ServicerContext) -> ga.RunRealtimeReportResponse:
+        return self._call(
+            "RunRealtimeReport", context,
+            lambda: self._run_realtime(request, self._property(request.property)),
+        )
+
+    def GetMetadata(self, request: ga.GetMetadataRequest, context: grpc.ServicerContext
+                    ) -> ga.Metadata:
+        def body() -> ga.Metadata:
+            prop_name = request.name.removesuffix("/metadata")
+            if prop_name != "properties/0":
+                self._property(prop_name)
+            return ga.Metadata(
+                name=request.name,
+                dimensions=[
+                    ga.DimensionMetadata(api_name=d.name, ui_name=d.ui, category=d.category,
+                                         description=d.ui)
+                    for d in DIMENSIONS.values() if d.report
+                ],
+                metrics=[
+                    ga.MetricMetadata(api_name=m.name, ui_name=m.ui, category=m.category,
+                                      description=m.ui, type_=getattr(ga.MetricType, m.type_))
+                    for m in METRICS.values() if m.report
+                ],
+            )
+
+        return self._call("GetMetadata", context, body)
+
+
+def _handler(fn: Callable[..., Any], req: Any, resp: Any) -> grpc.RpcMethodHandler:
+    return grpc.unary_unary_rpc_method_handler(
+        fn, request_deserializer=req.deserialize, response_serializer=resp.serialize
+    )
+
+
+class StandinServer:
+    """The stand-in on a loopback port; use as a context manager or start()/stop()."""
+
+    def __init__(self, properties: list[StandinProperty] | None = None, port: int = 0,
+                 host: str = "127.0.0.1", limits: QuotaLimits | None = None):
+        self.servicer = StandinServicer(properties or demo_properties(), limits)
+        self._host = host
+        self._port = port
+        self._server: grpc.Server | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self._host}:{self._port}"
+
+    def start(self) -> StandinServer:
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        s = self.servicer
+        server.add_generic_rpc_handlers([
+            grpc.method_handlers_generic_handler(SERVICE, {
+                "RunReport": _handler(s.RunReport, ga.RunReportRequest, ga.RunReportResponse),
+                "BatchRunReports": _handler(s.BatchRunReports, ga.BatchRunReportsRequest,
+                                            ga.BatchRunReportsResponse),
+                "RunRealtimeReport": _handler(s.RunRealtimeReport, ga.RunRealtimeReportRequest,
+                                              ga.RunRealtimeReportResponse),
+                "GetMetadata": _handler(s.GetMetadata, ga.GetMetadataRequest, ga.Metadata),
+            })
+        ])
+        self._port = server.add_insecure_port(f"{self._host}:{self._port}")
+        server.start()
+        self._server = server
+        return self
+
+    def stop(self, grace: float | None = None) -> None:
+        if self._server is not None:
+            self._server.stop(grace).wait()
+            self._server = None
+
+    def wait(self) -> None:
+        if self._server is not None:
+            self._server.wait_for_termination()
+
+    def __enter__(self) -> StandinServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
