@@ -72,5 +72,5 @@ class CacheStore:
             self._failed("write", exc)
 
     def _failed(self, what: str, exc: Exception) -> None:
-        self.last_error = f"cache {what} failed: {type(exc).__name__}: {exc}"
+        self.last_error = f"Shared cache unavailable ({what}: {type(exc).__name__}: {exc})"
         log.warning("%s", self.last_error)

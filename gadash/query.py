@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from gadash.errors import QueryError
 from gadash.reports import get_panel
@@ -48,6 +49,11 @@ class DateRange:
 
     def to_param(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def local_date(zone: str, now: datetime | None = None) -> date:
+    """The calendar day it is in a time zone (GA's days are the property's days)."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(zone)).date()
 
 
 def preset_range(preset: str, today: date) -> DateRange:

@@ -6,13 +6,12 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import cast
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from gadash.cache import CacheStore
 from gadash.errors import QueryError
-from gadash.query import ReportQuery
+from gadash.query import ReportQuery, local_date
 from gadash.settings import Settings
 from gadash.sources.base import DataSource, ReportFrame
 
@@ -89,7 +88,7 @@ class DataService:
 
     def today(self, property_id: str) -> date:
         """Today in the property's time zone."""
-        return datetime.now(ZoneInfo(self.time_zone(property_id))).date()
+        return local_date(self.time_zone(property_id))
 
 
 def get_service() -> DataService:

@@ -180,7 +180,7 @@ def to_report_frame(panel: Panel, property_id: str,
             frame["dateRange"] = pd.Series(["current"] * len(frame), dtype="string")
     totals = totals.drop(columns=[d for d in dim_names if d != "dateRange"])
     meta_kwargs: dict[str, Any] = {}
-    if pb.HasField("metadata"):
+    if "metadata" in pb.DESCRIPTOR.fields_by_name and pb.HasField("metadata"):
         md = pb.metadata
         samples = list(md.sampling_metadatas)
         percent = None

@@ -197,19 +197,21 @@ class Traffic:
         return int(self.e_session.size)
 
 
-def _day_factor(day: date, first: date) -> float:
+def _day_factor(day: date) -> float:
     doy = day.timetuple().tm_yday
     seasonal = 1.0 + 0.10 * np.cos(2 * np.pi * (doy - 40) / 365.25)
     holidays = (day.month == 12 and day.day >= 22) or (day.month == 1 and day.day <= 2)
     holiday = 0.7 if holidays else 1.0
-    growth = 1.0 + 0.25 * (day - first).days / 365.25
+    # A slow multi-year wave stands for growth and decline, the same for a day
+    # whatever window it falls in.
+    growth = 1.0 + 0.15 * np.sin(2 * np.pi * day.toordinal() / (3 * 365.25))
     return float(_WEEKLY[day.weekday()] * seasonal * holiday * growth)
 
 
-def _generate_day(profile: TrafficProfile, day: date, first: date) -> dict[str, np.ndarray]:
+def _generate_day(profile: TrafficProfile, day: date) -> dict[str, np.ndarray]:
     """Draw one day's sessions from its own random stream."""
     rng = np.random.default_rng([profile.seed, day.toordinal()])
-    expected = profile.sessions_per_day * _day_factor(day, first) * rng.lognormal(0.0, 0.08)
+    expected = profile.sessions_per_day * _day_factor(day) * rng.lognormal(0.0, 0.08)
     n_regular = int(rng.poisson(expected))
     # A few days a year one article takes off on Hacker News or Reddit.
     n_spike = int(expected * rng.uniform(0.8, 3.0)) if rng.random() < 0.03 else 0
@@ -296,7 +298,7 @@ def generate(profile: TrafficProfile, last_day: date) -> Traffic:
     """Generate ``profile.days`` days of traffic ending with ``last_day``."""
     first = date.fromordinal(last_day.toordinal() - profile.days + 1)
     parts = [
-        _generate_day(profile, date.fromordinal(d), first)
+        _generate_day(profile, date.fromordinal(d))
         for d in range(first.toordinal(), last_day.toordinal() + 1)
     ]
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

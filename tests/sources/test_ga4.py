@@ -1,0 +1,167 @@
+"""The GA4 source: the real client against the stand-in over gRPC on loopback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from gadash.errors import (
+    InvalidRequestError,
+    PermissionDeniedError,
+    QuotaExhaustedError,
+    SourceUnavailableError,
+)
+from gadash.query import DateRange, Filters, ReportQuery
+from gadash.reports import PANELS
+from gadash.settings import Settings
+from gadash.sources import create_source
+from gadash.sources.ga4 import GA4Source
+from gadash.standin.server import QuotaLimits, StandinServer
+from tests.conftest import BLOG, SHOP, test_properties
+
+
+@pytest.fixture()
+def source(settings: Settings):
+    src = create_source(settings)
+    yield src
+    src.close()
+
+
+def test_view_panels_go_out_in_batches_of_five(source, standin_clean, past_days):
+    panels = ("trend", "sources", "pages", "countries", "devices")
+    query = ReportQuery(BLOG, panels, (DateRange(past_days(28), past_days(1)),))
+    reports = source.fetch(query)
+    assert list(reports) == list(panels)
+    assert dict(standin_clean.servicer.calls) == {"BatchRunReports": 1}
+    six = ReportQuery(BLOG, (*panels, "landing"), query.ranges)
+    source.fetch(six)
+    assert standin_clean.servicer.calls["BatchRunReports"] == 3  # 5 + 1
+
+
+def test_frames_are_typed_and_carry_metadata(source, past_days):
+    rng = DateRange(past_days(14), past_days(1))
+    prev = DateRange(past_days(28), past_days(15))
+    reports = source.fetch(ReportQuery(BLOG, ("trend", "sources", "realtime"), (rng, prev)))
+    trend = reports["trend"]
+    assert pd.api.types.is_datetime64_any_dtype(trend.rows["date"])
+    assert trend.rows["sessions"].dtype == "int64"
+    assert trend.rows["averageSessionDuration"].dtype == "float64"
+    assert set(trend.rows["dateRange"]) == {"current", "previous"}
+    assert len(trend.rows) == 28
+    assert trend.rows[trend.rows["dateRange"] == "current"]["date"].min() == pd.Timestamp(rng.start)
+    # Totals: one row per range, equal to the daily sums for additive metrics.
+    totals = trend.totals.set_index("dateRange")
+    daily = trend.rows.groupby("dateRange")["sessions"].sum()
+    assert totals.loc["current", "sessions"] == daily["current"]
+    assert totals.loc["previous", "sessions"] == daily["previous"]
+    meta = trend.meta
+    assert meta.time_zone == "America/New_York" and meta.currency == "USD"
+    assert meta.property_id == BLOG and not meta.sampled and not meta.thresholded
+    assert meta.quota["tokens_per_hour"][0] > 0 and meta.quota["tokens_per_hour"][1] > 0
+    assert (datetime.now(UTC) - meta.fetched_at).total_seconds() < 30
+    assert meta.row_count == 28
+    realtime = reports["realtime"]
+    assert realtime.rows["minutesAgo"].dtype == "int64"
+    assert realtime.totals["activeUsers"].iloc[0] >= realtime.rows["activeUsers"].max()
+
+
+def test_filters_become_a_dimension_filter(source, past_days):
+    rng = (DateRange(past_days(28), past_days(1)),)
+    everything = source.fetch(ReportQuery(BLOG, ("devices",), rng))["devices"]
+    mobile = source.fetch(ReportQuery(BLOG, ("devices",), rng, Filters(device="mobile")))
+    assert list(mobile["devices"].rows["deviceCategory"]) == ["mobile"]
+    all_rows = everything.rows.set_index("deviceCategory")
+    assert mobile["devices"].rows["sessions"].iloc[0] == all_rows.loc["mobile", "sessions"]
+    blog_pages = source.fetch(ReportQuery(BLOG, ("pages",), rng, Filters(page="/blog/")))
+    assert blog_pages["pages"].rows["pagePath"].str.contains("/blog/").all()
+
+
+def test_time_zone_and_fields_come_from_ga(source):
+    assert source.time_zone(SHOP) == "Europe/Berlin"
+    fields = source.available_fields(BLOG)
+    assert "landingPage" in fields and "sessions" in fields
+
+
+def test_permission_denied_names_account_and_property(source, past_days):
+    query = ReportQuery("properties/424242", ("devices",), (DateRange(past_days(7), past_days(1)),))
+    with pytest.raises(PermissionDeniedError) as err:
+        source.fetch(query)
+    assert "properties/424242" in err.value.message
+    assert "Viewer" in err.value.message
+
+
+def test_invalid_argument_names_the_field(source, standin_clean):
+    from google.analytics.data_v1beta import types as ga
+
+    from gadash.errors import InvalidRequestError as Invalid
+
+    request = ga.RunReportRequest(property=BLOG, metrics=[ga.Metric(name="sessions")],
+                                  dimensions=[ga.Dimension(name="nope")],
+                                  date_ranges=[ga.DateRange(start_date="7daysAgo",
+                                                            end_date="today")])
+    with pytest.raises(Invalid) as err:
+        source._rpc(source.client.run_report, request, BLOG)
+    assert err.value.field == "dimensions[0].name"
+    assert "field dimensions[0].name" in err.value.message
+
+
+def test_unavailable_is_retried_then_reported(settings, standin_clean, past_days):
+    standin_clean.servicer.set_fault("UNAVAILABLE", "backend is down")
+    source = GA4Source(settings.model_copy(update={"ga_timeout": 1.0}))
+    query = ReportQuery(BLOG, ("devices",), (DateRange(past_days(7), past_days(1)),))
+    with pytest.raises(SourceUnavailableError) as err:
+        source.fetch(query)
+    assert standin_clean.servicer.calls["BatchRunReports"] >= 2  # retried with backoff
+    assert "did not answer" in err.value.message
+    standin_clean.servicer.clear_fault()
+    assert "devices" in source.fetch(query)  # and recovers by itself
+    source.close()
+
+
+def test_transient_fault_is_absorbed_by_the_retry(settings, standin_clean, past_days):
+    servicer = standin_clean.servicer
+    servicer.set_fault("UNAVAILABLE")
+    import threading
+
+    threading.Timer(0.3, servicer.clear_fault).start()
+    source = GA4Source(settings.model_copy(update={"ga_timeout": 5.0}))
+    query = ReportQuery(BLOG, ("devices",), (DateRange(past_days(7), past_days(1)),))
+    assert "devices" in source.fetch(query)
+    source.close()
+
+
+def test_quota_exhausted_says_which_quota_and_when(past_days):
+    with StandinServer(test_properties(), limits=QuotaLimits(tokens_per_hour=30)) as server:
+        source = GA4Source(Settings(ga_endpoint=server.endpoint, properties={"Blog": BLOG},
+                                    _env_file=None))
+        query = ReportQuery(BLOG, ("devices", "countries"), (DateRange(past_days(7),
+                                                                       past_days(1)),))
+        first = source.fetch(query)["devices"]
+        assert first.meta.quota["tokens_per_hour"][1] < 30
+        with pytest.raises(QuotaExhaustedError) as err:
+            for _ in range(5):
+                source.fetch(query)
+        assert err.value.quota == "property tokens per hour"
+        assert err.value.resets_at is not None and err.value.resets_at.minute == 0
+        assert "resets at" in err.value.message
+        source.close()
+
+
+def test_unknown_filter_field_is_refused_by_ga(settings, past_days):
+    # A dimension filter on a field GA does not know never reaches the rows.
+    from gadash.query import FILTER_FIELDS
+
+    assert set(FILTER_FIELDS) == {"source", "medium", "country", "device", "page"}
+    assert all(PANELS[p].limit > 0 for p in PANELS)
+    with pytest.raises(InvalidRequestError):
+        source = GA4Source(settings)
+        from google.analytics.data_v1beta import types as ga
+
+        source._rpc(source.client.run_report, ga.RunReportRequest(
+            property=BLOG, metrics=[ga.Metric(name="sessions")],
+            date_ranges=[ga.DateRange(start_date="7daysAgo", end_date="today")],
+            dimension_filter=ga.FilterExpression(filter=ga.Filter(
+                field_name="shoeSize", string_filter=ga.Filter.StringFilter(value="9"))),
+        ), BLOG)

