@@ -71,6 +71,13 @@ PANELS: dict[str, Panel] = {
                                                         "screenPageViews"),
             (Order("totalUsers", desc=True, metric=True),), limit=20,
         ),
+        # Countries and devices from one report, so a view fits one batch of five.
+        # Sessions and views add up across devices; users would not.
+        Panel(
+            "audience", "Countries and devices", ("country", "deviceCategory"),
+            ("sessions", "screenPageViews"),
+            (Order("sessions", desc=True, metric=True),), limit=2000,
+        ),
         Panel(
             "realtime", "Active users, last 30 minutes", ("minutesAgo",), ("activeUsers",),
             (Order("minutesAgo"),), limit=60, totals=True, realtime=True,

@@ -23,9 +23,10 @@ def format_duration(seconds: float | None) -> str:
 def format_number(value: float) -> str:
     """Compact thousands: 950, 12.3K, 1.2M."""
     value = float(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "K")):
+    # Below 10,000 every digit fits on a tile; above, thousands and millions.
+    for limit, unit, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "K")):
         if abs(value) >= limit:
-            return f"{value / limit:.1f}{suffix}"
+            return f"{value / unit:.1f}{suffix}"
     return f"{value:,.0f}"
 
 
@@ -147,6 +148,17 @@ def pages_table(pages: ReportFrame, landing: ReportFrame | None) -> pd.DataFrame
         entrances = lcur.groupby("landingPage")["sessions"].sum()
         table["entrances"] = table["pagePath"].map(entrances).fillna(0).astype("int64")
     return table
+
+
+def rollup(report: ReportFrame, dimension: str) -> pd.DataFrame:
+    """The current period's rows summed over every other dimension, largest first.
+
+    Only for additive metrics (sessions, views), which this is used with.
+    """
+    current, _ = split_ranges(report.rows)
+    metrics = [c for c in current.columns if pd.api.types.is_numeric_dtype(current[c])]
+    out = current.groupby(dimension, as_index=False, sort=False)[metrics].sum()
+    return out.sort_values(metrics[0], ascending=False, kind="stable").reset_index(drop=True)
 
 
 def share(frame: pd.DataFrame, column: str) -> pd.Series:

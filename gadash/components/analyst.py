@@ -22,10 +22,11 @@ from gadash.figures import bar_figure, donut_figure, message_figure, trend_figur
 from gadash.query import COMPARISONS, PRESETS, DateRange, ReportQuery
 from gadash.service import ViewResult
 from gadash.sources.base import ReportFrame
-from gadash.transforms import kpis, pages_table, sources_table, split_ranges
+from gadash.transforms import kpis, pages_table, rollup, sources_table, split_ranges
 from gadash.viewstate import ViewState
 
-VIEW_PANELS = ("trend", "sources", "pages", "countries", "devices", "landing")
+# Five reports: one batchRunReports call per view.
+VIEW_PANELS = ("trend", "sources", "pages", "audience", "landing")
 GRAPH_CONFIG: Any = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 _NUM = {"function": "d3.format(',')(params.value)"}
@@ -144,14 +145,16 @@ def create_layout(properties: list[str]) -> html.Div:
         html.Div(className="grid-2", children=[
             create_card("Sessions and users", _graph(ids.TREND, "340px"), ids.footer("trend"),
                         class_name="span-2"),
-            create_card("Devices", _graph(ids.DEVICES, "340px"), ids.footer("devices")),
+            create_card("Sessions by device", _graph(ids.DEVICES, "340px"),
+                        ids.footer("devices")),
         ]),
         create_card("How did people find our pages?", create_grid(
             ids.SOURCES, SOURCE_COLUMNS, "traffic-sources.csv"), ids.footer("sources"),
             tools=_grid_tools("sources")),
         create_card("Top pages", create_grid(ids.PAGES, PAGE_COLUMNS, "top-pages.csv"),
                     ids.footer("pages"), tools=_grid_tools("pages")),
-        create_card("Countries", _graph(ids.COUNTRIES, "380px"), ids.footer("countries")),
+        create_card("Sessions by country", _graph(ids.COUNTRIES, "380px"),
+                    ids.footer("countries")),
     ])
 
 
@@ -243,20 +246,22 @@ def render_view(result: ViewResult, state: ViewState) -> Rendered:
         )
     sources = sources_table(reports["sources"])
     pages = pages_table(reports["pages"], reports.get("landing"))
-    countries, _ = split_ranges(reports["countries"].rows)
-    devices, _ = split_ranges(reports["devices"].rows)
+    countries = rollup(reports["audience"], "country")
+    devices = rollup(reports["audience"], "deviceCategory")
     page_cols = [*PAGE_COLUMNS, ENTRANCES_COLUMN] if "entrances" in pages.columns else \
         PAGE_COLUMNS
     footers = {name: _footer(reports[name], _truncation(reports[name]))
-               for name in ("devices", "sources", "pages", "countries")}
+               for name in ("sources", "pages")}
     footers["trend"] = _footer(trend)
+    footers["countries"] = _footer(reports["audience"], _truncation(reports["audience"]))
+    footers["devices"] = _footer(reports["audience"])
     if result.cache_note:
         footers["trend"].append(html.Span(result.cache_note, className="quality"))
     return Rendered(
         kpis=tiles,
         trend=trend_figure(trend.rows, time_col),
-        devices=donut_figure(devices, "deviceCategory", "totalUsers"),
-        countries=bar_figure(countries, "country", "totalUsers", "users", top=12),
+        devices=donut_figure(devices, "deviceCategory", "sessions"),
+        countries=bar_figure(countries, "country", "sessions", "sessions", top=12),
         sources_rows=_records(sources),
         sources_columns=[*SOURCE_COLUMNS, CHANGE_COLUMN] if comparing else SOURCE_COLUMNS,
         pages_rows=_records(pages),

@@ -66,7 +66,13 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
         state = ViewState(state.property, values["range"], state.compare, state.filters)
     elif trigger == ids.DATES and values["start"] and values["end"]:
         custom = f"{values['start'][:10]}..{values['end'][:10]}"
-        state = ViewState(state.property, custom, state.compare, state.filters)
+        picked = ViewState(state.property, custom, state.compare, state.filters)
+        try:
+            picked.ranges(_today(state.property))
+        except GadashError as exc:
+            # Keep the view the analyst had; say why the picked range was refused.
+            return state, [f"{exc} The view still shows the previous range."]
+        state = picked
     elif trigger == ids.COMPARE and values["compare"]:
         state = ViewState(state.property, state.range, values["compare"], state.filters)
     elif trigger in (ids.PAGE_INPUT, ids.PAGE_APPLY):

@@ -61,6 +61,10 @@ class StandinProperty:
     display_name: str
     profile: TrafficProfile
     currency: str = "USD"
+    # What GA reports about a property's data quality, e.g. thresholding with
+    # Google signals on, or sampling in a huge property.
+    thresholded: bool = False
+    sampling_percent: float | None = None
     store: TrafficStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -290,9 +294,14 @@ class StandinServicer:
                 currency_code=prop.currency,
                 time_zone=prop.time_zone,
                 data_loss_from_other_row=False,
-                subject_to_thresholding=False,
+                subject_to_thresholding=prop.thresholded,
             ),
         )
+        if prop.sampling_percent:
+            space = 1_000_000
+            response.metadata.sampling_metadatas = [ga.SamplingMetadata(
+                samples_read_count=int(space * prop.sampling_percent / 100),
+                sampling_space_size=space)]
         if request.return_property_quota:
             response.property_quota = quota
         fill_response(response, page, aggs, dims, metrics, multi=len(windows) > 1)

@@ -35,7 +35,7 @@ def test_view_panels_go_out_in_batches_of_five(source, standin_clean, past_days)
     reports = source.fetch(query)
     assert list(reports) == list(panels)
     assert dict(standin_clean.servicer.calls) == {"BatchRunReports": 1}
-    six = ReportQuery(BLOG, (*panels, "landing"), query.ranges)
+    six = ReportQuery(BLOG, (*panels, "landing"), query.ranges)  # one over the limit
     source.fetch(six)
     assert standin_clean.servicer.calls["BatchRunReports"] == 3  # 5 + 1
 
@@ -165,3 +165,20 @@ def test_unknown_filter_field_is_refused_by_ga(settings, past_days):
             dimension_filter=ga.FilterExpression(filter=ga.Filter(
                 field_name="shoeSize", string_filter=ga.Filter.StringFilter(value="9"))),
         ), BLOG)
+
+
+def test_data_quality_flags_travel_with_the_frame(past_days):
+    props = test_properties()
+    props[0].thresholded = True
+    props[0].sampling_percent = 25.0
+    with StandinServer(props) as server:
+        source = GA4Source(Settings(ga_endpoint=server.endpoint, properties={"Blog": BLOG},
+                                    _env_file=None))
+        query = ReportQuery(BLOG, ("devices",), (DateRange(past_days(7), past_days(1)),))
+        meta = source.fetch(query)["devices"].meta
+        source.close()
+    assert meta.thresholded and meta.sampled and meta.sampling_percent == 25.0
+    assert meta.quality_notes() == [
+        "Sampled data (25% of events)",
+        "Thresholded: GA withheld rows to protect user privacy",
+    ]

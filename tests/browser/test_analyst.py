@@ -1,0 +1,221 @@
+"""The analyst view in headless Chromium, against the app and the GA4 stand-in on loopback.
+
+Numbers on the page are checked against the stand-in's own answer for the
+same query, asked through Google's client.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from google.analytics.data_v1beta import types as ga
+
+from gadash.reports import KPI_METRICS
+from gadash.standin.traffic import local_now
+from gadash.transforms import KPI_LABELS, format_metric
+from gadash.viewstate import ViewState
+
+pytestmark = pytest.mark.browser
+
+
+def kpi_totals(client, prop: str, start: date, end: date, **filters: str) -> dict[str, str]:
+    """The KPI tiles' texts, computed from the stand-in's answer."""
+    fields = {"source": "sessionSource", "medium": "sessionMedium", "country": "country",
+              "device": "deviceCategory"}
+    request = ga.RunReportRequest(
+        property=prop, metrics=[ga.Metric(name=m) for m in KPI_METRICS],
+        date_ranges=[ga.DateRange(start_date=start.isoformat(), end_date=end.isoformat())],
+    )
+    if filters:
+        request.dimension_filter = ga.FilterExpression(and_group=ga.FilterExpressionList(
+            expressions=[ga.FilterExpression(filter=ga.Filter(
+                field_name=fields[k], string_filter=ga.Filter.StringFilter(value=v)))
+                for k, v in filters.items()]))
+    row = client.run_report(request).rows[0]
+    return {m: format_metric(KPI_LABELS[m][1], float(v.value))
+            for m, v in zip(KPI_METRICS, row.metric_values, strict=True)}
+
+
+def params(page) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def kpi(page, metric: str) -> str:
+    return page.inner_text(f"#an-kpi-{metric}")
+
+
+def wait_kpi(page, metric: str, text: str) -> None:
+    page.wait_for_function(
+        "([id, text]) => document.getElementById(id)?.innerText === text",
+        arg=[f"an-kpi-{metric}", text], timeout=20_000,
+    )
+
+
+def choose(page, dropdown: str, option: str) -> None:
+    page.keyboard.press("Escape")  # close any open popup (the date picker's calendar)
+    page.click(f"#{dropdown}")
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_default_view_shows_the_stand_ins_numbers(page, live_app, ga_client, past_days):
+    page.goto(live_app + "/")
+    page.wait_for_selector("#an-kpi-sessions")
+    assert params(page) == {"property": "Blog", "range": "last28", "compare": "previous"}
+    want = kpi_totals(ga_client, "properties/100000001", past_days(28), past_days(1))
+    wait_kpi(page, "sessions", want["sessions"])
+    for metric in KPI_METRICS:
+        assert kpi(page, metric) == want[metric]
+    assert page.locator("#an-kpis .kpi-delta").count() == 6
+    page.wait_for_selector("#an-sources .ag-row")
+    assert page.locator("#an-footer-sources .fetched").inner_text().startswith("Fetched ")
+    # the trend draws both periods
+    legend = page.locator("#an-trend .legendtext").all_text_contents()
+    assert "Sessions (comparison)" in legend
+
+
+def test_preset_custom_range_and_comparison(page, live_app, ga_client, past_days, blog_today):
+    page.goto(live_app + "/?compare=none")
+    page.wait_for_selector("#an-kpi-sessions")
+    choose(page, "an-range", "Last 7 days")
+    page.wait_for_url("**range=last7**")
+    wait_kpi(page, "sessions",
+             kpi_totals(ga_client, "properties/100000001", past_days(7), past_days(1))["sessions"])
+    assert page.locator("#an-kpis .kpi-delta").count() == 0  # no comparison, no deltas
+
+    start, end = blog_today - timedelta(days=40), blog_today - timedelta(days=20)
+    page.fill("#an-dates", start.isoformat())
+    page.press("#an-dates", "Enter")
+    page.fill("#an-dates-end-date", end.isoformat())
+    page.press("#an-dates-end-date", "Enter")
+    page.wait_for_url(f"**range={start.isoformat()}..{end.isoformat()}**")
+    wait_kpi(page, "sessions",
+             kpi_totals(ga_client, "properties/100000001", start, end)["sessions"])
+    assert "Custom range" in page.inner_text("#an-range")
+
+    choose(page, "an-compare", "Same period last year")
+    page.wait_for_url("**compare=year**")
+    page.wait_for_selector("#an-kpis .kpi-delta")
+    legend = page.locator("#an-trend .legendtext").all_text_contents()
+    assert "Users (comparison)" in legend
+    label = page.inner_text("#an-range-label")
+    assert f"{start.year - 1}" in label
+
+
+def test_cross_filter_chip_reload_and_remove(page, live_app, ga_client, past_days):
+    page.goto(live_app + "/?range=last28&compare=none")
+    page.wait_for_selector("#an-sources .ag-row")
+    page.locator("#an-sources .ag-cell[col-id='sessionSource']", has_text="bing").first.click()
+    page.wait_for_url("**source=bing**")
+    chip = page.locator("#an-chips .chip")
+    chip.wait_for()
+    assert chip.inner_text().replace("\n", "") == "Source: bing ×"
+    want = kpi_totals(ga_client, "properties/100000001", past_days(28), past_days(1),
+                      source="bing")
+    wait_kpi(page, "sessions", want["sessions"])
+
+    # The URL alone reproduces the view.
+    page.reload()
+    page.wait_for_selector("#an-chips .chip")
+    wait_kpi(page, "sessions", want["sessions"])
+    assert page.locator("#an-chips .chip").count() == 1
+
+    # A bar in the countries chart adds a second filter.
+    page.locator("#an-countries .bars path").last.click(force=True)
+    page.wait_for_url("**country=**")
+    assert page.locator("#an-chips .chip").count() == 2
+    country = params(page)["country"]
+    wait_kpi(page, "sessions", kpi_totals(ga_client, "properties/100000001", past_days(28),
+                                          past_days(1), source="bing",
+                                          country=country)["sessions"])
+
+    page.locator("#an-chips .chip", has_text="Source").click()
+    page.wait_for_function("() => !location.search.includes('source=')")
+    assert page.locator("#an-chips .chip").count() == 1
+    wait_kpi(page, "sessions", kpi_totals(ga_client, "properties/100000001", past_days(28),
+                                          past_days(1), country=country)["sessions"])
+
+
+def test_page_filter_and_csv_export(page, live_app, tmp_path):
+    page.goto(live_app + "/?range=last7")
+    page.wait_for_selector("#an-pages .ag-row")
+    page.fill("#an-page-input", "/docs/")
+    page.click("#an-page-apply")
+    page.wait_for_url("**page=%2Fdocs%2F**")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#an-pages .ag-cell[col-id=pagePath]')]"
+        ".every(c => c.innerText.includes('/docs/'))", timeout=20_000)
+    shown = page.locator("#an-pages .ag-center-cols-container .ag-cell[col-id='pagePath']")
+    paths = sorted(shown.all_inner_texts())
+    assert paths and all("/docs/" in p for p in paths)
+    with page.expect_download() as info:
+        page.click("#an-export-pages")
+    target = tmp_path / "pages.csv"
+    info.value.save_as(target)
+    assert info.value.suggested_filename == "top-pages.csv"
+    rows = list(csv.DictReader(target.open(encoding="utf-8-sig")))
+    assert sorted(r["Page"] for r in rows) == paths
+    assert {"Views", "Users", "Bounce rate", "Entrances"} <= set(rows[0])
+
+
+def test_invalid_url_falls_back_with_a_note(page, live_app):
+    page.goto(live_app + "/?range=2026-02-30..2026-03-01&compare=sideways&device=toaster")
+    page.wait_for_selector("#an-notes .alert-note")
+    notes = page.inner_text("#an-notes")
+    assert "not a valid date range" in notes
+    assert "Unknown comparison 'sideways'" in notes
+    assert "device filter 'toaster'" in notes
+    page.wait_for_url("**range=last28**")
+    assert params(page)["compare"] == "previous"
+    page.wait_for_selector("#an-kpi-sessions")
+
+
+def test_property_switch(page, live_app, ga_client):
+    url = live_app + ViewState("Blog", "last7", "none").to_query_string()
+    page.goto(url)
+    page.wait_for_selector("#an-kpi-sessions")
+    choose(page, "an-property", "Shop")
+    page.wait_for_url("**property=Shop**")
+    # The shop's days are Berlin's days.
+    shop_today = local_now("Europe/Berlin").date()
+    want = kpi_totals(ga_client, "properties/100000002", shop_today - timedelta(days=7),
+                      shop_today - timedelta(days=1))
+    wait_kpi(page, "sessions", want["sessions"])
+
+
+def test_quick_filter_narrows_the_table(page, live_app):
+    page.goto(live_app + "/?range=last28&compare=none")
+    page.wait_for_selector("#an-sources .ag-row")
+    page.fill("#an-quick-filter-sources", "organic")
+    page.press("#an-quick-filter-sources", "Enter")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#an-sources .ag-cell[col-id=sessionMedium]')]"
+        ".every(c => c.innerText === 'organic')", timeout=10_000)
+    assert page.locator("#an-sources .ag-cell[col-id='sessionMedium']").count() >= 3
+
+
+def test_today_is_hourly(page, live_app):
+    page.goto(live_app + "/?range=today&compare=previous")
+    page.wait_for_selector("#an-kpi-sessions")
+    page.wait_for_function(
+        "() => document.getElementById('an-trend')?.querySelectorAll('.legendtext').length == 4")
+    ticks = page.locator("#an-trend .xtick text").all_text_contents()
+    assert any(":" in t for t in ticks), ticks  # hours on the axis
+
+
+def test_ga_error_is_shown_in_the_panels(page, live_app, standin_clean, blog_today):
+    standin_clean.servicer.set_fault(
+        "PERMISSION_DENIED", "User does not have sufficient permissions for this property.")
+    try:
+        # A range nobody asked for yet, so the cache has nothing to show instead.
+        day = (blog_today - timedelta(days=123)).isoformat()
+        page.goto(live_app + f"/?range={day}..{day}&compare=none")
+        page.wait_for_selector("#an-error .alert-error")
+        text = page.inner_text("#an-error")
+        assert "No access to the property" in text and "Viewer" in text
+        annotation = page.locator("#an-trend .annotation-text").first.text_content()
+        assert "No access" in annotation or "cannot read" in annotation
+    finally:
+        standin_clean.servicer.clear_fault()

@@ -1,0 +1,136 @@
+"""Pure transforms and figure builders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from gadash.figures import bar_figure, donut_figure, message_figure, trend_figure
+from gadash.sources.base import ReportFrame, ReportMeta
+from gadash.transforms import (
+    align_previous,
+    delta,
+    fill_timeline,
+    format_duration,
+    format_number,
+    kpis,
+    pages_table,
+    sources_table,
+)
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0, "0:00:00"), (59.6, "0:01:00"), (89.4, "0:01:29"), (3600, "1:00:00"),
+    (36061, "10:01:01"), (-3, "0:00:00"), (float("nan"), "–"), (None, "–"),
+])
+def test_format_duration(seconds, text):
+    assert format_duration(seconds) == text
+
+
+def test_format_number_and_delta():
+    assert [format_number(x) for x in (950, 12_345, 1_234_567)] == ["950", "12.3K", "1.2M"]
+    assert delta(110, 100) == pytest.approx(0.1)
+    assert delta(5, 0) is None and delta(5, None) is None
+
+
+def meta() -> ReportMeta:
+    return ReportMeta("properties/1", "UTC", "USD", fetched_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def trend_report() -> ReportFrame:
+    days = pd.date_range("2026-01-01", periods=3)
+    prev_days = pd.date_range("2025-12-29", periods=3)
+    rows = pd.DataFrame({
+        "date": list(days) + list(prev_days),
+        "sessions": [10, 20, 30, 5, 10, 15],
+        "totalUsers": [8, 16, 24, 4, 8, 12],
+        "dateRange": ["current"] * 3 + ["previous"] * 3,
+    })
+    totals = pd.DataFrame({
+        "totalUsers": [40, 20], "sessions": [60, 30], "screenPageViews": [100, 100],
+        "averageSessionDuration": [61.0, 30.0], "engagementRate": [0.5, 0.4],
+        "bounceRate": [0.5, 0.6], "dateRange": ["current", "previous"],
+    })
+    return ReportFrame("trend", rows, totals, meta())
+
+
+def test_kpis_from_totals():
+    tiles = {k.metric: k for k in kpis(trend_report())}
+    assert tiles["sessions"].text == "60" and tiles["sessions"].change == pytest.approx(1.0)
+    assert tiles["averageSessionDuration"].text == "0:01:01"
+    assert tiles["screenPageViews"].change == 0
+    assert tiles["bounceRate"].higher_is_better is False
+    assert tiles["engagementRate"].text == "50.0%"
+
+
+def test_align_previous_puts_comparison_on_current_axis():
+    rows = trend_report().rows
+    cur = rows[rows.dateRange == "current"]
+    prev = rows[rows.dateRange == "previous"]
+    shifted = align_previous(cur, prev, "date")
+    assert list(shifted["date"]) == list(cur["date"])
+    assert list(shifted["original"]) == list(prev["date"])
+
+
+def test_fill_timeline_adds_zero_days():
+    frame = pd.DataFrame({"date": [pd.Timestamp("2026-01-01"), pd.Timestamp("2026-01-03")],
+                          "sessions": [5, 7]})
+    full = fill_timeline(frame, "date", pd.Timestamp("2026-01-01"), pd.Timestamp("2026-01-04"),
+                         ["sessions"])
+    assert list(full["sessions"]) == [5, 0, 7, 0]
+
+
+def test_sources_and_pages_tables():
+    rows = pd.DataFrame({
+        "sessionSource": ["google", "bing", "google"], "sessionMedium": ["organic"] * 3,
+        "sessions": [100, 10, 50], "screenPageViews": [150, 12, 60],
+        "averageSessionDuration": [75.0, 3725.0, 60.0], "totalUsers": [80, 9, 40],
+        "engagementRate": [0.6, 0.5, 0.55], "dateRange": ["current", "current", "previous"],
+    })
+    table = sources_table(ReportFrame("sources", rows, rows.iloc[0:0], meta()))
+    assert list(table["avgSessionDuration"]) == ["0:01:15", "1:02:05"]
+    assert table["sessionsChange"].iloc[0] == pytest.approx(1.0)
+    assert pd.isna(table["sessionsChange"].iloc[1])
+    pages = pd.DataFrame({
+        "pagePath": ["/", "/a/"], "pageTitle": ["Home", "A"], "screenPageViews": [10, 0],
+        "totalUsers": [5, 0], "userEngagementDuration": [300.0, 0.0], "bounceRate": [0.3, 0.0],
+        "sessions": [6, 0], "dateRange": ["current", "current"],
+    })
+    landing = pd.DataFrame({"landingPage": ["/"], "sessions": [4], "dateRange": ["current"]})
+    table = pages_table(ReportFrame("pages", pages, pages.iloc[0:0], meta()),
+                        ReportFrame("landing", landing, landing.iloc[0:0], meta()))
+    assert list(table["engagementPerViewText"]) == ["0:00:30", "0:00:00"]
+    assert list(table["entrances"]) == [4, 0]
+
+
+def test_figures_never_blank():
+    empty = trend_report().rows.iloc[0:0]
+    assert trend_figure(empty, "date").layout.annotations[0].text == "No data for this period"
+    fig = trend_figure(trend_report().rows, "date")
+    assert [t.name for t in fig.data] == ["Sessions", "Sessions (comparison)", "Users",
+                                          "Users (comparison)"]
+    bars = bar_figure(pd.DataFrame({"c": ["a", "b"], "v": [1, 3]}), "c", "v", "users")
+    assert list(bars.data[0].y) == ["a", "b"] and list(bars.data[0].customdata) == ["a", "b"]
+    donut = donut_figure(pd.DataFrame({"d": ["x"], "v": [0]}), "d", "v")
+    assert donut.layout.annotations[0].text == "No data for this period"
+    assert message_figure("GA is down").layout.annotations[0].text == "GA is down"
+
+
+def test_rollup_sums_additive_metrics_over_the_other_dimension():
+    from gadash.transforms import rollup
+
+    rows = pd.DataFrame({
+        "country": ["Japan", "Japan", "Peru", "Peru"],
+        "deviceCategory": ["mobile", "desktop", "mobile", "mobile"],
+        "sessions": [3, 4, 10, 99], "screenPageViews": [5, 6, 20, 0],
+        "dateRange": ["current", "current", "current", "previous"],
+    })
+    report = ReportFrame("audience", rows, rows.iloc[0:0], meta())
+    countries = rollup(report, "country")
+    assert countries.to_dict("list") == {"country": ["Peru", "Japan"], "sessions": [10, 7],
+                                         "screenPageViews": [20, 11]}
+    devices = rollup(report, "deviceCategory")
+    assert devices.set_index("deviceCategory")["sessions"].to_dict() == {"mobile": 13,
+                                                                         "desktop": 4}
