@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         settings, create_source(settings), store, properties
     )
 
-    from gadash.pages import overview  # noqa: F401 -- registers the page
+    from gadash.pages import overview, tv  # noqa: F401 -- each registers its page
 
     @server.get("/healthz")
     def healthz() -> Response:

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     cache_ttl: int = Field(default=300, ge=1)
     realtime_ttl: int = Field(default=30, ge=1)
 
+    tv_screens: str = "overview,realtime,pages,sources"
+    tv_rotate: int = Field(default=30, ge=5, le=3600)
+    tv_refresh: int = Field(default=60, ge=1, le=3600)
+    tv_realtime_refresh: int = Field(default=20, ge=1, le=3600)
+    tv_reload_hours: float = Field(default=24.0, ge=0)
+
     standin_time_zone: str = "America/New_York"
     standin_days: int = Field(default=800, ge=30, le=3000)
     standin_sessions_per_day: int = Field(default=1800, ge=10, le=200_000)
@@ -87,6 +93,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"property {name!r}: {prop!r} is not a numeric GA4 property id")
             mapping[name] = f"properties/{number}"
         return mapping
+
+    @field_validator("tv_screens")
+    @classmethod
+    def _check_screens(cls, value: str) -> str:
+        from gadash.tvconfig import parse_screens
+
+        return ",".join(parse_screens(value))
 
     @field_validator("standin_time_zone")
     @classmethod

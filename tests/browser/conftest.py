@@ -21,9 +21,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-sync", "--no-first-run"]
 
 
-def start_app(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_app(env: dict[str, str], log_path: Path, port: int | None = None
+              ) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``python app.py`` with the given settings; wait until /healthz answers."""
-    port = free_port()
+    port = port or free_port()
     full_env = {**os.environ, "GADASH_PORT": str(port), "GADASH_HOST": "127.0.0.1", **env}
     log = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=full_env, stdout=log,

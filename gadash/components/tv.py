@@ -1,0 +1,214 @@
+"""The big screen: layout factory and pure renderers (dark theme, large type)."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from gadash.figures import DARK, message_figure, trend_figure
+from gadash.sources.base import ReportFrame
+from gadash.transforms import Kpi, format_number, split_ranges
+from gadash.tvconfig import SCREENS
+
+TV_KPIS = ("totalUsers", "sessions", "screenPageViews", "averageSessionDuration",
+           "engagementRate")
+TV_PANELS = ("trend", "sources", "pages")
+REALTIME_PANELS = ("realtime", "realtime_pages")
+GRAPH_CONFIG: Any = {"displayModeBar": False, "staticPlot": True}
+LIST_ROWS = 8
+
+
+class TvIds:
+    """Component ids of the TV page."""
+
+    URL = "tv-url"
+    CONFIG = "tv-config"
+    STATUS = "tv-status"
+    RT_STATUS = "tv-rt-status"
+    DRAWN = "tv-drawn"  # which trend figure is drawn, so refreshes can patch it
+    SPARK_DRAWN = "tv-spark-drawn"
+    REFRESH = "tv-refresh"
+    REALTIME_TICK = "tv-realtime-tick"
+    ROTATE = "tv-rotate"
+    CLOCK_TICK = "tv-clock-tick"
+    RELOAD = "tv-reload"
+    CLOCK = "tv-clock"
+    STALE = "tv-stale"
+    TITLE = "tv-title"
+    RANGE = "tv-range"
+    NOTES = "tv-notes"
+    DOTS = "tv-dots"
+    TREND = "tv-trend"
+    SPARK = "tv-spark"
+    ACTIVE = "tv-active-users"
+    NOW_PAGES = "tv-now-pages"
+    PAGES = "tv-pages"
+    SOURCES = "tv-sources"
+
+    @staticmethod
+    def screen(name: str) -> str:
+        return f"tv-screen-{name}"
+
+    @staticmethod
+    def updated(name: str) -> str:
+        return f"tv-updated-{name}"
+
+    @staticmethod
+    def kpi(metric: str) -> str:
+        return f"tv-kpi-{metric}"
+
+    @staticmethod
+    def delta(metric: str) -> str:
+        return f"tv-delta-{metric}"
+
+
+I = TvIds  # noqa: E741 -- short alias for layout code
+
+
+def _graph(graph_id: str) -> dcc.Graph:
+    return dcc.Graph(id=graph_id, figure=message_figure("Loading…", DARK), config=GRAPH_CONFIG,
+                     className="tv-graph", responsive=True)
+
+
+def _kpi_tile(metric: str, label: str) -> html.Div:
+    return html.Div(className="tv-kpi", children=[
+        html.Div(label, className="tv-kpi-label"),
+        html.Div("–", id=I.kpi(metric), className="tv-kpi-value"),
+        html.Div("", id=I.delta(metric), className="tv-kpi-delta"),
+    ])
+
+
+def _screen(name: str, children: list[Any]) -> html.Section:
+    return html.Section(id=I.screen(name), className="tv-screen", children=[
+        html.H2(SCREENS[name], className="tv-screen-title"),
+        *children,
+        html.Div("", id=I.updated(name), className="tv-updated"),
+    ])
+
+
+def create_tv_layout() -> html.Div:
+    """The TV page: every screen, hidden but the current one. It carries no data."""
+    from gadash.transforms import KPI_LABELS
+
+    return html.Div(className="tv", children=[
+        dcc.Location(id=I.URL, refresh=False),
+        dcc.Store(id=I.CONFIG),
+        dcc.Store(id=I.STATUS),
+        dcc.Store(id=I.RT_STATUS),
+        dcc.Store(id=I.DRAWN),
+        dcc.Store(id=I.SPARK_DRAWN, data=False),
+        dcc.Interval(id=I.REFRESH, interval=60_000, disabled=True),
+        dcc.Interval(id=I.REALTIME_TICK, interval=20_000, disabled=True),
+        dcc.Interval(id=I.ROTATE, interval=30_000, disabled=True),
+        dcc.Interval(id=I.CLOCK_TICK, interval=1_000),
+        dcc.Interval(id=I.RELOAD, interval=24 * 3_600_000, disabled=True),
+        html.Header(className="tv-head", children=[
+            html.Div([html.Span("ga", className="logo-a"), html.Span("dash", className="logo-b")],
+                     className="logo"),
+            html.Div(id=I.TITLE, className="tv-title"),
+            html.Div(id=I.RANGE, className="tv-range"),
+            html.Div(id=I.STALE, className="tv-stale", role="status"),
+            html.Div(id=I.DOTS, className="tv-dots"),
+            html.Div(id=I.CLOCK, className="tv-clock"),
+        ]),
+        html.Div(id=I.NOTES, className="tv-notes"),
+        html.Main(className="tv-screens", children=[
+            _screen("overview", [
+                html.Div([_kpi_tile(m, KPI_LABELS[m][0]) for m in TV_KPIS], className="tv-kpis"),
+                html.Div(_graph(I.TREND), className="tv-chart"),
+            ]),
+            _screen("realtime", [
+                html.Div(className="tv-realtime", children=[
+                    html.Div(className="tv-active", children=[
+                        html.Div("–", id=I.ACTIVE, className="tv-active-value"),
+                        html.Div("active users, last 30 minutes", className="tv-active-label"),
+                        html.Div(_graph(I.SPARK), className="tv-spark"),
+                    ]),
+                    html.Ol(id=I.NOW_PAGES, className="tv-list"),
+                ]),
+            ]),
+            _screen("pages", [html.Ol(id=I.PAGES, className="tv-list tv-list-wide")]),
+            _screen("sources", [html.Ol(id=I.SOURCES, className="tv-list tv-list-wide")]),
+        ]),
+    ])
+
+
+def updated_label(report: ReportFrame, zone: str) -> str:
+    """When the report was fetched, on the property's clock (realtime answers carry no zone)."""
+    zone = report.meta.time_zone or zone
+    return f"updated {report.meta.fetched_at.astimezone(ZoneInfo(zone)):%H:%M}"
+
+
+def delta_text(kpi: Kpi) -> tuple[str, str]:
+    """The change line of a KPI tile and its tone class."""
+    if kpi.change is None:
+        return "", "tv-kpi-delta"
+    good = (kpi.change >= 0) == kpi.higher_is_better
+    arrow = "▲" if kpi.change > 0 else "▼" if kpi.change < 0 else "■"
+    tone = "flat" if abs(kpi.change) < 0.005 else ("good" if good else "bad")
+    return f"{arrow} {abs(kpi.change) * 100:.1f}%", f"tv-kpi-delta {tone}"
+
+
+def list_items(rows: list[tuple[str, str, str]]) -> list[html.Li]:
+    """Rows of (main text, secondary text, figure) as big list items."""
+    return [
+        html.Li(className="tv-item", children=[
+            html.Span(main, className="tv-item-main"),
+            html.Span(sub, className="tv-item-sub"),
+            html.Span(value, className="tv-item-value"),
+        ])
+        for main, sub, value in rows
+    ]
+
+
+def _top_items(report: ReportFrame, metric: str, main: str, sub: str | None) -> list[html.Li]:
+    current, _ = split_ranges(report.rows)
+    top = current.nlargest(LIST_ROWS, metric)
+    subs = top[sub].astype(str) if sub else [""] * len(top)
+    return list_items([
+        (str(m), str(s), format_number(float(v)))
+        for m, s, v in zip(top[main].astype(str), subs, top[metric], strict=True)
+    ])
+
+
+def pages_items(report: ReportFrame) -> list[html.Li]:
+    return _top_items(report, "screenPageViews", "pageTitle", "pagePath")
+
+
+def sources_items(report: ReportFrame) -> list[html.Li]:
+    return _top_items(report, "sessions", "sessionSource", "sessionMedium")
+
+
+def now_pages_items(report: ReportFrame) -> list[html.Li]:
+    items = _top_items(report, "activeUsers", "unifiedScreenName", None)
+    return items or [html.Li("Nobody is reading right now", className="tv-item tv-empty")]
+
+
+def spark_series(report: ReportFrame) -> tuple[list[int], list[int]]:
+    """Active users per minute over the last 30 minutes, oldest first, gaps as zero."""
+    current, _ = split_ranges(report.rows)
+    per_minute = dict(zip(current["minutesAgo"], current["activeUsers"], strict=True))
+    minutes = list(range(29, -1, -1))
+    return [-m for m in minutes], [int(per_minute.get(m, 0)) for m in minutes]
+
+
+def spark_figure(x: list[int], y: list[int]) -> go.Figure:
+    fig = go.Figure(go.Bar(x=x, y=y, marker_color=DARK.accent))
+    fig.update_layout(template=DARK.template, paper_bgcolor=DARK.paper, plot_bgcolor=DARK.paper,
+                      margin={"l": 0, "r": 0, "t": 0, "b": 28}, font={"size": DARK.font_size},
+                      bargap=0.15, showlegend=False)
+    fig.update_xaxes(showticklabels=False, range=[-29.6, 0.6])
+    for text, edge, anchor in (("30 min ago", 0, "left"), ("now", 1, "right")):
+        fig.add_annotation(text=text, x=edge, xref="paper", xanchor=anchor, y=0, yref="paper",
+                           yanchor="top", yshift=-4, showarrow=False,
+                           font={"color": DARK.muted})
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def tv_trend_figure(report: ReportFrame) -> go.Figure:
+    time_col = "dateHour" if report.panel == "trend_hourly" else "date"
+    return trend_figure(report.rows, time_col, ("sessions", "totalUsers"), DARK)

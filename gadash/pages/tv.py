@@ -1,0 +1,245 @@
+"""Big screen at ``/tv``: rotating screens that refresh themselves and never go blank.
+
+Data callbacks write panels only when they have good data; on any error they
+leave every panel as it is and report the error in a status store. Rotation,
+the clock and the stale mark run in the browser, so they keep working while
+the server is unreachable.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dash
+from dash import ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback
+from dash import no_update as nu
+
+from gadash.components.analyst import range_label
+from gadash.components.tv import (
+    REALTIME_PANELS,
+    TV_KPIS,
+    TV_PANELS,
+    TvIds,
+    create_tv_layout,
+    delta_text,
+    now_pages_items,
+    pages_items,
+    sources_items,
+    spark_figure,
+    spark_series,
+    tv_trend_figure,
+    updated_label,
+)
+from gadash.errors import GadashError
+from gadash.query import ReportQuery
+from gadash.service import get_service
+from gadash.transforms import kpis
+from gadash.tvconfig import TvConfig, parse_tv_query
+from gadash.viewstate import ViewState
+
+I = TvIds  # noqa: E741
+
+
+def layout(**_query: str) -> Any:
+    return create_tv_layout()
+
+
+dash.register_page(__name__, path="/tv", title="gadash – big screen", name="Big screen",
+                   layout=layout)
+
+
+def _config(data: dict[str, Any]) -> TvConfig:
+    fields = {k: v for k, v in data.items() if k != "time_zone"}
+    return TvConfig(**{**fields, "screens": tuple(data["screens"])})
+
+
+@callback(
+    Output(I.CONFIG, "data"),
+    Output(I.TITLE, "children"),
+    Output(I.NOTES, "children"),
+    Output(I.REFRESH, "interval"),
+    Output(I.REFRESH, "disabled"),
+    Output(I.REALTIME_TICK, "interval"),
+    Output(I.REALTIME_TICK, "disabled"),
+    Output(I.ROTATE, "interval"),
+    Output(I.ROTATE, "disabled"),
+    Output(I.RELOAD, "interval"),
+    Output(I.RELOAD, "disabled"),
+    Input(I.URL, "search"),
+)
+def configure(search: str | None) -> tuple[Any, ...]:
+    """Read the playlist and timings from the URL (settings give the defaults)."""
+    service = get_service()
+    properties = list(service.properties)
+    try:
+        today = service.today(service.property_id(properties[0]))
+    except GadashError:
+        today = date.today()
+    config, notes = parse_tv_query(search or "", properties, today, service.settings)
+    try:
+        zone = service.time_zone(service.property_id(config.property))
+    except GadashError:
+        zone = "UTC"
+    data = {**config.__dict__, "screens": list(config.screens), "time_zone": zone}
+    reload_ms = int(config.reload_hours * 3_600_000)
+    return (
+        data, config.property, " · ".join(notes),
+        config.refresh * 1000, False,
+        config.realtime * 1000, "realtime" not in config.screens,
+        config.rotate * 1000, len(config.screens) < 2,
+        max(reload_ms, 60_000), reload_ms == 0,
+    )
+
+
+def _status(ok: bool, label: str, error: str = "") -> dict[str, Any]:
+    return {"ok": ok, "label": label, "error": error,
+            "at": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def _failed(previous: dict[str, Any] | None, exc: GadashError) -> dict[str, Any]:
+    label = (previous or {}).get("label", "")
+    return _status(False, label, f"{exc.title}: {exc.message}")
+
+
+OVERVIEW_OUTPUTS = (
+    [Output(I.kpi(m), "children") for m in TV_KPIS]
+    + [Output(I.delta(m), "children") for m in TV_KPIS]
+    + [Output(I.delta(m), "className") for m in TV_KPIS]
+    + [
+        Output(I.TREND, "figure"),
+        Output(I.PAGES, "children"),
+        Output(I.SOURCES, "children"),
+        Output(I.updated("overview"), "children"),
+        Output(I.updated("pages"), "children"),
+        Output(I.updated("sources"), "children"),
+        Output(I.RANGE, "children"),
+        Output(I.STATUS, "data"),
+        Output(I.DRAWN, "data"),
+    ]
+)
+
+
+@callback(
+    *OVERVIEW_OUTPUTS,
+    Input(I.REFRESH, "n_intervals"),
+    Input(I.CONFIG, "data"),
+    State(I.STATUS, "data"),
+    State(I.DRAWN, "data"),
+    prevent_initial_call=True,
+)
+def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] | None,
+            drawn: str | None) -> tuple[Any, ...]:
+    """KPIs, trend, top pages and sources from the shared cache (GA once per TTL)."""
+    if not data:
+        raise dash.exceptions.PreventUpdate
+    config = _config(data)
+    service = get_service()
+    keep = (nu,) * (len(OVERVIEW_OUTPUTS) - 2)
+    try:
+        property_id = service.property_id(config.property)
+        state = ViewState(config.property, config.range, config.compare)
+        ranges = state.ranges(service.today(property_id))
+        trend_panel = "trend_hourly" if ranges[0].days == 1 else "trend"
+        query = ReportQuery(property_id, (trend_panel, *TV_PANELS[1:]), ranges)
+        reports = service.view(query).reports
+    except GadashError as exc:
+        # Never blank: every panel keeps what it shows; the status says why.
+        return (*keep, _failed(status, exc), nu)
+    trend = reports[trend_panel]
+    tiles = {k.metric: k for k in kpis(trend, list(TV_KPIS))}
+    deltas = [delta_text(tiles[m]) for m in TV_KPIS]
+    if drawn == trend_panel:
+        # Same traces as before: send only their new points.
+        figure: Any = Patch()
+        full = tv_trend_figure(trend)
+        for i, trace in enumerate(full.data):
+            figure["data"][i]["x"] = list(trace.x)
+            figure["data"][i]["y"] = list(trace.y)
+    else:
+        figure = tv_trend_figure(trend)
+    zone = data["time_zone"]
+    label = updated_label(trend, zone)
+    return (
+        *[tiles[m].text for m in TV_KPIS],
+        *[d[0] for d in deltas],
+        *[d[1] for d in deltas],
+        figure,
+        pages_items(reports["pages"]),
+        sources_items(reports["sources"]),
+        label, updated_label(reports["pages"], zone), updated_label(reports["sources"], zone),
+        range_label(ranges),
+        _status(True, label.removeprefix("updated ")),
+        trend_panel,
+    )
+
+
+@callback(
+    Output(I.ACTIVE, "children"),
+    Output(I.SPARK, "figure"),
+    Output(I.NOW_PAGES, "children"),
+    Output(I.updated("realtime"), "children"),
+    Output(I.RT_STATUS, "data"),
+    Output(I.SPARK_DRAWN, "data"),
+    Input(I.REALTIME_TICK, "n_intervals"),
+    Input(I.CONFIG, "data"),
+    State(I.RT_STATUS, "data"),
+    State(I.SPARK_DRAWN, "data"),
+    prevent_initial_call=True,
+)
+def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
+                     status: dict[str, Any] | None, drawn: bool) -> tuple[Any, ...]:
+    """Active users of the last 30 minutes, on the shorter realtime interval."""
+    if not data or "realtime" not in data["screens"]:
+        raise dash.exceptions.PreventUpdate
+    service = get_service()
+    try:
+        property_id = service.property_id(data["property"])
+        reports = service.view(ReportQuery(property_id, REALTIME_PANELS, ())).reports
+    except GadashError as exc:
+        return (nu, nu, nu, nu, _failed(status, exc), nu)
+    realtime = reports["realtime"]
+    x, y = spark_series(realtime)
+    if drawn:
+        figure: Any = Patch()
+        figure["data"][0]["y"] = y
+    else:
+        figure = spark_figure(x, y)
+    total = realtime.totals["activeUsers"]
+    label = updated_label(realtime, data["time_zone"])
+    return (
+        f"{int(total.iloc[0]) if len(total) else 0:,}",
+        figure,
+        now_pages_items(reports["realtime_pages"]),
+        label,
+        _status(True, label.removeprefix("updated ")),
+        True,
+    )
+
+
+clientside_callback(
+    ClientsideFunction(namespace="gadashTv", function_name="rotate"),
+    [Output(I.screen(name), "className") for name in ("overview", "realtime", "pages",
+                                                       "sources")]
+    + [Output(I.DOTS, "children")],
+    Input(I.ROTATE, "n_intervals"),
+    Input(I.CONFIG, "data"),
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="gadashTv", function_name="tick"),
+    Output(I.CLOCK, "children"),
+    Output(I.STALE, "children"),
+    Output(I.STALE, "className"),
+    Input(I.CLOCK_TICK, "n_intervals"),
+    Input(I.STATUS, "data"),
+    Input(I.RT_STATUS, "data"),
+    State(I.CONFIG, "data"),
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="gadashTv", function_name="reload"),
+    Output(I.RELOAD, "n_intervals"),
+    Input(I.RELOAD, "n_intervals"),
+    prevent_initial_call=True,
+)

@@ -1,0 +1,107 @@
+"""The big screen in headless Chromium: every panel, rotation, never blank, recovery."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import start_app, stop_app
+from tests.conftest import BLOG, SHOP
+
+pytestmark = pytest.mark.browser
+
+PLAYLIST = "/tv?screens=overview,realtime,pages,sources&rotate=5&refresh=1&realtime=1"
+
+
+def app_env(standin) -> dict[str, str]:
+    # A one-second cache, so every refresh reaches the stand-in and its faults.
+    return {"GADASH_GA_ENDPOINT": standin.endpoint,
+            "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}", "GADASH_GA_TIMEOUT": "1",
+            "GADASH_CACHE_TTL": "1", "GADASH_REALTIME_TTL": "1"}
+
+
+@pytest.fixture()
+def tv_app(standin_clean, tmp_path):
+    proc, url = start_app(app_env(standin_clean), tmp_path / "tv.log")
+    holder = {"proc": proc, "url": url}
+    try:
+        yield holder
+    finally:
+        stop_app(holder["proc"])
+
+
+def wait_number(page, element_id: str) -> None:
+    page.wait_for_function(
+        "id => /\\d/.test(document.getElementById(id)?.innerText ?? '')", arg=element_id)
+
+
+def active_screen(page) -> str:
+    return page.locator(".tv-screen.active").get_attribute("id")
+
+
+def test_every_panel_renders_and_screens_rotate(page, tv_app):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(tv_app["url"] + PLAYLIST)
+    wait_number(page, "tv-kpi-sessions")
+    assert active_screen(page) == "tv-screen-overview"
+    for metric in ("totalUsers", "sessions", "screenPageViews", "averageSessionDuration",
+                   "engagementRate"):
+        assert page.inner_text(f"#tv-kpi-{metric}") != "–"
+    page.wait_for_function("() => document.querySelectorAll('#tv-pages li').length === 8")
+    assert page.locator("#tv-sources li").count() == 8
+    wait_number(page, "tv-active-users")
+    assert page.locator("#tv-spark .bars path").count() >= 1
+    assert page.inner_text("#tv-updated-overview").startswith("updated ")
+    assert page.inner_text("#tv-updated-realtime").startswith("updated ")
+    assert page.locator("#tv-dots .dot").count() == 4
+    page.wait_for_function("() => document.querySelector('.tv-screen.active').id === "
+                           "'tv-screen-realtime'", timeout=12_000)
+    page.wait_for_function("() => document.querySelector('.tv-screen.active').id === "
+                           "'tv-screen-pages'", timeout=12_000)
+    assert page.locator(".tv-screen.active").count() == 1
+    assert not page.locator("#tv-stale").get_attribute("class").endswith("on")
+
+
+def test_ga_failure_keeps_numbers_and_marks_them_stale(page, tv_app, standin_clean):
+    page.goto(tv_app["url"] + "/tv?screens=overview,realtime&rotate=60&refresh=1&realtime=1")
+    wait_number(page, "tv-kpi-sessions")
+    sessions = page.inner_text("#tv-kpi-sessions")
+    updated = page.inner_text("#tv-updated-overview").removeprefix("updated ")
+    standin_clean.servicer.set_fault("UNAVAILABLE", "GA is having a bad day")
+    page.wait_for_selector("#tv-stale.on", timeout=20_000)
+    stale = page.inner_text("#tv-stale")
+    assert stale.startswith(f"Stale since {updated}") or stale.startswith("Stale since")
+    assert "Google Analytics is not answering" in stale
+    page.wait_for_timeout(2500)  # several failed refreshes later ...
+    assert page.inner_text("#tv-kpi-sessions") == sessions  # ... the numbers are still there
+    assert page.locator("#tv-trend .scatterlayer .trace").count() == 4
+    standin_clean.servicer.clear_fault()
+    page.wait_for_selector("#tv-stale:not(.on)", state="attached", timeout=20_000)
+    assert page.inner_text("#tv-kpi-sessions") == sessions
+
+
+def test_server_restart_is_survived(page, tv_app, standin_clean, tmp_path):
+    page.goto(tv_app["url"] + "/tv?screens=overview&refresh=1")
+    wait_number(page, "tv-kpi-sessions")
+    sessions = page.inner_text("#tv-kpi-sessions")
+    port = tv_app["url"].rsplit(":", 1)[1]
+    stop_app(tv_app["proc"])
+    page.wait_for_selector("#tv-stale.on", timeout=30_000)
+    assert "not answering" in page.inner_text("#tv-stale")
+    assert page.inner_text("#tv-kpi-sessions") == sessions
+    env = {**app_env(standin_clean), "GADASH_PORT": port}
+    tv_app["proc"], _ = start_app(env, tmp_path / "restarted.log", port=int(port))
+    page.wait_for_selector("#tv-stale:not(.on)", state="attached", timeout=30_000)
+    assert page.inner_text("#tv-kpi-sessions") == sessions
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
+def test_screenshots(page, tv_app, size, tmp_path):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.goto(tv_app["url"] + "/tv?screens=overview&refresh=60")
+    wait_number(page, "tv-kpi-sessions")
+    # Nothing spills out of the screen at either size.
+    overflow = page.evaluate(
+        "() => [...document.querySelectorAll('.tv-kpi-value')].some(e => e.scrollWidth > "
+        "e.clientWidth + 1)")
+    assert not overflow
+    page.screenshot(path=str(tmp_path / f"tv-{size[0]}x{size[1]}.png"))

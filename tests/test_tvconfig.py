@@ -1,0 +1,58 @@
+"""The big screen's URL and settings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from gadash.errors import ConfigError
+from gadash.settings import Settings, load_settings
+from gadash.tvconfig import parse_screens, parse_tv_query
+
+TODAY = date(2026, 11, 26)
+
+
+def settings(**kw):
+    return Settings(_env_file=None, **kw)
+
+
+def test_defaults_come_from_settings():
+    s = settings(tv_screens="realtime,overview", tv_rotate=45, tv_refresh=90)
+    config, notes = parse_tv_query("", ["Blog"], TODAY, s)
+    assert config.screens == ("realtime", "overview")
+    assert (config.rotate, config.refresh, config.realtime) == (45, 90, 20)
+    assert config.range == "last7" and notes == []
+
+
+def test_url_overrides_and_round_trips():
+    s = settings()
+    config, notes = parse_tv_query(
+        "?screens=sources,realtime,sources&rotate=10&refresh=5&realtime=3&reload=6"
+        "&property=Shop&range=yesterday&compare=none", ["Blog", "Shop"], TODAY, s)
+    assert notes == []
+    assert config.screens == ("sources", "realtime")
+    assert (config.rotate, config.refresh, config.realtime, config.reload_hours) == (10, 5, 3, 6)
+    assert (config.property, config.range, config.compare) == ("Shop", "yesterday", "none")
+    again, _ = parse_tv_query(config.to_query_string(), ["Blog", "Shop"], TODAY, s)
+    assert again == config
+
+
+@pytest.mark.parametrize(("search", "note"), [
+    ("?screens=weather", "unknown screen 'weather'"),
+    ("?rotate=1", "rotate='1' ignored"),
+    ("?refresh=abc", "refresh='abc' ignored"),
+    ("?range=someday", "Unknown date range"),
+    ("?property=Nope", "Unknown property"),
+])
+def test_bad_values_keep_defaults(search, note):
+    config, notes = parse_tv_query(search, ["Blog"], TODAY, settings())
+    assert any(note in n for n in notes), notes
+    assert config.screens == ("overview", "realtime", "pages", "sources")
+    assert config.rotate == 30 and config.refresh == 60
+
+
+def test_screens_setting_is_validated():
+    with pytest.raises(ConfigError, match="unknown screen 'tv'"):
+        load_settings(_env_file=None, tv_screens="overview,tv")
+    assert parse_screens(" Overview , pages ") == ("overview", "pages")
