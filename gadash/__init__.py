@@ -8,10 +8,12 @@ from pathlib import Path
 
 import dash
 from flask import Flask, Response, jsonify
+from pydantic import SecretStr
 
 from gadash.cache import CacheStore, cache, init_cache
 from gadash.service import EXTENSION, DataService
 from gadash.settings import Settings, load_settings
+from gadash.shares import create_providers
 from gadash.sources import create_source
 
 __all__ = ["create_app"]
@@ -20,19 +22,41 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 
 
+DEMO_SITES = {"Demo blog": "https://blog.example.com", "Demo shop": "https://shop.example.com"}
+
+
 def _demo(settings: Settings) -> tuple[Settings, dict[str, str]]:
-    """With no property configured, serve the built-in GA4 stand-in's properties."""
+    """With no property configured, serve the built-in stand-ins: GA4 and share counts.
+
+    Settings given explicitly (an endpoint, a provider URL) are kept.
+    """
+    from gadash.standin.http import BackgroundServer
     from gadash.standin.server import StandinServer, demo_properties
+    from gadash.standin.shares import create_share_app, standin_urls
 
     props = demo_properties(settings.standin_sessions_per_day, settings.standin_days,
                             settings.standin_seed, settings.standin_time_zone)
     names = {p.display_name: p.property_id for p in props}
-    if settings.ga_endpoint:
-        return settings, names
-    standin = StandinServer(props).start()
-    atexit.register(standin.stop)
-    log.info("demo mode: GA4 stand-in on %s", standin.endpoint)
-    return settings.model_copy(update={"ga_endpoint": standin.endpoint}), names
+    given = settings.model_fields_set
+    update: dict[str, object] = {}
+    if not settings.ga_endpoint:
+        standin = StandinServer(props).start()
+        atexit.register(standin.stop)
+        update["ga_endpoint"] = standin.endpoint
+        log.info("demo mode: GA4 stand-in on %s", standin.endpoint)
+    if "site_urls" not in given:
+        update["site_urls"] = DEMO_SITES
+    provider_urls = {"hackernews_url", "reddit_url", "facebook_url"}
+    if not provider_urls & given:
+        shares = BackgroundServer(create_share_app()).start()
+        atexit.register(shares.stop)
+        update.update(standin_urls(shares.url))
+        if "share_rate_limits" not in given:  # the stand-ins have no rate limit
+            update["share_rate_limits"] = {"hackernews": "50", "reddit": "50", "facebook": "50"}
+        if settings.facebook_token is None:
+            update["facebook_token"] = SecretStr("demo-token")
+        log.info("demo mode: share-count stand-ins on %s", shares.url)
+    return settings.model_copy(update=update), names
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
@@ -59,8 +83,11 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     init_cache(server, settings)
     with server.app_context():
         store = CacheStore(cache.cache)
+    providers, notes = create_providers(settings)
+    for note in notes:
+        log.info("%s", note)
     server.extensions[EXTENSION] = DataService(
-        settings, create_source(settings), store, properties
+        settings, create_source(settings), store, properties, providers
     )
 
     from gadash.pages import overview, tv  # noqa: F401 -- each registers its page

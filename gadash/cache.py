@@ -65,6 +65,26 @@ class CacheStore:
         self.last_error = ""
         return value
 
+    def get_many(self, keys: list[str]) -> list[Any]:
+        """Values for keys (None where missing), in one round trip (MGET on Redis)."""
+        if not keys:
+            return []
+        try:
+            values = list(self._backend.get_many(*keys))
+        except Exception as exc:  # noqa: BLE001
+            self._failed("read", exc)
+            return [None] * len(keys)
+        self.last_error = ""
+        return values
+
+    def set_many(self, items: dict[str, Any], ttl: int) -> None:
+        if not items:
+            return
+        try:
+            self._backend.set_many(items, timeout=ttl)
+        except Exception as exc:  # noqa: BLE001
+            self._failed("write", exc)
+
     def set(self, key: str, value: Any, ttl: int) -> None:
         try:
             self._backend.set(key, value, timeout=ttl)

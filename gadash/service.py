@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -13,6 +14,9 @@ from gadash.cache import CacheStore
 from gadash.errors import QueryError
 from gadash.query import ReportQuery, local_date
 from gadash.settings import Settings
+from gadash.shares import Provider, ShareCounts
+from gadash.shares.canonical import page_url
+from gadash.shares.fetch import FetchLimits, fetch_counts
 from gadash.sources.base import DataSource, ReportFrame
 
 log = logging.getLogger(__name__)
@@ -39,11 +43,12 @@ class DataService:
     """Turns queries into frames through the shared cache."""
 
     def __init__(self, settings: Settings, source: DataSource, store: CacheStore,
-                 properties: dict[str, str]):
+                 properties: dict[str, str], providers: list[Provider] | None = None):
         self.settings = settings
         self.source = source
         self.store = store
         self.properties = properties  # display name -> "properties/123"
+        self.providers = providers or []
 
     def property_id(self, name: str) -> str:
         """The GA property id for a display name. Raises QueryError."""
@@ -67,6 +72,36 @@ class DataService:
         ttl = self.settings.realtime_ttl if realtime else self.settings.cache_ttl
         self.store.set(key, reports, ttl)
         return ViewResult(reports, cached=False, cache_note=self.store.last_error)
+
+    def shares(self, property_name: str, paths: list[str]
+               ) -> dict[str, dict[str, ShareCounts]]:
+        """Share counts per page path and provider, for the site of a property.
+
+        Counts are cached per (provider, URL) for GADASH_SHARE_TTL; only what is
+        missing or expired is fetched, all at once. Failures are kept for a
+        minute, so a provider that is down is not asked on every refresh.
+        """
+        site = self.settings.site_urls.get(property_name)
+        if not site or not self.providers or not paths:
+            return {}
+        urls = {path: page_url(site, path) for path in paths}
+        keys = {(p.name, url): f"share:{p.name}:{hashlib.sha256(url.encode()).hexdigest()[:24]}"
+                for p in self.providers for url in set(urls.values())}
+        pairs = list(keys)
+        found = dict(zip(pairs, self.store.get_many([keys[k] for k in pairs]), strict=True))
+        missing = sorted({url for (name, url), v in found.items() if v is None})
+        wanted = [p for p in self.providers if any(found[(p.name, u)] is None for u in missing)]
+        if missing:
+            s = self.settings
+            fetched = fetch_counts(wanted, missing, FetchLimits(timeout=s.share_timeout,
+                                                                deadline=s.share_deadline))
+            fetched = {k: v for k, v in fetched.items() if found.get(k) is None}
+            self.store.set_many({keys[k]: v for k, v in fetched.items() if v.ok}, s.share_ttl)
+            self.store.set_many({keys[k]: v for k, v in fetched.items() if not v.ok},
+                                min(60, s.share_ttl))
+            found.update(fetched)
+        return {path: {p.name: cast(ShareCounts, found[(p.name, url)]) for p in self.providers}
+                for path, url in urls.items()}
 
     def time_zone(self, property_id: str) -> str:
         """The property's reporting time zone (asked of GA, cached for hours)."""

@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gadash.errors import ConfigError
@@ -72,6 +79,19 @@ class Settings(BaseSettings):
     cache_ttl: int = Field(default=300, ge=1)
     realtime_ttl: int = Field(default=30, ge=1)
 
+    site_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    share_providers: str = "hackernews,reddit,facebook"
+    hackernews_url: str = "https://hn.algolia.com/api/v1/search"
+    reddit_url: str = "https://www.reddit.com/api/info.json"
+    facebook_url: str = "https://graph.facebook.com/v19.0/"
+    facebook_token: SecretStr | None = None
+    share_user_agent: str = "gadash/0.1 (team analytics dashboard)"
+    share_rate_limits: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    share_ttl: int = Field(default=3600, ge=1)
+    share_timeout: float = Field(default=5.0, gt=0)
+    share_deadline: float = Field(default=10.0, gt=0)
+    share_top_pages: int = Field(default=30, ge=0, le=250)
+
     tv_screens: str = "overview,realtime,pages,sources"
     tv_rotate: int = Field(default=30, ge=5, le=3600)
     tv_refresh: int = Field(default=60, ge=1, le=3600)
@@ -93,6 +113,42 @@ class Settings(BaseSettings):
                 raise ValueError(f"property {name!r}: {prop!r} is not a numeric GA4 property id")
             mapping[name] = f"properties/{number}"
         return mapping
+
+    @field_validator("site_urls", mode="before")
+    @classmethod
+    def _parse_sites(cls, value: object) -> dict[str, str]:
+        mapping = parse_mapping(value)
+        for name, url in mapping.items():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"site {name!r}: {url!r} is not an http(s) URL")
+        return mapping
+
+    @field_validator("share_rate_limits", mode="before")
+    @classmethod
+    def _parse_rates(cls, value: object) -> dict[str, str]:
+        from gadash.shares import PROVIDERS
+
+        mapping = parse_mapping(value)
+        for name, rate in mapping.items():
+            if name not in PROVIDERS:
+                raise ValueError(f"unknown provider {name!r}; known: {', '.join(PROVIDERS)}")
+            try:
+                if float(rate) <= 0:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(f"{name}: {rate!r} is not a positive rate per second") from None
+        return mapping
+
+    @field_validator("share_providers")
+    @classmethod
+    def _check_providers(cls, value: str) -> str:
+        from gadash.shares import PROVIDERS
+
+        names = [n.strip().lower() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in PROVIDERS]
+        if unknown:
+            raise ValueError(f"unknown provider {unknown[0]!r}; known: {', '.join(PROVIDERS)}")
+        return ",".join(dict.fromkeys(names))
 
     @field_validator("tv_screens")
     @classmethod

@@ -101,3 +101,47 @@ def test_unknown_property_name(settings):
     with service_for(settings) as service:
         with pytest.raises(QueryError, match="Unknown property 'Nope'; configured: Blog, Shop"):
             service.property_id("Nope")
+
+
+def test_share_counts_are_cached_per_provider_and_url(settings, standin_clean):
+    from collections import Counter
+
+    from aiohttp import web
+
+    from gadash.shares import create_providers
+    from gadash.standin.http import BackgroundServer
+    from gadash.standin.shares import create_share_app, standin_urls
+
+    hits: Counter[str] = Counter()
+
+    @web.middleware
+    async def count(request, handler):
+        hits[request.path.split("/")[1]] += 1
+        return await handler(request)
+
+    app = create_share_app()
+    app.middlewares.append(count)
+    with BackgroundServer(app) as shares:
+        s = settings.model_copy(update={
+            **standin_urls(shares.url), "site_urls": {"Blog": "https://blog.example.com"},
+            "share_providers": "hackernews,reddit", "share_rate_limits": {"reddit": "100"},
+        })
+        with service_for(s) as service:
+            service.providers, notes = create_providers(s)
+            assert notes == []
+            first = service.shares("Blog", ["/", "/blog/a/", "/blog/a/?utm_source=x"])
+            assert dict(hits) == {"hn": 2, "reddit": 2}  # two distinct pages, two providers
+            assert first["/blog/a/"]["reddit"] == first["/blog/a/?utm_source=x"]["reddit"]
+            assert first["/"]["hackernews"].ok
+            again = service.shares("Blog", ["/", "/blog/a/", "/pricing/"])
+            assert dict(hits) == {"hn": 3, "reddit": 3}  # only /pricing/ was missing
+            assert again["/"]["reddit"].counts == first["/"]["reddit"].counts
+            assert service.shares("Shop", ["/"]) == {}  # no site URL for the shop
+
+
+def test_facebook_is_off_without_a_token(settings):
+    from gadash.shares import create_providers
+
+    providers, notes = create_providers(settings)
+    assert [p.name for p in providers] == ["hackernews", "reddit"]
+    assert notes == ["Facebook counts are off: set GADASH_FACEBOOK_TOKEN."]

@@ -21,6 +21,7 @@ from gadash.errors import GadashError
 from gadash.figures import bar_figure, donut_figure, message_figure, trend_figure
 from gadash.query import COMPARISONS, PRESETS, DateRange, ReportQuery
 from gadash.service import ViewResult
+from gadash.shares import Provider, ShareCounts
 from gadash.sources.base import ReportFrame
 from gadash.transforms import kpis, pages_table, rollup, sources_table, split_ranges
 from gadash.viewstate import ViewState
@@ -66,6 +67,40 @@ PAGE_COLUMNS: list[dict[str, Any]] = [
 ENTRANCES_COLUMN = {"field": "entrances", "headerName": "Entrances", "valueFormatter": _NUM,
                     "type": "numericColumn",
                     "headerTooltip": "Sessions that started on this page"}
+
+
+def share_columns(providers: list[Provider]) -> list[dict[str, Any]]:
+    """One column per share provider: its headline count, details or the error on hover."""
+    cols = []
+    for p in providers:
+        field = f"share_{p.name}"
+        cols.append({
+            "field": field, "headerName": f"{p.short} {p.headline}", "type": "numericColumn",
+            "headerTooltip": f"{p.label} {p.headline} for the top pages; hover a cell for more",
+            "tooltipField": f"{field}_tip", "minWidth": 130,
+            "valueFormatter": {"function": f"params.value == null ? (params.data.{field}_err "
+                                           "? '!' : '') : d3.format(',')(params.value)"},
+            "cellClassRules": {"share-error": f"params.data.{field}_err"},
+        })
+    return cols
+
+
+def share_fields(counts: dict[str, ShareCounts] | None, providers: list[Provider],
+                 top: int) -> dict[str, Any]:
+    """A row's share cells: headline count, tooltip text, error flag."""
+    out: dict[str, Any] = {}
+    for p in providers:
+        field = f"share_{p.name}"
+        c = (counts or {}).get(p.name)
+        if c is None:
+            out |= {field: None, f"{field}_tip": f"Only the top {top} pages are looked up",
+                    f"{field}_err": False}
+        elif c.ok:
+            out |= {field: c.counts.get(p.headline, 0),
+                    f"{field}_tip": f"{p.label}: {p.describe(c.counts)}", f"{field}_err": False}
+        else:
+            out |= {field: None, f"{field}_tip": f"{p.label}: {c.error}", f"{field}_err": True}
+    return out
 
 
 def create_grid(grid_id: str, columns: list[dict[str, Any]], file_name: str) -> dag.AgGrid:
@@ -130,6 +165,7 @@ def create_layout(properties: list[str]) -> html.Div:
     return html.Div(className="page analyst", children=[
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.STATE),
+        dcc.Store(id=ids.SHARES),
         html.Header(className="topbar", children=[
             html.Div([html.Span("ga", className="logo-a"), html.Span("dash", className="logo-b")],
                      className="logo"),

@@ -13,6 +13,7 @@ PAGE_APPLY = "an-page-apply"
 CHIPS = "an-chips"
 CHIP = "an-chip"  # pattern-matching type: {"type": CHIP, "filter": name}
 STATE = "an-state"
+SHARES = "an-shares"  # share counts for the top pages, merged into the grid
 NOTES = "an-notes"
 ERROR = "an-error"
 KPIS = "an-kpis"

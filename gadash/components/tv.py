@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
 from gadash.figures import DARK, message_figure, trend_figure
+from gadash.shares import Provider, ShareCounts
 from gadash.sources.base import ReportFrame
 from gadash.transforms import Kpi, format_number, split_ranges
 from gadash.tvconfig import SCREENS
@@ -164,9 +166,13 @@ def list_items(rows: list[tuple[str, str, str]]) -> list[html.Li]:
     ]
 
 
-def _top_items(report: ReportFrame, metric: str, main: str, sub: str | None) -> list[html.Li]:
+def _top(report: ReportFrame, metric: str) -> pd.DataFrame:
     current, _ = split_ranges(report.rows)
-    top = current.nlargest(LIST_ROWS, metric)
+    return current.nlargest(LIST_ROWS, metric)
+
+
+def _top_items(report: ReportFrame, metric: str, main: str, sub: str | None) -> list[html.Li]:
+    top = _top(report, metric)
     subs = top[sub].astype(str) if sub else [""] * len(top)
     return list_items([
         (str(m), str(s), format_number(float(v)))
@@ -174,8 +180,31 @@ def _top_items(report: ReportFrame, metric: str, main: str, sub: str | None) -> 
     ])
 
 
-def pages_items(report: ReportFrame) -> list[html.Li]:
-    return _top_items(report, "screenPageViews", "pageTitle", "pagePath")
+def top_paths(report: ReportFrame) -> list[str]:
+    return [str(p) for p in _top(report, "screenPageViews")["pagePath"]]
+
+
+def share_summary(counts: dict[str, ShareCounts], providers: list[Provider]) -> str:
+    """"120 HN points · 45 Reddit score" for what each network said (nothing if zero)."""
+    parts = []
+    for p in providers:
+        c = counts.get(p.name)
+        if c is not None and c.ok and c.counts.get(p.headline):
+            parts.append(f"{format_number(c.counts[p.headline])} {p.short} {p.headline}")
+    return " · ".join(parts)
+
+
+def pages_items(report: ReportFrame, shares: dict[str, dict[str, ShareCounts]] | None = None,
+                providers: list[Provider] | None = None) -> list[html.Li]:
+    """Top pages; the second line carries share counts where there are any."""
+    top = _top(report, "screenPageViews")
+    rows = []
+    for title, path, views in zip(top["pageTitle"].astype(str), top["pagePath"].astype(str),
+                                  top["screenPageViews"], strict=True):
+        summary = share_summary((shares or {}).get(path, {}), providers or [])
+        rows.append((title, f"{path}  ·  {summary}" if summary else path,
+                     format_number(float(views))))
+    return list_items(rows)
 
 
 def sources_items(report: ReportFrame) -> list[html.Li]:

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import dash
-from dash import ALL, Input, Output, Patch, State, callback, ctx, no_update
+from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, no_update
 
 from gadash.components import ids
 from gadash.components.analyst import (
@@ -21,6 +21,8 @@ from gadash.components.analyst import (
     range_label,
     render_error,
     render_view,
+    share_columns,
+    share_fields,
     view_query,
 )
 from gadash.components.cards import create_chips, create_notes
@@ -193,6 +195,51 @@ def render(data: dict[str, Any] | None) -> tuple[Any, ...]:
         out.sources_columns, out.pages_rows, out.pages_columns, f["trend"], f["devices"],
         f["sources"], f["pages"], f["countries"], out.error, label,
     )
+
+
+@callback(
+    Output(ids.SHARES, "data"),
+    Input(ids.PAGES, "rowData"),
+    State(ids.STATE, "data"),
+    prevent_initial_call=True,
+)
+def fetch_shares(rows: list[dict[str, Any]] | None, data: dict[str, Any] | None) -> Any:
+    """Once the top pages are on screen, look up their share counts (cached per URL).
+
+    The counts go to a store outside the table's loading indicator, and a
+    browser-side callback merges them in, so the table never hides meanwhile.
+    """
+    service = get_service()
+    if not rows or not data or not service.providers or any(
+            k.startswith("share_") for k in rows[0]):
+        raise dash.exceptions.PreventUpdate
+    top = service.settings.share_top_pages
+    ranked = sorted(rows, key=lambda r: r.get("screenPageViews") or 0, reverse=True)
+    shares = service.shares(data["property"], [r["pagePath"] for r in ranked[:top]])
+    if not shares:
+        raise dash.exceptions.PreventUpdate
+    return {
+        "fields": {r["pagePath"]: share_fields(shares.get(r["pagePath"]), service.providers,
+                                               top) for r in rows},
+        "columns": share_columns(service.providers),
+    }
+
+
+clientside_callback(
+    """(shares, rows, columns) => {
+        if (!shares || !rows) { return [window.dash_clientside.no_update,
+                                        window.dash_clientside.no_update]; }
+        const merged = rows.map(r => Object.assign({}, r, shares.fields[r.pagePath] || {}));
+        const known = new Set(columns.map(c => c.field));
+        return [merged, columns.concat(shares.columns.filter(c => !known.has(c.field)))];
+    }""",
+    Output(ids.PAGES, "rowData", allow_duplicate=True),
+    Output(ids.PAGES, "columnDefs", allow_duplicate=True),
+    Input(ids.SHARES, "data"),
+    State(ids.PAGES, "rowData"),
+    State(ids.PAGES, "columnDefs"),
+    prevent_initial_call=True,
+)
 
 
 for _grid in ("sources", "pages"):

@@ -28,6 +28,7 @@ from gadash.components.tv import (
     sources_items,
     spark_figure,
     spark_series,
+    top_paths,
     tv_trend_figure,
     updated_label,
 )
@@ -165,7 +166,8 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         *[d[0] for d in deltas],
         *[d[1] for d in deltas],
         figure,
-        pages_items(reports["pages"]),
+        pages_items(reports["pages"], service.shares(config.property, top_paths(reports["pages"])),
+                    service.providers),
         sources_items(reports["sources"]),
         label, updated_label(reports["pages"], zone), updated_label(reports["sources"], zone),
         range_label(ranges),

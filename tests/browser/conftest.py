@@ -54,10 +54,26 @@ def stop_app(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def live_app(standin, tmp_path_factory) -> Iterator[str]:
-    """The app on a free loopback port, reading GA from the session's stand-in."""
+def share_server() -> Iterator[str]:
+    """The share-count stand-ins (Hacker News, Reddit, Facebook shapes) on loopback."""
+    from gadash.standin.http import BackgroundServer
+    from gadash.standin.shares import create_share_app
+
+    with BackgroundServer(create_share_app()) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def live_app(standin, share_server, tmp_path_factory) -> Iterator[str]:
+    """The app on a free loopback port, reading GA and share counts from stand-ins."""
     env = {"GADASH_GA_ENDPOINT": standin.endpoint,
-           "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}", "GADASH_GA_TIMEOUT": "3"}
+           "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}", "GADASH_GA_TIMEOUT": "3",
+           "GADASH_SITE_URLS": "Blog=https://blog.example.com",
+           "GADASH_HACKERNEWS_URL": f"{share_server}/hn/api/v1/search",
+           "GADASH_REDDIT_URL": f"{share_server}/reddit/api/info.json",
+           "GADASH_FACEBOOK_URL": f"{share_server}/facebook/v19.0/",
+           "GADASH_FACEBOOK_TOKEN": "test-token",
+           "GADASH_SHARE_RATE_LIMITS": "hackernews=100,reddit=100,facebook=100"}
     env.pop("REDIS_URL", None)
     proc, url = start_app(env, tmp_path_factory.mktemp("app") / "app.log")
     try:

@@ -219,3 +219,23 @@ def test_ga_error_is_shown_in_the_panels(page, live_app, standin_clean, blog_tod
         assert "No access" in annotation or "cannot read" in annotation
     finally:
         standin_clean.servicer.clear_fault()
+
+
+def test_top_pages_carry_share_counts(page, live_app):
+    from gadash.shares.canonical import page_url
+    from gadash.standin.shares import _count
+
+    page.goto(live_app + "/?range=last28&compare=none")
+    page.wait_for_selector("#an-pages .ag-header-cell[col-id='share_reddit']", timeout=20_000)
+    headers = page.locator("#an-pages .ag-header-cell-text").all_inner_texts()
+    assert {"HN points", "Reddit score", "FB engagement"} <= set(headers)
+    row = page.locator("#an-pages .ag-row[row-index='0']")
+    path = row.locator(".ag-cell[col-id='pagePath']").inner_text()
+    url = page_url("https://blog.example.com", path)
+    expected = sum(_count(url, name, scale) for name, scale in (
+        ("fb-reactions", 300), ("fb-comments", 50), ("fb-shares", 120)))
+    grid_value = page.evaluate("""() => {
+        const cell = document.querySelector(
+            "#an-pages .ag-row[row-index='0'] .ag-cell[col-id='share_facebook']");
+        return cell ? cell.innerText : null; }""")
+    assert grid_value.replace(",", "") == str(expected)
