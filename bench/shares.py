@@ -2,7 +2,8 @@
 
     python bench/shares.py [--urls 30] [--latency 0.2] [--per-host 6]
 
-Each provider has its own server (as each network is its own host). Prints the
+Each provider has its own server (as each network is its own host), in a
+separate process so that servers and client do not share an interpreter. Prints the
 batch's wall time, the sequential estimate, their ratio, and the ideal: one
 round trip per wave of the per-host connection limit.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,18 +27,36 @@ from gadash.standin.http import BackgroundServer  # noqa: E402
 from gadash.standin.shares import create_share_app, standin_urls  # noqa: E402
 
 
+def serve(latency: float) -> None:
+    """Three share stand-ins, one per provider; their URLs on stdout; stop at EOF on stdin."""
+    servers = [BackgroundServer(create_share_app(latency)).start() for _ in range(3)]
+    for s in servers:
+        print(s.url, flush=True)
+    sys.stdin.read()
+    for s in servers:
+        s.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--urls", type=int, default=30)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--per-host", type=int, default=6)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    servers = [BackgroundServer(create_share_app(args.latency)).start() for _ in range(3)]
+    if args.serve:
+        serve(args.latency)
+        return
+    server = subprocess.Popen([sys.executable, __file__, "--serve", "--latency",
+                               str(args.latency)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    assert server.stdout is not None and server.stdin is not None
+    bases = [server.stdout.readline().strip() for _ in range(3)]
     try:
         providers = [
-            HackerNews(standin_urls(servers[0].url)["hackernews_url"]),
-            Reddit(standin_urls(servers[1].url)["reddit_url"], "gadash-bench/1.0"),
-            Facebook(standin_urls(servers[2].url)["facebook_url"], "bench-token"),
+            HackerNews(standin_urls(bases[0])["hackernews_url"]),
+            Reddit(standin_urls(bases[1])["reddit_url"], "gadash-bench/1.0"),
+            Facebook(standin_urls(bases[2])["facebook_url"], "bench-token"),
         ]
         for p in providers:  # measure concurrency, not the networks' rate limits
             p.rate, p.burst = 1000.0, 1000
@@ -47,8 +67,8 @@ def main() -> None:
         result = fetch_counts(providers, urls, limits)
         wall = time.perf_counter() - t0
     finally:
-        for s in servers:
-            s.stop()
+        server.stdin.close()
+        server.wait(timeout=10)
     ok = sum(r.ok for r in result.values())
     requests = len(providers) * len(urls)
     sequential = requests * args.latency

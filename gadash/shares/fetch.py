@@ -60,7 +60,8 @@ def _error_text(body: str) -> str:
 
 
 async def _fetch_one(session: aiohttp.ClientSession, provider: Provider, limiter: AsyncLimiter,
-                     url: str, limits: FetchLimits, deadline_at: float) -> ShareCounts:
+                     slots: asyncio.Semaphore, url: str, limits: FetchLimits,
+                     deadline_at: float) -> ShareCounts:
     loop = asyncio.get_running_loop()
     req = provider.request(url)
 
@@ -76,8 +77,8 @@ async def _fetch_one(session: aiohttp.ClientSession, provider: Provider, limiter
             return fail(f"no answer within the {limits.deadline:g} s deadline")
         try:
             timeout = aiohttp.ClientTimeout(total=min(limits.timeout, remaining))
-            async with session.get(req.url, params=req.params, headers=req.headers,
-                                   timeout=timeout) as resp:
+            async with slots, session.get(req.url, params=req.params, headers=req.headers,
+                                          timeout=timeout) as resp:
                 body = await resp.text(errors="replace")
                 if resp.status == 429 or resp.status >= 500:
                     wait = retry_after_seconds(resp.headers.get("Retry-After"))
@@ -120,13 +121,17 @@ async def fetch_all(providers: Sequence[Provider], urls: Sequence[str],
         return {}
     loop = asyncio.get_running_loop()
     deadline_at = loop.time() + limits.deadline
+    # The per-host limit is kept with a semaphore per provider (one host each):
+    # aiohttp's own limit_per_host wakes waiters of other hosts and loses whole
+    # waves when several hosts are limited at once (aio-libs/aiohttp#9421).
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=limits.per_host)
     async with aiohttp.ClientSession(connector=connector,
                                      headers={"Accept": "application/json"}) as session:
         limiters = {p.name: AsyncLimiter(p.burst, p.burst / p.rate) for p in providers}
+        slots = {p.name: asyncio.Semaphore(limits.per_host) for p in providers}
         tasks = {
             (p.name, u): asyncio.ensure_future(
-                _fetch_one(session, p, limiters[p.name], u, limits, deadline_at))
+                _fetch_one(session, p, limiters[p.name], slots[p.name], u, limits, deadline_at))
             for p in providers for u in urls
         }
         done, pending = await asyncio.wait(tasks.values(), timeout=limits.deadline + 0.5)

@@ -221,3 +221,25 @@ def test_sync_wrapper_works_inside_a_running_loop(api):
     with ThreadPoolExecutor(1) as pool:
         result = pool.submit(asyncio.run, inside()).result()
     assert result[("reddit", URL)].counts["score"] == 2
+
+
+def test_per_host_limit_holds(api):
+    state = {"now": 0, "max": 0}
+
+    async def counted(request):
+        state["now"] += 1
+        state["max"] = max(state["max"], state["now"])
+        await asyncio.sleep(0.2)
+        state["now"] -= 1
+        return web.json_response(reddit_listing())
+
+    api.default = counted
+    providers = [Reddit(api.url + "/api/info.json", "ua")]
+    providers[0].rate, providers[0].burst = 1000, 1000
+    urls = [f"https://blog.example.com/p{i}/" for i in range(6)]
+    t0 = time.monotonic()
+    result = fetch_counts(providers, urls, fast(per_host=2))
+    elapsed = time.monotonic() - t0
+    assert all(r.ok for r in result.values())
+    assert state["max"] == 2
+    assert 0.55 < elapsed < 1.2  # three waves of two
