@@ -10,6 +10,7 @@ import dash
 from flask import Flask, Response, jsonify
 from pydantic import SecretStr
 
+from gadash.auth import AUTH_EXTENSION, Auth
 from gadash.cache import CacheStore, cache, init_cache
 from gadash.service import EXTENSION, DataService
 from gadash.settings import Settings, load_settings
@@ -79,10 +80,13 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         assets_folder=str(ROOT / "assets"),
         title="gadash",
         update_title=None,  # type: ignore[arg-type]
+        csrf_token_name="_csrf_token",
+        csrf_header_name="X-CSRFToken",
     )
     init_cache(server, settings)
     with server.app_context():
         store = CacheStore(cache.cache)
+    server.extensions[AUTH_EXTENSION] = Auth(server, settings, store)
     providers, notes = create_providers(settings)
     for note in notes:
         log.info("%s", note)

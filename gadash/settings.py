@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gadash.errors import ConfigError
 
-DEMO_PROPERTY_ID = "properties/100000001"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def parse_mapping(value: object) -> dict[str, str]:
@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     cache_ttl: int = Field(default=300, ge=1)
     realtime_ttl: int = Field(default=30, ge=1)
 
+    oidc_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    allowed_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    allowed_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    session_hours: float = Field(default=12.0, gt=0)
+    proxy_hops: int = Field(default=0, ge=0, le=5)
+    public_url: str | None = None
+    allow_open: bool = False
+
     site_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     share_providers: str = "hackernews,reddit,facebook"
     hackernews_url: str = "https://hn.algolia.com/api/v1/search"
@@ -113,6 +124,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"property {name!r}: {prop!r} is not a numeric GA4 property id")
             mapping[name] = f"properties/{number}"
         return mapping
+
+    @field_validator("allowed_domains", "allowed_emails", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> list[str]:
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, list | tuple):
+            raise ValueError("expected a comma-separated list")
+        items = [str(v).strip().lower() for v in value if str(v).strip()]
+        for item in items:
+            if item.count("@") > 1 or " " in item:
+                raise ValueError(f"{item!r} is not a domain or an email address")
+        return items
 
     @field_validator("site_urls", mode="before")
     @classmethod
@@ -181,6 +205,32 @@ class Settings(BaseSettings):
         if self.credentials_file is not None and not self.credentials_file.is_file():
             raise ValueError(f"GADASH_CREDENTIALS_FILE: no file at {self.credentials_file}")
         return self
+
+    @model_validator(mode="after")
+    def _check_sign_in(self) -> Settings:
+        if self.sign_in:
+            missing = [name for name, value in (
+                ("GADASH_SECRET_KEY", self.secret_key),
+                ("GADASH_OIDC_CLIENT_SECRET", self.oidc_client_secret)) if value is None]
+            if missing:
+                names = " and ".join(missing)
+                raise ValueError(f"sign-in is on (GADASH_OIDC_CLIENT_ID) but {names} not set")
+            assert self.secret_key is not None
+            if len(self.secret_key.get_secret_value()) < 16:
+                raise ValueError("GADASH_SECRET_KEY must be at least 16 characters")
+            if not self.allowed_domains and not self.allowed_emails:
+                raise ValueError("sign-in is on but neither GADASH_ALLOWED_DOMAINS nor "
+                                 "GADASH_ALLOWED_EMAILS says who may sign in")
+        elif self.host not in LOOPBACK and not self.allow_open:
+            raise ValueError(f"without sign-in gadash only listens on this machine; "
+                             f"GADASH_HOST={self.host} needs sign-in (GADASH_OIDC_CLIENT_ID) "
+                             "or GADASH_ALLOW_OPEN=true")
+        return self
+
+    @property
+    def sign_in(self) -> bool:
+        """True when OIDC sign-in protects the dashboard."""
+        return bool(self.oidc_client_id)
 
     @property
     def demo(self) -> bool:

@@ -16,6 +16,7 @@ from gadash.components.cards import (
     create_card,
     create_error,
     create_kpi_tile,
+    create_user_badge,
 )
 from gadash.errors import GadashError
 from gadash.figures import bar_figure, donut_figure, message_figure, trend_figure
@@ -170,6 +171,7 @@ def create_layout(properties: list[str]) -> html.Div:
             html.Div([html.Span("ga", className="logo-a"), html.Span("dash", className="logo-b")],
                      className="logo"),
             create_controls(properties),
+            create_user_badge(),
         ]),
         html.Div(id=ids.NOTES, className="notes"),
         html.Div(className="filterbar", children=[

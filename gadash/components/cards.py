@@ -63,6 +63,35 @@ def create_chips(active: dict[str, str], chip_type: str) -> list[html.Button]:
     ]
 
 
+def create_user_badge() -> html.Div:
+    """Who is looking: the signed-in user with a sign-out button, a TV link, or the open demo."""
+    from flask import current_app, has_request_context, session
+
+    from gadash.auth import AUTH_EXTENSION, csrf_token
+
+    auth = current_app.extensions.get(AUTH_EXTENSION)
+    if auth is None or not auth.enabled:
+        return html.Div("Open demo: no sign-in, this machine only", className="user-badge open",
+                        title="Set GADASH_OIDC_CLIENT_ID to require Google sign-in")
+    if not has_request_context():
+        return html.Div(className="user-badge")
+    if isinstance(session.get("tv"), dict):
+        return html.Div("TV link (read-only)", className="user-badge")
+    user = session.get("user") or {}
+    children: list[Any] = []
+    if user.get("picture"):
+        children.append(html.Img(src=user["picture"], className="avatar", alt=""))
+    children += [
+        html.Span(user.get("email", ""), className="user-email"),
+        html.A("TV links", href="/tv-links", className="user-link"),
+        html.Form([
+            dcc.Input(type="hidden", name="csrf", value=csrf_token()),
+            html.Button("Sign out", className="btn btn-small", type="submit"),
+        ], method="post", action="/logout", className="user-form"),
+    ]
+    return html.Div(children, className="user-badge")
+
+
 def create_error(exc: GadashError) -> html.Div:
     """An inline error: what went wrong and what to do, never a traceback."""
     return html.Div(

@@ -39,6 +39,7 @@ class TvIds:
     RELOAD = "tv-reload"
     CLOCK = "tv-clock"
     STALE = "tv-stale"
+    SIGNED_OUT = "tv-signed-out"  # filled by assets/auth.js when the server says 401
     TITLE = "tv-title"
     RANGE = "tv-range"
     NOTES = "tv-notes"
@@ -114,6 +115,7 @@ def create_tv_layout() -> html.Div:
             html.Div(id=I.RANGE, className="tv-range"),
             html.Div(id=I.STALE, className="tv-stale", role="status"),
             html.Div(id=I.DOTS, className="tv-dots"),
+            html.Div(id=I.SIGNED_OUT, className="tv-signed-out"),
             html.Div(id=I.CLOCK, className="tv-clock"),
         ]),
         html.Div(id=I.NOTES, className="tv-notes"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 import dash
 from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, no_update
@@ -27,7 +28,6 @@ from gadash.components.analyst import (
 )
 from gadash.components.cards import create_chips, create_notes
 from gadash.errors import GadashError
-from gadash.query import Filters
 from gadash.service import get_service
 from gadash.viewstate import ViewState, parse_query_string
 
@@ -50,9 +50,17 @@ def _today(property_name: str) -> date:
         return date.today()
 
 
-def _state_from_store(data: dict[str, Any]) -> ViewState:
-    return ViewState(data["property"], data["range"], data["compare"],
-                     Filters(**data["filters"]))
+def _state_from_store(data: Any) -> tuple[ViewState, list[str]]:
+    """The state in the browser's store, checked like a URL: a tampered store cannot
+    reach GA with values a URL could not carry."""
+    data = data if isinstance(data, dict) else {}
+    filters = data.get("filters") if isinstance(data.get("filters"), dict) else {}
+    params = {k: str(data[k]) for k in ("property", "range", "compare") if data.get(k)}
+    params.update({str(k): str(v) for k, v in filters.items() if v})
+    properties = list(get_service().properties)
+    probe = params.get("property", properties[0])
+    return parse_query_string("?" + urlencode(params), properties,
+                              _today(probe if probe in properties else properties[0]))
 
 
 def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
@@ -61,7 +69,7 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
     if trigger is None or trigger == ids.URL or not store:
         probe, _ = parse_query_string(search, properties, date.today())
         return parse_query_string(search, properties, _today(probe.property))
-    state = _state_from_store(store)
+    state, _ = _state_from_store(store)
     if trigger == ids.PROPERTY and values["property"]:
         state = ViewState(values["property"], state.range, state.compare, state.filters)
     elif trigger == ids.RANGE and values["range"] and values["range"] != "custom":
@@ -178,7 +186,7 @@ def render(data: dict[str, Any] | None) -> tuple[Any, ...]:
     """Fetch the view's data (one batched GA call, cached) and draw every panel."""
     if not data:
         raise dash.exceptions.PreventUpdate
-    state = _state_from_store(data)
+    state, notes = _state_from_store(data)
     service = get_service()
     label = ""
     try:
@@ -190,10 +198,11 @@ def render(data: dict[str, Any] | None) -> tuple[Any, ...]:
     except GadashError as exc:
         out = render_error(exc)
     f = out.footers
+    error = [*create_notes(notes), out.error] if notes else out.error
     return (
         out.kpis, out.trend, out.devices, out.countries, out.sources_rows,
         out.sources_columns, out.pages_rows, out.pages_columns, f["trend"], f["devices"],
-        f["sources"], f["pages"], f["countries"], out.error, label,
+        f["sources"], f["pages"], f["countries"], error, label,
     )
 
 

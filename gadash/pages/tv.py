@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import dash
 from dash import ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback
@@ -50,9 +51,22 @@ dash.register_page(__name__, path="/tv", title="gadash – big screen", name="Bi
                    layout=layout)
 
 
-def _config(data: dict[str, Any]) -> TvConfig:
-    fields = {k: v for k, v in data.items() if k != "time_zone"}
-    return TvConfig(**{**fields, "screens": tuple(data["screens"])})
+def _config(data: Any) -> TvConfig:
+    """The playlist in the browser's store, checked like a URL (a tampered store gets
+    defaults)."""
+    if not isinstance(data, dict):
+        raise dash.exceptions.PreventUpdate
+    params = {k: str(data[k]) for k in ("property", "range", "compare", "rotate", "refresh",
+                                         "realtime") if k in data}
+    screens = data.get("screens")
+    if isinstance(screens, list):
+        params["screens"] = ",".join(str(s) for s in screens)
+    if "reload_hours" in data:
+        params["reload"] = str(data["reload_hours"])
+    service = get_service()
+    config, _ = parse_tv_query("?" + urlencode(params), list(service.properties), date.today(),
+                               service.settings)
+    return config
 
 
 @callback(
@@ -144,6 +158,7 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         trend_panel = "trend_hourly" if ranges[0].days == 1 else "trend"
         query = ReportQuery(property_id, (trend_panel, *TV_PANELS[1:]), ranges)
         reports = service.view(query).reports
+        zone = service.time_zone(property_id)
     except GadashError as exc:
         # Never blank: every panel keeps what it shows; the status says why.
         return (*keep, _failed(status, exc), nu)
@@ -159,7 +174,6 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
             figure["data"][i]["y"] = list(trace.y)
     else:
         figure = tv_trend_figure(trend)
-    zone = data["time_zone"]
     label = updated_label(trend, zone)
     return (
         *[tiles[m].text for m in TV_KPIS],
@@ -196,8 +210,9 @@ def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
         raise dash.exceptions.PreventUpdate
     service = get_service()
     try:
-        property_id = service.property_id(data["property"])
+        property_id = service.property_id(_config(data).property)
         reports = service.view(ReportQuery(property_id, REALTIME_PANELS, ())).reports
+        zone = service.time_zone(property_id)
     except GadashError as exc:
         return (nu, nu, nu, nu, _failed(status, exc), nu)
     realtime = reports["realtime"]
@@ -208,7 +223,7 @@ def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
     else:
         figure = spark_figure(x, y)
     total = realtime.totals["activeUsers"]
-    label = updated_label(realtime, data["time_zone"])
+    label = updated_label(realtime, zone)
     return (
         f"{int(total.iloc[0]) if len(total) else 0:,}",
         figure,

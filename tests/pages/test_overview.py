@@ -136,8 +136,10 @@ def _dash_call(client, output_prefix: str, inputs: list[dict[str, Any]]) -> dict
                for o in dep["output"].strip(".").split("...")]
     body = {"output": dep["output"], "outputs": outputs, "inputs": inputs,
             "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs], "state": []}
+    client.get("/")  # sets the CSRF cookie, as a page load would
+    token = client.get_cookie("_csrf_token").value
     response = client.post("/_dash-update-component", data=json.dumps(body),
-                           content_type="application/json")
+                           content_type="application/json", headers={"X-CSRFToken": token})
     assert response.status_code == 200, response.data[:500]
     return response.get_json()["response"]
 

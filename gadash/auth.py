@@ -1,0 +1,456 @@
+"""Access: OIDC sign-in (Google by default) limited to allowed domains or emails,
+read-only links for TVs, and the checks every request passes first.
+
+Every request but the health check and the sign-in pages goes through
+``guard`` before Dash sees it, so nothing below (callbacks, the data service,
+the cache) ever runs for a request that may not read data.
+
+- Sign-in: authlib's Flask client (authorization code flow with state, nonce
+  and PKCE); the ID token's claims decide, on the server: ``email_verified``,
+  one ``@``, and the email in GADASH_ALLOWED_EMAILS or its domain in
+  GADASH_ALLOWED_DOMAINS with a matching ``hd`` claim.
+- Session: Flask's signed cookie, HttpOnly, SameSite=Lax, Secure when served
+  over HTTPS; it expires after GADASH_SESSION_HOURS without use and is renewed
+  while in use; it is cleared at sign-in (no session fixation).
+- Callbacks: a CSRF token (Dash sends the ``_csrf_token`` cookie back as the
+  ``X-CSRFToken`` header) and an Origin check.
+- TV links: a signed token for ``/tv`` with its playlist, expiring, revocable,
+  kept in the shared cache; it opens the big screen and nothing else.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from html import escape
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from authlib.integrations.flask_client import OAuth
+from flask import Flask, Response, abort, has_request_context, jsonify, redirect, request, session
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gadash.cache import CacheStore
+from gadash.settings import LOOPBACK, Settings
+
+log = logging.getLogger(__name__)
+
+AUTH_EXTENSION = "gadash_auth"
+CSRF_COOKIE = "_csrf_token"
+CSRF_HEADER = "X-CSRFToken"
+PUBLIC_PATHS = {"/healthz", "/login", "/login/start", "/auth/callback", "/favicon.ico",
+                "/whoami"}
+# What a TV link may reach besides /tv: the page's scripts, layout and callbacks.
+TV_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_dash-layout", "/_dash-dependencies",
+               "/_dash-update-component", "/_favicon.ico", "/_reload-hash")
+TV_LINK_DAYS = (1, 7, 30, 90, 365)
+
+
+# ----------------------------------------------------------------- access rules
+
+def check_claims(claims: dict[str, Any], settings: Settings) -> str | None:
+    """Why these ID-token claims may not sign in, or None when they may."""
+    email = claims.get("email")
+    if not isinstance(email, str) or email.count("@") != 1 or email.startswith("@"):
+        return "The account has no single, plain email address."
+    if claims.get("email_verified") not in (True, "true"):
+        return f"Google has not verified the address {email}."
+    address = email.strip().lower()
+    domain = address.rsplit("@", 1)[1]
+    if address in settings.allowed_emails:
+        return None
+    if settings.allowed_domains:
+        hd = claims.get("hd")
+        if domain not in settings.allowed_domains:
+            allowed = ", ".join(settings.allowed_domains)
+            return f"{email} is not an address of {allowed}."
+        if not isinstance(hd, str) or hd.lower() != domain:
+            return (f"{email} is not signed in through the {domain} Google Workspace "
+                    "(the hosted-domain claim is missing or different).")
+        return None
+    return f"{email} is not on the list of people who may sign in."
+
+
+def safe_next(target: str | None) -> str:
+    """A path within this app to go to after sign-in; anything else becomes "/"."""
+    if not target:
+        return "/"
+    target = target.strip()
+    if any(ord(c) < 32 or c == "\\" for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+# ----------------------------------------------------------------- sessions
+
+class GadashSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session; Secure exactly when the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(request.is_secure) if has_request_context() else True
+
+
+def current_user(settings: Settings) -> dict[str, Any] | None:
+    """The signed-in user, if the session is valid and in use recently enough."""
+    user = session.get("user")
+    seen = session.get("seen")
+    if not isinstance(user, dict) or not isinstance(seen, int | float):
+        return None
+    if time.time() - seen > settings.session_hours * 3600:
+        session.clear()
+        return None
+    if time.time() - seen > 60:  # renew while in use, without a cookie on every request
+        session["seen"] = int(time.time())
+    return user
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(24)
+        session["csrf"] = token
+    return token
+
+
+# ----------------------------------------------------------------- TV links
+
+@dataclass(frozen=True)
+class TvLink:
+    id: str
+    query: str  # the /tv query string it opens
+    label: str
+    created_by: str
+    expires: float  # epoch seconds
+
+    @property
+    def expired(self) -> bool:
+        return time.time() >= self.expires
+
+
+class TvLinks:
+    """Read-only links for TVs, kept in the shared cache until they expire."""
+
+    INDEX = "tvlinks:index"
+
+    def __init__(self, store: CacheStore, secret: str):
+        self.store = store
+        self.signer = URLSafeSerializer(secret, salt="gadash-tv-link")
+
+    def create(self, query: str, label: str, created_by: str, days: int) -> tuple[TvLink, str]:
+        link = TvLink(secrets.token_urlsafe(9), query, label, created_by,
+                      time.time() + days * 86400)
+        ttl = days * 86400 + 60
+        self.store.set(f"tvlink:{link.id}", asdict(link), ttl)
+        index = [i for i in (self.store.get(self.INDEX) or []) if self.get(i) is not None]
+        self.store.set(self.INDEX, [*index, link.id], 400 * 86400)
+        return link, self.signer.dumps({"id": link.id})
+
+    def get(self, link_id: str) -> TvLink | None:
+        data = self.store.get(f"tvlink:{link_id}")
+        return TvLink(**data) if isinstance(data, dict) else None
+
+    def all(self) -> list[TvLink]:
+        links = [self.get(i) for i in self.store.get(self.INDEX) or []]
+        return [link for link in links if link is not None and not link.expired]
+
+    def revoke(self, link_id: str) -> None:
+        self.store.set(f"tvlink:{link_id}", None, 1)
+
+    def open(self, token: str) -> TvLink | None:
+        """The link a token stands for, if it is genuine, current and not revoked."""
+        try:
+            payload = self.signer.loads(token)
+        except BadSignature:
+            return None
+        link = self.get(str(payload.get("id", ""))) if isinstance(payload, dict) else None
+        return None if link is None or link.expired else link
+
+
+# ----------------------------------------------------------------- pages
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} – gadash</title>
+<style>body{{font-family:system-ui,sans-serif;background:#f6f7f9;color:#202124;margin:0}}
+main{{max-width:560px;margin:12vh auto;background:#fff;border:1px solid #e3e5e8;border-radius:12px;
+padding:28px 32px}}h1{{font-size:22px;margin:0 0 12px}}.logo{{font-weight:800;font-size:26px}}
+.logo b{{color:#1a73e8}}.btn{{display:inline-block;background:#1a73e8;color:#fff;border:0;
+border-radius:6px;padding:10px 18px;font-size:15px;text-decoration:none;cursor:pointer}}
+.err{{background:#fce8e6;border:1px solid #f5b9b3;color:#a50e0e;padding:10px 14px;
+border-radius:8px}}
+.note{{color:#5f6368}}table{{border-collapse:collapse;width:100%;margin:12px 0}}
+td,th{{text-align:left;padding:6px;border-bottom:1px solid #eee;font-size:14px}}
+input,select{{padding:6px;margin:4px 0 10px;width:100%;box-sizing:border-box}}
+code{{word-break:break-all}}</style></head><body><main>
+<div class="logo"><b>ga</b>dash</div>{body}</main></body></html>"""
+
+
+def page(title: str, body: str, status: int = 200) -> Response:
+    return Response(_PAGE.format(title=escape(title), body=body), status=status,
+                    mimetype="text/html")
+
+
+class Auth:
+    """Sign-in, sessions, CSRF and TV links for one Flask server."""
+
+    def __init__(self, server: Flask, settings: Settings, store: CacheStore):
+        self.settings = settings
+        self.enabled = settings.sign_in
+        server.session_interface = GadashSessionInterface()
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else \
+            secrets.token_hex(32)  # open demo: sessions only carry the CSRF token
+        server.config.update(
+            SECRET_KEY=secret,
+            SESSION_COOKIE_NAME="gadash_session",
+            SESSION_COOKIE_HTTPONLY=True,
+            SESSION_COOKIE_SAMESITE="Lax",
+            PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        )
+        if settings.proxy_hops:
+            # Forwarded headers are trusted only when a proxy is said to be in front.
+            n = settings.proxy_hops
+            server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+                server.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+        self.links = TvLinks(store, secret)
+        self.oauth = OAuth(server)
+        if self.enabled:
+            assert settings.oidc_client_secret is not None
+            self.oauth.register(
+                "oidc",
+                client_id=settings.oidc_client_id,
+                client_secret=settings.oidc_client_secret.get_secret_value(),
+                server_metadata_url=settings.oidc_discovery_url,
+                client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
+            )
+        server.before_request(self.guard)
+        server.after_request(self.set_csrf_cookie)
+        server.add_url_rule("/login", "login", self.login)
+        server.add_url_rule("/login/start", "login_start", self.login_start)
+        server.add_url_rule("/auth/callback", "auth_callback", self.callback)
+        server.add_url_rule("/logout", "logout", self.logout, methods=["GET", "POST"])
+        server.add_url_rule("/tv-links", "tv_links", self.tv_links, methods=["GET", "POST"])
+        server.add_url_rule("/whoami", "whoami", self.whoami)
+
+    # -- the gate -------------------------------------------------------------------
+    def guard(self) -> Any:
+        path = request.path
+        if path in PUBLIC_PATHS:
+            return None
+        if request.method == "POST" and not self._same_origin():
+            return self._refuse(403, "cross-site request refused")
+        if not self.enabled:
+            if not self.settings.allow_open and request.remote_addr not in LOOPBACK:
+                return self._refuse(403, "this gadash runs without sign-in and only answers on "
+                                         "the machine it runs on")
+            return self._check_csrf()
+        if path == "/tv" and request.args.get("key"):
+            return self._open_tv_link(request.args["key"])
+        if current_user(self.settings) is not None:
+            return self._check_csrf()
+        tv = session.get("tv")
+        if isinstance(tv, dict):
+            link = self.links.get(str(tv.get("id")))
+            if link is None or link.expired:
+                session.clear()
+                return self._refuse(401, "this TV link has expired or was revoked")
+            if path == "/tv" or path.startswith(TV_PREFIXES):
+                if path == "/_dash-update-component" and not self._tv_callback():
+                    return self._refuse(403, "a TV link only reaches the big screen")
+                return self._check_csrf()
+            return self._refuse(403, "a TV link only opens the big screen (/tv)")
+        return self._refuse(401, "sign in to see this dashboard")
+
+    def _refuse(self, status: int, reason: str) -> Response:
+        wants_html = request.method == "GET" and "text/html" in request.headers.get("Accept", "")
+        if status == 401 and wants_html:
+            nxt = request.full_path.rstrip("?") if request.query_string else request.path
+            target = "/login?" + urlencode({"next": safe_next(nxt)})
+            return redirect(target)  # type: ignore[return-value]
+        if wants_html:
+            return page("Not allowed", f"<h1>Not allowed</h1><p class='err'>{escape(reason)}.</p>"
+                        "<p><a class='btn' href='/login'>Sign in</a></p>", status)
+        response = jsonify(error="signed_out" if status == 401 else "forbidden", message=reason,
+                           login="/login")
+        response.status_code = status
+        return response
+
+    def _same_origin(self) -> bool:
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return True  # not a browser cross-site request (SameSite=Lax covers the cookie)
+        return origin.rstrip("/") == request.host_url.rstrip("/")
+
+    def _check_csrf(self) -> Response | None:
+        if request.method == "POST" and request.path.startswith("/_dash-update-component"):
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not sent or not hmac.compare_digest(sent, csrf_token()):
+                return self._refuse(403, "the request carried no valid CSRF token; reload the "
+                                         "page")
+        return None
+
+    def set_csrf_cookie(self, response: Response) -> Response:
+        if request.path in ("/healthz",):
+            return response
+        token = csrf_token()
+        if request.cookies.get(CSRF_COOKIE) != token:
+            # Readable by the page's script (Dash sends it back as a header), useless cross-site.
+            response.set_cookie(CSRF_COOKIE, token, samesite="Lax", secure=request.is_secure,
+                                httponly=False)
+        return response
+
+    def _tv_callback(self) -> bool:
+        """Only the big screen's callbacks, and the page router when it routes to /tv."""
+        body = request.get_json(silent=True) or {}
+        outputs = body.get("outputs")
+        items = outputs if isinstance(outputs, list) else [outputs]
+        ids = [str(o.get("id", "")) for o in items if isinstance(o, dict)]
+        if not ids:
+            return False
+        if all(i.startswith("tv-") for i in ids):
+            return True
+        if all(i.startswith("_pages_") for i in ids):
+            paths = [i.get("value") for i in body.get("inputs", [])
+                     if isinstance(i, dict) and i.get("property") == "pathname"]
+            return paths == ["/tv"]
+        return False
+
+    def _open_tv_link(self, token: str) -> Response:
+        link = self.links.open(token)
+        if link is None:
+            return page("TV link not valid", "<h1>This TV link does not work</h1><p class='err'>"
+                        "It has expired, was revoked, or is not a gadash link.</p><p class="
+                        "'note'>Ask someone who can sign in for a new link.</p>", 403)
+        session.clear()
+        session["tv"] = {"id": link.id}
+        session.permanent = True
+        return redirect("/tv" + link.query)  # type: ignore[return-value]
+
+    # -- sign-in ----------------------------------------------------------------------
+    def login(self) -> Response:
+        nxt = safe_next(request.args.get("next"))
+        if not self.enabled:
+            return redirect(nxt)  # type: ignore[return-value]
+        who = ", ".join(self.settings.allowed_domains + self.settings.allowed_emails)
+        start = "/login/start?" + urlencode({"next": nxt})
+        note = "<p class='note'>You have signed out.</p>" if request.args.get("out") else ""
+        return page("Sign in", f"<h1>Sign in</h1>{note}<p>This dashboard is for "
+                    f"{escape(who)}.</p><p><a class='btn' href='{escape(start)}'>"
+                    "Sign in with Google</a></p>")
+
+    def login_start(self) -> Response:
+        if not self.enabled:
+            return redirect("/")  # type: ignore[return-value]
+        session["next"] = safe_next(request.args.get("next"))
+        extra: dict[str, str] = {"prompt": "select_account"}
+        if self.settings.allowed_domains:
+            extra["hd"] = self.settings.allowed_domains[0]  # a hint only; checked on return
+        response: Response = self.oauth.oidc.authorize_redirect(self._redirect_uri(), **extra)
+        return response
+
+    def _redirect_uri(self) -> str:
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/") + "/auth/callback"
+        # Without ProxyFix (no proxy trusted) this is the Host the server was reached on;
+        # X-Forwarded-Host is ignored.
+        return request.host_url.rstrip("/") + "/auth/callback"
+
+    def callback(self) -> Response:
+        if not self.enabled:
+            return redirect("/")  # type: ignore[return-value]
+        if request.args.get("error"):
+            return self._login_failed(f"Google answered: {request.args['error']}")
+        try:
+            token = self.oauth.oidc.authorize_access_token()
+        except Exception as exc:  # noqa: BLE001 -- state, PKCE, signature, nonce, expiry ...
+            # Whatever fails while verifying the answer, the sign-in cannot be trusted.
+            log.warning("sign-in refused: %s: %s", type(exc).__name__, exc)
+            return self._login_failed("The sign-in could not be verified (it may have been "
+                                      "started in another tab, or taken too long).")
+        claims = dict(token.get("userinfo") or {})
+        reason = check_claims(claims, self.settings)
+        if reason is not None:
+            log.info("sign-in refused for %s: %s", claims.get("email"), reason)
+            session.clear()
+            again = "/login/start?" + urlencode({"next": "/"})
+            who = ", ".join(self.settings.allowed_domains + self.settings.allowed_emails)
+            return page("Access refused", f"<h1>Access refused</h1><p class='err'>"
+                        f"{escape(reason)}</p><p class='note'>This dashboard is for "
+                        f"{escape(who)}. Sign in with one of their accounts.</p><p><a "
+                        f"class='btn' href='{escape(again)}'>Sign in with another account</a>"
+                        "</p>", 403)
+        nxt = safe_next(session.get("next"))
+        session.clear()  # a fresh session at sign-in
+        session["user"] = {"email": claims["email"], "name": claims.get("name", ""),
+                           "picture": claims.get("picture", "")}
+        session["seen"] = int(time.time())
+        session.permanent = True
+        return redirect(nxt)  # type: ignore[return-value]
+
+    def _login_failed(self, reason: str) -> Response:
+        return page("Sign-in failed", f"<h1>Sign-in failed</h1><p class='err'>{escape(reason)}"
+                    "</p><p><a class='btn' href='/login'>Try again</a></p>", 400)
+
+    def logout(self) -> Response:
+        if request.method == "GET":
+            return page("Sign out", "<h1>Sign out?</h1><form method='post'><input type='hidden'"
+                        f" name='csrf' value='{escape(csrf_token())}'><button class='btn'>"
+                        "Sign out</button></form>")
+        if not hmac.compare_digest(request.form.get("csrf", ""), csrf_token()):
+            abort(403)
+        session.clear()
+        return redirect("/login?out=1")  # type: ignore[return-value]
+
+    def whoami(self) -> Response:
+        user = current_user(self.settings) if self.enabled else None
+        return jsonify(user=user, sign_in=self.enabled, csrf=csrf_token())
+
+    # -- TV links -----------------------------------------------------------------------
+    def tv_links(self) -> Response:
+        user = current_user(self.settings) if self.enabled else {"email": "local demo"}
+        if user is None:
+            return self._refuse(401, "sign in to manage TV links")
+        if request.method == "POST":
+            if not hmac.compare_digest(request.form.get("csrf", ""), csrf_token()):
+                abort(403)
+            if request.form.get("revoke"):
+                self.links.revoke(request.form["revoke"])
+                return redirect("/tv-links")  # type: ignore[return-value]
+            days = int(request.form.get("days", "7"))
+            if days not in TV_LINK_DAYS:
+                abort(400)
+            query = request.form.get("query", "").strip()
+            query = "?" + query.lstrip("?") if query else ""
+            label = request.form.get("label", "").strip()[:80] or "TV"
+            _, token = self.links.create(query, label, str(user["email"]), days)
+            url = request.host_url.rstrip("/") + "/tv?" + urlencode({"key": token})
+            return page("TV link", f"<h1>Link for {escape(label)}</h1><p>Open this on the TV "
+                        f"(it shows the big screen only, until it expires in {days} days):</p>"
+                        f"<p><code id='tv-link'>{escape(url)}</code></p>"
+                        "<p><a href='/tv-links'>All TV links</a></p>")
+        rows = "".join(
+            f"<tr><td>{escape(link.label)}</td><td>{escape(link.query or '(defaults)')}</td>"
+            f"<td>{escape(link.created_by)}</td><td>"
+            f"{datetime.fromtimestamp(link.expires, UTC):%Y-%m-%d %H:%M} UTC</td><td><form "
+            f"method='post'><input type='hidden' name='csrf' value='{escape(csrf_token())}'>"
+            f"<button name='revoke' value='{escape(link.id)}'>Revoke</button></form></td></tr>"
+            for link in self.links.all())
+        options = "".join(f"<option value='{d}'>{d} day{'s' if d > 1 else ''}</option>"
+                          for d in TV_LINK_DAYS)
+        return page("TV links", f"<h1>TV links</h1><p class='note'>A TV link opens the big "
+                    "screen without signing in, and nothing else.</p><form method='post'>"
+                    f"<input type='hidden' name='csrf' value='{escape(csrf_token())}'>"
+                    "<label>Name<input name='label' placeholder='Office TV'></label>"
+                    "<label>Playlist (the /tv query string)<input name='query' "
+                    "placeholder='screens=overview,realtime&amp;rotate=30'></label>"
+                    f"<label>Expires after<select name='days'>{options}</select></label>"
+                    "<button class='btn'>Create link</button></form>"
+                    f"<table><tr><th>Name</th><th>Playlist</th><th>By</th><th>Expires</th><th>"
+                    f"</th></tr>{rows}</table>")

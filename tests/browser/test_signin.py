@@ -1,0 +1,44 @@
+"""Sign-in and a TV link in Chromium, against the local OIDC provider."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from tests.test_auth import ANN, _create_tv_link, app_url, oidc  # noqa: F401 -- fixtures
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_in_the_browser_shows_the_user(page, app_url, oidc):  # noqa: F811
+    requests.put(f"{oidc}/users/{quote(ANN['email'], safe='')}", json=ANN)
+    page.goto(app_url + "/?range=last7")
+    page.wait_for_url("**/login?next=**")
+    page.get_by_role("link", name="Sign in with Google").click()
+    page.get_by_placeholder("sub").fill(ANN["email"])
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url("**/?range=last7**")
+    page.wait_for_selector("#an-kpi-sessions")
+    assert "ann@example.com" in page.inner_text(".user-badge")
+    # Signing out is a POST with the CSRF token, from the header's button.
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login?out=1")
+    assert "You have signed out" in page.inner_text("body")
+
+
+def test_revoked_tv_link_says_signed_out(page, app_url, oidc):  # noqa: F811
+    link, owner = _create_tv_link(app_url, oidc, "screens=overview&refresh=1")
+    page.goto(link)
+    page.wait_for_url("**/tv?screens=overview&refresh=1")
+    page.wait_for_function(
+        "() => /\\d/.test(document.getElementById('tv-kpi-sessions')?.innerText ?? '')")
+    sessions = page.inner_text("#tv-kpi-sessions")
+    token = owner.get(f"{app_url}/whoami").json()["csrf"]
+    listing = owner.get(f"{app_url}/tv-links").text
+    link_id = listing.split("name='revoke' value='")[-1].split("'")[0]
+    owner.post(f"{app_url}/tv-links", data={"csrf": token, "revoke": link_id})
+    page.wait_for_selector("#signed-out", timeout=15_000)
+    assert "Signed out" in page.inner_text("#signed-out")
+    assert page.inner_text("#tv-kpi-sessions") == sessions  # still there, not blank
