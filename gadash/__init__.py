@@ -16,6 +16,8 @@ from gadash.service import EXTENSION, DataService
 from gadash.settings import Settings, load_settings
 from gadash.shares import create_providers
 from gadash.sources import create_source
+from gadash.status import service_status, status_page
+from gadash.warmer import Warmer
 
 __all__ = ["create_app"]
 
@@ -90,14 +92,27 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     providers, notes = create_providers(settings)
     for note in notes:
         log.info("%s", note)
-    server.extensions[EXTENSION] = DataService(
-        settings, create_source(settings), store, properties, providers
-    )
+    service = DataService(settings, create_source(settings), store, properties, providers)
+    server.extensions[EXTENSION] = service
+    if settings.warm_interval:
+        warmer = Warmer(service, settings.warm_interval)
+        warmer.start()
+        atexit.register(warmer.stop)
 
     from gadash.pages import overview, tv  # noqa: F401 -- each registers its page
 
     @server.get("/healthz")
     def healthz() -> Response:
-        return jsonify(status="ok")
+        """For load balancers: the process answers. A Redis outage is degraded, not down."""
+        return jsonify(status="ok", cache="shared" if store.shared else (
+            "degraded" if store.down_since else "process"))
+
+    @server.get("/status")
+    def status() -> Response:
+        return status_page(service)
+
+    @server.get("/status.json")
+    def status_json() -> Response:
+        return jsonify(service_status(service))
 
     return app

@@ -1,15 +1,25 @@
 """The shared cache: flask-caching, RedisCache with ``REDIS_URL``, else embedded.
 
 The cache sits below the access check: only the data service reads it, and
-only callbacks that passed sign-in call the data service. HTTP responses are
-never cached.
+only requests that passed ``gadash.auth`` reach the data service. HTTP
+responses are never cached.
+
+``CacheStore`` adds what flask-caching lacks: locks for single-flight refreshes
+(a Redis lock across processes and instances, a thread lock in-process), and a
+fallback to this process's memory while Redis is unreachable, retried every few
+seconds, so a Redis outage costs freshness and some GA quota, never a page.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from cachelib import SimpleCache
 from flask import Flask
 from flask_caching import Cache
 
@@ -18,6 +28,7 @@ from gadash.settings import Settings
 log = logging.getLogger(__name__)
 
 cache = Cache()
+RETRY_SHARED_AFTER = 5.0  # seconds between attempts to reach Redis again
 
 
 def cache_config(settings: Settings) -> dict[str, Any]:
@@ -43,54 +54,106 @@ def init_cache(server: Flask, settings: Settings) -> None:
 
 
 class CacheStore:
-    """get/set on the app's cache that log and carry on when the backend fails.
-
-    A cache outage costs freshness and GA quota, never a page.
-    """
+    """get/set/locks on the app's cache, degrading to process memory when Redis fails."""
 
     def __init__(self, backend: Any):
-        self._backend = backend
-        self.last_error: str = ""
+        self._primary = backend
+        self._local = SimpleCache(threshold=2000)
+        self._redis = getattr(backend, "_write_client", None)  # cachelib's RedisCache
+        self._retry_at = 0.0
+        self.retry_after = RETRY_SHARED_AFTER
+        self.down_since: float | None = None
+        self.last_error = ""
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
     @property
     def kind(self) -> str:
-        return type(self._backend).__name__
+        return type(self._primary).__name__
+
+    @property
+    def shared(self) -> bool:
+        """True when entries are shared with other processes (Redis is up)."""
+        return self._redis is not None and self.down_since is None
+
+    @property
+    def note(self) -> str:
+        """What a person should know about the cache right now, or ""."""
+        if self.down_since is None:
+            return ""
+        since = time.strftime("%H:%M", time.localtime(self.down_since))
+        return (f"Shared cache unreachable since {since}; this server uses its own memory "
+                "meanwhile and reconnects by itself.")
+
+    def _backend(self) -> Any:
+        if self.down_since is not None and time.monotonic() < self._retry_at:
+            return self._local
+        return self._primary
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        backend = self._backend()
+        try:
+            result = getattr(backend, method)(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 -- any backend failure means "use memory"
+            self._failed(exc)
+            return getattr(self._local, method)(*args, **kwargs)
+        if backend is self._primary and self.down_since is not None:
+            log.warning("shared cache is back")
+            self.down_since = None
+        if backend is self._primary:
+            self.last_error = ""
+        return result
+
+    def _failed(self, exc: Exception) -> None:
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        self._retry_at = time.monotonic() + self.retry_after
+        if self.down_since is None:
+            self.down_since = time.time()
+            log.warning("shared cache unreachable, using process memory: %s", self.last_error)
 
     def get(self, key: str) -> Any:
-        try:
-            value = self._backend.get(key)
-        except Exception as exc:  # noqa: BLE001 -- any backend failure means "miss"
-            self._failed("read", exc)
-            return None
-        self.last_error = ""
-        return value
+        return self._call("get", key)
 
     def get_many(self, keys: list[str]) -> list[Any]:
         """Values for keys (None where missing), in one round trip (MGET on Redis)."""
-        if not keys:
-            return []
-        try:
-            values = list(self._backend.get_many(*keys))
-        except Exception as exc:  # noqa: BLE001
-            self._failed("read", exc)
-            return [None] * len(keys)
-        self.last_error = ""
-        return values
+        return list(self._call("get_many", *keys)) if keys else []
 
-    def set_many(self, items: dict[str, Any], ttl: int) -> None:
-        if not items:
-            return
-        try:
-            self._backend.set_many(items, timeout=ttl)
-        except Exception as exc:  # noqa: BLE001
-            self._failed("write", exc)
+    def set(self, key: str, value: Any, ttl: float) -> None:
+        self._call("set", key, value, timeout=max(1, int(ttl)))
 
-    def set(self, key: str, value: Any, ttl: int) -> None:
-        try:
-            self._backend.set(key, value, timeout=ttl)
-        except Exception as exc:  # noqa: BLE001
-            self._failed("write", exc)
+    def set_many(self, items: dict[str, Any], ttl: float) -> None:
+        if items:
+            self._call("set_many", items, timeout=max(1, int(ttl)))
 
-    def _failed(self, what: str, exc: Exception) -> None:
-        self.last_error = f"Shared cache unavailable ({what}: {type(exc).__name__}: {exc})"
-        log.warning("%s", self.last_error)
+    @contextmanager
+    def lock(self, key: str, wait: float, hold: float) -> Iterator[bool]:
+        """Try to become the one who refreshes ``key``; yields whether it did.
+
+        ``wait`` is how long to wait for the lock (0: not at all); ``hold`` bounds
+        how long a crashed holder can keep it (Redis locks expire).
+        """
+        if self._redis is not None and self._backend() is self._primary:
+            try:
+                lock = self._redis.lock(f"gadash:lock:{key}", timeout=hold,
+                                        blocking=wait > 0, blocking_timeout=wait or None)
+                got = bool(lock.acquire())
+            except Exception as exc:  # noqa: BLE001
+                self._failed(exc)
+            else:
+                try:
+                    yield got
+                finally:
+                    if got:
+                        try:
+                            lock.release()
+                        except Exception:  # noqa: BLE001 -- expired or Redis gone: harmless
+                            pass
+                return
+        with self._locks_guard:
+            local = self._locks.setdefault(key, threading.Lock())
+        got = local.acquire(timeout=wait) if wait > 0 else local.acquire(blocking=False)
+        try:
+            yield got
+        finally:
+            if got:
+                local.release()

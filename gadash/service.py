@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import cast
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from gadash.cache import CacheStore
 from gadash.errors import QueryError
+from gadash.flight import SingleFlight
 from gadash.query import ReportQuery, local_date
+from gadash.reports import get_panel
 from gadash.settings import Settings
 from gadash.shares import Provider, ShareCounts
 from gadash.shares.canonical import page_url
@@ -27,20 +32,44 @@ _ZONE_TTL = 6 * 3600
 
 @dataclass(frozen=True)
 class ViewResult:
-    """The frames of a view and where they came from."""
+    """The frames of a view and where they came from.
+
+    ``how`` is "fetched" (from GA by this request), "cached", or "stale" (older
+    than its TTL: refreshing elsewhere, or GA failed, then ``error`` says why).
+    """
 
     reports: dict[str, ReportFrame]
     cached: bool
     cache_note: str = ""
+    how: str = "fetched"
+    error: str = ""
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
-    @property
-    def fetched_at(self) -> datetime:
-        return min((r.meta.fetched_at for r in self.reports.values()),
-                   default=datetime.now(UTC))
+    def stale_note(self, zone: str) -> str:
+        """A line for the page when GA failed and older data is shown, or ""."""
+        if not self.error:
+            return ""
+        when = self.fetched_at.astimezone(ZoneInfo(zone or "UTC"))
+        return (f"Showing data fetched at {when:%H:%M}: {self.error} "
+                "gadash tries again by itself.")
+
+
+def quota_factor(remaining: int | None, per_hour: int) -> float:
+    """How much longer than usual to keep entries when the hourly GA quota runs low."""
+    if remaining is None:
+        return 1.0
+    share = remaining / per_hour
+    if share < 0.05:
+        return 12.0
+    if share < 0.15:
+        return 4.0
+    if share < 0.30:
+        return 2.0
+    return 1.0
 
 
 class DataService:
-    """Turns queries into frames through the shared cache."""
+    """Turns queries into frames through the shared cache, one GA fetch per refresh."""
 
     def __init__(self, settings: Settings, source: DataSource, store: CacheStore,
                  properties: dict[str, str], providers: list[Provider] | None = None):
@@ -49,6 +78,10 @@ class DataService:
         self.store = store
         self.properties = properties  # display name -> "properties/123"
         self.providers = providers or []
+        self.flight = SingleFlight(store, settings.stale_max, wait=settings.ga_timeout + 5)
+        self.warm: dict[str, tuple[ReportQuery, float]] = {}  # queries screens poll
+        # provider -> (answers, failures, last failure), this process
+        self.share_health: dict[str, tuple[int, int, str]] = {}
 
     def property_id(self, name: str) -> str:
         """The GA property id for a display name. Raises QueryError."""
@@ -58,20 +91,63 @@ class DataService:
             known = ", ".join(self.properties)
             raise QueryError(f"Unknown property {name!r}; configured: {known}.") from None
 
-    def view(self, query: ReportQuery) -> ViewResult:
-        """Every panel of the query, from the cache or one batched GA fetch.
+    def view(self, query: ReportQuery, warm: bool = False) -> ViewResult:
+        """Every panel of the query, from the shared cache or one batched GA fetch.
 
-        Raises SourceError (from the source) or QueryError.
+        ``warm``: keep this query fresh in the background (screens that poll it).
+        Raises SourceError only when there is no earlier value to show, or QueryError.
         """
         key = query.cache_key()
-        hit = self.store.get(key)
-        if hit is not None:
-            return ViewResult(cast(dict[str, ReportFrame], hit), cached=True)
+        if warm:
+            self.warm[key] = (query, time.time())
+        outcome = self.flight.get(key, lambda: self._fetch(query), self.ttl_for(query))
+        return ViewResult(
+            cast(dict[str, ReportFrame], outcome.value), cached=outcome.how != "fetched",
+            cache_note=self.store.note, how=outcome.how, error=outcome.error,
+            fetched_at=datetime.fromtimestamp(outcome.fetched_at, UTC),
+        )
+
+    def _fetch(self, query: ReportQuery) -> dict[str, ReportFrame]:
         reports = self.source.fetch(query)
-        realtime = any(r.panel.startswith("realtime") for r in reports.values())
-        ttl = self.settings.realtime_ttl if realtime else self.settings.cache_ttl
-        self.store.set(key, reports, ttl)
-        return ViewResult(reports, cached=False, cache_note=self.store.last_error)
+        for report in reports.values():
+            if "tokens_per_hour" in report.meta.quota:
+                self.store.set(f"quota:{query.property_id}", {
+                    **{k: v for k, v in report.meta.quota.items()}, "at": time.time()}, 3600)
+                break
+        return reports
+
+    def quota(self, property_id: str) -> dict[str, Any] | None:
+        """The property's GA quota as of the last fetch (shared by every instance)."""
+        value = self.store.get(f"quota:{property_id}")
+        return value if isinstance(value, dict) else None
+
+    def ttl_for(self, query: ReportQuery) -> float:
+        """Seconds a query stays fresh: longer when the hourly GA quota runs low."""
+        realtime = all(get_panel(p).realtime for p in query.panels)
+        base = self.settings.realtime_ttl if realtime else self.settings.cache_ttl
+        return base * self.ttl_for_property(query.property_id)
+
+    def ttl_for_property(self, property_id: str) -> float:
+        """The factor on every TTL of a property, from its remaining hourly quota."""
+        quota = self.quota(property_id)
+        left = quota["tokens_per_hour"][1] if quota else None
+        return quota_factor(left, self.settings.quota_per_hour)
+
+    def warm_once(self, now: float | None = None) -> int:
+        """Refresh the polled queries that are about to go stale; returns how many."""
+        now = now or time.time()
+        done = 0
+        for key, (query, seen) in list(self.warm.items()):
+            if now - seen > 3600:  # nobody has looked for an hour
+                self.warm.pop(key, None)
+                continue
+            entry = self.flight.peek(key)
+            margin = max(5.0, 1.5 * self.settings.warm_interval)
+            if entry is None or entry.fresh_until - now < margin:
+                fetch = functools.partial(self._fetch, query)
+                if self.flight.refresh_if_free(key, fetch, self.ttl_for(query)):
+                    done += 1
+        return done
 
     def shares(self, property_name: str, paths: list[str]
                ) -> dict[str, dict[str, ShareCounts]]:
@@ -96,6 +172,10 @@ class DataService:
             fetched = fetch_counts(wanted, missing, FetchLimits(timeout=s.share_timeout,
                                                                 deadline=s.share_deadline))
             fetched = {k: v for k, v in fetched.items() if found.get(k) is None}
+            for (name, _), counts in fetched.items():
+                ok, failed, last = self.share_health.get(name, (0, 0, ""))
+                self.share_health[name] = (ok + counts.ok, failed + (not counts.ok),
+                                           last if counts.ok else counts.error)
             self.store.set_many({keys[k]: v for k, v in fetched.items() if v.ok}, s.share_ttl)
             self.store.set_many({keys[k]: v for k, v in fetched.items() if not v.ok},
                                 min(60, s.share_ttl))

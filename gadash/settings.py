@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     )
     cache_ttl: int = Field(default=300, ge=1)
     realtime_ttl: int = Field(default=30, ge=1)
+    stale_max: int = Field(default=6 * 3600, ge=0)
+    warm_interval: int = Field(default=20, ge=0)
+    quota_per_hour: int = Field(default=40_000, ge=1)
 
     oidc_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
     oidc_client_id: str | None = None

@@ -293,8 +293,11 @@ def render_view(result: ViewResult, state: ViewState) -> Rendered:
     footers["trend"] = _footer(trend)
     footers["countries"] = _footer(reports["audience"], _truncation(reports["audience"]))
     footers["devices"] = _footer(reports["audience"])
-    if result.cache_note:
-        footers["trend"].append(html.Span(result.cache_note, className="quality"))
+    notes = [n for n in (result.stale_note(trend.meta.time_zone), result.cache_note) if n]
+    if notes:
+        stale = html.Div([html.Div(n) for n in notes], className="alert alert-note",
+                         role="status", id="an-stale-note")
+        empty_note = [stale, empty_note] if empty_note is not None else stale
     return Rendered(
         kpis=tiles,
         trend=trend_figure(trend.rows, time_col),

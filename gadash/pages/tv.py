@@ -112,6 +112,10 @@ def _status(ok: bool, label: str, error: str = "") -> dict[str, Any]:
             "at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
+def _why(error: str) -> str:
+    return f"Google Analytics error: {error}" if error else ""
+
+
 def _failed(previous: dict[str, Any] | None, exc: GadashError) -> dict[str, Any]:
     label = (previous or {}).get("label", "")
     return _status(False, label, f"{exc.title}: {exc.message}")
@@ -157,7 +161,8 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         ranges = state.ranges(service.today(property_id))
         trend_panel = "trend_hourly" if ranges[0].days == 1 else "trend"
         query = ReportQuery(property_id, (trend_panel, *TV_PANELS[1:]), ranges)
-        reports = service.view(query).reports
+        result = service.view(query, warm=True)
+        reports = result.reports
         zone = service.time_zone(property_id)
     except GadashError as exc:
         # Never blank: every panel keeps what it shows; the status says why.
@@ -185,7 +190,7 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         sources_items(reports["sources"]),
         label, updated_label(reports["pages"], zone), updated_label(reports["sources"], zone),
         range_label(ranges),
-        _status(True, label.removeprefix("updated ")),
+        _status(not result.error, label.removeprefix("updated "), _why(result.error)),
         trend_panel,
     )
 
@@ -211,7 +216,8 @@ def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
     service = get_service()
     try:
         property_id = service.property_id(_config(data).property)
-        reports = service.view(ReportQuery(property_id, REALTIME_PANELS, ())).reports
+        result = service.view(ReportQuery(property_id, REALTIME_PANELS, ()), warm=True)
+        reports = result.reports
         zone = service.time_zone(property_id)
     except GadashError as exc:
         return (nu, nu, nu, nu, _failed(status, exc), nu)
@@ -229,7 +235,7 @@ def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
         figure,
         now_pages_items(reports["realtime_pages"]),
         label,
-        _status(True, label.removeprefix("updated ")),
+        _status(not result.error, label.removeprefix("updated "), _why(result.error)),
         True,
     )
 

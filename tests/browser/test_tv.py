@@ -70,7 +70,7 @@ def test_ga_failure_keeps_numbers_and_marks_them_stale(page, tv_app, standin_cle
     page.wait_for_selector("#tv-stale.on", timeout=20_000)
     stale = page.inner_text("#tv-stale")
     assert stale.startswith(f"Stale since {updated}") or stale.startswith("Stale since")
-    assert "Google Analytics is not answering" in stale
+    assert "Google Analytics did not answer" in stale
     page.wait_for_timeout(2500)  # several failed refreshes later ...
     assert page.inner_text("#tv-kpi-sessions") == sessions  # ... the numbers are still there
     assert page.locator("#tv-trend .scatterlayer .trace").count() == 4

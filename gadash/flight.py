@@ -1,0 +1,125 @@
+"""Single-flight refreshes with stale-while-revalidate and stale-on-error.
+
+dogpile.cache's semantics over the shared store: when an entry expires, one
+worker (across processes and instances, by a lock) asks GA again while every
+other request gets the previous value at once; only the very first creation
+of an entry makes requests wait. When GA fails, the last good value is served,
+with its age and the error, for up to GADASH_STALE_MAX seconds; the failed
+refresh is retried after a short pause, not on every request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from gadash.cache import CacheStore
+from gadash.errors import SourceError, SourceUnavailableError
+
+ERROR_RETRY = 30.0  # seconds before a failed refresh is tried again
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the shared store keeps for one query."""
+
+    value: Any
+    fetched_at: float
+    fresh_until: float
+    error: str = ""  # why the last refresh failed
+    retry_at: float = 0.0  # when a failed refresh may be tried again
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A value and how it was obtained: "fetched", "cached" or "stale"."""
+
+    value: Any
+    fetched_at: float
+    how: str
+    error: str = ""
+
+
+class SingleFlight:
+    """get-or-refresh on the shared store, one refresher per key."""
+
+    def __init__(self, store: CacheStore, stale_max: float, wait: float):
+        self.store = store
+        self.stale_max = stale_max
+        self.wait = wait  # how long the first requests wait for the first creation
+        self.stats: Counter[str] = Counter()
+        self.last_fetch: float | None = None
+
+    def _read(self, key: str) -> Entry | None:
+        entry = self.store.get(key)
+        return entry if isinstance(entry, Entry) else None
+
+    def _write(self, key: str, entry: Entry) -> None:
+        keep = entry.fresh_until + self.stale_max - time.time()
+        if keep > 0:
+            self.store.set(key, entry, keep)
+
+    def peek(self, key: str) -> Entry | None:
+        return self._read(key)
+
+    def get(self, key: str, create: Callable[[], Any], ttl: float) -> Outcome:
+        """The value for ``key``: cached, fetched by this call, or stale (with the reason).
+
+        Raises SourceError only when there is no value at all to show.
+        """
+        now = time.time()
+        entry = self._read(key)
+        if entry is not None and (now < entry.fresh_until or now < entry.retry_at):
+            self.stats["stale" if entry.error else "hit"] += 1
+            how = "stale" if entry.error else "cached"
+            return Outcome(entry.value, entry.fetched_at, how, entry.error)
+        if entry is not None:
+            with self.store.lock(key, wait=0, hold=self.wait + 30) as mine:
+                if not mine:  # someone else is refreshing: the old value, at once
+                    self.stats["stale"] += 1
+                    return Outcome(entry.value, entry.fetched_at, "stale", entry.error)
+                return self._refresh(key, create, ttl, self._read(key) or entry)
+        with self.store.lock(key, wait=self.wait, hold=self.wait + 30) as mine:
+            entry = self._read(key)
+            if entry is not None and time.time() < max(entry.fresh_until, entry.retry_at):
+                self.stats["hit"] += 1
+                return Outcome(entry.value, entry.fetched_at, "cached", entry.error)
+            if not mine:
+                if entry is not None:
+                    return Outcome(entry.value, entry.fetched_at, "stale", entry.error)
+                raise SourceUnavailableError(
+                    "Another server is still fetching this data from Google Analytics; it "
+                    "will appear at the next refresh.")
+            return self._refresh(key, create, ttl, entry)
+
+    def refresh_if_free(self, key: str, create: Callable[[], Any], ttl: float) -> bool:
+        """Refresh now unless another worker is doing it (for the warmer)."""
+        with self.store.lock(key, wait=0, hold=self.wait + 30) as mine:
+            if not mine:
+                return False
+            try:
+                self._refresh(key, create, ttl, self._read(key))
+            except SourceError:
+                return False
+            return True
+
+    def _refresh(self, key: str, create: Callable[[], Any], ttl: float,
+                 old: Entry | None) -> Outcome:
+        started = time.time()
+        self.stats["fetch"] += 1
+        self.last_fetch = started
+        try:
+            value = create()
+        except SourceError as exc:
+            self.stats["error"] += 1
+            if old is None:
+                raise
+            failed = replace(old, error=exc.message, retry_at=time.time() + min(ERROR_RETRY, ttl))
+            self._write(key, failed)
+            return Outcome(old.value, old.fetched_at, "stale", exc.message)
+        now = time.time()
+        self._write(key, Entry(value, now, now + ttl))
+        return Outcome(value, now, "fetched")

@@ -1,0 +1,71 @@
+"""``/status``: cache, GA calls and quota, share providers, as people and machines read them."""
+
+from __future__ import annotations
+
+import os
+import time
+from html import escape
+from typing import Any
+
+from flask import Response
+
+from gadash.auth import page
+from gadash.service import DataService
+
+
+def _when(epoch: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else "never"
+
+
+def service_status(service: DataService) -> dict[str, Any]:
+    """Figures of this process, and the shared ones (quota) of the whole deployment."""
+    stats = service.flight.stats
+    served = stats["hit"] + stats["stale"] + stats["fetch"]
+    quota = {}
+    for name, pid in service.properties.items():
+        q = service.quota(pid)
+        if q:
+            quota[name] = {
+                "tokens_per_hour_left": q["tokens_per_hour"][1],
+                "tokens_per_day_left": q.get("tokens_per_day", (0, None))[1],
+                "as_of": _when(q.get("at")),
+                "refresh_slowdown": round(service.ttl_for_property(pid), 2),
+            }
+    return {
+        "process": os.getpid(),
+        "cache": {
+            "backend": service.store.kind,
+            "shared": service.store.shared,
+            "note": service.store.note,
+            "last_error": service.store.last_error,
+            "hit_rate": round((stats["hit"] + stats["stale"]) / served, 3) if served else None,
+            "hits": stats["hit"], "stale_served": stats["stale"], "ga_fetches": stats["fetch"],
+            "ga_errors": stats["error"],
+        },
+        "last_ga_call": _when(service.flight.last_fetch),
+        "quota": quota,
+        "warm_queries": len(service.warm),
+        "share_providers": {
+            p.name: dict(zip(("answers", "failures", "last_failure"),
+                             service.share_health.get(p.name, (0, 0, "")), strict=True))
+            for p in service.providers
+        },
+    }
+
+
+def status_page(service: DataService) -> Response:
+    data = service_status(service)
+
+    def rows(items: dict[str, Any]) -> str:
+        return "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>"
+                       for k, v in items.items())
+
+    quota = "".join(f"<h2>{escape(name)}</h2><table>{rows(q)}</table>"
+                    for name, q in data["quota"].items()) or "<p class='note'>No GA call yet.</p>"
+    shares = "".join(f"<h2>{escape(name)}</h2><table>{rows(h)}</table>"
+                     for name, h in data["share_providers"].items())
+    body = (f"<h1>Status</h1><p class='note'>Process {data['process']}; last GA call "
+            f"{escape(data['last_ga_call'])}; {data['warm_queries']} screen queries kept warm."
+            f"</p><h2>Cache</h2><table>{rows(data['cache'])}</table>"
+            f"<h2>GA quota</h2>{quota}<h2>Share providers</h2>{shares}")
+    return page("Status", body)
