@@ -46,10 +46,12 @@ class Outcome:
 class SingleFlight:
     """get-or-refresh on the shared store, one refresher per key."""
 
-    def __init__(self, store: CacheStore, stale_max: float, wait: float):
+    def __init__(self, store: CacheStore, stale_max: float, wait: float,
+                 error_retry: float = ERROR_RETRY):
         self.store = store
         self.stale_max = stale_max
         self.wait = wait  # how long the first requests wait for the first creation
+        self.error_retry = error_retry
         self.stats: Counter[str] = Counter()
         self.last_fetch: float | None = None
 
@@ -81,7 +83,13 @@ class SingleFlight:
                 if not mine:  # someone else is refreshing: the old value, at once
                     self.stats["stale"] += 1
                     return Outcome(entry.value, entry.fetched_at, "stale", entry.error)
-                return self._refresh(key, create, ttl, self._read(key) or entry)
+                latest = self._read(key) or entry
+                if time.time() < max(latest.fresh_until, latest.retry_at):
+                    # Another worker refreshed it between our read and our lock.
+                    self.stats["hit"] += 1
+                    return Outcome(latest.value, latest.fetched_at,
+                                   "stale" if latest.error else "cached", latest.error)
+                return self._refresh(key, create, ttl, latest)
         with self.store.lock(key, wait=self.wait, hold=self.wait + 30) as mine:
             entry = self._read(key)
             if entry is not None and time.time() < max(entry.fresh_until, entry.retry_at):
@@ -95,10 +103,14 @@ class SingleFlight:
                     "will appear at the next refresh.")
             return self._refresh(key, create, ttl, entry)
 
-    def refresh_if_free(self, key: str, create: Callable[[], Any], ttl: float) -> bool:
-        """Refresh now unless another worker is doing it (for the warmer)."""
+    def refresh_if_free(self, key: str, create: Callable[[], Any], ttl: float,
+                        margin: float = 0.0, now: float | None = None) -> bool:
+        """Refresh unless another worker is doing it, or the entry is fresh for more than
+        ``margin`` seconds after ``now`` (someone just did). For the warmer."""
         with self.store.lock(key, wait=0, hold=self.wait + 30) as mine:
-            if not mine:
+            latest = self._read(key)
+            when = now if now is not None else time.time()
+            if not mine or (latest is not None and latest.fresh_until - when > margin):
                 return False
             try:
                 self._refresh(key, create, ttl, self._read(key))
@@ -117,7 +129,8 @@ class SingleFlight:
             self.stats["error"] += 1
             if old is None:
                 raise
-            failed = replace(old, error=exc.message, retry_at=time.time() + min(ERROR_RETRY, ttl))
+            failed = replace(old, error=exc.message,
+                             retry_at=time.time() + min(self.error_retry, ttl))
             self._write(key, failed)
             return Outcome(old.value, old.fetched_at, "stale", exc.message)
         now = time.time()

@@ -145,7 +145,7 @@ class DataService:
             margin = max(5.0, 1.5 * self.settings.warm_interval)
             if entry is None or entry.fresh_until - now < margin:
                 fetch = functools.partial(self._fetch, query)
-                if self.flight.refresh_if_free(key, fetch, self.ttl_for(query)):
+                if self.flight.refresh_if_free(key, fetch, self.ttl_for(query), margin, now):
                     done += 1
         return done
 

@@ -18,8 +18,8 @@ from flask import Flask
 
 from gadash.auth import GadashSessionInterface, check_claims, safe_next
 from gadash.settings import Settings
-from tests.browser.conftest import start_app, stop_app
 from tests.conftest import BLOG, SHOP
+from tests.servers import start_app, stop_app
 
 SECRET = "test-secret-key-0123456789"
 

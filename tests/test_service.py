@@ -152,3 +152,33 @@ def test_facebook_is_off_without_a_token(settings):
     providers, notes = create_providers(settings)
     assert [p.name for p in providers] == ["hackernews", "reddit"]
     assert notes == ["Facebook counts are off: set GADASH_FACEBOOK_TOKEN."]
+
+
+def test_warmer_refreshes_what_screens_poll(settings, standin_clean, past_days):
+    import time
+
+    with service_for(settings) as service:
+        query = view_query(past_days, country="Canada")
+        service.view(query, warm=True)
+        assert standin_clean.servicer.calls["BatchRunReports"] == 1
+        assert service.warm_once() == 0  # fresh: nothing to do
+        assert service.warm_once(now=time.time() + settings.cache_ttl - 1) == 1
+        assert standin_clean.servicer.calls["BatchRunReports"] == 2
+        assert service.view(query).cached  # the screen never waits on GA
+        assert service.warm_once(now=time.time() + 7200) == 0  # nobody polled for an hour
+        assert service.warm == {}
+
+
+def test_quota_and_status(settings, standin_clean, past_days):
+    from gadash.status import service_status
+
+    with service_for(settings) as service:
+        service.view(view_query(past_days))
+        service.view(view_query(past_days))
+        quota = service.quota(BLOG)
+        assert quota is not None and 0 < quota["tokens_per_hour"][1] < 40_000
+        status = service_status(service)
+        assert status["cache"]["backend"] == "SimpleCache"
+        assert status["cache"]["ga_fetches"] == 1 and status["cache"]["hit_rate"] == 0.5
+        assert status["quota"]["Blog"]["refresh_slowdown"] == 1.0
+        assert status["last_ga_call"] != "never"

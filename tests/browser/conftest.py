@@ -3,54 +3,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BLOG, SHOP, free_port
+from tests.conftest import BLOG, SHOP
+from tests.servers import start_app, stop_app
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("GADASH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-
-
-def start_app(env: dict[str, str], log_path: Path, port: int | None = None
-              ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``python app.py`` with the given settings; wait until /healthz answers."""
-    port = port or free_port()
-    full_env = {**os.environ, "GADASH_PORT": str(port), "GADASH_HOST": "127.0.0.1", **env}
-    log = log_path.open("wb")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=full_env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app exited: {log_path.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"app did not start: {log_path.read_text()[-2000:]}")
-
-
-def stop_app(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import start_app, stop_app
 from tests.conftest import BLOG, SHOP
+from tests.servers import start_app, stop_app
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,56 @@
+"""Start the app as a real server process (python app.py, or gunicorn) on loopback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited: {log_path.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"app did not start: {log_path.read_text()[-2000:]}")
+
+
+def start_app(env: dict[str, str], log_path: Path, port: int | None = None,
+              workers: int = 0) -> tuple[subprocess.Popen[bytes], str]:
+    """``python app.py`` (or gunicorn with ``workers``) with the given settings, healthy."""
+    port = port or free_port()
+    full_env = {**os.environ, "GADASH_PORT": str(port), "GADASH_HOST": "127.0.0.1",
+                "GADASH_WARM_INTERVAL": "0", **env}
+    if workers:
+        cmd = [sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers), "--threads", "4", "--timeout", "60"]
+    else:
+        cmd = [sys.executable, "app.py"]
+    log = log_path.open("wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    _wait_healthy(proc, url, log_path)
+    return proc, url
+
+
+def stop_app(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

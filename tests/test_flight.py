@@ -1,0 +1,122 @@
+"""Single-flight over a real store: one GA fetch however many ask at once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from cachelib import SimpleCache
+
+from gadash.cache import CacheStore
+from gadash.errors import SourceUnavailableError
+from gadash.flight import SingleFlight
+from gadash.service import quota_factor
+
+
+class Creator:
+    """Stands in for a GA fetch: slow, counted, and able to fail on demand."""
+
+    def __init__(self, delay: float = 0.3):
+        self.delay = delay
+        self.calls = 0
+        self.fail = False
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self._lock:
+            self.calls += 1
+            n = self.calls
+        time.sleep(self.delay)
+        if self.fail:
+            raise SourceUnavailableError("GA did not answer")
+        return f"value {n}"
+
+
+@pytest.fixture(params=["memory", "valkey"])
+def store(request, valkey_url) -> Iterator[CacheStore]:
+    if request.param == "memory":
+        yield CacheStore(SimpleCache())
+    else:
+        from flask_caching.backends.rediscache import RedisCache
+        from redis import from_url
+
+        client = from_url(valkey_url)
+        client.flushdb()
+        yield CacheStore(RedisCache(host=client, key_prefix="t:"))
+
+
+def crowd(flight: SingleFlight, key: str, creator: Creator, ttl: float, n: int = 20):
+    with ThreadPoolExecutor(n) as pool:
+        started = time.monotonic()
+        futures = [pool.submit(lambda: (flight.get(key, creator, ttl),
+                                        time.monotonic() - started)) for _ in range(n)]
+        return [f.result() for f in futures]
+
+
+def test_cold_key_is_fetched_once_and_everyone_waits_for_it(store):
+    flight = SingleFlight(store, stale_max=60, wait=5)
+    creator = Creator()
+    results = crowd(flight, "k", creator, ttl=10)
+    assert creator.calls == 1
+    assert {r.value for r, _ in results} == {"value 1"}
+    assert sorted(r.how for r, _ in results).count("fetched") == 1
+
+
+def test_expired_key_is_refreshed_once_others_get_the_old_value_at_once(store):
+    flight = SingleFlight(store, stale_max=60, wait=5)
+    creator = Creator(delay=0.5)
+    flight.get("k", creator, ttl=0.2)
+    time.sleep(0.3)
+    results = crowd(flight, "k", creator, ttl=10)
+    assert creator.calls == 2
+    stale = [(r, t) for r, t in results if r.how == "stale"]
+    assert len(stale) == 19 and all(r.value == "value 1" for r, _ in stale)
+    assert max(t for _, t in stale) < 0.4  # nobody waited for the refresh
+    assert flight.get("k", creator, ttl=10).value == "value 2"
+
+
+def test_ga_failure_serves_the_last_value_with_the_error_and_pauses(store):
+    flight = SingleFlight(store, stale_max=60, wait=5, error_retry=0.5)
+    creator = Creator(delay=0.01)
+    flight.get("k", creator, ttl=0.1)
+    time.sleep(0.15)
+    creator.fail = True
+    failed = flight.get("k", creator, ttl=0.1)
+    assert failed.how == "stale" and failed.value == "value 1"
+    assert failed.error == "GA did not answer"
+    calls = creator.calls
+    for _ in range(10):  # during the pause, nobody asks GA again
+        assert flight.get("k", creator, ttl=0.1).error == "GA did not answer"
+    assert creator.calls == calls
+    time.sleep(0.55)
+    creator.fail = False
+    recovered = flight.get("k", creator, ttl=10)
+    assert recovered.how == "fetched" and recovered.error == ""
+
+
+def test_no_value_at_all_raises(store):
+    flight = SingleFlight(store, stale_max=60, wait=5)
+    creator = Creator(delay=0.01)
+    creator.fail = True
+    with pytest.raises(SourceUnavailableError):
+        flight.get("k", creator, ttl=10)
+
+
+def test_stale_values_are_bounded_by_stale_max(store):
+    flight = SingleFlight(store, stale_max=1, wait=5)
+    creator = Creator(delay=0.01)
+    flight.get("k", creator, ttl=1)
+    assert flight.peek("k") is not None
+    time.sleep(2.2)
+    assert flight.peek("k") is None  # past fresh + stale_max: gone from the store
+
+
+def test_quota_factor_slows_refreshes_when_quota_runs_low():
+    assert quota_factor(None, 40_000) == 1
+    assert quota_factor(30_000, 40_000) == 1
+    assert quota_factor(10_000, 40_000) == 2
+    assert quota_factor(4_000, 40_000) == 4
+    assert quota_factor(100, 40_000) == 12

