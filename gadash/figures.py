@@ -51,6 +51,25 @@ def message_figure(text: str, theme: Theme = LIGHT) -> go.Figure:
 TREND_LABELS = {"sessions": "Sessions", "totalUsers": "Users", "screenPageViews": "Page views"}
 
 
+def trend_series(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...]
+                 ) -> list[tuple[list[str], list[float]]]:
+    """The trend's traces as (x, y) lists, in trend_figure's order: per metric, the
+    current period then (when comparing) the comparison aligned to it.
+
+    Cheap enough to patch a drawn figure with on every refresh.
+    """
+    current, previous = split_ranges(rows)
+    shifted = align_previous(current, previous, time_col)
+    series = []
+    for metric in metrics:
+        series.append((current[time_col].dt.strftime("%Y-%m-%d %H:%M").tolist(),
+                       current[metric].astype(float).tolist()))
+        if not shifted.empty:
+            series.append((shifted[time_col].dt.strftime("%Y-%m-%d %H:%M").tolist(),
+                           shifted[metric].astype(float).tolist()))
+    return series
+
+
 def trend_figure(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...] = (
         "sessions", "totalUsers"), theme: Theme = LIGHT) -> go.Figure:
     """Metrics over time; the comparison period as dashed lines on the same axis."""
@@ -58,19 +77,21 @@ def trend_figure(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...] = (
     if current.empty:
         return message_figure("No data for this period", theme)
     shifted = align_previous(current, previous, time_col)
+    series = iter(trend_series(rows, time_col, metrics))
     colors = [theme.accent, theme.second]
     fig = go.Figure()
     fmt = "%d %b %Y %H:00" if time_col == "dateHour" else "%a %d %b %Y"
     for metric, color in zip(metrics, colors, strict=False):
         name = TREND_LABELS.get(metric, metric)
+        x, y = next(series)
         fig.add_scatter(
-            x=current[time_col], y=current[metric], name=name, mode="lines",
-            line={"color": color, "width": 2.5},
+            x=x, y=y, name=name, mode="lines", line={"color": color, "width": 2.5},
             hovertemplate=f"%{{y:,}} {name.lower()}<extra></extra>",
         )
         if not shifted.empty:
+            x, y = next(series)
             fig.add_scatter(
-                x=shifted[time_col], y=shifted[metric], name=f"{name} (comparison)",
+                x=x, y=y, name=f"{name} (comparison)",
                 mode="lines", line={"color": color, "width": 1.5, "dash": "dot"},
                 customdata=shifted["original"].dt.strftime(fmt),
                 hovertemplate=f"%{{y:,}} {name.lower()} on %{{customdata}}<extra></extra>",

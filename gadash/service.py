@@ -142,7 +142,9 @@ class DataService:
                 self.warm.pop(key, None)
                 continue
             entry = self.flight.peek(key)
-            margin = max(5.0, 1.5 * self.settings.warm_interval)
+            # Refresh when less than this is left; at most half the TTL, so a
+            # short-lived entry is not refreshed on every run.
+            margin = min(max(5.0, 1.5 * self.settings.warm_interval), self.ttl_for(query) / 2)
             if entry is None or entry.fresh_until - now < margin:
                 fetch = functools.partial(self._fetch, query)
                 if self.flight.refresh_if_free(key, fetch, self.ttl_for(query), margin, now):
@@ -185,21 +187,16 @@ class DataService:
 
     def time_zone(self, property_id: str) -> str:
         """The property's reporting time zone (asked of GA, cached for hours)."""
-        key = f"tz:{property_id}"
-        zone = self.store.get(key)
-        if zone is None:
-            zone = self.source.time_zone(property_id)
-            self.store.set(key, zone, _ZONE_TTL)
-        return str(zone)
+        zone = self.flight.get(f"tz:{property_id}",
+                               functools.partial(self.source.time_zone, property_id), _ZONE_TTL)
+        return str(zone.value)
 
     def available_fields(self, property_id: str) -> frozenset[str]:
         """The dimensions and metrics the property offers (GetMetadata, cached for hours)."""
-        key = f"fields:{property_id}"
-        names = self.store.get(key)
-        if names is None:
-            names = self.source.available_fields(property_id)
-            self.store.set(key, names, _ZONE_TTL)
-        return frozenset(names)
+        names = self.flight.get(
+            f"fields:{property_id}",
+            functools.partial(self.source.available_fields, property_id), _ZONE_TTL)
+        return frozenset(names.value)
 
     def today(self, property_id: str) -> date:
         """Today in the property's time zone."""

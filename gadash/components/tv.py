@@ -240,6 +240,9 @@ def spark_figure(x: list[int], y: list[int]) -> go.Figure:
     return fig
 
 
+TREND_TIME = {"trend": "date", "trend_hourly": "dateHour"}
+TV_TREND_METRICS = ("sessions", "totalUsers")
+
+
 def tv_trend_figure(report: ReportFrame) -> go.Figure:
-    time_col = "dateHour" if report.panel == "trend_hourly" else "date"
-    return trend_figure(report.rows, time_col, ("sessions", "totalUsers"), DARK)
+    return trend_figure(report.rows, TREND_TIME[report.panel], TV_TREND_METRICS, DARK)

@@ -19,8 +19,10 @@ from dash import no_update as nu
 from gadash.components.analyst import range_label
 from gadash.components.tv import (
     REALTIME_PANELS,
+    TREND_TIME,
     TV_KPIS,
     TV_PANELS,
+    TV_TREND_METRICS,
     TvIds,
     create_tv_layout,
     delta_text,
@@ -34,6 +36,7 @@ from gadash.components.tv import (
     updated_label,
 )
 from gadash.errors import GadashError
+from gadash.figures import trend_series
 from gadash.query import ReportQuery
 from gadash.service import get_service
 from gadash.transforms import kpis
@@ -170,13 +173,13 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
     trend = reports[trend_panel]
     tiles = {k.metric: k for k in kpis(trend, list(TV_KPIS))}
     deltas = [delta_text(tiles[m]) for m in TV_KPIS]
-    if drawn == trend_panel:
-        # Same traces as before: send only their new points.
+    if drawn == trend_panel and len(trend.rows):
+        # Same traces as before: send only their new points (no figure is built).
         figure: Any = Patch()
-        full = tv_trend_figure(trend)
-        for i, trace in enumerate(full.data):
-            figure["data"][i]["x"] = list(trace.x)
-            figure["data"][i]["y"] = list(trace.y)
+        for i, (x, y) in enumerate(trend_series(trend.rows, TREND_TIME[trend_panel],
+                                                TV_TREND_METRICS)):
+            figure["data"][i]["x"] = x
+            figure["data"][i]["y"] = y
     else:
         figure = tv_trend_figure(trend)
     label = updated_label(trend, zone)

