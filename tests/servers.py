@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import free_port
 
@@ -54,3 +55,15 @@ def stop_app(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def callback_body(deps: list[dict[str, Any]], prefix: str, inputs: list[dict[str, Any]],
+                  state: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The JSON Dash's renderer posts to /_dash-update-component for the callback whose
+    output starts with ``prefix`` (deps from /_dash-dependencies)."""
+    dep = next(d for d in deps if d["output"].startswith(prefix))
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
+               for o in dep["output"].strip(".").split("...")]
+    return {"output": dep["output"], "outputs": outputs, "inputs": inputs,
+            "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs[:1]],
+            "state": state or []}

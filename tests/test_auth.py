@@ -19,7 +19,7 @@ from flask import Flask
 from gadash.auth import GadashSessionInterface, check_claims, safe_next
 from gadash.settings import Settings
 from tests.conftest import BLOG, SHOP
-from tests.servers import start_app, stop_app
+from tests.servers import callback_body, start_app, stop_app
 
 SECRET = "test-secret-key-0123456789"
 
@@ -206,12 +206,7 @@ def test_spoofed_forwarded_host_is_ignored(app_url):
 
 
 def _dash_body(app_url: str, s: requests.Session, prefix: str, inputs: list) -> dict:
-    deps = s.get(f"{app_url}/_dash-dependencies").json()
-    dep = next(d for d in deps if d["output"].startswith(prefix))
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
-               for o in dep["output"].strip(".").split("...")]
-    return {"output": dep["output"], "outputs": outputs, "inputs": inputs,
-            "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs], "state": []}
+    return callback_body(s.get(f"{app_url}/_dash-dependencies").json(), prefix, inputs)
 
 
 def _post(app_url: str, s: requests.Session, body: dict, csrf: bool = True,

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.conftest import BLOG, SHOP, free_port
-from tests.servers import start_app, stop_app
+from tests.servers import callback_body, start_app, stop_app
 
 TV_CONFIG = {"property": "Blog", "range": "last7", "compare": "previous",
              "screens": ["overview"], "rotate": 30, "refresh": 1, "realtime": 20,
@@ -52,16 +52,12 @@ def cluster(standin_clean, redis_port, tmp_path) -> Iterator[str]:
 def tv_request(url: str) -> tuple[requests.Session, dict[str, Any]]:
     s = requests.Session()
     s.get(url + "/tv", headers={"Accept": "text/html"})
-    deps = s.get(url + "/_dash-dependencies").json()
-    dep = next(d for d in deps if d["output"].startswith("..tv-kpi-totalUsers"))
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
-               for o in dep["output"].strip(".").split("...")]
-    body = {"output": dep["output"], "outputs": outputs,
-            "changedPropIds": ["tv-refresh.n_intervals"],
-            "inputs": [{"id": "tv-refresh", "property": "n_intervals", "value": 1},
-                       {"id": "tv-config", "property": "data", "value": TV_CONFIG}],
-            "state": [{"id": "tv-status", "property": "data", "value": None},
-                      {"id": "tv-drawn", "property": "data", "value": None}]}
+    body = callback_body(
+        s.get(url + "/_dash-dependencies").json(), "..tv-kpi-totalUsers",
+        [{"id": "tv-refresh", "property": "n_intervals", "value": 1},
+         {"id": "tv-config", "property": "data", "value": TV_CONFIG}],
+        [{"id": "tv-status", "property": "data", "value": None},
+         {"id": "tv-drawn", "property": "data", "value": None}])
     return s, body
 
 

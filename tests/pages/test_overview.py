@@ -130,12 +130,9 @@ def test_render_error_fills_every_panel():
 
 
 def _dash_call(client, output_prefix: str, inputs: list[dict[str, Any]]) -> dict[str, Any]:
-    deps = client.get("/_dash-dependencies").get_json()
-    dep = next(d for d in deps if d["output"].startswith(output_prefix))
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
-               for o in dep["output"].strip(".").split("...")]
-    body = {"output": dep["output"], "outputs": outputs, "inputs": inputs,
-            "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs], "state": []}
+    from tests.servers import callback_body
+
+    body = callback_body(client.get("/_dash-dependencies").get_json(), output_prefix, inputs)
     client.get("/")  # sets the CSRF cookie, as a page load would
     token = client.get_cookie("_csrf_token").value
     response = client.post("/_dash-update-component", data=json.dumps(body),
