@@ -201,8 +201,10 @@ def test_spoofed_forwarded_host_is_ignored(app_url):
                                   "X-Forwarded-Proto": "https"})
     redirect_uri = parse_qs(urlsplit(start.headers["Location"]).query)["redirect_uri"][0]
     assert redirect_uri == f"{app_url}/auth/callback"
-    hd = parse_qs(urlsplit(start.headers["Location"]).query)["hd"][0]
-    assert hd == "example.com"  # a hint to Google; the check is on the server
+    query = parse_qs(urlsplit(start.headers["Location"]).query)
+    assert query["hd"] == ["example.com"]  # a hint to Google; the check is on the server
+    assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) >= 43
+    assert query["nonce"] and query["state"]
 
 
 def _dash_body(app_url: str, s: requests.Session, prefix: str, inputs: list) -> dict:

