@@ -39,11 +39,15 @@ class ViewResult:
     """
 
     reports: dict[str, ReportFrame]
-    cached: bool
-    cache_note: str = ""
     how: str = "fetched"
     error: str = ""
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    cache_note: str = ""
+
+    @property
+    def cached(self) -> bool:
+        """True when GA was not asked for this answer."""
+        return self.how != "fetched"
 
     def stale_note(self, zone: str) -> str:
         """A line for the page when GA failed and older data is shown, or ""."""
@@ -102,9 +106,9 @@ class DataService:
             self.warm[key] = (query, time.time())
         outcome = self.flight.get(key, lambda: self._fetch(query), self.ttl_for(query))
         return ViewResult(
-            cast(dict[str, ReportFrame], outcome.value), cached=outcome.how != "fetched",
-            cache_note=self.store.note, how=outcome.how, error=outcome.error,
+            cast(dict[str, ReportFrame], outcome.value), how=outcome.how, error=outcome.error,
             fetched_at=datetime.fromtimestamp(outcome.fetched_at, UTC),
+            cache_note=self.store.note,
         )
 
     def _fetch(self, query: ReportQuery) -> dict[str, ReportFrame]:

@@ -17,6 +17,7 @@ from gadash.components.cards import (
     create_error,
     create_kpi_tile,
     create_user_badge,
+    fetched_clock,
 )
 from gadash.errors import GadashError
 from gadash.figures import bar_figure, donut_figure, message_figure, trend_figure
@@ -227,17 +228,9 @@ class Rendered:
     error: Any
 
 
-def _fetched(report: ReportFrame, tz: str) -> str:
-    from zoneinfo import ZoneInfo
-
-    when = report.meta.fetched_at.astimezone(ZoneInfo(tz)) if tz else report.meta.fetched_at
-    return f"Fetched {when:%H:%M}"
-
-
 def _footer(report: ReportFrame, extra: list[str] | None = None) -> list[Any]:
-    tz = report.meta.time_zone
     notes = [*report.meta.quality_notes(), *(extra or [])]
-    parts: list[Any] = [html.Span(_fetched(report, tz), className="fetched")]
+    parts: list[Any] = [html.Span(f"Fetched {fetched_clock(report)}", className="fetched")]
     parts += [html.Span(n, className="quality") for n in notes]
     return parts
 

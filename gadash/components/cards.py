@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dash import dcc, html
 
 from gadash.errors import GadashError
+from gadash.sources.base import ReportFrame
 from gadash.transforms import Kpi
 
 FILTER_LABELS = {
@@ -16,6 +18,13 @@ FILTER_LABELS = {
     "device": "Device",
     "page": "Page contains",
 }
+
+
+def fetched_clock(report: ReportFrame, zone: str = "UTC") -> str:
+    """When a report was fetched, as HH:MM on the property's clock (realtime answers
+    carry no zone of their own; ``zone`` is used then)."""
+    when = report.meta.fetched_at.astimezone(ZoneInfo(report.meta.time_zone or zone))
+    return f"{when:%H:%M}"
 
 
 def create_card(title: str, body: Any, footer_id: str, tools: Any = None,

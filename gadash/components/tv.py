@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from gadash.components.cards import fetched_clock
 from gadash.figures import DARK, message_figure, trend_figure
 from gadash.shares import Provider, ShareCounts
 from gadash.sources.base import ReportFrame
@@ -141,9 +141,7 @@ def create_tv_layout() -> html.Div:
 
 
 def updated_label(report: ReportFrame, zone: str) -> str:
-    """When the report was fetched, on the property's clock (realtime answers carry no zone)."""
-    zone = report.meta.time_zone or zone
-    return f"updated {report.meta.fetched_at.astimezone(ZoneInfo(zone)):%H:%M}"
+    return f"updated {fetched_clock(report, zone)}"
 
 
 def delta_text(kpi: Kpi) -> tuple[str, str]:
