@@ -42,3 +42,24 @@ def test_revoked_tv_link_says_signed_out(page, app_url, oidc):  # noqa: F811
     page.wait_for_selector("#signed-out", timeout=15_000)
     assert "Signed out" in page.inner_text("#signed-out")
     assert page.inner_text("#tv-kpi-sessions") == sessions  # still there, not blank
+
+
+def test_lapsed_session_offers_to_sign_in_again(page, app_url, oidc):  # noqa: F811
+    requests.put(f"{oidc}/users/{quote(ANN['email'], safe='')}", json=ANN)
+    page.goto(app_url + "/login/start?next=/%3Frange%3Dlast7")
+    page.get_by_placeholder("sub").fill(ANN["email"])
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_selector("#an-kpi-sessions")
+    page.wait_for_function(
+        "() => /\\d/.test(document.getElementById('an-kpi-sessions')?.innerText ?? '')")
+    sessions = page.inner_text("#an-kpi-sessions")
+    csrf = next(c for c in page.context.cookies() if c["name"] == "_csrf_token")
+    page.context.clear_cookies()  # the session lapses ...
+    page.context.add_cookies([csrf])  # ... though the page still holds its CSRF token
+    page.click("#an-range")
+    page.get_by_role("option", name="Last 28 days", exact=True).click()
+    page.wait_for_selector("#signed-out")
+    assert "Your session has ended" in page.inner_text("#signed-out")
+    link = page.locator("#signed-out a")
+    assert link.get_attribute("href").startswith("/login?next=")
+    assert page.inner_text("#an-kpi-sessions") == sessions  # nothing went blank
