@@ -40,7 +40,7 @@ from gadash.figures import trend_series
 from gadash.query import ReportQuery
 from gadash.service import get_service
 from gadash.transforms import kpis
-from gadash.tvconfig import TvConfig, parse_tv_query
+from gadash.tvconfig import SCREENS, TvConfig, parse_tv_query
 from gadash.viewstate import ViewState
 
 I = TvIds  # noqa: E741
@@ -245,9 +245,8 @@ def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
 
 clientside_callback(
     ClientsideFunction(namespace="gadashTv", function_name="rotate"),
-    [Output(I.screen(name), "className") for name in ("overview", "realtime", "pages",
-                                                       "sources")]
-    + [Output(I.DOTS, "children")],
+    # assets/tv.js returns one class per screen, in SCREENS order
+    [Output(I.screen(name), "className") for name in SCREENS] + [Output(I.DOTS, "children")],
     Input(I.ROTATE, "n_intervals"),
     Input(I.CONFIG, "data"),
 )
