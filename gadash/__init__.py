@@ -10,7 +10,7 @@ import dash
 from flask import Flask, Response, jsonify
 from pydantic import SecretStr
 
-from gadash.auth import AUTH_EXTENSION, Auth
+from gadash.auth import AUTH_EXTENSION, CSRF_COOKIE, CSRF_HEADER, Auth
 from gadash.cache import CacheStore, cache, init_cache
 from gadash.service import EXTENSION, DataService
 from gadash.settings import Settings, load_settings
@@ -82,8 +82,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         assets_folder=str(ROOT / "assets"),
         title="gadash",
         update_title=None,  # type: ignore[arg-type]
-        csrf_token_name="_csrf_token",
-        csrf_header_name="X-CSRFToken",
+        # The renderer sends this cookie back as this header; gadash.auth checks it.
+        csrf_token_name=CSRF_COOKIE,
+        csrf_header_name=CSRF_HEADER,
     )
     init_cache(server, settings)
     with server.app_context():
