@@ -36,9 +36,11 @@ def format_percent(value: float) -> str:
 
 def split_ranges(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows of the current period and of the comparison period (maybe empty)."""
-    current = frame[frame["dateRange"] == "current"].drop(columns="dateRange")
-    previous = frame[frame["dateRange"] == "previous"].drop(columns="dateRange")
-    return current.reset_index(drop=True), previous.reset_index(drop=True)
+    cols = [c for c in frame.columns if c != "dateRange"]
+    ranges = frame["dateRange"].to_numpy(dtype=object)
+    current = frame.loc[ranges == "current", cols].reset_index(drop=True)
+    previous = frame.loc[ranges == "previous", cols].reset_index(drop=True)
+    return current, previous
 
 
 def delta(current: float, previous: float | None) -> float | None:

@@ -180,8 +180,9 @@ def _top_items(report: ReportFrame, metric: str, main: str, sub: str | None) -> 
     ])
 
 
-def top_paths(report: ReportFrame) -> list[str]:
-    return [str(p) for p in _top(report, "screenPageViews")["pagePath"]]
+def top_pages(report: ReportFrame) -> pd.DataFrame:
+    """The pages the big screen lists: the current period's most viewed."""
+    return _top(report, "screenPageViews")
 
 
 def share_summary(counts: dict[str, ShareCounts], providers: list[Provider]) -> str:
@@ -194,10 +195,9 @@ def share_summary(counts: dict[str, ShareCounts], providers: list[Provider]) -> 
     return " · ".join(parts)
 
 
-def pages_items(report: ReportFrame, shares: dict[str, dict[str, ShareCounts]] | None = None,
+def pages_items(top: pd.DataFrame, shares: dict[str, dict[str, ShareCounts]] | None = None,
                 providers: list[Provider] | None = None) -> list[html.Li]:
-    """Top pages; the second line carries share counts where there are any."""
-    top = _top(report, "screenPageViews")
+    """Top pages (from top_pages); the second line carries share counts where there are any."""
     rows = []
     for title, path, views in zip(top["pageTitle"].astype(str), top["pagePath"].astype(str),
                                   top["screenPageViews"], strict=True):

@@ -31,7 +31,7 @@ from gadash.components.tv import (
     sources_items,
     spark_figure,
     spark_series,
-    top_paths,
+    top_pages,
     tv_trend_figure,
     updated_label,
 )
@@ -183,12 +183,13 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
     else:
         figure = tv_trend_figure(trend)
     label = updated_label(trend, zone)
+    top = top_pages(reports["pages"])
     return (
         *[tiles[m].text for m in TV_KPIS],
         *[d[0] for d in deltas],
         *[d[1] for d in deltas],
         figure,
-        pages_items(reports["pages"], service.shares(config.property, top_paths(reports["pages"])),
+        pages_items(top, service.shares(config.property, top["pagePath"].astype(str).tolist()),
                     service.providers),
         sources_items(reports["sources"]),
         label, updated_label(reports["pages"], zone), updated_label(reports["sources"], zone),
