@@ -20,6 +20,7 @@ from gadash.cache import CacheStore
 from gadash.errors import SourceError, SourceUnavailableError
 
 ERROR_RETRY = 30.0  # seconds before a failed refresh is tried again
+Ttl = float | Callable[[], float]  # seconds an entry stays fresh, or how to work it out
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,10 @@ class SingleFlight:
     def peek(self, key: str) -> Entry | None:
         return self._read(key)
 
-    def get(self, key: str, create: Callable[[], Any], ttl: float) -> Outcome:
+    def get(self, key: str, create: Callable[[], Any], ttl: Ttl) -> Outcome:
         """The value for ``key``: cached, fetched by this call, or stale (with the reason).
 
+        ``ttl`` may be a callable, asked only when this call refreshes.
         Raises SourceError only when there is no value at all to show.
         """
         now = time.time()
@@ -103,7 +105,7 @@ class SingleFlight:
                     "will appear at the next refresh.")
             return self._refresh(key, create, ttl, entry)
 
-    def refresh_if_free(self, key: str, create: Callable[[], Any], ttl: float,
+    def refresh_if_free(self, key: str, create: Callable[[], Any], ttl: Ttl,
                         margin: float = 0.0, now: float | None = None) -> bool:
         """Refresh unless another worker is doing it, or the entry is fresh for more than
         ``margin`` seconds after ``now`` (someone just did). For the warmer."""
@@ -118,8 +120,10 @@ class SingleFlight:
                 return False
             return True
 
-    def _refresh(self, key: str, create: Callable[[], Any], ttl: float,
+    def _refresh(self, key: str, create: Callable[[], Any], ttl_of: Ttl,
                  old: Entry | None) -> Outcome:
+        # Worked out only when a refresh happens: it may need a store read (quota).
+        ttl = ttl_of() if callable(ttl_of) else ttl_of
         started = time.time()
         self.stats["fetch"] += 1
         self.last_fetch = started

@@ -31,6 +31,11 @@ COMPARISONS: dict[str, str] = {
 }
 
 
+# The names gadash gives its date ranges in GA requests; frames carry them in
+# their dateRange column.
+RANGE_NAMES = ("current", "previous", "range_2", "range_3")
+
+
 @dataclass(frozen=True, order=True)
 class DateRange:
     """Inclusive range of days in the property's time zone."""

@@ -104,7 +104,8 @@ class DataService:
         key = query.cache_key()
         if warm:
             self.warm[key] = (query, time.time())
-        outcome = self.flight.get(key, lambda: self._fetch(query), self.ttl_for(query))
+        outcome = self.flight.get(key, functools.partial(self._fetch, query),
+                                  functools.partial(self.ttl_for, query))
         return ViewResult(
             cast(dict[str, ReportFrame], outcome.value), how=outcome.how, error=outcome.error,
             fetched_at=datetime.fromtimestamp(outcome.fetched_at, UTC),
@@ -148,10 +149,11 @@ class DataService:
             entry = self.flight.peek(key)
             # Refresh when less than this is left; at most half the TTL, so a
             # short-lived entry is not refreshed on every run.
-            margin = min(max(5.0, 1.5 * self.settings.warm_interval), self.ttl_for(query) / 2)
+            ttl = self.ttl_for(query)
+            margin = min(max(5.0, 1.5 * self.settings.warm_interval), ttl / 2)
             if entry is None or entry.fresh_until - now < margin:
                 fetch = functools.partial(self._fetch, query)
-                if self.flight.refresh_if_free(key, fetch, self.ttl_for(query), margin, now):
+                if self.flight.refresh_if_free(key, fetch, ttl, margin, now):
                     done += 1
         return done
 

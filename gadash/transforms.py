@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
+from gadash.query import RANGE_NAMES, DateRange
 from gadash.sources.base import ReportFrame
 
 
@@ -163,7 +165,20 @@ def rollup(report: ReportFrame, dimension: str) -> pd.DataFrame:
     return out.sort_values(metrics[0], ascending=False, kind="stable").reset_index(drop=True)
 
 
-def share(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Each row's share of a column's total."""
-    total = frame[column].sum()
-    return frame[column] / total if total else frame[column] * 0.0
+def fill_days(rows: pd.DataFrame, ranges: Sequence[DateRange]) -> pd.DataFrame:
+    """A daily trend with every day of each period, zero where GA returned no row.
+
+    GA leaves out days without sessions (a narrow filter, a quiet site); drawn as
+    is, a line would bridge them as if traffic had carried on.
+    """
+    if "date" not in rows.columns or not ranges:
+        return rows
+    metrics = [c for c in rows.columns if c not in ("date", "dateRange")]
+    parts = []
+    for name, rng in zip(RANGE_NAMES, ranges, strict=False):
+        period = rows[rows["dateRange"] == name].drop(columns="dateRange")
+        filled = fill_timeline(period, "date", pd.Timestamp(rng.start), pd.Timestamp(rng.end),
+                               metrics)
+        filled["dateRange"] = name
+        parts.append(filled)
+    return pd.concat(parts, ignore_index=True)

@@ -134,3 +134,21 @@ def test_rollup_sums_additive_metrics_over_the_other_dimension():
     devices = rollup(report, "deviceCategory")
     assert devices.set_index("deviceCategory")["sessions"].to_dict() == {"mobile": 13,
                                                                          "desktop": 4}
+
+
+def test_fill_days_shows_days_without_sessions_as_zero():
+    from datetime import date
+
+    from gadash.query import DateRange
+    from gadash.transforms import fill_days
+
+    rows = pd.DataFrame({
+        "date": [pd.Timestamp("2026-01-02"), pd.Timestamp("2025-12-30")],
+        "sessions": [5, 7], "dateRange": ["current", "previous"],
+    })
+    filled = fill_days(rows, (DateRange(date(2026, 1, 1), date(2026, 1, 3)),
+                              DateRange(date(2025, 12, 29), date(2025, 12, 31))))
+    current = filled[filled.dateRange == "current"]
+    assert list(current["sessions"]) == [0, 5, 0]
+    assert list(filled[filled.dateRange == "previous"]["sessions"]) == [0, 7, 0]
+    assert fill_days(rows, ()) is rows  # no ranges known: as GA answered

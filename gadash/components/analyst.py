@@ -25,7 +25,14 @@ from gadash.query import COMPARISONS, PRESETS, DateRange, ReportQuery
 from gadash.service import ViewResult
 from gadash.shares import Provider, ShareCounts
 from gadash.sources.base import ReportFrame
-from gadash.transforms import kpis, pages_table, rollup, sources_table, split_ranges
+from gadash.transforms import (
+    fill_days,
+    kpis,
+    pages_table,
+    rollup,
+    sources_table,
+    split_ranges,
+)
 from gadash.viewstate import ViewState
 
 # Five reports: one batchRunReports call per view.
@@ -259,8 +266,10 @@ def render_error(exc: GadashError) -> Rendered:
     )
 
 
-def render_view(result: ViewResult, state: ViewState) -> Rendered:
-    """A view's frames as figures, grid rows and notes (pure)."""
+def render_view(result: ViewResult, state: ViewState,
+                ranges: tuple[DateRange, ...] = ()) -> Rendered:
+    """A view's frames as figures, grid rows and notes (pure); ``ranges`` lets the
+    daily trend show days without sessions as zero."""
     reports = result.reports
     trend = reports.get("trend") or reports["trend_hourly"]
     time_col = "date" if trend.panel == "trend" else "dateHour"
@@ -293,7 +302,7 @@ def render_view(result: ViewResult, state: ViewState) -> Rendered:
         empty_note = [stale, empty_note] if empty_note is not None else stale
     return Rendered(
         kpis=tiles,
-        trend=trend_figure(trend.rows, time_col),
+        trend=trend_figure(fill_days(trend.rows, ranges), time_col),
         devices=donut_figure(devices, "deviceCategory", "sessions"),
         countries=bar_figure(countries, "country", "sessions", "sessions", top=12),
         sources_rows=_records(sources),

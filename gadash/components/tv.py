@@ -242,5 +242,5 @@ TREND_TIME = {"trend": "date", "trend_hourly": "dateHour"}
 TV_TREND_METRICS = ("sessions", "totalUsers")
 
 
-def tv_trend_figure(report: ReportFrame) -> go.Figure:
-    return trend_figure(report.rows, TREND_TIME[report.panel], TV_TREND_METRICS, DARK)
+def tv_trend_figure(rows: pd.DataFrame, panel: str) -> go.Figure:
+    return trend_figure(rows, TREND_TIME[panel], TV_TREND_METRICS, DARK)

@@ -194,7 +194,7 @@ def render(data: dict[str, Any] | None) -> tuple[Any, ...]:
         ranges = state.ranges(service.today(property_id))
         label = range_label(ranges)
         query = view_query(state, property_id, ranges, service.available_fields(property_id))
-        out = render_view(service.view(query), state)
+        out = render_view(service.view(query), state, ranges)
     except GadashError as exc:
         out = render_error(exc)
     f = out.footers

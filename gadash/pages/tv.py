@@ -39,7 +39,7 @@ from gadash.errors import GadashError
 from gadash.figures import trend_series
 from gadash.query import ReportQuery
 from gadash.service import get_service
-from gadash.transforms import kpis
+from gadash.transforms import fill_days, kpis
 from gadash.tvconfig import SCREENS, TvConfig, parse_tv_query
 from gadash.viewstate import ViewState
 
@@ -173,15 +173,16 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
     trend = reports[trend_panel]
     tiles = {k.metric: k for k in kpis(trend, list(TV_KPIS))}
     deltas = [delta_text(tiles[m]) for m in TV_KPIS]
-    if drawn == trend_panel and len(trend.rows):
+    rows = fill_days(trend.rows, ranges)
+    if drawn == trend_panel and len(rows):
         # Same traces as before: send only their new points (no figure is built).
         figure: Any = Patch()
-        for i, (x, y) in enumerate(trend_series(trend.rows, TREND_TIME[trend_panel],
+        for i, (x, y) in enumerate(trend_series(rows, TREND_TIME[trend_panel],
                                                 TV_TREND_METRICS)):
             figure["data"][i]["x"] = x
             figure["data"][i]["y"] = y
     else:
-        figure = tv_trend_figure(trend)
+        figure = tv_trend_figure(rows, trend_panel)
     label = updated_label(trend, zone)
     top = top_pages(reports["pages"])
     return (

@@ -35,14 +35,14 @@ from gadash.errors import (
     SourceError,
     SourceUnavailableError,
 )
-from gadash.query import FILTER_FIELDS, DateRange, Filters, ReportQuery
+from gadash.query import FILTER_FIELDS, RANGE_NAMES, DateRange, Filters, ReportQuery
 from gadash.reports import Panel, get_panel
 from gadash.settings import Settings
 from gadash.sources.base import DataSource, ReportFrame, ReportMeta
 
 log = logging.getLogger(__name__)
 
-RANGE_NAMES = ("current", "previous", "range_2", "range_3")
+
 BATCH_LIMIT = 5
 _TRANSIENT = (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError)
 
