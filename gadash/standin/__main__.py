@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     props = demo_properties(args.sessions_per_day, args.days, args.seed, args.time_zone)
     server = StandinServer(props, port=args.port, host=args.host).start()
     for p in props:
-        logging.info("serving %s (%s, %s)", p.property_id, p.display_name, p.time_zone)
+        print(f"{p.property_id}\t{p.display_name}\t{p.time_zone}\t{p.currency}", flush=True)
     logging.info("GA4 Data API stand-in on %s; set GADASH_GA_ENDPOINT=%s", server.endpoint,
                  server.endpoint)
     try:

@@ -1,28 +1,60 @@
 """Answer GA4 Data API report requests from synthetic traffic, with GA's meaning.
 
 Session-scoped metrics (sessions, users, durations, rates) are computed from
-the distinct sessions behind each row; when a request uses a page-level field
-(``pagePath``, ``pageTitle``) rows are page views and a session counts in every
-row it viewed, as in GA. Dates are the session's start date in the property's
-time zone. Requests are proto-plus messages from ``google.analytics.data_v1beta``.
+the distinct sessions behind each row; when a request uses an event-scoped field
+(``eventName``, ``pagePath``, ``pageTitle`` ...) rows are events and a session
+counts in every row it has an event in, as in GA. Dates are the session's start
+date in the property's time zone. Rows are grouped by the value GA answers, so
+two codes with one label ("google" organic and cpc) make one row.
+
+What GA does to big properties is here too: a dimension with more distinct
+values than the property's cardinality limit keeps its biggest values and folds
+the rest into ``(other)``; a date range with more events than the sampling
+limit is computed from a systematic sample of its sessions, scaled back up;
+user counts below the property's threshold are withheld. Requests are
+proto-plus messages from ``google.analytics.data_v1beta``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 from google.analytics.data_v1beta import types as ga
 
-from gadash.standin.traffic import BROWSERS, COUNTRIES, DEVICES, PAGES, SOURCES, Traffic
+from gadash.standin.schema import (
+    CURRENCY_METRICS,
+    DAY_NAMES,
+    DIMENSIONS,
+    INTEGER_METRICS,
+    METRICS,
+    USER_METRICS,
+    Dim,
+    Met,
+    Rows,
+)
+from gadash.standin.traffic import EV
 
-DAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+__all__ = [
+    "DAY_NAMES", "DIMENSIONS", "METRICS", "Dim", "Met", "Rows", "ReportError", "Window",
+    "build_report", "compute_report", "currency_factor", "fill_response",
+]
+
 MAX_ROWS = 250_000
+OTHER = "(other)"
 SCHEMA_URL = "https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
+# Dollars per unit of each currency: fixed, plausible rates.
+USD_PER_UNIT = {
+    "USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CHF": 1.12, "JPY": 0.0067, "CAD": 0.73,
+    "AUD": 0.66, "SEK": 0.095, "NOK": 0.093, "DKK": 0.145, "PLN": 0.25, "INR": 0.012,
+    "BRL": 0.19, "MXN": 0.055, "SGD": 0.74, "KRW": 0.00074, "CNY": 0.14, "NZD": 0.6,
+    "AED": 0.27,
+}
 
 
 class ReportError(Exception):
@@ -39,163 +71,19 @@ def invalid(message: str, field: str = "") -> ReportError:
     return ReportError("INVALID_ARGUMENT", message, field)
 
 
-@dataclass(frozen=True)
-class Rows:
-    """The rows of one date range: contiguous slices of sessions and page views."""
-
-    traffic: Traffic
-    s0: int
-    s1: int
-    e0: int
-    e1: int
-    events: bool  # rows are page views rather than sessions
-    now: int  # local seconds, for minutesAgo
-    base: np.ndarray | None = None  # rows of the slice that belong to the window
-
-    def session_index(self) -> np.ndarray:
-        if self.events:
-            return self.traffic.e_session[self.e0 : self.e1]
-        return np.arange(self.s0, self.s1)
-
-    def col(self, name: str) -> np.ndarray:
-        """A session column broadcast to the rows (or an event column)."""
-        t = self.traffic
-        if name.startswith("e_"):
-            return getattr(t, name)[self.e0 : self.e1]
-        arr = getattr(t, name)
-        if self.events:
-            return arr[t.e_session[self.e0 : self.e1]]
-        return arr[self.s0 : self.s1]
+def unimplemented(feature: str) -> ReportError:
+    """UNIMPLEMENTED naming the feature, rather than an answer that ignores it."""
+    return ReportError("UNIMPLEMENTED", f"{feature} not implemented by the gadash GA4 stand-in")
 
 
-def _fmt_day(code: int) -> str:
-    return date.fromordinal(code).strftime("%Y%m%d")
-
-
-@dataclass(frozen=True)
-class Dim:
-    """A dimension: how to get integer codes for rows, and each code's label."""
-
-    name: str
-    ui: str
-    category: str
-    codes: Callable[[Rows], np.ndarray]
-    label: Callable[[int], str]
-    event_scope: bool = False
-    realtime: bool = False
-    report: bool = True
-    numeric: bool = False
-
-
-def _table(values: Sequence[str]) -> Callable[[int], str]:
-    return lambda code: values[code]
-
-
-def _year_month(code: int) -> str:
-    return str(code)
-
-
-DIMENSIONS: dict[str, Dim] = {
-    d.name: d
-    for d in [
-        Dim("date", "Date", "Time", lambda r: r.col("s_day"), _fmt_day, numeric=True),
-        Dim(
-            "dateHour", "Date + hour (YYYYMMDDHH)", "Time",
-            lambda r: r.col("s_start") // 3600,
-            lambda c: _fmt_day(c // 24) + f"{c % 24:02d}", numeric=True,
-        ),
-        Dim("hour", "Hour", "Time", lambda r: (r.col("s_start") % 86400) // 3600,
-            lambda c: f"{c:02d}", numeric=True),
-        Dim("dayOfWeek", "Day of week", "Time", lambda r: (r.col("s_day") % 7),
-            str, numeric=True),
-        Dim("dayOfWeekName", "Day of week name", "Time", lambda r: (r.col("s_day") % 7),
-            _table(DAY_NAMES)),
-        Dim(
-            "yearMonth", "Year month", "Time",
-            lambda r: _ym_codes(r.col("s_day")), _year_month, numeric=True,
-        ),
-        Dim("sessionSource", "Session source", "Traffic source",
-            lambda r: r.col("s_source"), _table([s[0] for s in SOURCES])),
-        Dim("sessionMedium", "Session medium", "Traffic source",
-            lambda r: r.col("s_source"), _table([s[1] for s in SOURCES])),
-        Dim("sessionSourceMedium", "Session source / medium", "Traffic source",
-            lambda r: r.col("s_source"), _table([f"{s[0]} / {s[1]}" for s in SOURCES])),
-        Dim("sessionDefaultChannelGroup", "Session default channel group", "Traffic source",
-            lambda r: r.col("s_source"), _table([s[2] for s in SOURCES])),
-        Dim("country", "Country", "Geography", lambda r: r.col("s_country"),
-            _table([c[0] for c in COUNTRIES]), realtime=True),
-        Dim("countryId", "Country ID", "Geography", lambda r: r.col("s_country"),
-            _table([c[1] for c in COUNTRIES])),
-        Dim("deviceCategory", "Device category", "Platform / device",
-            lambda r: r.col("s_device"), _table([d[0] for d in DEVICES]), realtime=True),
-        Dim("browser", "Browser", "Platform / device", lambda r: r.col("s_browser"),
-            _table([b[0] for b in BROWSERS])),
-        Dim("platform", "Platform", "Platform / device", lambda r: np.zeros(_len(r), np.int64),
-            lambda c: "web", realtime=True),
-        Dim("newVsReturning", "New / returning", "User",
-            lambda r: (~r.col("s_new")).astype(np.int64),
-            _table(["new", "returning"])),
-        Dim("landingPage", "Landing page", "Page / screen", lambda r: r.col("s_landing"),
-            _table([p[0] for p in PAGES])),
-        Dim("pagePath", "Page path", "Page / screen", lambda r: r.col("e_page"),
-            _table([p[0] for p in PAGES]), event_scope=True),
-        Dim("pageTitle", "Page title", "Page / screen", lambda r: r.col("e_page"),
-            _table([p[1] for p in PAGES]), event_scope=True),
-        Dim("unifiedScreenName", "Page title and screen name", "Page / screen",
-            lambda r: r.col("e_page"), _table([p[1] for p in PAGES]),
-            event_scope=True, realtime=True),
-        Dim("minutesAgo", "Minutes ago", "Time", lambda r: (r.now - r.col("e_time")) // 60,
-            lambda c: f"{c:02d}", event_scope=True, realtime=True, report=False, numeric=True),
-    ]
-}
-
-
-def _no_codes(r: Rows) -> np.ndarray:
-    return np.zeros(0, np.int64)
-
-
-def _len(r: Rows) -> int:
-    return (r.e1 - r.e0) if r.events else (r.s1 - r.s0)
-
-
-def _ym_codes(days: np.ndarray) -> np.ndarray:
-    # Few distinct days: convert those, then map back.
-    uniq, inverse = np.unique(days, return_inverse=True)
-    ym = np.array([(lambda d: d.year * 100 + d.month)(date.fromordinal(int(u))) for u in uniq])
-    return ym[inverse] if uniq.size else np.zeros(0, np.int64)
-
-
-@dataclass(frozen=True)
-class Met:
-    name: str
-    ui: str
-    type_: str
-    category: str
-    realtime: bool = False
-    report: bool = True
-
-
-METRICS: dict[str, Met] = {
-    m.name: m
-    for m in [
-        Met("sessions", "Sessions", "TYPE_INTEGER", "Session"),
-        Met("engagedSessions", "Engaged sessions", "TYPE_INTEGER", "Session"),
-        Met("totalUsers", "Total users", "TYPE_INTEGER", "User"),
-        Met("activeUsers", "Active users", "TYPE_INTEGER", "User", realtime=True),
-        Met("newUsers", "New users", "TYPE_INTEGER", "User"),
-        Met("screenPageViews", "Views", "TYPE_INTEGER", "Page / screen", realtime=True),
-        Met("eventCount", "Event count", "TYPE_INTEGER", "Event", realtime=True),
-        Met("averageSessionDuration", "Average session duration", "TYPE_SECONDS", "Session"),
-        Met("userEngagementDuration", "User engagement", "TYPE_SECONDS", "User"),
-        Met("bounceRate", "Bounce rate", "TYPE_FLOAT", "Session"),
-        Met("engagementRate", "Engagement rate", "TYPE_FLOAT", "Session"),
-        Met("screenPageViewsPerSession", "Views per session", "TYPE_FLOAT", "Page / screen"),
-        Met("screenPageViewsPerUser", "Views per user", "TYPE_FLOAT", "Page / screen"),
-        Met("sessionsPerUser", "Sessions per user", "TYPE_FLOAT", "Session"),
-    ]
-}
-INTEGER_METRICS = {m.name for m in METRICS.values() if m.type_ == "TYPE_INTEGER"}
-_USER_METRICS = {"totalUsers", "sessionsPerUser", "screenPageViewsPerUser"}
+def currency_factor(from_currency: str, to_currency: str, field: str = "currencyCode") -> float:
+    """What one unit of ``from_currency`` is worth in ``to_currency``; raises ReportError."""
+    if not to_currency or to_currency == from_currency:
+        return 1.0
+    if to_currency not in USD_PER_UNIT:
+        raise invalid(f"Unsupported currency code {to_currency!r}; use an ISO 4217 code such "
+                      f"as {', '.join(sorted(USD_PER_UNIT)[:6])}.", field)
+    return USD_PER_UNIT.get(from_currency, 1.0) / USD_PER_UNIT[to_currency]
 
 
 # ---------------------------------------------------------------- filters
@@ -304,99 +192,203 @@ def filter_fields(expr: ga.FilterExpression) -> list[str]:
     return []
 
 
+# ---------------------------------------------------------------- labels
+
+@dataclass
+class LabelCache:
+    """Each dimension's labels over a window's rows, grouped by value, folded past the limit."""
+
+    rows: Rows
+    cardinality_limit: int | None = None
+    folded: set[str] = field(default_factory=set)
+    _cache: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def get(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct labels, each row's index into them)."""
+        if name not in self._cache:
+            self._cache[name] = self._compute(DIMENSIONS[name])
+        return self._cache[name]
+
+    def series(self, name: str) -> tuple[pd.Series, np.ndarray]:
+        labels, inverse = self.get(name)
+        return pd.Series(labels, dtype=object), inverse
+
+    def _compute(self, dim: Dim) -> tuple[np.ndarray, np.ndarray]:
+        codes = dim.codes(self.rows)
+        uniq, inverse = np.unique(codes, return_inverse=True)
+        site = self.rows.traffic.site
+        raw = [dim.label(int(c), site) for c in uniq]
+        by_value, distinct = pd.factorize(pd.Series(raw, dtype=object))
+        index = by_value[inverse] if uniq.size else np.zeros(0, np.int64)
+        labels: np.ndarray = np.asarray(distinct, dtype=object)
+        limit = self.cardinality_limit
+        if dim.foldable and limit is not None and labels.size > limit:
+            base = self.rows.base
+            weights = np.bincount(index if base is None else index[base], minlength=labels.size)
+            # Keep the biggest values (ties by label), fold the rest into one row.
+            ranked = sorted(range(labels.size), key=lambda i: (-weights[i], labels[i]))
+            keep = np.asarray(ranked[: limit - 1])
+            remap = np.full(labels.size, limit - 1, dtype=np.int64)
+            remap[keep] = np.arange(keep.size)
+            labels = np.append(labels[keep], OTHER)
+            index = remap[index]
+            self.folded.add(dim.name)
+        return labels, index
+
+
 # ---------------------------------------------------------------- aggregation
 
-def _distinct_labels(dim: Dim, codes: np.ndarray) -> tuple[pd.Series, np.ndarray]:
-    uniq, inverse = np.unique(codes, return_inverse=True)
-    return pd.Series([dim.label(int(c)) for c in uniq], dtype=object), inverse
+_SUMS = {
+    "_views": {"screenPageViews", "screenPageViewsPerSession", "screenPageViewsPerUser"},
+    "_events": {"eventCount", "eventCountPerUser", "eventsPerSession"},
+    "_key": {"keyEvents"},
+    "_purch": {"transactions", "ecommercePurchases", "averagePurchaseRevenue"},
+    "_rev": {"totalRevenue", "purchaseRevenue", "averagePurchaseRevenue",
+             "averageRevenuePerUser"},
+    "_eng": {"userEngagementDuration"},
+}
+_SESSION_METRICS = {"sessions", "engagedSessions", "averageSessionDuration", "bounceRate",
+                    "engagementRate", "sessionKeyEventRate", "screenPageViewsPerSession",
+                    "eventsPerSession", "sessionsPerUser"}
+_USERS = {
+    "totalUsers": {"totalUsers", "sessionsPerUser", "userKeyEventRate"},
+    "activeUsers": {"activeUsers", "eventCountPerUser", "averageRevenuePerUser",
+                    "screenPageViewsPerUser"},
+    "newUsers": {"newUsers"},
+    "_keyUsers": {"userKeyEventRate"},
+    "totalPurchasers": {"totalPurchasers"},
+}
 
 
-def _dim_labels(dim: Dim, codes: np.ndarray) -> pd.Series:
-    labels, inverse = _distinct_labels(dim, codes)
-    return pd.Series(labels.to_numpy()[inverse], dtype=object)
+def _base_columns(rows: Rows, needed: set[str]) -> dict[str, np.ndarray]:
+    """Per-row quantities the metrics are sums or distinct counts of."""
+    cols: dict[str, np.ndarray] = {}
+    if rows.events:
+        event = rows.col("x_name")
+        page_view = event == EV["page_view"]
+        is_key = rows.traffic.site.is_key[event]
+        make: dict[str, Callable[[], np.ndarray]] = {
+            "_views": lambda: page_view.astype(np.int64),
+            "_events": lambda: np.ones(event.size, dtype=np.int64),
+            "_key": lambda: is_key.astype(np.int64),
+            "_keyrow": lambda: is_key,
+            "_purch": lambda: (event == EV["purchase"]).astype(np.int64),
+            "_rev": lambda: rows.col("x_value").astype(np.float64),
+            "_eng": lambda: np.where(page_view, rows.col("e_engagement"), 0.0),
+        }
+    else:
+        make = {
+            "_views": lambda: rows.col("s_views").astype(np.int64),
+            "_events": lambda: rows.col("s_events").astype(np.int64),
+            "_key": lambda: rows.col("s_key").astype(np.int64),
+            "_keyrow": lambda: rows.col("s_key") > 0,
+            "_purch": lambda: rows.col("s_purchases").astype(np.int64),
+            "_rev": lambda: rows.col("s_revenue"),
+            "_eng": lambda: rows.col("s_engagement"),
+        }
+    for name in needed:
+        cols[name] = make[name]() if name in make else rows.col(name)
+    return cols
 
 
-def aggregate(rows: Rows, dims: Sequence[Dim], metrics: Sequence[str],
-              mask: np.ndarray | None) -> pd.DataFrame:
-    """Group the rows by ``dims`` (as codes) and compute ``metrics``.
+def aggregate(rows: Rows, keys: dict[str, np.ndarray], metrics: Sequence[str],
+              mask: np.ndarray | None, *, scale: int = 1, revenue_factor: float = 1.0,
+              realtime: bool = False) -> pd.DataFrame:
+    """Group the rows by ``keys`` (label indices per dimension) and compute ``metrics``.
 
-    Returns one row per group: a column per dimension (codes) and per metric.
+    ``scale`` multiplies counts and sums (a sample of one session in ``scale``).
+    Returns one row per group: a column per key and per metric.
     """
-    keys: dict[str, np.ndarray] = {d.name: d.codes(rows) for d in dims}
+    wanted = set(metrics)
+    sums = [c for c, users in _SUMS.items() if wanted & users]
+    users = [c for c, users_of in _USERS.items() if wanted & users_of]
+    need_sessions = bool(wanted & _SESSION_METRICS)
+    needed = set(sums) | {"s_user"}
+    if need_sessions:
+        needed |= {"s_engaged", "s_duration"}
+    if "sessionKeyEventRate" in wanted or "_keyUsers" in users:
+        needed.add("_keyrow")
+    if "activeUsers" in users or "newUsers" in users:
+        needed |= {"s_engaged", "s_new"}
+    if "totalPurchasers" in users:
+        needed.add("_purch")
     data: dict[str, np.ndarray] = dict(keys)
     if not keys:
-        data["_all"] = np.zeros(_len(rows), dtype=np.int8)
+        data["_all"] = np.zeros(len(rows), dtype=np.int8)
     key_cols = list(keys) or ["_all"]
-    wanted = set(metrics)
-    need_users = bool(wanted & _USER_METRICS)
     data["_s"] = rows.session_index()
-    for col in ("s_user", "s_new", "s_engaged", "s_duration"):
-        data[col] = rows.col(col)
-    if rows.events:
-        data["_views"] = np.ones(_len(rows), dtype=np.int64)
-        data["_eng"] = rows.col("e_engagement")
-    else:
-        data["_views"] = rows.col("s_views")
-        data["_eng"] = rows.col("s_engagement")
+    data.update(_base_columns(rows, needed))
     frame = pd.DataFrame(data)
     if mask is not None:
         frame = frame[mask]
 
-    sums = frame.groupby(key_cols, sort=False)[["_views", "_eng"]].sum()
-    sess = frame.drop_duplicates(key_cols + ["_s"]) if rows.events else frame
-    g = sess.groupby(key_cols, sort=False)
-    out = pd.DataFrame({
-        "sessions": g.size(),
-        "engagedSessions": g["s_engaged"].sum(),
-        "_new": g["s_new"].sum(),
-        "_dur": g["s_duration"].sum(),
-    })
-    out = out.join(sums)
-    if need_users:
-        out["totalUsers"] = g["s_user"].nunique()
-    if "newUsers" in wanted:
-        out["newUsers"] = sess[sess["s_new"]].groupby(key_cols, sort=False)["s_user"].nunique()
-    if "activeUsers" in wanted:
-        active = sess[sess["s_engaged"] | sess["s_new"]]
-        out["activeUsers"] = active.groupby(key_cols, sort=False)["s_user"].nunique()
+    g = frame.groupby(key_cols, sort=False)
+    out = pd.DataFrame({"_rows": g.size()})
+    if sums:
+        out = out.join(g[sums].sum())
+    if need_sessions:
+        sess = frame.drop_duplicates(key_cols + ["_s"]) if rows.events else frame
+        gs = sess.groupby(key_cols, sort=False)
+        out["sessions"] = gs.size()
+        out["engagedSessions"] = gs["s_engaged"].sum()
+        out["_dur"] = gs["s_duration"].sum()
+        if "sessionKeyEventRate" in wanted:
+            keyed = frame[frame["_keyrow"]]
+            out["_keySessions"] = keyed.groupby(key_cols, sort=False)["_s"].nunique()
+
+    def distinct_users(where: pd.Series | None) -> pd.Series:
+        sub = frame if where is None else frame[where]
+        return sub.groupby(key_cols, sort=False)["s_user"].nunique()
+
+    if "totalUsers" in users:
+        out["totalUsers"] = distinct_users(None)
+    if "activeUsers" in users:
+        # Realtime counts everyone seen; reports count users with an engaged or first session.
+        out["activeUsers"] = distinct_users(
+            None if realtime else frame["s_engaged"] | frame["s_new"])
+    if "newUsers" in users:
+        out["newUsers"] = distinct_users(frame["s_new"])
+    if "_keyUsers" in users:
+        out["_keyUsers"] = distinct_users(frame["_keyrow"])
+    if "totalPurchasers" in users:
+        out["totalPurchasers"] = distinct_users(frame["_purch"] > 0)
     out = out.fillna(0)
-    sessions = out["sessions"].astype(float)
+    if scale != 1:
+        out = out * scale
+    if "_rev" in out:
+        out["_rev"] = out["_rev"] * revenue_factor
+
+    def col(name: str) -> pd.Series:
+        return out[name].astype(float)
+
+    derived: dict[str, Callable[[], pd.Series]] = {
+        "screenPageViews": lambda: out["_views"],
+        "eventCount": lambda: out["_events"],
+        "keyEvents": lambda: out["_key"],
+        "transactions": lambda: out["_purch"],
+        "ecommercePurchases": lambda: out["_purch"],
+        "totalRevenue": lambda: out["_rev"],
+        "purchaseRevenue": lambda: out["_rev"],
+        "averagePurchaseRevenue": lambda: col("_rev") / col("_purch"),
+        "averageRevenuePerUser": lambda: col("_rev") / col("activeUsers"),
+        "averageSessionDuration": lambda: col("_dur") / col("sessions"),
+        "userEngagementDuration": lambda: out["_eng"],
+        "engagementRate": lambda: col("engagedSessions") / col("sessions"),
+        "bounceRate": lambda: 1.0 - col("engagedSessions") / col("sessions"),
+        "sessionKeyEventRate": lambda: col("_keySessions") / col("sessions"),
+        "userKeyEventRate": lambda: col("_keyUsers") / col("totalUsers"),
+        "eventCountPerUser": lambda: col("_events") / col("activeUsers"),
+        "eventsPerSession": lambda: col("_events") / col("sessions"),
+        "screenPageViewsPerSession": lambda: col("_views") / col("sessions"),
+        "screenPageViewsPerUser": lambda: col("_views") / col("activeUsers"),
+        "sessionsPerUser": lambda: col("sessions") / col("totalUsers"),
+    }
     with np.errstate(divide="ignore", invalid="ignore"):
-        derived = {
-            "screenPageViews": out["_views"],
-            "eventCount": out["_views"] + out["sessions"] + out["_new"],
-            "averageSessionDuration": out["_dur"] / sessions,
-            "userEngagementDuration": out["_eng"],
-            "engagementRate": out["engagedSessions"] / sessions,
-            "bounceRate": 1.0 - out["engagedSessions"] / sessions,
-            "screenPageViewsPerSession": out["_views"] / sessions,
-        }
-        if need_users:
-            users = out["totalUsers"].astype(float)
-            derived["sessionsPerUser"] = out["sessions"] / users
-            derived["screenPageViewsPerUser"] = out["_views"] / users
-    for name, values in derived.items():
-        out[name] = values
+        for name in metrics:
+            if name in derived:
+                out[name] = derived[name]()
     out = out.reset_index()
     return out[[*keys, *metrics]].replace([np.inf, -np.inf], 0.0).fillna(0.0)
-
-
-def aggregate_realtime(rows: Rows, dims: Sequence[Dim], metrics: Sequence[str],
-                       mask: np.ndarray | None) -> pd.DataFrame:
-    """Realtime: every row is a page view; users are distinct users in the window."""
-    keys: dict[str, np.ndarray] = {d.name: d.codes(rows) for d in dims}
-    data: dict[str, np.ndarray] = dict(keys)
-    if not keys:
-        data["_all"] = np.zeros(_len(rows), dtype=np.int8)
-    key_cols = list(keys) or ["_all"]
-    data["s_user"] = rows.col("s_user")
-    frame = pd.DataFrame(data)
-    if mask is not None:
-        frame = frame[mask]
-    g = frame.groupby(key_cols, sort=False)
-    out = pd.DataFrame({"screenPageViews": g.size(), "activeUsers": g["s_user"].nunique()})
-    out["eventCount"] = out["screenPageViews"]
-    return out.reset_index()[[*keys, *metrics]]
 
 
 # ---------------------------------------------------------------- requests
@@ -419,7 +411,7 @@ def parse_date(text: str, today: date, field: str) -> date:
 
 
 def check_fields(names: Sequence[str], table: dict[str, Dim] | dict[str, Met], kind: str,
-                  prefix: str, realtime: bool) -> None:
+                 prefix: str, realtime: bool) -> None:
     seen: set[str] = set()
     for i, name in enumerate(names):
         spec = table.get(name)
@@ -444,11 +436,32 @@ class Window:
     rows: Rows
 
 
-def _label_frame(agg: pd.DataFrame, dims: Sequence[Dim]) -> pd.DataFrame:
-    labelled = agg.copy()
-    for d in dims:
-        labelled[d.name] = _dim_labels(d, agg[d.name].to_numpy()).to_numpy()
-    return labelled
+@dataclass(frozen=True)
+class Sampling:
+    """How one date range was read: a sample of ``read`` events out of ``space``."""
+
+    read: int
+    space: int
+
+
+@dataclass
+class ReportResult:
+    """A computed report, before it is written into a response."""
+
+    page: pd.DataFrame
+    aggregates: dict[str, pd.DataFrame]
+    row_count: int
+    other_row: bool = False  # some values were folded into "(other)"
+    sampling: list[Sampling] | None = None  # one per date range, when any was sampled
+    thresholded: bool = False
+
+
+def _sample_step(rows: Rows, event_limit: int | None) -> int:
+    """Read one session in k when a range has more events than the limit."""
+    events = rows.x1 - rows.x0
+    if event_limit is None or events <= event_limit:
+        return 1
+    return math.ceil(events / event_limit)
 
 
 def _order(frame: pd.DataFrame, order_bys: Sequence[ga.OrderBy], dim_names: list[str],
@@ -503,11 +516,13 @@ def _order(frame: pd.DataFrame, order_bys: Sequence[ga.OrderBy], dim_names: list
 def _metric_text(name: str, value: float) -> str:
     if name in INTEGER_METRICS:
         return str(int(round(value)))
+    if name in CURRENCY_METRICS:
+        value = round(value, 2)
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
 
 
-def build_report(
+def compute_report(
     windows: Sequence[Window],
     dim_names: list[str],
     metric_names: list[str],
@@ -518,38 +533,69 @@ def build_report(
     offset: int,
     aggregations: Sequence[int],
     realtime: bool,
-) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], int]:
-    """Compute a report: (labelled rows after order/limit, aggregation rows, row count)."""
-    dims = [DIMENSIONS[n] for n in dim_names]
-    agg_fn = aggregate_realtime if realtime else aggregate
-    frames, totals = [], []
+    *,
+    keep_empty_rows: bool = False,
+    revenue_factor: float = 1.0,
+    cardinality_limit: int | None = None,
+    sampling_event_limit: int | None = None,
+    user_threshold: int | None = None,
+) -> ReportResult:
+    """Compute a report over its windows (date or minute ranges)."""
+    filter_metrics = filter_fields(metric_filter) if metric_filter is not None else []
+    # Metric filters may name metrics the report does not return (GA allows it).
+    thresholding = user_threshold is not None and bool(
+        USER_METRICS & set(metric_names + filter_metrics))
+    extra = [m for m in dict.fromkeys(filter_metrics) if m not in metric_names]
+    if thresholding and "totalUsers" not in metric_names + extra:
+        extra.append("totalUsers")
+    computed = metric_names + extra
+    frames, totals, sampling = [], [], []
+    other_row = False
     for w in windows:
+        cache = LabelCache(w.rows, cardinality_limit)
         mask = w.rows.base
         if dimension_filter is not None:
-            rows = w.rows
-
-            def labels(field: str, rows: Rows = rows) -> tuple[pd.Series, np.ndarray]:
-                return _distinct_labels(DIMENSIONS[field], DIMENSIONS[field].codes(rows))
-
-            selected = eval_filter(dimension_filter, _len(w.rows), labels)
+            selected = eval_filter(dimension_filter, len(w.rows), cache.series)
             mask = selected if mask is None else mask & selected
-        agg = _label_frame(agg_fn(w.rows, dims, metric_names, mask), dims)
+        step = 1 if realtime else _sample_step(w.rows, sampling_event_limit)
+        t = w.rows.traffic
+        space = w.rows.x1 - w.rows.x0
+        if step > 1:
+            sample = w.rows.session_index() % step == 0
+            mask = sample if mask is None else mask & sample
+            picked = np.arange(w.rows.s0, w.rows.s1) % step == 0
+            read = int(t.s_events[w.rows.s0 : w.rows.s1][picked].sum())
+        else:
+            read = space
+        sampling.append(Sampling(read, space))
+        keys = {n: cache.get(n)[1] for n in dim_names}
+        agg = aggregate(w.rows, keys, computed, mask, scale=step,
+                        revenue_factor=revenue_factor, realtime=realtime)
+        other_row |= bool(cache.folded & set(dim_names))
+        for n in dim_names:
+            agg[n] = cache.get(n)[0][agg[n].to_numpy(dtype=np.int64)]
+        if not keep_empty_rows and metric_names:
+            agg = agg[(agg[metric_names] != 0).any(axis=1)]
         if metric_filter is not None:
             def metric_labels(f: str, agg: pd.DataFrame = agg) -> tuple[pd.Series, np.ndarray]:
                 return agg[f].astype(str).reset_index(drop=True), np.arange(len(agg))
 
-            keep = eval_filter(metric_filter, len(agg), metric_labels)
-            agg = agg[keep]
+            agg = agg[eval_filter(metric_filter, len(agg), metric_labels)]
+        if thresholding:
+            agg = agg[agg["totalUsers"] >= user_threshold]
+        agg = agg[[*dim_names, *metric_names]]
         if len(windows) > 1:
-            agg.insert(len(dims), "dateRange", w.name)
+            agg.insert(len(dim_names), "dateRange", w.name)
         frames.append(agg)
         if aggregations:
-            tot = agg_fn(w.rows, [], metric_names, mask)
+            tot = aggregate(w.rows, {}, metric_names, mask, scale=step,
+                            revenue_factor=revenue_factor, realtime=realtime)
             tot.insert(0, "dateRange", w.name)
             totals.append(tot)
     all_dims = dim_names + (["dateRange"] if len(windows) > 1 else [])
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    order_dims = {**DIMENSIONS, "dateRange": Dim("dateRange", "", "", _no_codes, str)}
+    order_dims = {**DIMENSIONS, "dateRange": Dim("dateRange", "", "", lambda r: r.col("s_day"),
+                                                 lambda c, s: str(c))}
     frame = _order(frame, order_bys, all_dims, metric_names, order_dims)
     row_count = len(frame)
     aggregates: dict[str, pd.DataFrame] = {}
@@ -576,7 +622,27 @@ def build_report(
                 parts.append(row)
             aggregates["counts"] = pd.concat(parts, ignore_index=True)
     page = frame.iloc[offset : offset + limit].reset_index(drop=True)
-    return page, aggregates, row_count
+    sampled = any(s.read < s.space for s in sampling)
+    return ReportResult(page, aggregates, row_count, other_row,
+                        sampling if sampled else None, thresholding)
+
+
+def build_report(
+    windows: Sequence[Window],
+    dim_names: list[str],
+    metric_names: list[str],
+    dimension_filter: ga.FilterExpression | None,
+    metric_filter: ga.FilterExpression | None,
+    order_bys: Sequence[ga.OrderBy],
+    limit: int,
+    offset: int,
+    aggregations: Sequence[int],
+    realtime: bool,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], int]:
+    """Compute a report: (labelled rows after order/limit, aggregation rows, row count)."""
+    result = compute_report(windows, dim_names, metric_names, dimension_filter, metric_filter,
+                            order_bys, limit, offset, aggregations, realtime)
+    return result.page, result.aggregates, result.row_count
 
 
 def fill_response(

@@ -1,11 +1,14 @@
 """A local server speaking the real GA4 Data API (v1beta) over gRPC.
 
-It serves RunReport, BatchRunReports, RunRealtimeReport and GetMetadata of
-``google.analytics.data.v1beta.BetaAnalyticsData`` from synthetic traffic, so
-the demo and the tests go through exactly the client code production uses.
-Errors come back as GA sends them: a gRPC status with a ``google.rpc.BadRequest``
-detail naming the field, PERMISSION_DENIED for a property it does not serve,
-RESOURCE_EXHAUSTED when the property's token quota runs out.
+It serves RunReport, BatchRunReports, RunRealtimeReport, GetMetadata and
+CheckCompatibility of ``google.analytics.data.v1beta.BetaAnalyticsData`` from
+synthetic traffic, so the demo and the tests go through exactly the client code
+production uses. Errors come back as GA sends them: a gRPC status with a
+``google.rpc.BadRequest`` detail naming the field, PERMISSION_DENIED for a
+property it does not serve, RESOURCE_EXHAUSTED when the property's token quota
+runs out. What it does not implement (cohorts, comparisons, pivots, audience
+exports, and the v1alpha service's funnels) is refused with UNIMPLEMENTED naming
+the feature, never answered as if the request had not asked for it.
 """
 
 from __future__ import annotations
@@ -30,18 +33,28 @@ from gadash.standin.engine import (
     DIMENSIONS,
     METRICS,
     ReportError,
+    ReportResult,
     Rows,
     Window,
-    build_report,
     check_fields,
+    compute_report,
+    currency_factor,
     fill_response,
     filter_fields,
     invalid,
     parse_date,
+    unimplemented,
 )
-from gadash.standin.traffic import TrafficProfile, TrafficStore, local_now, local_seconds
+from gadash.standin.traffic import (
+    NEWS_START,
+    TrafficProfile,
+    TrafficStore,
+    local_now,
+    local_seconds,
+)
 
 SERVICE = "google.analytics.data.v1beta.BetaAnalyticsData"
+ALPHA_SERVICE = "google.analytics.data.v1alpha.AlphaAnalyticsData"
 PERMISSION_MESSAGE = (
     "User does not have sufficient permissions for this property. To learn more about "
     "Property ID, see https://developers.google.com/analytics/devguides/reporting/data/v1/"
@@ -65,6 +78,12 @@ class StandinProperty:
     # Google signals on, or sampling in a huge property.
     thresholded: bool = False
     sampling_percent: float | None = None
+    # GA's behaviour on big properties: values of a dimension past this many fold
+    # into "(other)"; date ranges with more events than this are sampled; rows of
+    # reports with user metrics and fewer users than this are withheld.
+    cardinality_limit: int | None = 50_000
+    sampling_event_limit: int | None = None
+    user_threshold: int | None = None
     store: TrafficStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -96,17 +115,37 @@ def demo_properties(
     days: int = 800,
     seed: int = 2015,
     time_zone: str = "America/New_York",
+    cardinality_limit: int | None = None,
 ) -> list[StandinProperty]:
-    """The demo's properties: a busy blog and a smaller shop in another time zone."""
+    """The demo's properties: a busy blog, a shop, and a news site with a long history.
+
+    The blog and the shop keep ``days`` of history; the news site always starts on
+    2018-01-01 and gets a fifth of ``sessions_per_day`` over tens of thousands of
+    articles, so it shows GA's "(other)" row (past ``cardinality_limit`` values of a
+    dimension, by default twice ``sessions_per_day``: a month of news pages is past
+    it), sampling of date ranges with more than 1,000 x ``sessions_per_day`` events
+    (about three years of news) and thresholding of user counts below 10.
+    """
+    if cardinality_limit is None:
+        cardinality_limit = max(500, 2 * sessions_per_day)
     return [
         StandinProperty(
             "properties/100000001", "Demo blog",
             TrafficProfile(sessions_per_day, days, seed, time_zone),
+            cardinality_limit=cardinality_limit,
         ),
         StandinProperty(
             "properties/100000002", "Demo shop",
-            TrafficProfile(max(10, sessions_per_day // 3), days, seed + 1, "Europe/Berlin"),
-            currency="EUR",
+            TrafficProfile(max(10, sessions_per_day // 3), days, seed + 1, "Europe/Berlin",
+                           kind="shop"),
+            currency="EUR", cardinality_limit=cardinality_limit,
+        ),
+        StandinProperty(
+            "properties/100000003", "Demo news",
+            TrafficProfile(max(20, sessions_per_day // 5), days, seed + 2, "Europe/London",
+                           kind="news", start=NEWS_START),
+            currency="GBP", cardinality_limit=cardinality_limit,
+            sampling_event_limit=1000 * max(10, sessions_per_day), user_threshold=10,
         ),
     ]
 
@@ -175,7 +214,10 @@ class StandinServicer:
             )
         prop = self.properties.get(name)
         if prop is None:
-            raise ReportError("PERMISSION_DENIED", PERMISSION_MESSAGE)
+            served = ", ".join(f"{p.property_id} ({p.display_name})"
+                               for p in self.properties.values())
+            raise ReportError("PERMISSION_DENIED",
+                              f"{PERMISSION_MESSAGE} This stand-in serves {served}.")
         return prop
 
     def _charge(self, prop: StandinProperty, tokens: int) -> ga.PropertyQuota:
@@ -231,15 +273,16 @@ class StandinServicer:
             names = sorted(set(filter_fields(dimension_filter)))
             check_fields(names, DIMENSIONS, "dimension", "dimensionFilter", realtime)
         if metric_filter is not None:
-            for name in filter_fields(metric_filter):
-                if name not in metrics:
-                    raise invalid(
-                        f"Metric filter on {name}, which is not a metric of the request.",
-                        "metricFilter",
-                    )
+            # GA filters on metrics the report does not return, too.
+            names = sorted(set(filter_fields(metric_filter)))
+            check_fields(names, METRICS, "metric", "metricFilter", realtime)
 
     def _run_report(self, request: ga.RunReportRequest, prop: StandinProperty
                     ) -> ga.RunReportResponse:
+        if "cohort_spec" in request:
+            raise unimplemented("cohort reports are")
+        if request.comparisons:
+            raise unimplemented("comparisons are")
         dims = [d.name for d in request.dimensions]
         metrics = [m.name for m in request.metrics]
         if "dateRange" in dims:
@@ -253,6 +296,7 @@ class StandinServicer:
             raise invalid("Requests are limited to 4 date ranges.", "dateRanges")
         if request.limit < 0 or request.offset < 0:
             raise invalid("limit and offset must not be negative.", "limit")
+        factor = currency_factor(prop.currency, request.currency_code)
         now = local_now(prop.time_zone)
         today = now.date()
         traffic = prop.store.get(today)
@@ -278,34 +322,53 @@ class StandinServicer:
             s1 = min(int(s1), int(np.searchsorted(traffic.s_start, now_sec, side="right")))
             s0 = min(int(s0), s1)
             e0, e1 = np.searchsorted(traffic.e_session, [s0, s1])
-            rows = Rows(traffic, s0, s1, int(e0), int(e1), uses_events, now_sec)
+            x0, x1 = np.searchsorted(traffic.x_view, [e0, e1])
+            rows = Rows(traffic, s0, s1, int(e0), int(e1), int(x0), int(x1), uses_events,
+                        now_sec)
             windows.append(Window(dr.name or f"date_range_{i}", rows))
         limit = min(request.limit or 10_000, 250_000)
-        page, aggs, row_count = build_report(
+        result = compute_report(
             windows, dims, metrics, dfilter, mfilter, list(request.order_bys), limit,
             request.offset, list(request.metric_aggregations), realtime=False,
+            keep_empty_rows=request.keep_empty_rows, revenue_factor=factor,
+            cardinality_limit=prop.cardinality_limit,
+            sampling_event_limit=prop.sampling_event_limit, user_threshold=prop.user_threshold,
         )
         tokens = 5 + 2 * len(dims) + total_days // 30
         quota = self._charge(prop, tokens)
         response = ga.RunReportResponse(
-            row_count=row_count,
+            row_count=result.row_count,
             kind="analyticsData#runReport",
-            metadata=ga.ResponseMetaData(
-                currency_code=prop.currency,
-                time_zone=prop.time_zone,
-                data_loss_from_other_row=False,
-                subject_to_thresholding=prop.thresholded,
-            ),
+            metadata=self._metadata(prop, request.currency_code or prop.currency, result,
+                                    len(windows)),
         )
-        if prop.sampling_percent:
-            space = 1_000_000
-            response.metadata.sampling_metadatas = [ga.SamplingMetadata(
-                samples_read_count=int(space * prop.sampling_percent / 100),
-                sampling_space_size=space)]
         if request.return_property_quota:
             response.property_quota = quota
-        fill_response(response, page, aggs, dims, metrics, multi=len(windows) > 1)
+        fill_response(response, result.page, result.aggregates, dims, metrics,
+                      multi=len(windows) > 1)
         return response
+
+    @staticmethod
+    def _metadata(prop: StandinProperty, currency: str, result: ReportResult,
+                  ranges: int) -> ga.ResponseMetaData:
+        meta = ga.ResponseMetaData(
+            currency_code=currency,
+            time_zone=prop.time_zone,
+            data_loss_from_other_row=result.other_row,
+            subject_to_thresholding=prop.thresholded or result.thresholded,
+        )
+        # GA: when a report is sampled, one SamplingMetadata per date range, in order.
+        if result.sampling:
+            meta.sampling_metadatas = [
+                ga.SamplingMetadata(samples_read_count=s.read, sampling_space_size=s.space)
+                for s in result.sampling
+            ]
+        elif prop.sampling_percent:
+            space = 1_000_000
+            meta.sampling_metadatas = [ga.SamplingMetadata(
+                samples_read_count=int(space * prop.sampling_percent / 100),
+                sampling_space_size=space) for _ in range(ranges)]
+        return meta
 
     def _run_realtime(self, request: ga.RunRealtimeReportRequest, prop: StandinProperty
                       ) -> ga.RunRealtimeReportResponse:
@@ -322,7 +385,8 @@ class StandinServicer:
         now_sec = local_seconds(now)
         s0, s1 = np.searchsorted(traffic.s_start, [now_sec - MAX_REALTIME_LOOKBACK, now_sec + 1])
         e0, e1 = np.searchsorted(traffic.e_session, [s0, s1])
-        times = traffic.e_time[e0:e1]
+        x0, x1 = np.searchsorted(traffic.x_view, [e0, e1])
+        times = traffic.e_time[traffic.x_view[x0:x1]]
         windows = []
         for i, mr in enumerate(ranges):
             start = mr.start_minutes_ago if "start_minutes_ago" in mr else 29
@@ -331,19 +395,21 @@ class StandinServicer:
                 raise invalid("Minute ranges must satisfy 0 <= endMinutesAgo <= "
                               "startMinutesAgo <= 29.", f"minuteRanges[{i}]")
             base = (times > now_sec - (start + 1) * 60) & (times <= now_sec - end * 60)
-            rows = Rows(traffic, int(s0), int(s1), int(e0), int(e1), True, now_sec, base)
+            rows = Rows(traffic, int(s0), int(s1), int(e0), int(e1), int(x0), int(x1), True,
+                        now_sec, base)
             windows.append(Window(mr.name or f"date_range_{i}", rows))
-        page, aggs, row_count = build_report(
+        result = compute_report(
             windows, dims, metrics, dfilter, mfilter, list(request.order_bys),
             min(request.limit or 10_000, 250_000), 0, list(request.metric_aggregations),
-            realtime=True,
+            realtime=True, cardinality_limit=prop.cardinality_limit,
         )
         quota = self._charge(prop, 1 + len(dims))
-        response = ga.RunRealtimeReportResponse(row_count=row_count,
+        response = ga.RunRealtimeReportResponse(row_count=result.row_count,
                                                 kind="analyticsData#runRealtimeReport")
         if request.return_property_quota:
             response.property_quota = quota
-        fill_response(response, page, aggs, dims, metrics, multi=len(windows) > 1)
+        fill_response(response, result.page, result.aggregates, dims, metrics,
+                      multi=len(windows) > 1)
         return response
 
     # -- gRPC methods -----------------------------------------------------------------
@@ -387,25 +453,117 @@ class StandinServicer:
                 self._property(prop_name)
             return ga.Metadata(
                 name=request.name,
-                dimensions=[
-                    ga.DimensionMetadata(api_name=d.name, ui_name=d.ui, category=d.category,
-                                         description=d.ui)
-                    for d in DIMENSIONS.values() if d.report
-                ],
-                metrics=[
-                    ga.MetricMetadata(api_name=m.name, ui_name=m.ui, category=m.category,
-                                      description=m.ui, type_=getattr(ga.MetricType, m.type_))
-                    for m in METRICS.values() if m.report
-                ],
+                dimensions=[_dimension_metadata(d.name) for d in DIMENSIONS.values() if d.report],
+                metrics=[_metric_metadata(m.name) for m in METRICS.values() if m.report],
             )
 
         return self._call("GetMetadata", context, body)
+
+    def CheckCompatibility(self, request: ga.CheckCompatibilityRequest,
+                           context: grpc.ServicerContext) -> ga.CheckCompatibilityResponse:
+        """Every report dimension and metric here goes with every other; says so for each."""
+        def body() -> ga.CheckCompatibilityResponse:
+            self._property(request.property)
+            dims = [d.name for d in request.dimensions]
+            metrics = [m.name for m in request.metrics]
+            check_fields(dims, DIMENSIONS, "dimension", "dimensions", False)
+            check_fields(metrics, METRICS, "metric", "metrics", False)
+            wanted = request.compatibility_filter
+            keep = wanted in (ga.Compatibility.COMPATIBILITY_UNSPECIFIED,
+                              ga.Compatibility.COMPATIBLE)
+            compatible = ga.Compatibility.COMPATIBLE
+            return ga.CheckCompatibilityResponse(
+                dimension_compatibilities=[
+                    ga.DimensionCompatibility(dimension_metadata=_dimension_metadata(d.name),
+                                              compatibility=compatible)
+                    for d in DIMENSIONS.values() if d.report and keep
+                ],
+                metric_compatibilities=[
+                    ga.MetricCompatibility(metric_metadata=_metric_metadata(m.name),
+                                           compatibility=compatible)
+                    for m in METRICS.values() if m.report and keep
+                ],
+            )
+
+        return self._call("CheckCompatibility", context, body)
+
+    def refuse(self, service: str, method: str, context: grpc.ServicerContext) -> None:
+        """Answer a method the stand-in does not implement: UNIMPLEMENTED naming the feature."""
+        with self._lock:
+            self.calls[method] += 1
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, unimplemented_message(service, method))
+
+
+# Method name fragments -> the feature a refusal names.
+_FEATURES = [
+    ("Funnel", "funnel reports are"), ("Pivot", "pivot reports are"),
+    ("RecurringAudienceList", "recurring audience lists are"),
+    ("AudienceList", "audience lists are"), ("AudienceExport", "audience exports are"),
+    ("ReportTask", "report tasks are"), ("PropertyQuotasSnapshot", "property quota snapshots are"),
+    ("Chat", "chat is"),
+]
+
+
+def unimplemented_message(service: str, method: str) -> str:
+    """The message of an UNIMPLEMENTED answer, naming the feature."""
+    feature = next((f for key, f in _FEATURES if key in method), None)
+    if feature is None:
+        version = service.split(".")[-2]
+        feature = f"{method} of the {version} API is"
+    return unimplemented(feature).message
+
+
+def _dimension_metadata(name: str) -> ga.DimensionMetadata:
+    d = DIMENSIONS[name]
+    return ga.DimensionMetadata(api_name=d.name, ui_name=d.ui, category=d.category,
+                                description=d.description or d.ui)
+
+
+def _metric_metadata(name: str) -> ga.MetricMetadata:
+    m = METRICS[name]
+    return ga.MetricMetadata(api_name=m.name, ui_name=m.ui, category=m.category,
+                             description=m.ui, type_=getattr(ga.MetricType, m.type_),
+                             expression=m.expression)
 
 
 def _handler(fn: Callable[..., Any], req: Any, resp: Any) -> grpc.RpcMethodHandler:
     return grpc.unary_unary_rpc_method_handler(
         fn, request_deserializer=req.deserialize, response_serializer=resp.serialize
     )
+
+
+class _Services(grpc.GenericRpcHandler):  # type: ignore[misc]
+    """Routes the v1beta methods it implements; refuses every other method of the
+    v1beta and v1alpha services with UNIMPLEMENTED naming the feature."""
+
+    def __init__(self, servicer: StandinServicer):
+        s = servicer
+        self.servicer = servicer
+        self.methods = {
+            "RunReport": _handler(s.RunReport, ga.RunReportRequest, ga.RunReportResponse),
+            "BatchRunReports": _handler(s.BatchRunReports, ga.BatchRunReportsRequest,
+                                        ga.BatchRunReportsResponse),
+            "RunRealtimeReport": _handler(s.RunRealtimeReport, ga.RunRealtimeReportRequest,
+                                          ga.RunRealtimeReportResponse),
+            "GetMetadata": _handler(s.GetMetadata, ga.GetMetadataRequest, ga.Metadata),
+            "CheckCompatibility": _handler(s.CheckCompatibility, ga.CheckCompatibilityRequest,
+                                           ga.CheckCompatibilityResponse),
+        }
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails
+                ) -> grpc.RpcMethodHandler | None:
+        path = str(handler_call_details.method)  # "/package.Service/Method"
+        service, _, method = path.lstrip("/").partition("/")
+        if service == SERVICE and method in self.methods:
+            return self.methods[method]
+        if service not in (SERVICE, ALPHA_SERVICE):
+            return None
+
+        def refuse(request: bytes, context: grpc.ServicerContext) -> None:
+            self.servicer.refuse(service, method, context)
+
+        # Requests stay bytes: nothing of them is read.
+        return grpc.unary_unary_rpc_method_handler(refuse)
 
 
 class StandinServer:
@@ -424,17 +582,7 @@ class StandinServer:
 
     def start(self) -> StandinServer:
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        s = self.servicer
-        server.add_generic_rpc_handlers([
-            grpc.method_handlers_generic_handler(SERVICE, {
-                "RunReport": _handler(s.RunReport, ga.RunReportRequest, ga.RunReportResponse),
-                "BatchRunReports": _handler(s.BatchRunReports, ga.BatchRunReportsRequest,
-                                            ga.BatchRunReportsResponse),
-                "RunRealtimeReport": _handler(s.RunRealtimeReport, ga.RunRealtimeReportRequest,
-                                              ga.RunRealtimeReportResponse),
-                "GetMetadata": _handler(s.GetMetadata, ga.GetMetadataRequest, ga.Metadata),
-            })
-        ])
+        server.add_generic_rpc_handlers([_Services(self.servicer)])
         self._port = server.add_insecure_port(f"{self._host}:{self._port}")
         server.start()
         self._server = server
