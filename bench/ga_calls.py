@@ -18,12 +18,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask import Flask  # noqa: E402
 
 from gadash.cache import CacheStore, cache, init_cache  # noqa: E402
-from gadash.components.analyst import view_query  # noqa: E402
 from gadash.service import DataService  # noqa: E402
 from gadash.settings import Settings  # noqa: E402
 from gadash.sources import create_source  # noqa: E402
 from gadash.standin.server import StandinServer, demo_properties  # noqa: E402
 from gadash.standin.traffic import generate  # noqa: E402
+from gadash.views import view_query  # noqa: E402
 from gadash.viewstate import ViewState  # noqa: E402
 
 
@@ -58,7 +58,7 @@ def main() -> None:
                   f"{time.perf_counter() - t0:.2f} s")
             for preset in ("last7", "last28", "last90", "thisyear"):
                 state = ViewState("Demo blog", preset, "previous")
-                query = view_query(state, blog, state.ranges(service.today(blog)), fields)
+                query = view_query(blog, state.ranges(service.today(blog)), state.filters, fields)
                 standin.servicer.calls.clear()
                 t0 = time.perf_counter()
                 service.view(query)

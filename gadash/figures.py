@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
+from gadash.frames import OTHER_TIP, is_other
 from gadash.transforms import align_previous, split_ranges
 
 
@@ -49,6 +50,11 @@ def message_figure(text: str, theme: Theme = LIGHT) -> go.Figure:
 
 
 TREND_LABELS = {"sessions": "Sessions", "totalUsers": "Users", "screenPageViews": "Page views"}
+# Each trend panel's time dimension, and how a point's time reads in a tooltip.
+TREND_TIME = {"trend_hourly": "dateHour", "trend": "date", "trend_week": "isoYearIsoWeek",
+              "trend_month": "yearMonth"}
+_HOVER_FORMAT = {"dateHour": "%d %b %Y %H:00", "date": "%a %d %b %Y",
+                 "isoYearIsoWeek": "week of %d %b %Y", "yearMonth": "%B %Y"}
 
 
 def trend_series(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...]
@@ -78,15 +84,17 @@ def trend_figure(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...] = (
         return message_figure("No data for this period", theme)
     shifted = align_previous(current, previous, time_col)
     series = iter(trend_series(rows, time_col, metrics))
+    current_times = current[time_col].dt.strftime(_HOVER_FORMAT.get(time_col, "%d %b %Y"))
     colors = [theme.accent, theme.second]
     fig = go.Figure()
-    fmt = "%d %b %Y %H:00" if time_col == "dateHour" else "%a %d %b %Y"
+    fmt = _HOVER_FORMAT.get(time_col, "%a %d %b %Y")
     for metric, color in zip(metrics, colors, strict=False):
         name = TREND_LABELS.get(metric, metric)
         x, y = next(series)
         fig.add_scatter(
             x=x, y=y, name=name, mode="lines", line={"color": color, "width": 2.5},
-            hovertemplate=f"%{{y:,}} {name.lower()}<extra></extra>",
+            customdata=current_times,
+            hovertemplate=f"%{{y:,}} {name.lower()}, %{{customdata}}<extra></extra>",
         )
         if not shifted.empty:
             x, y = next(series)
@@ -100,6 +108,15 @@ def trend_figure(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...] = (
     return _layout(fig, theme)
 
 
+def _targets(labels: pd.Series) -> list[str]:
+    """Click targets: each label, except GA's (other) row, which is no value to filter by."""
+    return ["" if is_other(v) else str(v) for v in labels]
+
+
+def _hints(labels: pd.Series) -> list[str]:
+    return [OTHER_TIP if is_other(v) else "click to filter" for v in labels]
+
+
 def bar_figure(frame: pd.DataFrame, label_col: str, value_col: str, value_name: str,
                top: int = 10, theme: Theme = LIGHT) -> go.Figure:
     """Horizontal bars, largest on top; the label is the click target for cross-filtering."""
@@ -108,8 +125,8 @@ def bar_figure(frame: pd.DataFrame, label_col: str, value_col: str, value_name: 
     data = frame.nlargest(top, value_col).iloc[::-1]
     fig = go.Figure(go.Bar(
         x=data[value_col], y=data[label_col], orientation="h", marker_color=theme.accent,
-        customdata=data[label_col],
-        hovertemplate=f"%{{y}}: %{{x:,}} {value_name}<extra>click to filter</extra>",
+        customdata=_targets(data[label_col]), hovertext=_hints(data[label_col]),
+        hovertemplate=f"%{{y}}: %{{x:,}} {value_name}<br>%{{hovertext}}<extra></extra>",
     ))
     fig.update_xaxes(tickformat=",~s")
     return _layout(fig, theme, hovermode="closest", margin={"l": 8, "r": 16, "t": 8, "b": 32},
@@ -117,14 +134,17 @@ def bar_figure(frame: pd.DataFrame, label_col: str, value_col: str, value_name: 
 
 
 def donut_figure(frame: pd.DataFrame, label_col: str, value_col: str,
-                 theme: Theme = LIGHT) -> go.Figure:
-    """Shares as a donut; slices are click targets."""
+                 theme: Theme = LIGHT, clickable: bool = True) -> go.Figure:
+    """Shares as a donut; slices are click targets unless ``clickable`` is False."""
     if frame.empty or frame[value_col].sum() == 0:
         return message_figure("No data for this period", theme)
     fig = go.Figure(go.Pie(
         labels=frame[label_col], values=frame[value_col], hole=0.55, sort=False,
-        customdata=frame[label_col], textinfo="label+percent",
-        hovertemplate="%{label}: %{value:,} (%{percent})<extra>click to filter</extra>",
+        customdata=_targets(frame[label_col]) if clickable else None,
+        hovertext=_hints(frame[label_col]) if clickable else None,
+        textinfo="label+percent",
+        hovertemplate="%{label}: %{value:,} (%{percent})"
+                      + ("<br>%{hovertext}" if clickable else "") + "<extra></extra>",
     ))
     return _layout(fig, theme, hovermode="closest", showlegend=False,
                    margin={"l": 8, "r": 8, "t": 8, "b": 8})

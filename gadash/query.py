@@ -132,6 +132,7 @@ class Filters:
     medium: str = ""
     country: str = ""
     device: str = ""
+    channel: str = ""
     page: str = ""  # page path contains
 
     def active(self) -> dict[str, str]:
@@ -147,6 +148,7 @@ FILTER_FIELDS: dict[str, tuple[str, str]] = {
     "medium": ("sessionMedium", "EXACT"),
     "country": ("country", "EXACT"),
     "device": ("deviceCategory", "EXACT"),
+    "channel": ("sessionDefaultChannelGroup", "EXACT"),
     "page": ("pagePath", "CONTAINS"),
 }
 
@@ -159,6 +161,10 @@ class ReportQuery:
     panels: tuple[str, ...]
     ranges: tuple[DateRange, ...]
     filters: Filters = field(default_factory=Filters)
+    # Fields the property does not offer (GetMetadata): left out of every request.
+    omit: frozenset[str] = frozenset()
+    # Top-N tables get comparison values for their shown rows (a second batch call).
+    compare_tables: bool = True
 
     def __post_init__(self) -> None:
         for panel in self.panels:
@@ -172,6 +178,8 @@ class ReportQuery:
             "panels": list(self.panels),
             "ranges": [r.to_param() for r in self.ranges],
             "filters": asdict(self.filters),
+            "omit": sorted(self.omit),
+            "compare_tables": self.compare_tables,
         }
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         return f"report:{digest[:32]}"

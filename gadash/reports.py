@@ -18,7 +18,14 @@ class Order:
 
 @dataclass(frozen=True)
 class Panel:
-    """One report: what to ask GA for a panel of the dashboard."""
+    """One report: what to ask GA for a panel of the dashboard.
+
+    ``limit`` is the page size asked of GA; when GA's ``rowCount`` says there is
+    more, further pages are fetched up to ``cap`` rows (a note says when the cap
+    cut the answer). ``keys`` marks a top-N table: its first answer covers the
+    current period only, and the comparison period is asked afterwards for
+    exactly the rows shown (an in-list filter on these dimensions).
+    """
 
     id: str
     title: str
@@ -26,8 +33,16 @@ class Panel:
     metrics: tuple[str, ...]
     order: tuple[Order, ...] = ()
     limit: int = 10_000
+    cap: int = 0  # 0: no more than the first page
     totals: bool = False
     realtime: bool = False
+    keys: tuple[str, ...] = ()
+    shown: int = 0  # rows a table shows (0: all); comparisons cover these
+    after: str = ""  # asked only for the comparison, for the rows of this panel
+
+    @property
+    def max_rows(self) -> int:
+        return max(self.limit, self.cap)
 
 
 KPI_METRICS = (
@@ -38,45 +53,77 @@ KPI_METRICS = (
     "engagementRate",
     "bounceRate",
 )
+# GA4 renamed conversions to key events (2024); revenue metrics answer 0 on a
+# property without e-commerce, and the dashboard then leaves them out.
+OUTCOME_METRICS = ("keyEvents", "sessionKeyEventRate", "totalRevenue", "transactions")
+TREND_METRICS = KPI_METRICS + OUTCOME_METRICS  # 10: the most GA takes in one report
+
+# Trend grains: the time dimension GA groups by, and its panel.
+GRAIN_DIMENSIONS = {
+    "hour": "dateHour",
+    "day": "date",
+    "week": "isoYearIsoWeek",
+    "month": "yearMonth",
+}
+TREND_PANELS = {
+    "hour": "trend_hourly",
+    "day": "trend",
+    "week": "trend_week",
+    "month": "trend_month",
+}
+# A daily trend over GA4's whole history is about 4,100 rows; the cap keeps a
+# runaway request bounded all the same.
+_TREND_CAP = 20_000
+_SOURCE_METRICS = ("sessions", "engagedSessions", "screenPageViews", "averageSessionDuration",
+                   "totalUsers", "engagementRate", "keyEvents", "sessionKeyEventRate",
+                   "totalRevenue")
+_BY_SESSIONS = (Order("sessions", desc=True, metric=True),)
+
+
+def _trend(grain: str) -> Panel:
+    time = GRAIN_DIMENSIONS[grain]
+    return Panel(TREND_PANELS[grain], "Trend", (time,), TREND_METRICS, (Order(time),),
+                 limit=5_000, cap=_TREND_CAP, totals=True)
+
 
 PANELS: dict[str, Panel] = {
     p.id: p
     for p in [
-        # The KPI tiles read this panel's totals, so they cost no report of their own.
-        Panel("trend", "Trend", ("date",), KPI_METRICS, (Order("date"),), limit=2000,
-              totals=True),
-        Panel("trend_hourly", "Trend", ("dateHour",), KPI_METRICS, (Order("dateHour"),),
-              limit=2000, totals=True),
+        # The KPI tiles read the trend's totals, so they cost no report of their own.
+        *(_trend(g) for g in GRAIN_DIMENSIONS),
+        # Channels roll up from this report (a channel is a function of source and
+        # medium), so it is fetched whole while the table shows its top rows.
         Panel(
-            "sources", "How did people find our pages?", ("sessionSource", "sessionMedium"),
-            ("sessions", "screenPageViews", "averageSessionDuration", "totalUsers",
-             "engagementRate"),
-            (Order("sessions", desc=True, metric=True),), limit=250,
+            "sources", "How did people find our pages?",
+            ("sessionSource", "sessionMedium", "sessionDefaultChannelGroup"), _SOURCE_METRICS,
+            _BY_SESSIONS, limit=10_000, cap=100_000,
+            keys=("sessionSource", "sessionMedium"), shown=250,
+        ),
+        # Asked for the comparison period only: current channel values come from "sources".
+        Panel(
+            "channels", "Channels", ("sessionDefaultChannelGroup",),
+            ("sessions", "engagedSessions", "keyEvents", "sessionKeyEventRate", "totalRevenue"),
+            _BY_SESSIONS, limit=100, keys=("sessionDefaultChannelGroup",), after="sources",
         ),
         Panel(
             "pages", "Top pages", ("pagePath", "pageTitle"),
-            ("screenPageViews", "totalUsers", "userEngagementDuration", "bounceRate", "sessions"),
+            ("screenPageViews", "totalUsers", "userEngagementDuration", "bounceRate", "sessions",
+             "keyEvents"),
             (Order("screenPageViews", desc=True, metric=True),), limit=250,
+            keys=("pagePath",),
         ),
         Panel(
-            "landing", "Landing pages", ("landingPage",), ("sessions",),
-            (Order("sessions", desc=True, metric=True),), limit=1000,
+            "landing", "Landing pages", ("landingPage",),
+            ("sessions", "engagedSessions", "engagementRate", "averageSessionDuration",
+             "keyEvents", "sessionKeyEventRate", "totalRevenue"),
+            _BY_SESSIONS, limit=250, keys=("landingPage",),
         ),
+        # Countries, devices and new vs returning from one report, so a view fits one
+        # batch of five. Sessions and views add up across these; users would not.
         Panel(
-            "countries", "Countries", ("country", "countryId"), ("totalUsers", "sessions"),
-            (Order("totalUsers", desc=True, metric=True),), limit=250,
-        ),
-        Panel(
-            "devices", "Devices", ("deviceCategory",), ("totalUsers", "sessions",
-                                                        "screenPageViews"),
-            (Order("totalUsers", desc=True, metric=True),), limit=20,
-        ),
-        # Countries and devices from one report, so a view fits one batch of five.
-        # Sessions and views add up across devices; users would not.
-        Panel(
-            "audience", "Countries and devices", ("country", "deviceCategory"),
-            ("sessions", "screenPageViews"),
-            (Order("sessions", desc=True, metric=True),), limit=2000,
+            "audience", "Audience", ("country", "deviceCategory", "newVsReturning"),
+            ("sessions", "screenPageViews", "engagedSessions", "keyEvents", "totalRevenue"),
+            _BY_SESSIONS, limit=10_000, cap=50_000,
         ),
         Panel(
             "realtime", "Active users, last 30 minutes", ("minutesAgo",), ("activeUsers",),

@@ -16,13 +16,14 @@ from flask import current_app
 from gadash.cache import CacheStore
 from gadash.errors import QueryError
 from gadash.flight import SingleFlight
+from gadash.frames import ReportFrame
 from gadash.query import ReportQuery, local_date
 from gadash.reports import get_panel
 from gadash.settings import Settings
 from gadash.shares import Provider, ShareCounts
 from gadash.shares.canonical import page_url
 from gadash.shares.fetch import FetchLimits, fetch_counts
-from gadash.sources.base import DataSource, ReportFrame
+from gadash.sources.base import DataSource
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from gadash.choices import SHARE_PROVIDERS, parse_screens
 from gadash.errors import ConfigError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -153,12 +154,10 @@ class Settings(BaseSettings):
     @field_validator("share_rate_limits", mode="before")
     @classmethod
     def _parse_rates(cls, value: object) -> dict[str, str]:
-        from gadash.shares import PROVIDERS
-
         mapping = parse_mapping(value)
         for name, rate in mapping.items():
-            if name not in PROVIDERS:
-                raise ValueError(f"unknown provider {name!r}; known: {', '.join(PROVIDERS)}")
+            if name not in SHARE_PROVIDERS:
+                raise ValueError(f"unknown provider {name!r}; known: {', '.join(SHARE_PROVIDERS)}")
             try:
                 if float(rate) <= 0:
                     raise ValueError
@@ -169,19 +168,16 @@ class Settings(BaseSettings):
     @field_validator("share_providers")
     @classmethod
     def _check_providers(cls, value: str) -> str:
-        from gadash.shares import PROVIDERS
-
         names = [n.strip().lower() for n in value.split(",") if n.strip()]
-        unknown = [n for n in names if n not in PROVIDERS]
+        unknown = [n for n in names if n not in SHARE_PROVIDERS]
         if unknown:
-            raise ValueError(f"unknown provider {unknown[0]!r}; known: {', '.join(PROVIDERS)}")
+            known = ", ".join(SHARE_PROVIDERS)
+            raise ValueError(f"unknown provider {unknown[0]!r}; known: {known}")
         return ",".join(dict.fromkeys(names))
 
     @field_validator("tv_screens")
     @classmethod
     def _check_screens(cls, value: str) -> str:
-        from gadash.tvconfig import parse_screens
-
         return ",".join(parse_screens(value))
 
     @field_validator("standin_time_zone")

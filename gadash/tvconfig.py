@@ -11,35 +11,16 @@ from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
 
+from gadash.choices import SCREENS, parse_screens
 from gadash.errors import QueryError
 from gadash.viewstate import DEFAULT_COMPARE, resolve_range
+
+__all__ = ["SCREENS", "TvConfig", "parse_screens", "parse_tv_query"]
 
 if TYPE_CHECKING:
     from gadash.settings import Settings
 
-SCREENS: dict[str, str] = {
-    "overview": "Overview",
-    "realtime": "Right now",
-    "pages": "Top pages",
-    "sources": "Top sources",
-}
 DEFAULT_TV_RANGE = "last7"
-
-
-def parse_screens(value: str) -> tuple[str, ...]:
-    """A comma list of screen ids, in order, without repeats. Raises ValueError."""
-    screens: list[str] = []
-    for raw in value.split(","):
-        name = raw.strip().lower()
-        if not name:
-            continue
-        if name not in SCREENS:
-            raise ValueError(f"unknown screen {name!r}; screens are {', '.join(SCREENS)}")
-        if name not in screens:
-            screens.append(name)
-    if not screens:
-        raise ValueError(f"no screen named; screens are {', '.join(SCREENS)}")
-    return tuple(screens)
 
 
 @dataclass(frozen=True)

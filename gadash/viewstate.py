@@ -21,10 +21,12 @@ from gadash.query import (
     preset_range,
     validate_range,
 )
+from gadash.views import GRAINS
 
 DEFAULT_RANGE = "last28"
 DEFAULT_COMPARE = "previous"
-FILTER_PARAMS = ("source", "medium", "country", "device", "page")
+DEFAULT_GRAIN = "auto"
+FILTER_PARAMS = ("source", "medium", "channel", "country", "device", "page")
 DEVICES = ("desktop", "mobile", "tablet", "smart tv")
 MAX_FILTER_LENGTH = 200
 _CUSTOM = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
@@ -38,9 +40,12 @@ class ViewState:
     range: str = DEFAULT_RANGE  # preset id or YYYY-MM-DD..YYYY-MM-DD
     compare: str = DEFAULT_COMPARE
     filters: Filters = field(default_factory=Filters)
+    grain: str = DEFAULT_GRAIN  # trend grain: auto, day, week, month
 
     def to_query_string(self) -> str:
         params = {"property": self.property, "range": self.range, "compare": self.compare}
+        if self.grain != DEFAULT_GRAIN:
+            params["grain"] = self.grain
         params.update(self.filters.active())
         return "?" + urlencode(params)
 
@@ -100,6 +105,11 @@ def parse_query_string(search: str, properties: list[str], today: date
             notes.append(f"Unknown comparison {compare!r}; comparing with the previous period.")
         compare = DEFAULT_COMPARE
 
+    grain = one("grain") or DEFAULT_GRAIN
+    if grain not in GRAINS:
+        notes.append(f"Unknown grain {grain!r}; use one of {', '.join(GRAINS)}.")
+        grain = DEFAULT_GRAIN
+
     values: dict[str, str] = {}
     for name in FILTER_PARAMS:
         value = one(name)
@@ -114,7 +124,7 @@ def parse_query_string(search: str, properties: list[str], today: date
             )
             continue
         values[name] = value.lower() if name == "device" else value
-    unknown = sorted(set(params) - {"property", "range", "compare", *FILTER_PARAMS})
+    unknown = sorted(set(params) - {"property", "range", "compare", "grain", *FILTER_PARAMS})
     if unknown:
         notes.append(f"Ignored unknown parameter(s): {', '.join(unknown)}.")
-    return ViewState(prop, rng, compare, Filters(**values)), notes
+    return ViewState(prop, rng, compare, Filters(**values), grain), notes

@@ -19,6 +19,7 @@ from gadash.standin.traffic import local_now
 
 BLOG = "properties/100000001"
 SHOP = "properties/100000002"
+LARGE = "properties/100000003"
 TEST_DAYS = 500
 TEST_SESSIONS = 500
 

@@ -86,7 +86,7 @@ def test_cache_key_covers_everything():
     base = ReportQuery("properties/1", ("trend",), rng)
     variants = [
         ReportQuery("properties/2", ("trend",), rng),
-        ReportQuery("properties/1", ("devices",), rng),
+        ReportQuery("properties/1", ("audience",), rng),
         ReportQuery("properties/1", ("trend",), (DateRange(date(2026, 1, 2), date(2026, 1, 28)),)),
         ReportQuery("properties/1", ("trend",), rng, Filters(country="Germany")),
         ReportQuery("properties/1", ("trend",), rng, Filters(device="Germany")),

@@ -31,7 +31,7 @@ def service_for(settings: Settings) -> Iterator[DataService]:
 
 
 def view_query(past_days, **filters: str) -> ReportQuery:
-    return ReportQuery(BLOG, ("trend", "devices"), (DateRange(past_days(7), past_days(1)),),
+    return ReportQuery(BLOG, ("trend", "audience"), (DateRange(past_days(7), past_days(1)),),
                        Filters(**filters))
 
 
@@ -42,7 +42,7 @@ def test_embedded_cache_spends_ga_once(settings, standin_clean, past_days):
         again = service.view(view_query(past_days))
         assert not first.cached and again.cached
         assert standin_clean.servicer.calls["BatchRunReports"] == 1
-        assert again.reports["devices"].rows.equals(first.reports["devices"].rows)
+        assert again.reports["audience"].rows.equals(first.reports["audience"].rows)
         # Another filter is another key.
         service.view(view_query(past_days, device="mobile"))
         assert standin_clean.servicer.calls["BatchRunReports"] == 2
@@ -57,7 +57,7 @@ def test_redis_cache_is_shared_between_services(settings, standin_clean, valkey_
     with service_for(shared) as two:  # as another gunicorn worker or instance would
         result = two.view(query)
         assert result.cached
-        assert set(result.reports) == {"trend", "devices"}
+        assert set(result.reports) == {"trend", "audience"}
     assert standin_clean.servicer.calls["BatchRunReports"] == 1
 
 
@@ -80,7 +80,7 @@ def test_redis_going_away_costs_freshness_not_the_page(settings, standin_clean, 
             redis.stop()
             down = service.view(query)  # Redis gone: this process's memory, GA once
             assert not down.cached and "Shared cache unreachable" in down.cache_note
-            assert set(down.reports) == {"trend", "devices"}
+            assert set(down.reports) == {"trend", "audience"}
             assert service.view(query).cached  # ... and not once per viewer
             assert calls["BatchRunReports"] == 2
             redis = ValkeyServer(port=port)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from gadash.figures import bar_figure, donut_figure, message_figure, trend_figure
-from gadash.sources.base import ReportFrame, ReportMeta
+from gadash.frames import ReportFrame, ReportMeta
 from gadash.transforms import (
     align_previous,
     delta,
@@ -152,3 +152,134 @@ def test_fill_days_shows_days_without_sessions_as_zero():
     assert list(current["sessions"]) == [0, 5, 0]
     assert list(filled[filled.dateRange == "previous"]["sessions"]) == [0, 7, 0]
     assert fill_days(rows, ()) is rows  # no ranges known: as GA answered
+
+
+def test_missing_totals_show_a_dash_never_zero():
+    report = trend_report()
+    only_previous = report.totals[report.totals.dateRange == "previous"]
+    tiles = {k.metric: k for k in kpis(ReportFrame("trend", report.rows, only_previous,
+                                                   meta()))}
+    assert tiles["sessions"].value is None and tiles["sessions"].text == "–"
+    assert tiles["sessions"].change is None
+    no_previous = report.totals[report.totals.dateRange == "current"]
+    tiles = {k.metric: k for k in kpis(ReportFrame("trend", report.rows, no_previous, meta()))}
+    assert tiles["sessions"].text == "60" and tiles["sessions"].change is None
+
+
+def _outcomes(key_events: list[int], revenue: list[float], currency: str) -> ReportFrame:
+    report = trend_report()
+    totals = report.totals.assign(keyEvents=key_events, sessionKeyEventRate=[0.1, 0.05],
+                                  totalRevenue=revenue, transactions=[3, 0])
+    return ReportFrame("trend", report.rows, totals,
+                       ReportMeta("properties/1", "UTC", currency))
+
+
+@pytest.mark.parametrize(("currency", "text"), [("GBP", "£12,345.67"), ("EUR", "€12,345.67"),
+                                                ("JPY", "¥12,346")])
+def test_revenue_in_the_currency_ga_names(currency, text):
+    from gadash.transforms import format_money
+
+    assert format_money(12_345.67, currency) == text
+    tiles = {k.metric: k for k in kpis(_outcomes([4, 2], [12_345.67, 0.0], currency))}
+    assert tiles["totalRevenue"].text.startswith(text[0]) and tiles["totalRevenue"].text[-1] == "K"
+    assert tiles["transactions"].text == "3" and tiles["keyEvents"].change == pytest.approx(1.0)
+
+
+def test_key_event_and_revenue_tiles_only_where_the_property_has_them():
+    from gadash.transforms import outcome_metrics
+
+    assert outcome_metrics(_outcomes([4, 2], [0.0, 0.0], "USD")) == ["keyEvents",
+                                                                     "sessionKeyEventRate"]
+    assert outcome_metrics(_outcomes([0, 0], [0.0, 9.5], "EUR")) == ["totalRevenue",
+                                                                     "transactions"]
+    assert outcome_metrics(trend_report()) == []  # not asked of GA at all
+    assert [k.metric for k in kpis(_outcomes([0, 0], [0.0, 0.0], "USD"))] == [
+        "totalUsers", "sessions", "screenPageViews", "averageSessionDuration",
+        "engagementRate", "bounceRate"]
+
+
+def _sources(rows: list[tuple[str, str, str, int, int, float, float]]) -> ReportFrame:
+    frame = pd.DataFrame(rows, columns=["sessionSource", "sessionMedium",
+                                        "sessionDefaultChannelGroup", "sessions",
+                                        "engagedSessions", "sessionKeyEventRate",
+                                        "totalRevenue"])
+    frame["keyEvents"] = frame["sessions"] // 10
+    frame["dateRange"] = "current"
+    return ReportFrame("sources", frame, frame.iloc[0:0], meta())
+
+
+def test_channels_roll_up_exactly_from_sources():
+    from gadash.transforms import channels_table
+
+    sources = _sources([
+        ("google", "organic", "Organic Search", 100, 60, 0.10, 10.0),
+        ("(direct)", "(none)", "Direct", 80, 40, 0.05, 0.0),
+        ("bing", "organic", "Organic Search", 20, 10, 0.20, 5.0),
+        ("(other)", "(other)", "(other)", 5, 1, 0.0, 0.0),
+    ])
+    previous = pd.DataFrame({"sessionDefaultChannelGroup": ["Organic Search"],
+                             "sessions": [60], "dateRange": ["previous"]})
+    table = channels_table(sources, ReportFrame("channels", previous, previous.iloc[0:0],
+                                                meta()))
+    organic = table.set_index("sessionDefaultChannelGroup").loc["Organic Search"]
+    assert organic["sessions"] == 120 and organic["engagedSessions"] == 70
+    assert organic["engagementRate"] == pytest.approx(70 / 120)
+    # 10 + 4 sessions with a key event out of 120
+    assert organic["sessionKeyEventRate"] == pytest.approx(14 / 120)
+    assert organic["totalRevenue"] == 15.0 and organic["share"] == pytest.approx(120 / 205)
+    assert organic["sessionsChange"] == pytest.approx(1.0)
+    direct = table.set_index("sessionDefaultChannelGroup").loc["Direct"]
+    assert pd.isna(direct["sessionsChange"])  # not in the comparison: new
+    assert list(table["isOther"]) == [False, False, True]
+
+
+@pytest.mark.parametrize(("col", "cur", "prev", "expected"), [
+    ("isoYearIsoWeek", ["2026-01-05", "2026-01-12"], ["2025-12-22", "2025-12-29"],
+     ["2026-01-05", "2026-01-12"]),
+    ("yearMonth", ["2026-01-01", "2026-02-01", "2026-03-01"],
+     ["2025-10-01", "2025-11-01", "2025-12-01"], ["2026-01-01", "2026-02-01", "2026-03-01"]),
+])
+def test_comparison_lines_up_week_by_week_and_month_by_month(col, cur, prev, expected):
+    current = pd.DataFrame({col: pd.to_datetime(cur), "sessions": range(len(cur))})
+    previous = pd.DataFrame({col: pd.to_datetime(prev), "sessions": range(len(prev))})
+    shifted = align_previous(current, previous, col)
+    assert list(shifted[col]) == list(pd.to_datetime(expected))
+    assert list(shifted["original"]) == list(pd.to_datetime(prev))
+
+
+def test_fill_only_inside_the_span_ga_answered():
+    from datetime import date
+
+    from gadash.query import DateRange
+    from gadash.transforms import fill_days
+
+    rows = pd.DataFrame({"date": pd.to_datetime(["2026-01-01", "2026-01-03"]),
+                         "sessions": [5, 7], "dateRange": ["current", "current"]})
+    rng = (DateRange(date(2026, 1, 1), date(2026, 1, 10)),)
+    assert len(fill_days(rows, rng)) == 10
+    # GA's answer was cut after 3 Jan: the days after are unknown, not zero.
+    assert list(fill_days(rows, rng, complete=False)["sessions"]) == [5, 0, 7]
+    weeks = pd.DataFrame({"isoYearIsoWeek": pd.to_datetime(["2025-12-29", "2026-01-12"]),
+                          "sessions": [5, 7], "dateRange": ["current", "current"]})
+    filled = fill_days(weeks, (DateRange(date(2026, 1, 1), date(2026, 1, 14)),))
+    assert list(filled["isoYearIsoWeek"]) == list(pd.to_datetime(
+        ["2025-12-29", "2026-01-05", "2026-01-12"]))
+    assert list(filled["sessions"]) == [5, 0, 7]
+
+
+def test_other_row_is_no_link_and_no_filter():
+    pages = pd.DataFrame({
+        "pagePath": ["/", "(other)"], "pageTitle": ["Home", "(other)"],
+        "screenPageViews": [10, 900], "totalUsers": [5, 400],
+        "userEngagementDuration": [300.0, 9.0], "bounceRate": [0.3, 0.5], "sessions": [6, 300],
+        "dateRange": ["current", "current"],
+    })
+    landing = pd.DataFrame({"landingPage": ["/"], "sessions": [4], "dateRange": ["current"]})
+    table = pages_table(ReportFrame("pages", pages, pages.iloc[0:0], meta()),
+                        ReportFrame("landing", landing, landing.iloc[0:0], meta()))
+    assert list(table["isOther"]) == [False, True]
+    assert table["entrances"].iloc[0] == 4 and pd.isna(table["entrances"].iloc[1])
+    bars = bar_figure(pd.DataFrame({"c": ["(other)", "Peru"], "v": [9, 3]}), "c", "v", "users")
+    # (other) is drawn, but clicking it filters by nothing
+    assert list(bars.data[0].y) == ["Peru", "(other)"]
+    assert list(bars.data[0].customdata) == ["Peru", ""]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import dash_ag_grid as dag
 import plotly.graph_objects as go
+from babel.numbers import get_currency_symbol
 from dash import dcc, html
 
 from gadash.components import ids
@@ -20,62 +22,114 @@ from gadash.components.cards import (
     fetched_clock,
 )
 from gadash.errors import GadashError
-from gadash.figures import bar_figure, donut_figure, message_figure, trend_figure
-from gadash.query import COMPARISONS, PRESETS, DateRange, ReportQuery
+from gadash.figures import TREND_TIME, bar_figure, donut_figure, message_figure, trend_figure
+from gadash.frames import OTHER_TIP, ReportFrame
+from gadash.query import COMPARISONS, PRESETS, DateRange
+from gadash.reports import TREND_PANELS, get_panel
 from gadash.service import ViewResult
 from gadash.shares import Provider, ShareCounts
-from gadash.sources.base import ReportFrame
 from gadash.transforms import (
+    channels_table,
     fill_days,
     kpis,
+    landing_table,
     pages_table,
     rollup,
     sources_table,
     split_ranges,
 )
+from gadash.views import GRAINS
 from gadash.viewstate import ViewState
 
-# Five reports: one batchRunReports call per view.
-VIEW_PANELS = ("trend", "sources", "pages", "audience", "landing")
 GRAPH_CONFIG: Any = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
-_NUM = {"function": "d3.format(',')(params.value)"}
-_PCT = {"function": "d3.format('.1%')(params.value)"}
-_CHANGE = {"function": "params.value == null ? '' : d3.format('+.1%')(params.value)"}
-_LINK = {"cursor": "pointer", "color": "#1a73e8"}
+_NUM = {"function": "params.value == null ? '–' : d3.format(',')(params.value)"}
+_PCT = {"function": "params.value == null ? '–' : d3.format('.1%')(params.value)"}
+# A row the comparison period did not have (GA omits rows without sessions) is new.
+_CHANGE = {"function": "params.value == null ? (params.data.isOther ? '–' : 'new') : "
+                       "d3.format('+.1%')(params.value)"}
+# Click targets look like links; GA's (other) row is no value to filter by.
+_LINK_RULES = {"cell-link": "!params.data.isOther", "cell-other": "params.data.isOther"}
+
+
+def _num(field: str, name: str, **extra: Any) -> dict[str, Any]:
+    return {"field": field, "headerName": name, "valueFormatter": _NUM,
+            "type": "numericColumn", **extra}
+
+
+def _pct(field: str, name: str, **extra: Any) -> dict[str, Any]:
+    return {"field": field, "headerName": name, "valueFormatter": _PCT,
+            "type": "numericColumn", **extra}
+
+
+def _link(field: str, name: str, what: str, **extra: Any) -> dict[str, Any]:
+    return {"field": field, "headerName": name, "cellClassRules": _LINK_RULES,
+            "tooltipField": "otherTip",
+            "headerTooltip": f"Click a {what} to filter the dashboard by it", **extra}
+
+
+def money_column(field: str, name: str, currency: str) -> dict[str, Any]:
+    """A revenue column in the currency GA names for the property."""
+    symbol = get_currency_symbol(currency, locale="en") if currency else ""
+    locale = ("{decimal: '.', thousands: ',', grouping: [3], currency: "
+              f"[{json.dumps(symbol, ensure_ascii=False)}, '']}}")
+    return {"field": field, "headerName": name, "type": "numericColumn",
+            "headerTooltip": f"In {currency}, the property's currency in GA" if currency else "",
+            "valueFormatter": {"function": "params.value == null ? '–' : "
+                               f"d3.formatLocale({locale}).format('$,.2f')(params.value)"}}
+
 
 SOURCE_COLUMNS: list[dict[str, Any]] = [
-    {"field": "sessionSource", "headerName": "Source", "cellStyle": _LINK, "minWidth": 180,
-     "headerTooltip": "Click a source to filter the dashboard by it"},
-    {"field": "sessionMedium", "headerName": "Medium", "cellStyle": _LINK,
-     "headerTooltip": "Click a medium to filter the dashboard by it"},
-    {"field": "sessions", "headerName": "Sessions", "valueFormatter": _NUM,
-     "type": "numericColumn", "sort": "desc"},
-    {"field": "screenPageViews", "headerName": "Page views", "valueFormatter": _NUM,
-     "type": "numericColumn"},
+    _link("sessionSource", "Source", "source", minWidth=170),
+    _link("sessionMedium", "Medium", "medium"),
+    _link("sessionDefaultChannelGroup", "Channel", "channel", minWidth=140),
+    _num("sessions", "Sessions", sort="desc"),
+    _num("screenPageViews", "Page views"),
     {"field": "avgSessionDuration", "headerName": "Avg. session duration",
      "type": "rightAligned"},
-    {"field": "engagementRate", "headerName": "Engagement rate", "valueFormatter": _PCT,
-     "type": "numericColumn"},
+    _pct("engagementRate", "Engagement rate"),
 ]
 CHANGE_COLUMN = {"field": "sessionsChange", "headerName": "Sessions change",
-                 "valueFormatter": _CHANGE, "type": "numericColumn"}
+                 "valueFormatter": _CHANGE, "type": "numericColumn",
+                 "headerTooltip": "Against the comparison period, for exactly these rows"}
+CHANNEL_COLUMNS: list[dict[str, Any]] = [
+    _link("sessionDefaultChannelGroup", "Channel", "channel", minWidth=150),
+    _num("sessions", "Sessions", sort="desc"),
+    _pct("share", "Share of sessions"),
+    _pct("engagementRate", "Engagement rate"),
+]
+LANDING_COLUMNS: list[dict[str, Any]] = [
+    _link("landingPage", "Landing page", "landing page", minWidth=240, flex=2),
+    _num("sessions", "Sessions", sort="desc",
+         headerTooltip="Sessions that started on this page"),
+    _pct("engagementRate", "Engagement rate"),
+    {"field": "avgSessionDuration", "headerName": "Avg. session duration",
+     "type": "rightAligned"},
+]
 PAGE_COLUMNS: list[dict[str, Any]] = [
-    {"field": "pagePath", "headerName": "Page", "cellStyle": _LINK, "minWidth": 260,
-     "headerTooltip": "Click a page to filter the dashboard by it", "flex": 2},
+    _link("pagePath", "Page", "page", minWidth=260, flex=2),
     {"field": "pageTitle", "headerName": "Title", "minWidth": 200, "flex": 2},
-    {"field": "screenPageViews", "headerName": "Views", "valueFormatter": _NUM,
-     "type": "numericColumn", "sort": "desc"},
-    {"field": "totalUsers", "headerName": "Users", "valueFormatter": _NUM,
-     "type": "numericColumn"},
+    _num("screenPageViews", "Views", sort="desc"),
+    _num("totalUsers", "Users"),
     {"field": "engagementPerViewText", "headerName": "Avg. engagement / view",
      "type": "rightAligned"},
-    {"field": "bounceRate", "headerName": "Bounce rate", "valueFormatter": _PCT,
-     "type": "numericColumn"},
+    _pct("bounceRate", "Bounce rate"),
 ]
-ENTRANCES_COLUMN = {"field": "entrances", "headerName": "Entrances", "valueFormatter": _NUM,
-                    "type": "numericColumn",
-                    "headerTooltip": "Sessions that started on this page"}
+ENTRANCES_COLUMN = _num("entrances", "Entrances",
+                        headerTooltip="Sessions that started on this page")
+VIEWS_CHANGE_COLUMN = {**CHANGE_COLUMN, "field": "viewsChange", "headerName": "Views change"}
+
+
+def outcome_columns(frame: Any, currency: str, rate: bool = True) -> list[dict[str, Any]]:
+    """Key-event and revenue columns, for a property that has them."""
+    cols: list[dict[str, Any]] = []
+    if "keyEvents" in frame.columns and frame["keyEvents"].fillna(0).gt(0).any():
+        cols.append(_num("keyEvents", "Key events"))
+        if rate and "sessionKeyEventRate" in frame.columns:
+            cols.append(_pct("sessionKeyEventRate", "Session key event rate"))
+    if "totalRevenue" in frame.columns and frame["totalRevenue"].fillna(0).gt(0).any():
+        cols.append(money_column("totalRevenue", "Revenue", currency))
+    return cols
 
 
 def share_columns(providers: list[Provider]) -> list[dict[str, Any]]:
@@ -112,23 +166,26 @@ def share_fields(counts: dict[str, ShareCounts] | None, providers: list[Provider
     return out
 
 
-def create_grid(grid_id: str, columns: list[dict[str, Any]], file_name: str) -> dag.AgGrid:
+def create_grid(grid_id: str, columns: list[dict[str, Any]], file_name: str,
+                height: str = "460px", paged: bool = True) -> dag.AgGrid:
+    options: dict[str, Any] = {"tooltipShowDelay": 300, "animateRows": False}
+    if paged:
+        options |= {"pagination": True, "paginationPageSize": 10,
+                    "paginationPageSizeSelector": [10, 25, 50, 100]}
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
         rowData=[],
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1,
                        "minWidth": 110},
-        dashGridOptions={"pagination": True, "paginationPageSize": 10,
-                         "paginationPageSizeSelector": [10, 25, 50, 100],
-                         "tooltipShowDelay": 300, "animateRows": False},
+        dashGridOptions=options,
         csvExportParams={"fileName": file_name},
-        style={"height": "460px"},
+        style={"height": height},
         className="ag-theme-quartz",
     )
 
 
-def _grid_tools(grid: str) -> html.Div:
+def _grid_tools(grid: str) -> html.Div:  # grid: the suffix of its ids
     return html.Div(className="card-tools", children=[
         dcc.Input(id=ids.quick_filter(grid), type="search", placeholder="Search table…",
                   debounce=True, className="quick-filter"),
@@ -160,6 +217,10 @@ def create_controls(properties: list[str]) -> html.Div:
         html.Label(["Compare with", dcc.Dropdown(
             id=ids.COMPARE, clearable=False, searchable=False, className="ctl ctl-compare",
             options=[{"label": v, "value": k} for k, v in COMPARISONS.items()],
+        )], className="ctl-label"),
+        html.Label(["Trend by", dcc.Dropdown(
+            id=ids.GRAIN, clearable=False, searchable=False, className="ctl ctl-grain",
+            options=[{"label": v, "value": k} for k, v in GRAINS.items()],
         )], className="ctl-label"),
         html.Label(["Page path contains", html.Div(className="ctl-inline", children=[
             dcc.Input(id=ids.PAGE_INPUT, type="text", placeholder="/blog/", debounce=False,
@@ -194,9 +255,19 @@ def create_layout(properties: list[str]) -> html.Div:
             create_card("Sessions by device", _graph(ids.DEVICES, "340px"),
                         ids.footer("devices")),
         ]),
+        html.Div(className="grid-2", children=[
+            create_card("Channels", create_grid(ids.CHANNELS, CHANNEL_COLUMNS, "channels.csv",
+                                                 height="340px", paged=False),
+                        ids.footer("channels"), tools=_grid_tools("channels")),
+            create_card("New and returning", _graph(ids.NEW_RETURNING, "340px"),
+                        ids.footer("new-returning")),
+        ]),
         create_card("How did people find our pages?", create_grid(
             ids.SOURCES, SOURCE_COLUMNS, "traffic-sources.csv"), ids.footer("sources"),
             tools=_grid_tools("sources")),
+        create_card("Landing pages", create_grid(ids.LANDING, LANDING_COLUMNS,
+                                                 "landing-pages.csv"),
+                    ids.footer("landing"), tools=_grid_tools("landing")),
         create_card("Top pages", create_grid(ids.PAGES, PAGE_COLUMNS, "top-pages.csv"),
                     ids.footer("pages"), tools=_grid_tools("pages")),
         create_card("Sessions by country", _graph(ids.COUNTRIES, "380px"),
@@ -204,19 +275,8 @@ def create_layout(properties: list[str]) -> html.Div:
     ])
 
 
-def view_query(state: ViewState, property_id: str, ranges: tuple[DateRange, ...],
-               fields: frozenset[str]) -> ReportQuery:
-    """The data query for a view state.
-
-    The trend is hourly for single-day ranges. GA's Data API has no entrances
-    metric; where the property offers ``landingPage`` (GetMetadata says), a
-    landing-page report supplies entrances for the top pages.
-    """
-    trend = "trend_hourly" if ranges[0].days == 1 else "trend"
-    panels = [trend, *VIEW_PANELS[1:]]
-    if "landingPage" not in fields:
-        panels.remove("landing")
-    return ReportQuery(property_id, tuple(panels), ranges, state.filters)
+GRIDS = ("channels", "sources", "landing", "pages")
+FIGURES = ("trend", "devices", "new-returning", "countries")
 
 
 @dataclass
@@ -224,14 +284,10 @@ class Rendered:
     """Everything the data callback writes, in one object."""
 
     kpis: list[Any]
-    trend: go.Figure
-    devices: go.Figure
-    countries: go.Figure
-    sources_rows: list[dict[str, Any]]
-    sources_columns: list[dict[str, Any]]
-    pages_rows: list[dict[str, Any]]
-    pages_columns: list[dict[str, Any]]
-    footers: dict[str, Any]
+    figures: dict[str, go.Figure]  # FIGURES
+    rows: dict[str, list[dict[str, Any]]]  # GRIDS
+    columns: dict[str, list[dict[str, Any]]]  # GRIDS
+    footers: dict[str, Any]  # FIGURES and GRIDS
     error: Any
 
 
@@ -242,14 +298,23 @@ def _footer(report: ReportFrame, extra: list[str] | None = None) -> list[Any]:
     return parts
 
 
-def _truncation(report: ReportFrame) -> list[str]:
-    shown = len(report.rows)
-    if report.meta.row_count > shown:
-        return [f"Top {shown:,} of {report.meta.row_count:,} rows"]
+def _truncation(report: ReportFrame, shown: int | None = None, what: str = "rows"
+                ) -> list[str]:
+    """A note when a table shows fewer rows than GA has for this period."""
+    total = report.meta.row_count
+    count = len(split_ranges(report.rows)[0]) if shown is None else shown
+    if report.meta.capped:
+        return [f"Showing the first {count:,} of {total:,} {what}: gadash fetches at most "
+                f"{count:,}"]
+    if total > count:
+        return [f"Top {count:,} of {total:,} {what}"]
     return []
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
+    frame = frame.copy()
+    if "isOther" in frame.columns:
+        frame["otherTip"] = [OTHER_TIP if o else None for o in frame["isOther"]]
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
@@ -258,60 +323,105 @@ def render_error(exc: GadashError) -> Rendered:
     fig = message_figure(exc.message if len(exc.message) < 90 else exc.title)
     foot = html.Span(exc.title, className="quality")
     return Rendered(
-        kpis=[], trend=fig, devices=fig, countries=fig,
-        sources_rows=[], sources_columns=SOURCE_COLUMNS,
-        pages_rows=[], pages_columns=PAGE_COLUMNS,
-        footers={p: foot for p in ("trend", "devices", "sources", "pages", "countries")},
+        kpis=[], figures={f: fig for f in FIGURES},
+        rows={g: [] for g in GRIDS},
+        columns={"channels": CHANNEL_COLUMNS, "sources": SOURCE_COLUMNS,
+                 "landing": LANDING_COLUMNS, "pages": PAGE_COLUMNS},
+        footers={p: foot for p in (*FIGURES, *GRIDS)},
         error=create_error(exc),
     )
+
+
+def _empty_note(trend: ReportFrame, state: ViewState) -> Any:
+    current = split_ranges(trend.totals)[0]
+    sessions = float(current["sessions"].sum()) if "sessions" in current.columns else 0.0
+    if sessions or not state.filters.active():
+        return None
+    described = ", ".join(f"{FILTER_LABELS[k].lower()} = {v!r}"
+                          for k, v in state.filters.active().items())
+    return html.Div(
+        f"No sessions match the filters ({described}) in this period. Check the value "
+        "or remove a filter chip.", className="alert alert-note", role="status",
+    )
+
+
+def trend_panel_of(reports: dict[str, ReportFrame]) -> ReportFrame:
+    """The view's trend report, whatever its grain."""
+    return next(reports[p] for p in TREND_PANELS.values() if p in reports)
 
 
 def render_view(result: ViewResult, state: ViewState,
                 ranges: tuple[DateRange, ...] = ()) -> Rendered:
     """A view's frames as figures, grid rows and notes (pure); ``ranges`` lets the
-    daily trend show days without sessions as zero."""
+    trend show periods without sessions as zero."""
     reports = result.reports
-    trend = reports.get("trend") or reports["trend_hourly"]
-    time_col = "date" if trend.panel == "trend" else "dateHour"
+    trend = trend_panel_of(reports)
+    time_col = TREND_TIME[trend.panel]
+    currency = trend.meta.currency
     comparing = state.compare != "none"
     tiles = [create_kpi_tile(k, comparing, ids.KPI) for k in kpis(trend)]
-    current_total = float(split_ranges(trend.totals)[0]["sessions"].sum())
-    empty_note: Any = None
-    if current_total == 0 and state.filters.active():
-        described = ", ".join(f"{FILTER_LABELS[k].lower()} = {v!r}"
-                              for k, v in state.filters.active().items())
-        empty_note = html.Div(
-            f"No sessions match the filters ({described}) in this period. Check the value "
-            "or remove a filter chip.", className="alert alert-note", role="status",
-        )
-    sources = sources_table(reports["sources"])
+    sources_panel = get_panel("sources")
+    sources = sources_table(reports["sources"], sources_panel.shown)
+    channels = channels_table(reports["sources"], reports.get("channels"))
     pages = pages_table(reports["pages"], reports.get("landing"))
-    countries = rollup(reports["audience"], "country")
-    devices = rollup(reports["audience"], "deviceCategory")
-    page_cols = [*PAGE_COLUMNS, ENTRANCES_COLUMN] if "entrances" in pages.columns else \
-        PAGE_COLUMNS
-    footers = {name: _footer(reports[name], _truncation(reports[name]))
-               for name in ("sources", "pages")}
-    footers["trend"] = _footer(trend)
-    footers["countries"] = _footer(reports["audience"], _truncation(reports["audience"]))
-    footers["devices"] = _footer(reports["audience"])
+    audience = reports["audience"]
+    figures = {
+        "trend": trend_figure(fill_days(trend.rows, ranges, not trend.meta.capped), time_col),
+        "devices": donut_figure(rollup(audience, "deviceCategory"), "deviceCategory",
+                                "sessions"),
+        "new-returning": donut_figure(rollup(audience, "newVsReturning"), "newVsReturning",
+                                      "sessions", clickable=False),
+        "countries": bar_figure(rollup(audience, "country"), "country", "sessions",
+                                "sessions", top=12),
+    }
+    change = [CHANGE_COLUMN] if comparing else []
+    rows = {"channels": _records(channels), "sources": _records(sources),
+            "pages": _records(pages)}
+    columns = {
+        "channels": [*CHANNEL_COLUMNS, *change, *outcome_columns(channels, currency)],
+        "sources": [*SOURCE_COLUMNS, *change, *outcome_columns(sources, currency)],
+        "pages": [*PAGE_COLUMNS, *([ENTRANCES_COLUMN] if "entrances" in pages.columns else []),
+                  *([VIEWS_CHANGE_COLUMN] if comparing else []),
+                  *outcome_columns(pages, currency, rate=False)],
+    }
+    footers: dict[str, Any] = {
+        "trend": _footer(trend, _trend_notes(trend)),
+        "devices": _footer(audience, _truncation(audience)),
+        "new-returning": _footer(audience),
+        "countries": _footer(audience, _truncation(audience)),
+        "channels": _footer(reports["sources"]),
+        "sources": _footer(reports["sources"], _truncation(
+            reports["sources"], len(sources), "source / medium rows")),
+        "pages": _footer(reports["pages"], _truncation(reports["pages"], what="pages")),
+    }
+    if "landing" in reports:
+        landing = landing_table(reports["landing"])
+        rows["landing"] = _records(landing)
+        columns["landing"] = [*LANDING_COLUMNS, *change, *outcome_columns(landing, currency)]
+        footers["landing"] = _footer(reports["landing"], _truncation(
+            reports["landing"], what="landing pages"))
+    else:
+        rows["landing"], columns["landing"] = [], LANDING_COLUMNS
+        footers["landing"] = html.Span("This property offers no landing-page dimension",
+                                       className="quality")
     notes = [n for n in (result.stale_note(trend.meta.time_zone), result.cache_note) if n]
+    error = _empty_note(trend, state)
     if notes:
         stale = html.Div([html.Div(n) for n in notes], className="alert alert-note",
                          role="status", id="an-stale-note")
-        empty_note = [stale, empty_note] if empty_note is not None else stale
-    return Rendered(
-        kpis=tiles,
-        trend=trend_figure(fill_days(trend.rows, ranges), time_col),
-        devices=donut_figure(devices, "deviceCategory", "sessions"),
-        countries=bar_figure(countries, "country", "sessions", "sessions", top=12),
-        sources_rows=_records(sources),
-        sources_columns=[*SOURCE_COLUMNS, CHANGE_COLUMN] if comparing else SOURCE_COLUMNS,
-        pages_rows=_records(pages),
-        pages_columns=page_cols,
-        footers=footers,
-        error=empty_note,
-    )
+        error = [stale, error] if error is not None else stale
+    return Rendered(kpis=tiles, figures=figures, rows=rows, columns=columns, footers=footers,
+                    error=error)
+
+
+def _trend_notes(trend: ReportFrame) -> list[str]:
+    grain = {"isoYearIsoWeek": "week (Monday to Sunday)", "yearMonth": "month"}.get(
+        TREND_TIME[trend.panel])
+    notes = [f"One point per {grain}; the first and last may be partial"] if grain else []
+    if trend.meta.capped:
+        notes.append(f"GA has {trend.meta.row_count:,} rows; gadash fetched the first "
+                     f"{len(trend.rows):,}")
+    return notes
 
 
 def range_label(ranges: tuple[DateRange, ...]) -> str:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from dash import dcc, html
 
 from gadash.errors import GadashError
-from gadash.sources.base import ReportFrame
+from gadash.frames import ReportFrame
 from gadash.transforms import Kpi
 
 FILTER_LABELS = {
@@ -16,6 +16,7 @@ FILTER_LABELS = {
     "medium": "Medium",
     "country": "Country",
     "device": "Device",
+    "channel": "Channel",
     "page": "Page contains",
 }
 
@@ -55,7 +56,8 @@ def create_kpi_tile(kpi: Kpi, comparing: bool, id_prefix: str) -> html.Div:
             tone = "flat" if abs(kpi.change) < 0.005 else ("good" if good else "bad")
             children.append(html.Div(f"{arrow} {abs(kpi.change) * 100:.1f}%",
                                      className=f"kpi-delta {tone}"))
-    return html.Div(children, className="kpi", title=f"{kpi.label}: {kpi.value:,.4g}")
+    exact = "no figure from GA" if kpi.value is None else f"{kpi.value:,.4g}"
+    return html.Div(children, className="kpi", title=f"{kpi.label}: {exact}")
 
 
 def create_chips(active: dict[str, str], chip_type: str) -> list[html.Button]:

@@ -9,15 +9,17 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from gadash.components.cards import fetched_clock
-from gadash.figures import DARK, message_figure, trend_figure
+from gadash.figures import DARK, TREND_TIME, message_figure, trend_figure
+from gadash.frames import ReportFrame, is_other
 from gadash.shares import Provider, ShareCounts
-from gadash.sources.base import ReportFrame
-from gadash.transforms import Kpi, format_number, split_ranges
+from gadash.transforms import Kpi, channels_table, format_number, split_ranges
 from gadash.tvconfig import SCREENS
 
 TV_KPIS = ("totalUsers", "sessions", "screenPageViews", "averageSessionDuration",
-           "engagementRate")
-TV_PANELS = ("trend", "sources", "pages")
+           "engagementRate", "keyEvents", "totalRevenue")
+# Tiles a property earns (transforms.outcome_metrics); hidden where it has none.
+TV_OPTIONAL_KPIS = ("keyEvents", "totalRevenue")
+CHANNEL_ROWS = 6
 REALTIME_PANELS = ("realtime", "realtime_pages")
 GRAPH_CONFIG: Any = {"displayModeBar": False, "staticPlot": True}
 LIST_ROWS = 8
@@ -50,6 +52,7 @@ class TvIds:
     NOW_PAGES = "tv-now-pages"
     PAGES = "tv-pages"
     SOURCES = "tv-sources"
+    CHANNELS = "tv-channels"
 
     @staticmethod
     def screen(name: str) -> str:
@@ -67,6 +70,10 @@ class TvIds:
     def delta(metric: str) -> str:
         return f"tv-delta-{metric}"
 
+    @staticmethod
+    def tile(metric: str) -> str:
+        return f"tv-tile-{metric}"
+
 
 I = TvIds  # noqa: E741 -- short alias for layout code
 
@@ -77,7 +84,8 @@ def _graph(graph_id: str) -> dcc.Graph:
 
 
 def _kpi_tile(metric: str, label: str) -> html.Div:
-    return html.Div(className="tv-kpi", children=[
+    hidden = " tv-kpi-off" if metric in TV_OPTIONAL_KPIS else ""
+    return html.Div(id=I.tile(metric), className="tv-kpi" + hidden, children=[
         html.Div(label, className="tv-kpi-label"),
         html.Div("–", id=I.kpi(metric), className="tv-kpi-value"),
         html.Div("", id=I.delta(metric), className="tv-kpi-delta"),
@@ -122,7 +130,13 @@ def create_tv_layout() -> html.Div:
         html.Main(className="tv-screens", children=[
             _screen("overview", [
                 html.Div([_kpi_tile(m, KPI_LABELS[m][0]) for m in TV_KPIS], className="tv-kpis"),
-                html.Div(_graph(I.TREND), className="tv-chart"),
+                html.Div(className="tv-overview-body", children=[
+                    html.Div(_graph(I.TREND), className="tv-chart"),
+                    html.Div(className="tv-channels", children=[
+                        html.H3("Channels · sessions", className="tv-side-title"),
+                        html.Ol(id=I.CHANNELS, className="tv-list tv-list-compact"),
+                    ]),
+                ]),
             ]),
             _screen("realtime", [
                 html.Div(className="tv-realtime", children=[
@@ -185,6 +199,11 @@ def top_pages(report: ReportFrame) -> pd.DataFrame:
     return _top(report, "screenPageViews")
 
 
+def share_paths(top: pd.DataFrame) -> list[str]:
+    """The listed pages whose share counts are looked up: never GA's (other) row."""
+    return [p for p in top["pagePath"].astype(str) if not is_other(p)]
+
+
 def share_summary(counts: dict[str, ShareCounts], providers: list[Provider]) -> str:
     """"120 HN points · 45 Reddit score" for what each network said (nothing if zero)."""
     parts = []
@@ -205,6 +224,16 @@ def pages_items(top: pd.DataFrame, shares: dict[str, dict[str, ShareCounts]] | N
         rows.append((title, f"{path}  ·  {summary}" if summary else path,
                      format_number(float(views))))
     return list_items(rows)
+
+
+def channels_items(report: ReportFrame) -> list[html.Li]:
+    """Sessions by channel (rolled up from the sources report) with each one's share."""
+    table = channels_table(report).head(CHANNEL_ROWS)
+    return list_items([
+        (str(c), f"{share * 100:.0f}% of sessions", format_number(float(s)))
+        for c, share, s in zip(table["sessionDefaultChannelGroup"], table["share"],
+                               table["sessions"], strict=True)
+    ])
 
 
 def sources_items(report: ReportFrame) -> list[html.Li]:
@@ -238,9 +267,9 @@ def spark_figure(x: list[int], y: list[int]) -> go.Figure:
     return fig
 
 
-TREND_TIME = {"trend": "date", "trend_hourly": "dateHour"}
 TV_TREND_METRICS = ("sessions", "totalUsers")
 
 
 def tv_trend_figure(rows: pd.DataFrame, panel: str) -> go.Figure:
+    """The overview's trend, at the grain of its panel."""
     return trend_figure(rows, TREND_TIME[panel], TV_TREND_METRICS, DARK)

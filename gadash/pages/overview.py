@@ -7,7 +7,7 @@ one callback); the data callback renders whatever state it is given.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -17,6 +17,8 @@ from dash import ALL, Input, Output, Patch, State, callback, clientside_callback
 
 from gadash.components import ids
 from gadash.components.analyst import (
+    FIGURES,
+    GRIDS,
     create_layout,
     picker_dates,
     range_label,
@@ -24,11 +26,12 @@ from gadash.components.analyst import (
     render_view,
     share_columns,
     share_fields,
-    view_query,
 )
 from gadash.components.cards import create_chips, create_notes
 from gadash.errors import GadashError
+from gadash.frames import is_other
 from gadash.service import get_service
+from gadash.views import view_query
 from gadash.viewstate import ViewState, parse_query_string
 
 
@@ -55,12 +58,23 @@ def _state_from_store(data: Any) -> tuple[ViewState, list[str]]:
     reach GA with values a URL could not carry."""
     data = data if isinstance(data, dict) else {}
     filters = data.get("filters") if isinstance(data.get("filters"), dict) else {}
-    params = {k: str(data[k]) for k in ("property", "range", "compare") if data.get(k)}
+    params = {k: str(data[k]) for k in ("property", "range", "compare", "grain")
+              if data.get(k)}
     params.update({str(k): str(v) for k, v in filters.items() if v})
     properties = list(get_service().properties)
     probe = params.get("property", properties[0])
     return parse_query_string("?" + urlencode(params), properties,
                               _today(probe if probe in properties else properties[0]))
+
+
+# Grid cells that filter the dashboard when clicked: grid -> column -> filter.
+CELL_FILTERS: dict[str, dict[str, str]] = {
+    ids.SOURCES: {"sessionSource": "source", "sessionMedium": "medium",
+                  "sessionDefaultChannelGroup": "channel"},
+    ids.CHANNELS: {"sessionDefaultChannelGroup": "channel"},
+    ids.LANDING: {"landingPage": "page"},
+    ids.PAGES: {"pagePath": "page"},
+}
 
 
 def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
@@ -71,12 +85,12 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
         return parse_query_string(search, properties, _today(probe.property))
     state, _ = _state_from_store(store)
     if trigger == ids.PROPERTY and values["property"]:
-        state = ViewState(values["property"], state.range, state.compare, state.filters)
+        state = replace(state, property=values["property"])
     elif trigger == ids.RANGE and values["range"] and values["range"] != "custom":
-        state = ViewState(state.property, values["range"], state.compare, state.filters)
+        state = replace(state, range=values["range"])
     elif trigger == ids.DATES and values["start"] and values["end"]:
         custom = f"{values['start'][:10]}..{values['end'][:10]}"
-        picked = ViewState(state.property, custom, state.compare, state.filters)
+        picked = replace(state, range=custom)
         try:
             picked.ranges(_today(state.property))
         except GadashError as exc:
@@ -84,21 +98,19 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
             return state, [f"{exc} The view still shows the previous range."]
         state = picked
     elif trigger == ids.COMPARE and values["compare"]:
-        state = ViewState(state.property, state.range, values["compare"], state.filters)
+        state = replace(state, compare=values["compare"])
+    elif trigger == ids.GRAIN and values["grain"]:
+        state = replace(state, grain=values["grain"])
     elif trigger in (ids.PAGE_INPUT, ids.PAGE_APPLY):
         page = (values["page"] or "").strip()
         state = state.with_filter("page", page) if page else state.without_filter("page")
     elif isinstance(trigger, dict) and trigger.get("type") == ids.CHIP:
         state = state.without_filter(trigger["filter"])
-    elif trigger == ids.SOURCES and values["source_cell"]:
-        cell = values["source_cell"]
-        name = {"sessionSource": "source", "sessionMedium": "medium"}.get(cell.get("colId"))
-        if name and cell.get("value"):
+    elif trigger in CELL_FILTERS and values["cells"].get(trigger):
+        cell = values["cells"][trigger]
+        name = CELL_FILTERS[trigger].get(cell.get("colId"))
+        if name and cell.get("value") and not is_other(cell["value"]):
             state = state.with_filter(name, str(cell["value"]))
-    elif trigger == ids.PAGES and values["page_cell"]:
-        cell = values["page_cell"]
-        if cell.get("colId") == "pagePath" and cell.get("value"):
-            state = state.with_filter("page", str(cell["value"]))
     elif trigger in (ids.COUNTRIES, ids.DEVICES):
         click = values["country_click" if trigger == ids.COUNTRIES else "device_click"]
         points = (click or {}).get("points") or []
@@ -117,6 +129,7 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
     Output(ids.DATES, "start_date"),
     Output(ids.DATES, "end_date"),
     Output(ids.COMPARE, "value"),
+    Output(ids.GRAIN, "value"),
     Output(ids.PAGE_INPUT, "value"),
     Output(ids.CHIPS, "children"),
     Output(ids.NOTES, "children"),
@@ -126,58 +139,54 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
     Input(ids.DATES, "start_date"),
     Input(ids.DATES, "end_date"),
     Input(ids.COMPARE, "value"),
+    Input(ids.GRAIN, "value"),
     Input(ids.PAGE_INPUT, "n_submit"),
     Input(ids.PAGE_APPLY, "n_clicks"),
     Input({"type": ids.CHIP, "filter": ALL}, "n_clicks"),
-    Input(ids.SOURCES, "cellClicked"),
-    Input(ids.PAGES, "cellClicked"),
+    *(Input(grid, "cellClicked") for grid in CELL_FILTERS),
     Input(ids.COUNTRIES, "clickData"),
     Input(ids.DEVICES, "clickData"),
     State(ids.PAGE_INPUT, "value"),
     State(ids.STATE, "data"),
 )
 def sync_state(search: str | None, prop: str | None, rng: str | None, start: str | None,
-               end: str | None, compare: str | None, _submit: int, _apply: int,
-               _chips: list[int], source_cell: dict[str, Any] | None,
-               page_cell: dict[str, Any] | None, country_click: dict[str, Any] | None,
-               device_click: dict[str, Any] | None, page: str | None,
-               store: dict[str, Any] | None) -> tuple[Any, ...]:
+               end: str | None, compare: str | None, grain: str | None, _submit: int,
+               _apply: int, _chips: list[int], *rest: Any) -> tuple[Any, ...]:
     """Keep URL, controls and state in step after any user action."""
+    cells = dict(zip(CELL_FILTERS, rest[: len(CELL_FILTERS)], strict=True))
+    country_click, device_click, page, store = rest[len(CELL_FILTERS):]
     trigger = ctx.triggered_id
     if isinstance(trigger, dict) and not any(_chips):
-        return (no_update,) * 10  # chips were re-rendered, not clicked
+        return (no_update,) * 11  # chips were re-rendered, not clicked
     values = {"property": prop, "range": rng, "start": start, "end": end,
-              "compare": compare, "page": page, "source_cell": source_cell,
-              "page_cell": page_cell, "country_click": country_click,
-              "device_click": device_click}
+              "compare": compare, "grain": grain, "page": page, "cells": cells,
+              "country_click": country_click, "device_click": device_click}
     properties = list(get_service().properties)
     state, notes = next_state(trigger, search or "", store, values, properties)
     today = _today(state.property)
     start_date, end_date = picker_dates(state, today)
     data = {"property": state.property, "range": state.range, "compare": state.compare,
-            "filters": asdict(state.filters)}
+            "grain": state.grain, "filters": asdict(state.filters)}
     range_value = state.range if ".." not in state.range else "custom"
     return (
         state.to_query_string(), data, state.property, range_value, start_date, end_date,
-        state.compare, state.filters.page, create_chips(state.filters.active(), ids.CHIP),
-        create_notes(notes),
+        state.compare, state.grain, state.filters.page,
+        create_chips(state.filters.active(), ids.CHIP), create_notes(notes),
     )
+
+
+GRID_IDS = {"channels": ids.CHANNELS, "sources": ids.SOURCES, "landing": ids.LANDING,
+            "pages": ids.PAGES}
+FIGURE_IDS = {"trend": ids.TREND, "devices": ids.DEVICES, "new-returning": ids.NEW_RETURNING,
+              "countries": ids.COUNTRIES}
 
 
 @callback(
     Output(ids.KPIS, "children"),
-    Output(ids.TREND, "figure"),
-    Output(ids.DEVICES, "figure"),
-    Output(ids.COUNTRIES, "figure"),
-    Output(ids.SOURCES, "rowData"),
-    Output(ids.SOURCES, "columnDefs"),
-    Output(ids.PAGES, "rowData"),
-    Output(ids.PAGES, "columnDefs"),
-    Output(ids.footer("trend"), "children"),
-    Output(ids.footer("devices"), "children"),
-    Output(ids.footer("sources"), "children"),
-    Output(ids.footer("pages"), "children"),
-    Output(ids.footer("countries"), "children"),
+    *(Output(FIGURE_IDS[f], "figure") for f in FIGURES),
+    *(Output(GRID_IDS[g], "rowData") for g in GRIDS),
+    *(Output(GRID_IDS[g], "columnDefs") for g in GRIDS),
+    *(Output(ids.footer(p), "children") for p in (*FIGURES, *GRIDS)),
     Output(ids.ERROR, "children"),
     Output(ids.RANGE_LABEL, "children"),
     Input(ids.STATE, "data"),
@@ -193,16 +202,19 @@ def render(data: dict[str, Any] | None) -> tuple[Any, ...]:
         property_id = service.property_id(state.property)
         ranges = state.ranges(service.today(property_id))
         label = range_label(ranges)
-        query = view_query(state, property_id, ranges, service.available_fields(property_id))
+        query = view_query(property_id, ranges, state.filters,
+                           service.available_fields(property_id), state.grain)
         out = render_view(service.view(query), state, ranges)
     except GadashError as exc:
         out = render_error(exc)
-    f = out.footers
     error = [*create_notes(notes), out.error] if notes else out.error
     return (
-        out.kpis, out.trend, out.devices, out.countries, out.sources_rows,
-        out.sources_columns, out.pages_rows, out.pages_columns, f["trend"], f["devices"],
-        f["sources"], f["pages"], f["countries"], error, label,
+        out.kpis,
+        *(out.figures[f] for f in FIGURES),
+        *(out.rows[g] for g in GRIDS),
+        *(out.columns[g] for g in GRIDS),
+        *(out.footers[p] for p in (*FIGURES, *GRIDS)),
+        error, label,
     )
 
 
@@ -223,13 +235,15 @@ def fetch_shares(rows: list[dict[str, Any]] | None, data: dict[str, Any] | None)
             k.startswith("share_") for k in rows[0]):
         raise dash.exceptions.PreventUpdate
     top = service.settings.share_top_pages
-    ranked = sorted(rows, key=lambda r: r.get("screenPageViews") or 0, reverse=True)
+    # GA's (other) row is no page: its "URL" is never looked up.
+    ranked = sorted((r for r in rows if not is_other(r.get("pagePath"))),
+                    key=lambda r: r.get("screenPageViews") or 0, reverse=True)
     shares = service.shares(data["property"], [r["pagePath"] for r in ranked[:top]])
     if not shares:
         raise dash.exceptions.PreventUpdate
     return {
         "fields": {r["pagePath"]: share_fields(shares.get(r["pagePath"]), service.providers,
-                                               top) for r in rows},
+                                               top) for r in ranked},
         "columns": share_columns(service.providers),
     }
 
@@ -251,10 +265,10 @@ clientside_callback(
 )
 
 
-for _grid in ("sources", "pages"):
+for _grid in GRID_IDS:
 
     @callback(
-        Output(getattr(ids, _grid.upper()), "dashGridOptions"),
+        Output(GRID_IDS[_grid], "dashGridOptions"),
         Input(ids.quick_filter(_grid), "value"),
         prevent_initial_call=True,
     )
@@ -265,7 +279,7 @@ for _grid in ("sources", "pages"):
         return patch
 
     @callback(
-        Output(getattr(ids, _grid.upper()), "exportDataAsCsv"),
+        Output(GRID_IDS[_grid], "exportDataAsCsv"),
         Input(ids.export(_grid), "n_clicks"),
         prevent_initial_call=True,
     )

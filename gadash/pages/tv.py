@@ -19,15 +19,16 @@ from dash import no_update as nu
 from gadash.components.analyst import range_label
 from gadash.components.tv import (
     REALTIME_PANELS,
-    TREND_TIME,
     TV_KPIS,
-    TV_PANELS,
+    TV_OPTIONAL_KPIS,
     TV_TREND_METRICS,
     TvIds,
+    channels_items,
     create_tv_layout,
     delta_text,
     now_pages_items,
     pages_items,
+    share_paths,
     sources_items,
     spark_figure,
     spark_series,
@@ -36,11 +37,12 @@ from gadash.components.tv import (
     updated_label,
 )
 from gadash.errors import GadashError
-from gadash.figures import trend_series
+from gadash.figures import TREND_TIME, trend_series
 from gadash.query import ReportQuery
 from gadash.service import get_service
-from gadash.transforms import fill_days, kpis
+from gadash.transforms import fill_days, kpis, outcome_metrics
 from gadash.tvconfig import SCREENS, TvConfig, parse_tv_query
+from gadash.views import tv_query
 from gadash.viewstate import ViewState
 
 I = TvIds  # noqa: E741
@@ -128,8 +130,10 @@ OVERVIEW_OUTPUTS = (
     [Output(I.kpi(m), "children") for m in TV_KPIS]
     + [Output(I.delta(m), "children") for m in TV_KPIS]
     + [Output(I.delta(m), "className") for m in TV_KPIS]
+    + [Output(I.tile(m), "className") for m in TV_OPTIONAL_KPIS]
     + [
         Output(I.TREND, "figure"),
+        Output(I.CHANNELS, "children"),
         Output(I.PAGES, "children"),
         Output(I.SOURCES, "children"),
         Output(I.updated("overview"), "children"),
@@ -162,8 +166,8 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         property_id = service.property_id(config.property)
         state = ViewState(config.property, config.range, config.compare)
         ranges = state.ranges(service.today(property_id))
-        trend_panel = "trend_hourly" if ranges[0].days == 1 else "trend"
-        query = ReportQuery(property_id, (trend_panel, *TV_PANELS[1:]), ranges)
+        query = tv_query(property_id, ranges, service.available_fields(property_id))
+        trend_panel = query.panels[0]
         result = service.view(query, warm=True)
         reports = result.reports
         zone = service.time_zone(property_id)
@@ -173,7 +177,8 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
     trend = reports[trend_panel]
     tiles = {k.metric: k for k in kpis(trend, list(TV_KPIS))}
     deltas = [delta_text(tiles[m]) for m in TV_KPIS]
-    rows = fill_days(trend.rows, ranges)
+    earned = outcome_metrics(trend)
+    rows = fill_days(trend.rows, ranges, not trend.meta.capped)
     if drawn == trend_panel and len(rows):
         # Same traces as before: send only their new points (no figure is built).
         figure: Any = Patch()
@@ -189,9 +194,10 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         *[tiles[m].text for m in TV_KPIS],
         *[d[0] for d in deltas],
         *[d[1] for d in deltas],
+        *["tv-kpi" if m in earned else "tv-kpi tv-kpi-off" for m in TV_OPTIONAL_KPIS],
         figure,
-        pages_items(top, service.shares(config.property, top["pagePath"].astype(str).tolist()),
-                    service.providers),
+        channels_items(reports["sources"]),
+        pages_items(top, service.shares(config.property, share_paths(top)), service.providers),
         sources_items(reports["sources"]),
         label, updated_label(reports["pages"], zone), updated_label(reports["sources"], zone),
         range_label(ranges),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gadash.choices import SHARE_PROVIDERS
 from gadash.shares.base import Provider, ShareCounts
 from gadash.shares.facebook import Facebook
 from gadash.shares.hackernews import HackerNews
@@ -12,7 +13,7 @@ from gadash.shares.reddit import Reddit
 if TYPE_CHECKING:
     from gadash.settings import Settings
 
-PROVIDERS = ("hackernews", "reddit", "facebook")
+PROVIDERS = SHARE_PROVIDERS
 
 
 def create_providers(settings: Settings) -> tuple[list[Provider], list[str]]:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,10 +36,11 @@ from gadash.errors import (
     SourceError,
     SourceUnavailableError,
 )
+from gadash.frames import OTHER, ReportFrame, ReportMeta
 from gadash.query import FILTER_FIELDS, RANGE_NAMES, DateRange, Filters, ReportQuery
 from gadash.reports import Panel, get_panel
 from gadash.settings import Settings
-from gadash.sources.base import DataSource, ReportFrame, ReportMeta
+from gadash.sources.base import DataSource
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,15 @@ BATCH_LIMIT = 5
 _TRANSIENT = (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError)
 
 
-def dimension_filter(filters: Filters) -> ga.FilterExpression | None:
-    """The analyst's filters as one GA ``dimensionFilter`` (AND of conditions)."""
+def _and(conditions: list[ga.FilterExpression]) -> ga.FilterExpression | None:
+    if not conditions:
+        return None
+    if len(conditions) == 1:
+        return conditions[0]
+    return ga.FilterExpression(and_group=ga.FilterExpressionList(expressions=conditions))
+
+
+def _conditions(filters: Filters) -> list[ga.FilterExpression]:
     conditions = []
     for name, value in filters.active().items():
         field, match = FILTER_FIELDS[name]
@@ -60,11 +69,20 @@ def dimension_filter(filters: Filters) -> ga.FilterExpression | None:
                 case_sensitive=match == "EXACT",
             ),
         )))
-    if not conditions:
-        return None
-    if len(conditions) == 1:
-        return conditions[0]
-    return ga.FilterExpression(and_group=ga.FilterExpressionList(expressions=conditions))
+    return conditions
+
+
+def dimension_filter(filters: Filters, in_lists: dict[str, list[str]] | None = None
+                     ) -> ga.FilterExpression | None:
+    """The analyst's filters as one GA ``dimensionFilter`` (AND of conditions), with
+    optional in-list conditions (field -> exact values)."""
+    conditions = _conditions(filters)
+    for field, values in (in_lists or {}).items():
+        conditions.append(ga.FilterExpression(filter=ga.Filter(
+            field_name=field,
+            in_list_filter=ga.Filter.InListFilter(values=values, case_sensitive=True),
+        )))
+    return _and(conditions)
 
 
 def _order_bys(panel: Panel) -> list[ga.OrderBy]:
@@ -79,26 +97,33 @@ def _order_bys(panel: Panel) -> list[ga.OrderBy]:
     return out
 
 
-def build_request(property_id: str, panel: Panel, ranges: Sequence[DateRange],
-                  filters: Filters) -> ga.RunReportRequest:
+def build_request(panel: Panel, ranges: Sequence[DateRange], filters: Filters,
+                  omit: frozenset[str] = frozenset(), names: Sequence[str] = RANGE_NAMES,
+                  in_lists: dict[str, list[str]] | None = None, offset: int = 0
+                  ) -> ga.RunReportRequest:
     """The RunReportRequest for one panel (property left to the batch)."""
     request = ga.RunReportRequest(
-        dimensions=[ga.Dimension(name=d) for d in panel.dimensions],
-        metrics=[ga.Metric(name=m) for m in panel.metrics],
+        dimensions=[ga.Dimension(name=d) for d in panel.dimensions if d not in omit],
+        metrics=[ga.Metric(name=m) for m in panel.metrics if m not in omit],
         date_ranges=[
             ga.DateRange(start_date=r.start.isoformat(), end_date=r.end.isoformat(), name=name)
-            for r, name in zip(ranges, RANGE_NAMES, strict=False)
+            for r, name in zip(ranges, names, strict=False)
         ],
-        order_bys=_order_bys(panel),
+        order_bys=[o for o in _order_bys(panel) if _order_field(o) not in omit],
         limit=panel.limit,
+        offset=offset,
         return_property_quota=True,
     )
     if panel.totals:
         request.metric_aggregations = [ga.MetricAggregation.TOTAL]  # type: ignore[list-item]
-    expr = dimension_filter(filters)
+    expr = dimension_filter(filters, in_lists)
     if expr is not None:
         request.dimension_filter = expr
     return request
+
+
+def _order_field(order: ga.OrderBy) -> str:
+    return str(order.metric.metric_name or order.dimension.dimension_name)
 
 
 def build_realtime_request(property_id: str, panel: Panel, filters: Filters
@@ -121,7 +146,10 @@ def build_realtime_request(property_id: str, panel: Panel, filters: Filters
     return request
 
 
-_DATE_FORMATS = {"date": "%Y%m%d", "dateHour": "%Y%m%d%H"}
+# GA's time dimensions as timestamps: a week is its Monday, a month its first day.
+_DATE_FORMATS = {"date": "%Y%m%d", "dateHour": "%Y%m%d%H", "isoYearIsoWeek": "%G%V%u",
+                 "yearMonth": "%Y%m"}
+_DATE_SUFFIX = {"isoYearIsoWeek": "1"}
 
 
 def _typed_column(name: str, values: list[str], metric_type: int | None) -> pd.Series:
@@ -131,7 +159,9 @@ def _typed_column(name: str, values: list[str], metric_type: int | None) -> pd.S
             return numbers.fillna(0).astype("int64")
         return numbers.astype("float64")
     if name in _DATE_FORMATS:
-        return pd.to_datetime(pd.Series(values, dtype=object), format=_DATE_FORMATS[name])
+        suffix = _DATE_SUFFIX.get(name, "")
+        return pd.to_datetime(pd.Series([v + suffix for v in values], dtype=object),
+                              format=_DATE_FORMATS[name], errors="coerce")
     if name == "minutesAgo":
         return pd.to_numeric(pd.Series(values, dtype=object)).astype("int64")
     return pd.Series(values, dtype="string")
@@ -165,9 +195,21 @@ def _quota(pb: Any) -> dict[str, tuple[int, int]]:
     return quota
 
 
+def sampling(samples: Sequence[Any], range_names: Sequence[str]
+             ) -> tuple[tuple[str, float], ...]:
+    """GA's samplingMetadatas (one per date range, in request order) as
+    (range name, percent of events read) for each sampled range."""
+    out = []
+    for name, sample in zip(range_names, samples, strict=False):
+        if sample.sampling_space_size and sample.samples_read_count < sample.sampling_space_size:
+            out.append((name, 100.0 * sample.samples_read_count / sample.sampling_space_size))
+    return tuple(out)
+
+
 def to_report_frame(panel: Panel, property_id: str,
                     response: ga.RunReportResponse | ga.RunRealtimeReportResponse,
-                    fetched_at: datetime) -> ReportFrame:
+                    fetched_at: datetime, range_names: Sequence[str] = RANGE_NAMES
+                    ) -> ReportFrame:
     """A GA response as typed frames; the dateRange column is always present."""
     pb = type(response).pb(response)
     dim_names = [h.name for h in pb.dimension_headers]
@@ -177,20 +219,15 @@ def to_report_frame(panel: Panel, property_id: str,
     totals = _rows_frame(dim_names, metric_headers, pb.totals, typed_dims=False)
     for frame in (rows, totals):
         if "dateRange" not in frame.columns:
-            frame["dateRange"] = pd.Series(["current"] * len(frame), dtype="string")
+            frame["dateRange"] = pd.Series([range_names[0]] * len(frame), dtype="string")
     totals = totals.drop(columns=[d for d in dim_names if d != "dateRange"])
     meta_kwargs: dict[str, Any] = {}
     if "metadata" in pb.DESCRIPTOR.fields_by_name and pb.HasField("metadata"):
         md = pb.metadata
-        samples = list(md.sampling_metadatas)
-        percent = None
-        if samples and samples[0].sampling_space_size:
-            percent = 100.0 * samples[0].samples_read_count / samples[0].sampling_space_size
         meta_kwargs = {
             "time_zone": md.time_zone,
             "currency": md.currency_code,
-            "sampled": bool(samples),
-            "sampling_percent": percent,
+            "sampling": sampling(md.sampling_metadatas, range_names),
             "thresholded": md.subject_to_thresholding,
             "other_row": md.data_loss_from_other_row,
         }
@@ -264,6 +301,41 @@ def translate(exc: Exception, property_id: str, account: str) -> SourceError | C
     return SourceError(f"Google Analytics answered with an error: {text}")
 
 
+BATCH_ROWS = 10_000
+
+
+def shown_rows(frame: ReportFrame, panel: Panel) -> pd.DataFrame:
+    """The rows a top-N table shows: the first ``panel.shown`` of the current period."""
+    rows = frame.rows[frame.rows["dateRange"] == "current"]
+    return rows.head(panel.shown) if panel.shown else rows
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One report to send: its panel, the request, and its date ranges' names."""
+
+    panel: Panel
+    request: ga.RunReportRequest
+    names: tuple[str, ...]
+    make_page: Callable[[int, int], ga.RunReportRequest]
+
+    @classmethod
+    def make(cls, query: ReportQuery, panel: Panel, ranges: Sequence[DateRange],
+             names: Sequence[str] = RANGE_NAMES,
+             in_lists: dict[str, list[str]] | None = None) -> _Ask:
+        def page(offset: int, limit: int) -> ga.RunReportRequest:
+            request = build_request(panel, ranges, query.filters, query.omit, names, in_lists,
+                                    offset)
+            request.limit = limit
+            return request
+
+        return cls(panel, page(0, panel.limit), tuple(names[: len(ranges)]), page)
+
+    def page(self, offset: int, limit: int) -> _Ask:
+        """The same report from ``offset``, at most ``limit`` rows."""
+        return replace(self, request=self.make_page(offset, limit))
+
+
 class GA4Source(DataSource):
     """The GA4 Data API (v1beta)."""
 
@@ -324,37 +396,93 @@ class GA4Source(DataSource):
         with self._translated(property_id):
             return fn(request=request, retry=self._retry, timeout=self._settings.ga_timeout)
 
-    def _batch(self, query: ReportQuery, chunk: list[Panel]) -> dict[str, ReportFrame]:
-        request = ga.BatchRunReportsRequest(
-            property=query.property_id,
-            requests=[build_request(query.property_id, p, query.ranges, query.filters)
-                      for p in chunk],
-        )
-        response = self._rpc(self.client.batch_run_reports, request, query.property_id)
-        fetched = datetime.now(UTC)
-        return {
-            panel.id: to_report_frame(panel, query.property_id, report, fetched)
-            for panel, report in zip(chunk, response.reports, strict=True)
-        }
+    def _send(self, property_id: str, asks: list[_Ask]) -> list[ReportFrame]:
+        """Answer reports in batchRunReports calls of at most five, sent together."""
+        chunks = [asks[i : i + BATCH_LIMIT] for i in range(0, len(asks), BATCH_LIMIT)]
+
+        def one(chunk: list[_Ask]) -> list[ReportFrame]:
+            request = ga.BatchRunReportsRequest(property=property_id,
+                                                requests=[a.request for a in chunk])
+            response = self._rpc(self.client.batch_run_reports, request, property_id)
+            fetched = datetime.now(UTC)
+            return [to_report_frame(a.panel, property_id, report, fetched, a.names)
+                    for a, report in zip(chunk, response.reports, strict=True)]
+
+        if len(chunks) == 1:
+            return one(chunks[0])
+        # Several batches go out together: the view waits for one round trip.
+        with ThreadPoolExecutor(max_workers=min(len(chunks), 4)) as pool:
+            return [frame for part in pool.map(one, chunks) for frame in part]
+
+    def _answer(self, property_id: str, asks: list[_Ask]) -> list[ReportFrame]:
+        """Send reports, then page every answer whose rowCount exceeds what came
+        back (by offset) up to its panel's cap; all further pages in one round."""
+        frames = self._send(property_id, asks)
+        pages: list[tuple[int, _Ask]] = []
+        for i, (ask, frame) in enumerate(zip(asks, frames, strict=True)):
+            stop = min(frame.meta.row_count, ask.panel.max_rows)
+            pages += [(i, ask.page(offset, min(ask.panel.limit, stop - offset)))
+                      for offset in range(len(frame.rows), stop, ask.panel.limit)]
+        if pages:
+            more = self._send(property_id, [ask for _, ask in pages])
+            for (i, _), page in zip(pages, more, strict=True):
+                frames[i] = frames[i].joined(replace(page, totals=page.totals.iloc[0:0]))
+        return [replace(f, meta=replace(f.meta, capped=f.meta.row_count > len(f.rows)))
+                for f in frames]
 
     def fetch(self, query: ReportQuery) -> dict[str, ReportFrame]:
         panels = [get_panel(p) for p in query.panels]
-        batched = [p for p in panels if not p.realtime]
-        chunks = [batched[i : i + BATCH_LIMIT] for i in range(0, len(batched), BATCH_LIMIT)]
+        comparing = len(query.ranges) > 1 and query.compare_tables
+        first = [
+            _Ask.make(query, p, query.ranges[:1] if p.keys and comparing else query.ranges)
+            for p in panels if not p.realtime and not p.after
+        ]
         out: dict[str, ReportFrame] = {}
-        if len(chunks) > 1:
-            # Several batches of one view go out together: the view waits for one round trip.
-            with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-                for part in pool.map(lambda c: self._batch(query, c), chunks):
-                    out.update(part)
-        elif chunks:
-            out.update(self._batch(query, chunks[0]))
+        if first:
+            out.update(zip((a.panel.id for a in first), self._answer(query.property_id, first),
+                           strict=True))
+        if comparing:
+            out.update(self._compare_tables(query, panels, out))
         for panel in (p for p in panels if p.realtime):
             request = build_realtime_request(query.property_id, panel, query.filters)
             response = self._rpc(self.client.run_realtime_report, request, query.property_id)
             out[panel.id] = to_report_frame(panel, query.property_id, response,
                                             datetime.now(UTC))
-        return {p.id: out[p.id] for p in panels}
+        return {p.id: out[p.id] for p in panels if p.id in out}
+
+    def _compare_tables(self, query: ReportQuery, panels: list[Panel],
+                        out: dict[str, ReportFrame]) -> dict[str, ReportFrame]:
+        """The comparison period for exactly the rows each top-N table shows: one
+        more batch call, an in-list filter per key dimension, one report per table."""
+        asks, shown = [], {}
+        for panel in (p for p in panels if p.keys and not p.realtime):
+            base = out.get(panel.after or panel.id)
+            if base is None:
+                continue
+            rows = base.rows if panel.after else shown_rows(base, panel)
+            keys = rows[list(panel.keys)].drop_duplicates()
+            keys = keys[~keys.isin([OTHER]).any(axis=1)]
+            if keys.empty:
+                continue
+            shown[panel.id] = keys
+            in_lists = {k: sorted(keys[k].astype(str).unique()) for k in panel.keys}
+            # In-lists select a superset (every combination); enough room for it.
+            room = replace(panel, limit=min(BATCH_ROWS, max(panel.limit, 4 * len(keys))),
+                           cap=10 * BATCH_ROWS)
+            asks.append(_Ask.make(query, room, query.ranges[1:2], names=("previous",),
+                                  in_lists=in_lists))
+        if not asks:
+            return {}
+        answers = self._answer(query.property_id, asks)
+        merged = {}
+        for ask, answer in zip(asks, answers, strict=True):
+            panel = get_panel(ask.panel.id)
+            wanted = shown[panel.id].merge(answer.rows, on=list(panel.keys))
+            previous = replace(answer, rows=wanted.drop_duplicates(list(panel.keys))[
+                list(answer.rows.columns)].reset_index(drop=True))
+            current = out.get(panel.id)
+            merged[panel.id] = previous if current is None else current.joined(previous)
+        return merged
 
     def time_zone(self, property_id: str) -> str:
         request = ga.RunReportRequest(

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from gadash.components import ids
-from gadash.components.analyst import render_error, render_view, view_query
+from gadash.components.analyst import render_error, render_view
 from gadash.errors import QuotaExhaustedError
 from gadash.query import Filters
 from gadash.service import get_service
 from gadash.settings import Settings
+from gadash.views import view_query
 from gadash.viewstate import ViewState
 from tests.conftest import BLOG, SHOP
 
@@ -33,11 +34,14 @@ def ctx(app):
 
 NO_VALUES: dict[str, Any] = {
     "property": None, "range": None, "start": None, "end": None, "compare": None,
-    "page": None, "source_cell": None, "page_cell": None, "country_click": None,
-    "device_click": None,
+    "grain": None, "page": None, "cells": {}, "country_click": None, "device_click": None,
 }
 STORE = {"property": "Blog", "range": "last28", "compare": "previous",
          "filters": {"source": "", "medium": "", "country": "", "device": "", "page": ""}}
+
+
+def cell(grid: str, col: str, value: Any) -> dict[str, Any]:
+    return {"cells": {grid: {"colId": col, "value": value}}}
 PROPS = ["Blog", "Shop"]
 
 
@@ -65,6 +69,8 @@ def test_each_control_changes_one_thing(ctx):
     assert step(ids.DATES, start="2026-01-01", end="2026-01-31T00:00:00").range == \
         "2026-01-01..2026-01-31"
     assert step(ids.COMPARE, compare="year").compare == "year"
+    assert step(ids.GRAIN, grain="month").grain == "month"
+    assert step(ids.GRAIN, grain="fortnight").grain == "auto"  # parsed like a URL
     # An end before the start keeps the previous range and says why.
     from gadash.pages.overview import next_state
 
@@ -76,17 +82,28 @@ def test_each_control_changes_one_thing(ctx):
 
 
 def test_cross_filter_clicks(ctx):
-    assert step(ids.SOURCES, source_cell={"colId": "sessionSource", "value": "bing"}
+    assert step(ids.SOURCES, **cell(ids.SOURCES, "sessionSource", "bing")
                 ).filters.source == "bing"
-    assert step(ids.SOURCES, source_cell={"colId": "sessionMedium", "value": "organic"}
+    assert step(ids.SOURCES, **cell(ids.SOURCES, "sessionMedium", "organic")
                 ).filters.medium == "organic"
-    assert step(ids.SOURCES, source_cell={"colId": "sessions", "value": 12}).filters == Filters()
-    assert step(ids.PAGES, page_cell={"colId": "pagePath", "value": "/about/"}
-                ).filters.page == "/about/"
+    assert step(ids.SOURCES, **cell(ids.SOURCES, "sessions", 12)).filters == Filters()
+    assert step(ids.CHANNELS, **cell(ids.CHANNELS, "sessionDefaultChannelGroup", "Email")
+                ).filters.channel == "Email"
+    assert step(ids.PAGES, **cell(ids.PAGES, "pagePath", "/about/")).filters.page == "/about/"
+    assert step(ids.LANDING, **cell(ids.LANDING, "landingPage", "/")).filters.page == "/"
     assert step(ids.COUNTRIES, country_click={"points": [{"customdata": "Japan"}]}
                 ).filters.country == "Japan"
     assert step(ids.DEVICES, device_click={"points": [{"customdata": "tablet"}]}
                 ).filters.device == "tablet"
+
+
+def test_other_row_is_never_a_filter(ctx):
+    for grid, col in ((ids.PAGES, "pagePath"), (ids.SOURCES, "sessionSource"),
+                      (ids.CHANNELS, "sessionDefaultChannelGroup"),
+                      (ids.LANDING, "landingPage")):
+        assert step(grid, **cell(grid, col, "(other)")).filters == Filters()
+    assert step(ids.COUNTRIES, country_click={"points": [{"customdata": ""}]}).filters == \
+        Filters()
 
 
 def test_removing_a_chip(ctx):
@@ -101,21 +118,60 @@ def test_render_view_from_the_stand_in(ctx, blog_today):
     service = get_service()
     state = ViewState("Blog", "last28", "previous", Filters(device="mobile"))
     ranges = state.ranges(service.today(BLOG))
-    query = view_query(state, BLOG, ranges, service.available_fields(BLOG))
-    assert query.panels == ("trend", "sources", "pages", "audience", "landing")
-    out = render_view(service.view(query), state)
-    assert len(out.kpis) == 6 and out.error is None
-    assert {r["sessionSource"] for r in out.sources_rows} >= {"google", "(direct)"}
-    assert all(":" in r["avgSessionDuration"] for r in out.sources_rows)
-    assert "entrances" in out.pages_rows[0]
-    assert out.trend.data[0].name == "Sessions" and len(out.trend.data) == 4
-    assert list(out.devices.data[0].labels) == ["mobile"]
+    query = view_query(BLOG, ranges, state.filters, service.available_fields(BLOG))
+    assert query.panels == ("trend", "sources", "pages", "audience", "landing", "channels")
+    out = render_view(service.view(query), state, ranges)
+    tiles = [t.children[0].children for t in out.kpis]
+    # the blog has key events (newsletter sign-ups), no revenue
+    assert tiles == ["Users", "Sessions", "Page views", "Avg. session", "Engagement rate",
+                     "Bounce rate", "Key events", "Session key event rate"]
+    assert out.error is None
+    sources = out.rows["sources"]
+    assert {r["sessionSource"] for r in sources} >= {"google", "(direct)"}
+    assert all(":" in r["avgSessionDuration"] for r in sources)
+    assert any(r["sessionsChange"] is not None for r in sources)
+    assert "entrances" in out.rows["pages"][0]
+    channels = {r["sessionDefaultChannelGroup"]: r for r in out.rows["channels"]}
+    assert sum(r["sessions"] for r in sources) == sum(r["sessions"] for r in channels.values())
+    assert channels["Organic Search"]["sessionsChange"] is not None
+    assert [c["field"] for c in out.columns["channels"]][-2:] == ["keyEvents",
+                                                                  "sessionKeyEventRate"]
+    assert out.figures["trend"].data[0].name == "Sessions" and len(out.figures["trend"].data) == 4
+    assert list(out.figures["devices"].data[0].labels) == ["mobile"]
+    assert set(out.figures["new-returning"].data[0].labels) >= {"new", "returning"}
+
+
+def test_revenue_in_the_shops_currency(ctx):
+    service = get_service()
+    state = ViewState("Shop", "last28", "previous")
+    ranges = state.ranges(service.today(SHOP))
+    out = render_view(service.view(view_query(SHOP, ranges, state.filters,
+                                              service.available_fields(SHOP))), state, ranges)
+    tiles = {t.children[0].children: t.children[1].children for t in out.kpis}
+    assert tiles["Revenue"].startswith("€") and int(tiles["Transactions"].replace(",", "")) > 0
+    revenue = next(c for c in out.columns["landing"] if c["field"] == "totalRevenue")
+    assert '"€"' in revenue["valueFormatter"]["function"]
+
+
+def test_trend_grain_follows_the_range_or_the_choice(ctx):
+    service = get_service()
+    fields = service.available_fields(BLOG)
+    today = service.today(BLOG)
+    for rng, grain, panel in (("last7", "auto", "trend"), ("today", "auto", "trend_hourly"),
+                              ("last90", "week", "trend_week"),
+                              ("thisyear", "month", "trend_month")):
+        state = ViewState("Blog", rng, "previous", grain=grain)
+        ranges = state.ranges(today)
+        query = view_query(BLOG, ranges, state.filters, fields, state.grain)
+        assert query.panels[0] == panel
+        out = render_view(service.view(query), state, ranges)
+        assert out.figures["trend"].data[0].name == "Sessions"
 
 
 def test_no_matching_rows_say_so(ctx):
     service = get_service()
     state = ViewState("Blog", "last7", "none", Filters(country="Atlantis"))
-    query = view_query(state, BLOG, state.ranges(service.today(BLOG)),
+    query = view_query(BLOG, state.ranges(service.today(BLOG)), state.filters,
                        service.available_fields(BLOG))
     out = render_view(service.view(query), state)
     assert "No sessions match the filters (country = 'Atlantis')" in str(out.error)
@@ -124,9 +180,10 @@ def test_no_matching_rows_say_so(ctx):
 def test_render_error_fills_every_panel():
     out = render_error(QuotaExhaustedError("GA4 quota exhausted for properties/1."))
     assert "quota exhausted" in str(out.error)
-    for fig in (out.trend, out.devices, out.countries):
+    for fig in out.figures.values():
         assert fig.layout.annotations[0].text == "GA4 quota exhausted for properties/1."
-    assert set(out.footers) == {"trend", "devices", "sources", "pages", "countries"}
+    assert set(out.footers) == {"trend", "devices", "new-returning", "countries", "channels",
+                                "sources", "landing", "pages"}
 
 
 def _dash_call(client, output_prefix: str, inputs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -30,12 +30,12 @@ def source(settings: Settings):
 
 
 def test_view_panels_go_out_in_batches_of_five(source, standin_clean, past_days):
-    panels = ("trend", "sources", "pages", "countries", "devices")
+    panels = ("trend", "sources", "pages", "audience", "landing")
     query = ReportQuery(BLOG, panels, (DateRange(past_days(28), past_days(1)),))
     reports = source.fetch(query)
     assert list(reports) == list(panels)
     assert dict(standin_clean.servicer.calls) == {"BatchRunReports": 1}
-    six = ReportQuery(BLOG, (*panels, "landing"), query.ranges)  # one over the limit
+    six = ReportQuery(BLOG, (*panels, "trend_week"), query.ranges)  # one over the limit
     source.fetch(six)
     assert standin_clean.servicer.calls["BatchRunReports"] == 3  # 5 + 1
 
@@ -69,11 +69,11 @@ def test_frames_are_typed_and_carry_metadata(source, past_days):
 
 def test_filters_become_a_dimension_filter(source, past_days):
     rng = (DateRange(past_days(28), past_days(1)),)
-    everything = source.fetch(ReportQuery(BLOG, ("devices",), rng))["devices"]
-    mobile = source.fetch(ReportQuery(BLOG, ("devices",), rng, Filters(device="mobile")))
-    assert list(mobile["devices"].rows["deviceCategory"]) == ["mobile"]
-    all_rows = everything.rows.set_index("deviceCategory")
-    assert mobile["devices"].rows["sessions"].iloc[0] == all_rows.loc["mobile", "sessions"]
+    everything = source.fetch(ReportQuery(BLOG, ("audience",), rng))["audience"]
+    mobile = source.fetch(ReportQuery(BLOG, ("audience",), rng, Filters(device="mobile")))
+    assert set(mobile["audience"].rows["deviceCategory"]) == {"mobile"}
+    all_rows = everything.rows.groupby("deviceCategory")["sessions"].sum()
+    assert mobile["audience"].rows["sessions"].sum() == all_rows["mobile"]
     blog_pages = source.fetch(ReportQuery(BLOG, ("pages",), rng, Filters(page="/blog/")))
     assert blog_pages["pages"].rows["pagePath"].str.contains("/blog/").all()
 
@@ -85,7 +85,8 @@ def test_time_zone_and_fields_come_from_ga(source):
 
 
 def test_permission_denied_names_account_and_property(source, past_days):
-    query = ReportQuery("properties/424242", ("devices",), (DateRange(past_days(7), past_days(1)),))
+    query = ReportQuery("properties/424242", ("audience",),
+                        (DateRange(past_days(7), past_days(1)),))
     with pytest.raises(PermissionDeniedError) as err:
         source.fetch(query)
     assert "properties/424242" in err.value.message
@@ -110,13 +111,13 @@ def test_invalid_argument_names_the_field(source, standin_clean):
 def test_unavailable_is_retried_then_reported(settings, standin_clean, past_days):
     standin_clean.servicer.set_fault("UNAVAILABLE", "backend is down")
     source = GA4Source(settings.model_copy(update={"ga_timeout": 1.0}))
-    query = ReportQuery(BLOG, ("devices",), (DateRange(past_days(7), past_days(1)),))
+    query = ReportQuery(BLOG, ("audience",), (DateRange(past_days(7), past_days(1)),))
     with pytest.raises(SourceUnavailableError) as err:
         source.fetch(query)
     assert standin_clean.servicer.calls["BatchRunReports"] >= 2  # retried with backoff
     assert "did not answer" in err.value.message
     standin_clean.servicer.clear_fault()
-    assert "devices" in source.fetch(query)  # and recovers by itself
+    assert "audience" in source.fetch(query)  # and recovers by itself
     source.close()
 
 
@@ -127,8 +128,8 @@ def test_transient_fault_is_absorbed_by_the_retry(settings, standin_clean, past_
 
     threading.Timer(0.3, servicer.clear_fault).start()
     source = GA4Source(settings.model_copy(update={"ga_timeout": 5.0}))
-    query = ReportQuery(BLOG, ("devices",), (DateRange(past_days(7), past_days(1)),))
-    assert "devices" in source.fetch(query)
+    query = ReportQuery(BLOG, ("audience",), (DateRange(past_days(7), past_days(1)),))
+    assert "audience" in source.fetch(query)
     source.close()
 
 
@@ -136,9 +137,9 @@ def test_quota_exhausted_says_which_quota_and_when(past_days):
     with StandinServer(test_properties(), limits=QuotaLimits(tokens_per_hour=30)) as server:
         source = GA4Source(Settings(ga_endpoint=server.endpoint, properties={"Blog": BLOG},
                                     _env_file=None))
-        query = ReportQuery(BLOG, ("devices", "countries"), (DateRange(past_days(7),
+        query = ReportQuery(BLOG, ("audience", "landing"), (DateRange(past_days(7),
                                                                        past_days(1)),))
-        first = source.fetch(query)["devices"]
+        first = source.fetch(query)["audience"]
         assert first.meta.quota["tokens_per_hour"][1] < 30
         with pytest.raises(QuotaExhaustedError) as err:
             for _ in range(5):
@@ -153,7 +154,7 @@ def test_unknown_filter_field_is_refused_by_ga(settings, past_days):
     # A dimension filter on a field GA does not know never reaches the rows.
     from gadash.query import FILTER_FIELDS
 
-    assert set(FILTER_FIELDS) == {"source", "medium", "country", "device", "page"}
+    assert set(FILTER_FIELDS) == {"source", "medium", "channel", "country", "device", "page"}
     assert all(PANELS[p].limit > 0 for p in PANELS)
     with pytest.raises(InvalidRequestError):
         source = GA4Source(settings)
@@ -174,11 +175,11 @@ def test_data_quality_flags_travel_with_the_frame(past_days):
     with StandinServer(props) as server:
         source = GA4Source(Settings(ga_endpoint=server.endpoint, properties={"Blog": BLOG},
                                     _env_file=None))
-        query = ReportQuery(BLOG, ("devices",), (DateRange(past_days(7), past_days(1)),))
-        meta = source.fetch(query)["devices"].meta
+        query = ReportQuery(BLOG, ("audience",), (DateRange(past_days(7), past_days(1)),))
+        meta = source.fetch(query)["audience"].meta
         source.close()
-    assert meta.thresholded and meta.sampled and meta.sampling_percent == 25.0
+    assert meta.thresholded and meta.sampled and meta.sampling == (("current", 25.0),)
     assert meta.quality_notes() == [
-        "Sampled data (25% of events)",
+        "Sampled: GA read 25% of events for this period",
         "Thresholded: GA withheld rows to protect user privacy",
     ]
