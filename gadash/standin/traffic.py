@@ -545,7 +545,7 @@ class Traffic:
     # events (sorted by page view, then the order they happen in)
     x_view: Int32Array
     x_name: npt.NDArray[np.int8]
-    x_value: npt.NDArray[np.float32]
+    x_value: FloatArray  # revenue of purchases, in the property's currency
 
     @property
     def session_count(self) -> int:
@@ -808,7 +808,7 @@ def _generate_day(profile: TrafficProfile, day: date,
         "e_engagement": engagement[e_order],
         "x_view": x_view[x_order].astype(np.int32),
         "x_name": x_name[x_order],
-        "x_value": x_value[x_order].astype(np.float32),
+        "x_value": x_value[x_order],
     }
 
 
