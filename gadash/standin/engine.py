@@ -273,7 +273,7 @@ def _base_columns(rows: Rows, needed: set[str]) -> dict[str, np.ndarray]:
             "_key": lambda: is_key.astype(np.int64),
             "_keyrow": lambda: is_key,
             "_purch": lambda: (event == EV["purchase"]).astype(np.int64),
-            "_rev": lambda: rows.col("x_value").astype(np.float64),
+            "_rev": lambda: rows.traffic.event_values(rows.x0, rows.x1),
             "_eng": lambda: np.where(page_view, rows.col("e_engagement"), 0.0),
         }
     else:

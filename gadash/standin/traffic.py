@@ -21,6 +21,7 @@ Times are the property's local wall-clock time, as "local seconds":
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -511,7 +512,7 @@ class Traffic:
     last_day: int
     site: Site
     # sessions (sorted by start)
-    s_day: IntArray
+    s_day: Int32Array
     s_start: IntArray  # local seconds
     s_user: IntArray
     s_new: BoolArray
@@ -536,8 +537,8 @@ class Traffic:
     s_engagement: FloatArray
     s_engaged: BoolArray
     # page views (sorted by session, then time)
-    e_session: IntArray
-    e_day: IntArray
+    e_session: Int32Array
+    e_day: Int32Array
     e_time: IntArray  # local seconds
     e_page: Int32Array
     e_query: Int32Array
@@ -545,7 +546,9 @@ class Traffic:
     # events (sorted by page view, then the order they happen in)
     x_view: Int32Array
     x_name: npt.NDArray[np.int8]
-    x_value: FloatArray  # revenue of purchases, in the property's currency
+    # purchases: their event indices (sorted) and values in the property's currency
+    p_event: IntArray
+    p_value: FloatArray
 
     @property
     def session_count(self) -> int:
@@ -558,6 +561,13 @@ class Traffic:
     @property
     def event_count(self) -> int:
         return int(self.x_view.size)
+
+    def event_values(self, x0: int, x1: int) -> FloatArray:
+        """The revenue of each event in ``[x0, x1)`` (zero but for purchases)."""
+        out = np.zeros(x1 - x0)
+        i0, i1 = np.searchsorted(self.p_event, [x0, x1])
+        out[self.p_event[i0:i1] - x0] = self.p_value[i0:i1]
+        return out
 
     @property
     def nbytes(self) -> int:
@@ -772,6 +782,8 @@ def _generate_day(profile: TrafficProfile, day: date,
     x_view = e_rank[x_view]
     x_order = np.lexsort((x_name, x_view))
     e_sess_sorted = rank[e_session][e_order]
+    x_name, x_value = x_name[x_order], x_value[x_order]
+    p_event = np.flatnonzero(x_name == EV["purchase"])
 
     def s(arr: np.ndarray, dtype: type | None = None) -> np.ndarray:
         out = arr[order]
@@ -801,41 +813,67 @@ def _generate_day(profile: TrafficProfile, day: date,
         "s_duration": s(duration),
         "s_engagement": s(session_engagement),
         "s_engaged": s(engaged),
-        "e_session": e_sess_sorted,
+        "e_session": e_sess_sorted.astype(np.int32),
         "e_time": base + start_sec[order][e_sess_sorted] + e_offset[e_order].astype(np.int64),
         "e_page": e_page[e_order].astype(np.int32),
         "e_query": e_query[e_order].astype(np.int32),
         "e_engagement": engagement[e_order],
         "x_view": x_view[x_order].astype(np.int32),
-        "x_name": x_name[x_order],
-        "x_value": x_value[x_order],
+        "x_name": x_name,
+        "p_event": p_event,
+        "p_value": x_value[p_event],
     }
+
+
+# Each piece's indices count from its own first session, view and event.
+_INDEX_OF = {"e_session": "s_start", "x_view": "e_session", "p_event": "x_view"}
+
+
+def _join(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Concatenate pieces of traffic, shifting their indices; empties ``parts``."""
+    counts = {k: np.array([p[k].size for p in parts]) for k in ("s_start", *_INDEX_OF)}
+    cols: dict[str, np.ndarray] = {}
+    for key in list(parts[0]):
+        # One column at a time, dropping the pieces: peak memory stays near the result.
+        pieces = [p.pop(key) for p in parts]
+        joined = np.concatenate(pieces)
+        if key in _INDEX_OF:
+            n = counts[_INDEX_OF[key]]
+            joined += np.repeat(np.cumsum(n) - n, counts[key]).astype(joined.dtype)
+        cols[key] = joined
+        del pieces
+    parts.clear()
+    return cols
 
 
 def generate(profile: TrafficProfile, last_day: date) -> Traffic:
     """Generate the profile's history, ending with ``last_day``."""
     first = profile.first_day(last_day)
     loyal = _loyal(profile)
-    parts = [
-        _generate_day(profile, date.fromordinal(d), loyal)
-        for d in range(first.toordinal(), last_day.toordinal() + 1)
+    days = range(first.toordinal(), last_day.toordinal() + 1)
+    # Days join in blocks, then blocks join: thousands of small arrays never coexist.
+    blocks = [
+        _join([_generate_day(profile, date.fromordinal(d), loyal) for d in days[i : i + 128]])
+        for i in range(0, len(days), 128)
     ]
-    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    counts = np.array([p["s_start"].size for p in parts])
-    view_counts = np.array([p["e_session"].size for p in parts])
-    session_base = np.repeat(np.cumsum(counts) - counts, view_counts)
-    cols["e_session"] = cols["e_session"] + session_base
-    view_base = np.repeat(np.cumsum(view_counts) - view_counts,
-                          [p["x_view"].size for p in parts])
-    cols["x_view"] = (cols["x_view"] + view_base).astype(np.int32)
+    cols = _join(blocks)
+    _release_free_memory()
     return Traffic(
         first_day=first.toordinal(),
         last_day=last_day.toordinal(),
         site=profile.site,
-        s_day=cols["s_start"] // 86400,
-        e_day=cols["e_time"] // 86400,
+        s_day=(cols["s_start"] // 86400).astype(np.int32),
+        e_day=(cols["e_time"] // 86400).astype(np.int32),
         **cols,
     )
+
+
+def _release_free_memory() -> None:
+    """Hand the heap freed by thousands of small day arrays back to the system (glibc)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def local_now(time_zone: str) -> datetime:

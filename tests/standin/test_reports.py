@@ -460,5 +460,6 @@ def test_news_history_is_independent_of_days(standin):
     assert date.fromordinal(t.first_day) == date(2018, 1, 1)
     blog = traffic(standin, BLOG)
     assert t.last_day - t.first_day > 3 * (blog.last_day - blog.first_day)
-    purchases = t.x_name == EV["purchase"]
-    assert set(np.unique(t.x_value[purchases]).round(2)) <= {4.99, 9.99, 49.0, 99.0}
+    assert np.array_equal(t.p_event, np.flatnonzero(t.x_name == EV["purchase"]))
+    assert set(np.unique(t.p_value)) == {4.99, 9.99, 49.0, 99.0}
+    assert t.s_revenue.sum() == pytest.approx(t.p_value.sum())
