@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-DEMO_SITES = {"Demo blog": "https://blog.example.com", "Demo shop": "https://shop.example.com"}
+DEMO_SITES = {"Demo blog": "https://blog.example.com", "Demo shop": "https://shop.example.com",
+              "Demo news": "https://news.example.com"}
 
 
 def _demo(settings: Settings) -> tuple[Settings, dict[str, str]]:

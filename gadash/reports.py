@@ -39,6 +39,7 @@ class Panel:
     keys: tuple[str, ...] = ()
     shown: int = 0  # rows a table shows (0: all); comparisons cover these
     after: str = ""  # asked only for the comparison, for the rows of this panel
+    current_only: bool = False  # nothing on screen compares it: one date range
 
     @property
     def max_rows(self) -> int:
@@ -123,7 +124,7 @@ PANELS: dict[str, Panel] = {
         Panel(
             "audience", "Audience", ("country", "deviceCategory", "newVsReturning"),
             ("sessions", "screenPageViews", "engagedSessions", "keyEvents", "totalRevenue"),
-            _BY_SESSIONS, limit=10_000, cap=50_000,
+            _BY_SESSIONS, limit=10_000, cap=50_000, current_only=True,
         ),
         Panel(
             "realtime", "Active users, last 30 minutes", ("minutesAgo",), ("activeUsers",),

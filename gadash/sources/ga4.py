@@ -427,14 +427,18 @@ class GA4Source(DataSource):
             more = self._send(property_id, [ask for _, ask in pages])
             for (i, _), page in zip(pages, more, strict=True):
                 frames[i] = frames[i].joined(replace(page, totals=page.totals.iloc[0:0]))
-        return [replace(f, meta=replace(f.meta, capped=f.meta.row_count > len(f.rows)))
-                for f in frames]
+        # Capped: the panel pages, and GA had more than its cap (a top-N table
+        # without a cap is simply its top N).
+        return [replace(f, meta=replace(f.meta, capped=bool(a.panel.cap)
+                                        and f.meta.row_count > len(f.rows)))
+                for a, f in zip(asks, frames, strict=True)]
 
     def fetch(self, query: ReportQuery) -> dict[str, ReportFrame]:
         panels = [get_panel(p) for p in query.panels]
         comparing = len(query.ranges) > 1 and query.compare_tables
         first = [
-            _Ask.make(query, p, query.ranges[:1] if p.keys and comparing else query.ranges)
+            _Ask.make(query, p, query.ranges[:1] if (p.keys and comparing) or p.current_only
+                      else query.ranges)
             for p in panels if not p.realtime and not p.after
         ]
         out: dict[str, ReportFrame] = {}

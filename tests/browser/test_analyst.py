@@ -21,12 +21,13 @@ from gadash.viewstate import ViewState
 pytestmark = pytest.mark.browser
 
 
-def kpi_totals(client, prop: str, start: date, end: date, **filters: str) -> dict[str, str]:
+def kpi_totals(client, prop: str, start: date, end: date, metrics=KPI_METRICS,
+               **filters: str) -> dict[str, str]:
     """The KPI tiles' texts, computed from the stand-in's answer."""
     fields = {"source": "sessionSource", "medium": "sessionMedium", "country": "country",
               "device": "deviceCategory"}
     request = ga.RunReportRequest(
-        property=prop, metrics=[ga.Metric(name=m) for m in KPI_METRICS],
+        property=prop, metrics=[ga.Metric(name=m) for m in metrics],
         date_ranges=[ga.DateRange(start_date=start.isoformat(), end_date=end.isoformat())],
     )
     if filters:
@@ -36,7 +37,7 @@ def kpi_totals(client, prop: str, start: date, end: date, **filters: str) -> dic
                 for k, v in filters.items()]))
     row = client.run_report(request).rows[0]
     return {m: format_metric(KPI_LABELS[m][1], float(v.value))
-            for m, v in zip(KPI_METRICS, row.metric_values, strict=True)}
+            for m, v in zip(metrics, row.metric_values, strict=True)}
 
 
 def params(page) -> dict[str, str]:
@@ -54,6 +55,11 @@ def wait_kpi(page, metric: str, text: str) -> None:
     )
 
 
+def show(page, selector: str) -> None:
+    """Scroll a panel into view: AG Grid draws rows and headers only where they can be seen."""
+    page.locator(selector).scroll_into_view_if_needed()
+
+
 def choose(page, dropdown: str, option: str) -> None:
     page.keyboard.press("Escape")  # close any open popup (the date picker's calendar)
     page.click(f"#{dropdown}")
@@ -68,7 +74,13 @@ def test_default_view_shows_the_stand_ins_numbers(page, live_app, ga_client, pas
     wait_kpi(page, "sessions", want["sessions"])
     for metric in KPI_METRICS:
         assert kpi(page, metric) == want[metric]
-    assert page.locator("#an-kpis .kpi-delta").count() == 6
+    # the blog's key events (newsletter sign-ups) earn two tiles; it has no revenue
+    events = kpi_totals(ga_client, "properties/100000001", past_days(28), past_days(1),
+                        metrics=("keyEvents", "sessionKeyEventRate"))
+    assert kpi(page, "keyEvents") == events["keyEvents"]
+    assert kpi(page, "sessionKeyEventRate") == events["sessionKeyEventRate"]
+    assert page.locator("#an-kpi-totalRevenue").count() == 0
+    assert page.locator("#an-kpis .kpi-delta").count() == 8
     page.wait_for_selector("#an-sources .ag-row")
     assert page.locator("#an-footer-sources .fetched").inner_text().startswith("Fetched ")
     # the trend draws both periods
@@ -140,10 +152,12 @@ def test_cross_filter_chip_reload_and_remove(page, live_app, ga_client, past_day
 
 def test_page_filter_and_csv_export(page, live_app, tmp_path):
     page.goto(live_app + "/?range=last7")
+    show(page, "#an-pages")
     page.wait_for_selector("#an-pages .ag-row")
     page.fill("#an-page-input", "/docs/")
     page.click("#an-page-apply")
     page.wait_for_url("**page=%2Fdocs%2F**")
+    show(page, "#an-pages")
     page.wait_for_function(
         "() => [...document.querySelectorAll('#an-pages .ag-cell[col-id=pagePath]')]"
         ".every(c => c.innerText.includes('/docs/'))", timeout=20_000)
@@ -187,12 +201,13 @@ def test_property_switch(page, live_app, ga_client):
 
 def test_quick_filter_narrows_the_table(page, live_app):
     page.goto(live_app + "/?range=last28&compare=none")
+    show(page, "#an-sources")
     page.wait_for_selector("#an-sources .ag-row")
-    page.fill("#an-quick-filter-sources", "organic")
+    page.fill("#an-quick-filter-sources", "referral")
     page.press("#an-quick-filter-sources", "Enter")
     page.wait_for_function(
         "() => [...document.querySelectorAll('#an-sources .ag-cell[col-id=sessionMedium]')]"
-        ".every(c => c.innerText === 'organic')", timeout=10_000)
+        ".every(c => c.innerText === 'referral')", timeout=10_000)
     assert page.locator("#an-sources .ag-cell[col-id='sessionMedium']").count() >= 3
 
 
@@ -226,6 +241,7 @@ def test_top_pages_carry_share_counts(page, live_app):
     from gadash.standin.shares import _count
 
     page.goto(live_app + "/?range=last28&compare=none")
+    show(page, "#an-pages")
     page.wait_for_selector("#an-pages .ag-header-cell[col-id='share_reddit']", timeout=20_000)
     headers = page.locator("#an-pages .ag-header-cell-text").all_inner_texts()
     assert {"HN points", "Reddit score", "FB engagement"} <= set(headers)

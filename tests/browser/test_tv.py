@@ -38,6 +38,17 @@ def active_screen(page) -> str:
     return page.locator(".tv-screen.active").get_attribute("id")
 
 
+def test_a_shop_shows_its_revenue_in_its_currency(page, tv_app):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(tv_app["url"] + "/tv?property=Shop&screens=overview")
+    page.wait_for_selector("#tv-tile-totalRevenue:not(.tv-kpi-off)")
+    page.wait_for_function("() => /^€\\d/.test(document.getElementById("
+                           "'tv-kpi-totalRevenue').innerText)")
+    box = page.locator("#tv-kpi-totalRevenue").bounding_box()
+    tile = page.locator("#tv-tile-totalRevenue").bounding_box()
+    assert box["x"] + box["width"] <= tile["x"] + tile["width"] + 1  # fits its tile
+
+
 def test_every_panel_renders_and_screens_rotate(page, tv_app):
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(tv_app["url"] + PLAYLIST)
@@ -46,6 +57,11 @@ def test_every_panel_renders_and_screens_rotate(page, tv_app):
     for metric in ("totalUsers", "sessions", "screenPageViews", "averageSessionDuration",
                    "engagementRate"):
         assert page.inner_text(f"#tv-kpi-{metric}") != "–"
+    # The blog earns a key-events tile (newsletter sign-ups); it has no revenue.
+    page.wait_for_selector("#tv-tile-keyEvents:not(.tv-kpi-off)")
+    assert page.locator("#tv-tile-totalRevenue.tv-kpi-off").count() == 1
+    assert page.locator("#tv-channels li").count() >= 5
+    assert "Organic Search" in page.inner_text("#tv-channels")
     page.wait_for_function("() => document.querySelectorAll('#tv-pages li').length === 8")
     assert page.locator("#tv-sources li").count() == 8
     wait_number(page, "tv-active-users")

@@ -15,7 +15,7 @@ from gadash.service import get_service
 from gadash.settings import Settings
 from gadash.views import view_query
 from gadash.viewstate import ViewState
-from tests.conftest import BLOG, SHOP
+from tests.conftest import BLOG, LARGE, SHOP
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,8 @@ def app(standin):
     from gadash import create_app
 
     return create_app(Settings(ga_endpoint=standin.endpoint,
-                               properties={"Blog": BLOG, "Shop": SHOP}, _env_file=None))
+                               properties={"Blog": BLOG, "Shop": SHOP, "News": LARGE},
+                               _env_file=None))
 
 
 @pytest.fixture()
@@ -151,6 +152,23 @@ def test_revenue_in_the_shops_currency(ctx):
     assert tiles["Revenue"].startswith("€") and int(tiles["Transactions"].replace(",", "")) > 0
     revenue = next(c for c in out.columns["landing"] if c["field"] == "totalRevenue")
     assert '"€"' in revenue["valueFormatter"]["function"]
+
+
+def test_revenue_in_pounds_on_a_gbp_property_with_other_rows(ctx):
+    service = get_service()
+    state = ViewState("News", "last28", "previous")
+    ranges = state.ranges(service.today(LARGE))
+    out = render_view(service.view(view_query(LARGE, ranges, state.filters,
+                                              service.available_fields(LARGE))), state, ranges)
+    tiles = {t.children[0].children: t.children[1].children for t in out.kpis}
+    assert tiles["Revenue"].startswith("£") and tiles["Key events"] != "–"
+    revenue = next(c for c in out.columns["sources"] if c["field"] == "totalRevenue")
+    assert '"£"' in revenue["valueFormatter"]["function"]
+    # GA's (other) row: shown, marked, never a link; its change is unknown
+    other = [r for r in out.rows["landing"] if r["landingPage"] == "(other)"]
+    assert other and other[0]["isOther"] and "cardinality" in other[0]["otherTip"]
+    assert other[0].get("sessionsChange") is None
+    assert any("(other)" in str(part) for part in out.footers["landing"])
 
 
 def test_trend_grain_follows_the_range_or_the_choice(ctx):
