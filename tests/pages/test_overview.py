@@ -156,7 +156,7 @@ def test_revenue_in_the_shops_currency(ctx):
 
 def test_revenue_in_pounds_on_a_gbp_property_with_other_rows(ctx):
     service = get_service()
-    state = ViewState("News", "last28", "previous")
+    state = ViewState("News", "last90", "previous")
     ranges = state.ranges(service.today(LARGE))
     out = render_view(service.view(view_query(LARGE, ranges, state.filters,
                                               service.available_fields(LARGE))), state, ranges)
@@ -165,10 +165,10 @@ def test_revenue_in_pounds_on_a_gbp_property_with_other_rows(ctx):
     revenue = next(c for c in out.columns["sources"] if c["field"] == "totalRevenue")
     assert '"£"' in revenue["valueFormatter"]["function"]
     # GA's (other) row: shown, marked, never a link; its change is unknown
-    other = [r for r in out.rows["landing"] if r["landingPage"] == "(other)"]
+    other = [r for r in out.rows["pages"] if r["pagePath"] == "(other)"]
     assert other and other[0]["isOther"] and "cardinality" in other[0]["otherTip"]
-    assert other[0].get("sessionsChange") is None
-    assert any("(other)" in str(part) for part in out.footers["landing"])
+    assert other[0].get("viewsChange") is None
+    assert any("(other)" in str(part) for part in out.footers["pages"])
 
 
 def test_trend_grain_follows_the_range_or_the_choice(ctx):
