@@ -98,7 +98,7 @@ PANELS: dict[str, Panel] = {
             "sources", "How did people find our pages?",
             ("sessionSource", "sessionMedium", "sessionDefaultChannelGroup"), _SOURCE_METRICS,
             _BY_SESSIONS, limit=10_000, cap=100_000,
-            keys=("sessionSource", "sessionMedium"), shown=250,
+            keys=("sessionSource", "sessionMedium", "sessionDefaultChannelGroup"), shown=250,
         ),
         # Asked for the comparison period only: current channel values come from "sources".
         Panel(
@@ -111,7 +111,7 @@ PANELS: dict[str, Panel] = {
             ("screenPageViews", "totalUsers", "userEngagementDuration", "bounceRate", "sessions",
              "keyEvents"),
             (Order("screenPageViews", desc=True, metric=True),), limit=250,
-            keys=("pagePath",),
+            keys=("pagePath", "pageTitle"),
         ),
         Panel(
             "landing", "Landing pages", ("landingPage",),

@@ -218,7 +218,9 @@ def sources_table(report: ReportFrame, shown: int = 0) -> pd.DataFrame:
     table["avgSessionDuration"] = table["averageSessionDuration"].map(format_duration)
     table["isOther"] = table["sessionSource"] == OTHER
     if not previous.empty:
-        before = _previous_of(table, previous, ["sessionSource", "sessionMedium"], "sessions")
+        keys = [k for k in ("sessionSource", "sessionMedium", "sessionDefaultChannelGroup")
+                if k in table.columns]
+        before = _previous_of(table, previous, keys, "sessions")
         table["sessionsPrevious"] = before
         table["sessionsChange"] = _change(table["sessions"], before)
     return table
@@ -294,7 +296,7 @@ def pages_table(pages: ReportFrame, landing: ReportFrame | None) -> pd.DataFrame
         table["entrances"] = mapped.fillna(0) if complete else mapped
         table.loc[table["isOther"], "entrances"] = None
     if not previous.empty:
-        before = _previous_of(table, previous, ["pagePath"], "screenPageViews")
+        before = _previous_of(table, previous, ["pagePath", "pageTitle"], "screenPageViews")
         table["viewsPrevious"] = before
         table["viewsChange"] = _change(table["screenPageViews"], before)
     return table
