@@ -38,10 +38,11 @@ def format_percent(value: float) -> str:
 
 
 def format_money(value: float, currency: str, compact: bool = False) -> str:
-    """An amount in the currency GA names (ISO 4217), e.g. £12,345.67 or €1.2M."""
+    """An amount in the currency GA names (ISO 4217), e.g. £12,345.67, or compact for a
+    tile (€3.9K, €1.2M; the tile's tooltip keeps the exact amount)."""
     if not currency:
         return f"{value:,.2f}"
-    if compact and abs(value) >= 10_000:
+    if compact and abs(value) >= 1_000:
         return format_compact_currency(value, currency, locale="en", fraction_digits=1)
     return format_currency(value, currency, locale="en")
 
@@ -72,6 +73,7 @@ class Kpi:
     text: str
     change: float | None
     higher_is_better: bool = True
+    exact: str = ""  # the whole figure, for a tooltip
 
 
 KPI_LABELS: dict[str, tuple[str, str, bool]] = {
@@ -133,8 +135,13 @@ def kpis(report: ReportFrame, metrics: list[str] | None = None) -> list[Kpi]:
         value = _total(current, metric)
         prev = _total(previous, metric)
         change = delta(value, prev) if value is not None else None
-        out.append(Kpi(metric, label, value, format_metric(kind, value, report.meta.currency),
-                       change, better))
+        currency = report.meta.currency
+        exact = "no figure from GA" if value is None else (
+            format_money(value, currency) if kind == "money" else
+            f"{100 * value:.2f}%" if kind == "percent" else
+            format_duration(value) if kind == "duration" else f"{value:,.0f}")
+        out.append(Kpi(metric, label, value, format_metric(kind, value, currency), change,
+                       better, exact))
     return out
 
 

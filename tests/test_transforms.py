@@ -183,6 +183,7 @@ def test_revenue_in_the_currency_ga_names(currency, text):
     tiles = {k.metric: k for k in kpis(_outcomes([4, 2], [12_345.67, 0.0], currency))}
     assert tiles["totalRevenue"].text.startswith(text[0]) and tiles["totalRevenue"].text[-1] == "K"
     assert tiles["transactions"].text == "3" and tiles["keyEvents"].change == pytest.approx(1.0)
+    assert tiles["totalRevenue"].exact == text  # the tooltip keeps every digit
 
 
 def test_key_event_and_revenue_tiles_only_where_the_property_has_them():

@@ -56,8 +56,7 @@ def create_kpi_tile(kpi: Kpi, comparing: bool, id_prefix: str) -> html.Div:
             tone = "flat" if abs(kpi.change) < 0.005 else ("good" if good else "bad")
             children.append(html.Div(f"{arrow} {abs(kpi.change) * 100:.1f}%",
                                      className=f"kpi-delta {tone}"))
-    exact = "no figure from GA" if kpi.value is None else f"{kpi.value:,.4g}"
-    return html.Div(children, className="kpi", title=f"{kpi.label}: {exact}")
+    return html.Div(children, className="kpi", title=f"{kpi.label}: {kpi.exact}")
 
 
 def create_chips(active: dict[str, str], chip_type: str) -> list[html.Button]:

@@ -757,6 +757,7 @@ def _generate_day(profile: TrafficProfile, day: date,
                                           p=_SUBSCRIPTION_P)
     x_order = np.lexsort((x_name, x_view))
     x_view, x_name, x_value = x_view[x_order], x_name[x_order], x_value[x_order]
+    is_purchase = x_name == EV["purchase"]  # in the sorted order, like every x_ column
     x_session = e_session[x_view]
     key = site.is_key[x_name]
 

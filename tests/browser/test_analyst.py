@@ -243,6 +243,9 @@ def test_top_pages_carry_share_counts(page, live_app):
     page.goto(live_app + "/?range=last28&compare=none")
     show(page, "#an-pages")
     page.wait_for_selector("#an-pages .ag-header-cell[col-id='share_reddit']", timeout=20_000)
+    # AG Grid writes header text a frame after the columns arrive
+    page.wait_for_function("() => [...document.querySelectorAll('#an-pages "
+                           ".ag-header-cell-text')].some(h => h.innerText === 'Reddit score')")
     headers = page.locator("#an-pages .ag-header-cell-text").all_inner_texts()
     assert {"HN points", "Reddit score", "FB engagement"} <= set(headers)
     row = page.locator("#an-pages .ag-row[row-index='0']")

@@ -274,6 +274,19 @@ def test_revenue_in_the_property_currency_or_the_one_asked_for(ga_client):
         run(ga_client, SHOP, currency_code="XYZ", **kw)
 
 
+def test_purchases_belong_to_the_sessions_that_made_them(ga_client):
+    # The shop's only key event is the purchase: per channel, the two agree.
+    response = run(ga_client, SHOP, dimensions=[{"name": "sessionDefaultChannelGroup"}],
+                   metrics=[{"name": "keyEvents"}, {"name": "transactions"},
+                            {"name": "totalRevenue"}],
+                   date_ranges=[rng("28daysAgo", "yesterday")])
+    rows = rows_of(response)
+    assert len(rows) >= 5
+    for (channel,), (key_events, transactions, revenue) in rows:
+        assert key_events == transactions, channel
+        assert (revenue > 0) == (transactions > 0), channel
+
+
 # ---------------------------------------------------------------- refusals
 
 def test_unimplemented_features_are_refused_by_name(standin, ga_client):
