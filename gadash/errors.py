@@ -4,14 +4,17 @@
     ├── ConfigError                  a setting is missing or wrong (start-up)
     ├── QueryError                   a request we refuse before asking GA
     │                                (bad date range, unknown filter or panel)
+    ├── StoreError                   the team's database failed
+    │   └── StoreUnavailableError    it cannot be reached (nothing was written)
     └── SourceError                  the data source failed
         ├── PermissionDeniedError    the credentials cannot read the property
         ├── QuotaExhaustedError      a GA quota ran out; ``resets_at`` when known
         ├── InvalidRequestError      GA rejected a field of the request
         └── SourceUnavailableError   GA did not answer (after retries)
 
-Vendor exceptions (grpc / google.api_core) are translated into these at the
-adapter boundary, ``gadash.sources.ga4``; nothing above it sees them.
+Vendor exceptions (grpc / google.api_core, SQLAlchemy) are translated into these
+at the adapter boundaries, ``gadash.sources.ga4`` and ``gadash.store``; nothing
+above them sees them.
 """
 
 from __future__ import annotations
@@ -39,6 +42,18 @@ class QueryError(GadashError):
     """A request we refuse before asking GA."""
 
     title = "Invalid request"
+
+
+class StoreError(GadashError):
+    """The team's database (TV links, saved views, annotations) failed."""
+
+    title = "Database error"
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached; the operation did not happen."""
+
+    title = "The database is not answering"
 
 
 class SourceError(GadashError):

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     credentials_file: Path | None = None
     ga_timeout: float = Field(default=30.0, gt=0)
 
+    database_url: str | None = None  # unset: SQLite in data_dir
+    data_dir: Path = Path("instance")
+
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("redis_url", "GADASH_REDIS_URL", "REDIS_URL")
     )
