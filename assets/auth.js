@@ -11,7 +11,13 @@
     const box = document.createElement("div");
     box.id = "signed-out";
     box.setAttribute("role", "alert");
-    if (tv) {
+    if (tv && /[?&]key=/.test(location.search)) {
+      // A TV opened from its link keeps the key in its URL: reopen the link (if it
+      // was revoked or expired, the page then says so).
+      box.className = "signed-out tv-mode";
+      box.textContent = "Reconnecting: " + message + ".";
+      setTimeout(function () { location.reload(); }, 5000);
+    } else if (tv) {
       box.className = "signed-out tv-mode";
       box.textContent = "Signed out: " + message + ". The numbers below are no longer updated.";
     } else {

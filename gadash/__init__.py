@@ -17,6 +17,9 @@ from gadash.settings import Settings, load_settings
 from gadash.shares import create_providers
 from gadash.sources import create_source
 from gadash.status import service_status, status_page
+from gadash.store import Store
+from gadash.team import STORE_EXTENSION
+from gadash.team import register_routes as register_team_routes
 from gadash.warmer import Warmer
 
 __all__ = ["create_app"]
@@ -90,7 +93,13 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     init_cache(server, settings)
     with server.app_context():
         store = CacheStore(cache.cache)
-    server.extensions[AUTH_EXTENSION] = Auth(server, settings, store)
+    # The team's database: TV links, saved views, annotations, the audit log.
+    db = Store.from_settings(settings)
+    db.migrate()
+    atexit.register(db.dispose)
+    server.extensions[STORE_EXTENSION] = db
+    server.extensions[AUTH_EXTENSION] = Auth(server, settings, db)
+    register_team_routes(server)
     providers, notes = create_providers(settings)
     for note in notes:
         log.info("%s", note)
@@ -111,7 +120,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     @server.get("/status")
     def status() -> Response:
-        return status_page(service)
+        return status_page(service, db)
 
     @server.get("/status.json")
     def status_json() -> Response:

@@ -14,8 +14,8 @@ the cache) ever runs for a request that may not read data.
   while in use; it is cleared at sign-in (no session fixation).
 - Callbacks: a CSRF token (Dash sends the ``_csrf_token`` cookie back as the
   ``X-CSRFToken`` header) and an Origin check.
-- TV links: a signed token for ``/tv`` with its playlist, expiring, revocable,
-  kept in the shared cache; it opens the big screen and nothing else.
+- TV links (``gadash.tvlinks``): rows in the team's database; a link's session
+  opens the big screen and nothing else, pinned to the link's query.
 """
 
 from __future__ import annotations
@@ -24,20 +24,21 @@ import hmac
 import logging
 import secrets
 import time
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, Response, abort, has_request_context, jsonify, redirect, request, session
-from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gadash.cache import CacheStore
+from gadash.errors import StoreError
 from gadash.settings import LOOPBACK, Settings
+from gadash.store import Store
+from gadash.tvlinks import TvLinks, session_expiry, start_tv_session
+from gadash.tvlinks import register_routes as register_tv_links
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,6 @@ PUBLIC_PATHS = {"/healthz", "/login", "/login/start", "/auth/callback", "/favico
 # What a TV link may reach besides /tv: the page's scripts, layout and callbacks.
 TV_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_dash-layout", "/_dash-dependencies",
                "/_dash-update-component", "/_favicon.ico", "/_reload-hash")
-TV_LINK_DAYS = (1, 7, 30, 90, 365)
 
 
 # ----------------------------------------------------------------- access rules
@@ -98,6 +98,10 @@ class GadashSessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(request.is_secure) if has_request_context() else True
 
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
+        # A TV's session lasts as long as its link, not the idle timeout of people.
+        return session_expiry(session) or super().get_expiration_time(app, session)
+
 
 def current_user(settings: Settings) -> dict[str, Any] | None:
     """The signed-in user, if the session is valid and in use recently enough."""
@@ -119,60 +123,6 @@ def csrf_token() -> str:
         token = secrets.token_urlsafe(24)
         session["csrf"] = token
     return token
-
-
-# ----------------------------------------------------------------- TV links
-
-@dataclass(frozen=True)
-class TvLink:
-    id: str
-    query: str  # the /tv query string it opens
-    label: str
-    created_by: str
-    expires: float  # epoch seconds
-
-    @property
-    def expired(self) -> bool:
-        return time.time() >= self.expires
-
-
-class TvLinks:
-    """Read-only links for TVs, kept in the shared cache until they expire."""
-
-    INDEX = "tvlinks:index"
-
-    def __init__(self, store: CacheStore, secret: str):
-        self.store = store
-        self.signer = URLSafeSerializer(secret, salt="gadash-tv-link")
-
-    def create(self, query: str, label: str, created_by: str, days: int) -> tuple[TvLink, str]:
-        link = TvLink(secrets.token_urlsafe(9), query, label, created_by,
-                      time.time() + days * 86400)
-        ttl = days * 86400 + 60
-        self.store.set(f"tvlink:{link.id}", asdict(link), ttl)
-        index = [i for i in (self.store.get(self.INDEX) or []) if self.get(i) is not None]
-        self.store.set(self.INDEX, [*index, link.id], 400 * 86400)
-        return link, self.signer.dumps({"id": link.id})
-
-    def get(self, link_id: str) -> TvLink | None:
-        data = self.store.get(f"tvlink:{link_id}")
-        return TvLink(**data) if isinstance(data, dict) else None
-
-    def all(self) -> list[TvLink]:
-        links = [self.get(i) for i in self.store.get(self.INDEX) or []]
-        return [link for link in links if link is not None and not link.expired]
-
-    def revoke(self, link_id: str) -> None:
-        self.store.set(f"tvlink:{link_id}", None, 1)
-
-    def open(self, token: str) -> TvLink | None:
-        """The link a token stands for, if it is genuine, current and not revoked."""
-        try:
-            payload = self.signer.loads(token)
-        except BadSignature:
-            return None
-        link = self.get(str(payload.get("id", ""))) if isinstance(payload, dict) else None
-        return None if link is None or link.expired else link
 
 
 # ----------------------------------------------------------------- pages
@@ -201,7 +151,7 @@ def page(title: str, body: str, status: int = 200) -> Response:
 class Auth:
     """Sign-in, sessions, CSRF and TV links for one Flask server."""
 
-    def __init__(self, server: Flask, settings: Settings, store: CacheStore):
+    def __init__(self, server: Flask, settings: Settings, db: Store):
         self.settings = settings
         self.enabled = settings.sign_in
         server.session_interface = GadashSessionInterface()
@@ -219,7 +169,8 @@ class Auth:
             n = settings.proxy_hops
             server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
                 server.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
-        self.links = TvLinks(store, secret)
+        self.db = db
+        self.links = TvLinks(db, secret)
         self.oauth = OAuth(server)
         if self.enabled:
             assert settings.oidc_client_secret is not None
@@ -236,7 +187,7 @@ class Auth:
         server.add_url_rule("/login/start", "login_start", self.login_start)
         server.add_url_rule("/auth/callback", "auth_callback", self.callback)
         server.add_url_rule("/logout", "logout", self.logout, methods=["GET", "POST"])
-        server.add_url_rule("/tv-links", "tv_links", self.tv_links, methods=["GET", "POST"])
+        register_tv_links(server, self)
         server.add_url_rule("/whoami", "whoami", self.whoami)
 
     # -- the gate -------------------------------------------------------------------
@@ -257,16 +208,37 @@ class Auth:
             return self._check_csrf()
         tv = session.get("tv")
         if isinstance(tv, dict):
-            link = self.links.get(str(tv.get("id")))
-            if link is None or link.expired:
+            return self._tv_request(tv, path)
+        return self._refuse(401, "sign in to see this dashboard")
+
+    def _tv_request(self, tv: dict[str, Any], path: str) -> Response | None:
+        """A TV session: its link must still be current; it reaches /tv and nothing else."""
+        until = tv.get("until")
+        if not isinstance(until, int) or until <= time.time():
+            session.clear()
+            return self._refuse(401, "this TV link has expired")
+        link_id = str(tv.get("id"))
+        try:
+            link = self.links.current(link_id)
+        except StoreError:
+            # The database is down: no revocation can have happened meanwhile (it
+            # would have been refused), so the TV keeps showing its screen.
+            link = None
+        else:
+            if link is None or not link.active:
                 session.clear()
                 return self._refuse(401, "this TV link has expired or was revoked")
-            if path == "/tv" or path.startswith(TV_PREFIXES):
-                if path == "/_dash-update-component" and not self._tv_callback():
+        if path == "/tv" or path.startswith(TV_PREFIXES):
+            if path == "/_dash-update-component":
+                if not self._tv_callback():
                     return self._refuse(403, "a TV link only reaches the big screen")
-                return self._check_csrf()
-            return self._refuse(403, "a TV link only opens the big screen (/tv)")
-        return self._refuse(401, "sign in to see this dashboard")
+                self.links.seen(link_id)
+            return self._check_csrf()
+        return self._refuse(403, "a TV link only opens the big screen (/tv)")
+
+    def refuse(self, status: int, reason: str) -> Response:
+        """Refuse a request: a sign-in redirect or page for browsers, JSON for scripts."""
+        return self._refuse(status, reason)
 
     def _refuse(self, status: int, reason: str) -> Response:
         wants_html = request.method == "GET" and "text/html" in request.headers.get("Accept", "")
@@ -322,16 +294,28 @@ class Auth:
             return paths == ["/tv"]
         return False
 
-    def _open_tv_link(self, token: str) -> Response:
-        link = self.links.open(token)
+    def _open_tv_link(self, token: str) -> Response | None:
+        """``/tv?key=…``: check the link, make this browser its TV and serve the page.
+
+        The key stays in the URL, so a TV whose session is gone reopens its link
+        by reloading. Someone signed in keeps their own session.
+        """
+        try:
+            link = self.links.open(token)
+        except StoreError as exc:
+            return page("TV link", "<meta http-equiv='refresh' content='30'><h1>This TV link "
+                        f"cannot be checked right now</h1><p class='err'>{escape(exc.message)}"
+                        "</p><p class='note'>This page tries again every 30 seconds.</p>", 503)
         if link is None:
             return page("TV link not valid", "<h1>This TV link does not work</h1><p class='err'>"
                         "It has expired, was revoked, or is not a gadash link.</p><p class="
                         "'note'>Ask someone who can sign in for a new link.</p>", 403)
-        session.clear()
-        session["tv"] = {"id": link.id}
-        session.permanent = True
-        return redirect("/tv" + link.query)  # type: ignore[return-value]
+        if self.enabled and current_user(self.settings) is not None:
+            return redirect("/tv" + link.query)  # type: ignore[return-value]
+        tv = session.get("tv")
+        if not (isinstance(tv, dict) and tv.get("id") == link.id):
+            start_tv_session(link)
+        return self._check_csrf()
 
     # -- sign-in ----------------------------------------------------------------------
     def login(self) -> Response:
@@ -392,6 +376,10 @@ class Auth:
                            "picture": claims.get("picture", "")}
         session["seen"] = int(time.time())
         session.permanent = True
+        try:
+            self.db.audit.record(str(claims["email"]), "sign_in")
+        except StoreError as exc:  # the sign-in stands; only its trace is missing
+            log.warning("sign-in of %s not written to the audit log: %s", claims["email"], exc)
         return redirect(nxt)  # type: ignore[return-value]
 
     def _login_failed(self, reason: str) -> Response:
@@ -411,46 +399,3 @@ class Auth:
     def whoami(self) -> Response:
         user = current_user(self.settings) if self.enabled else None
         return jsonify(user=user, sign_in=self.enabled, csrf=csrf_token())
-
-    # -- TV links -----------------------------------------------------------------------
-    def tv_links(self) -> Response:
-        user = current_user(self.settings) if self.enabled else {"email": "local demo"}
-        if user is None:
-            return self._refuse(401, "sign in to manage TV links")
-        if request.method == "POST":
-            if not hmac.compare_digest(request.form.get("csrf", ""), csrf_token()):
-                abort(403)
-            if request.form.get("revoke"):
-                self.links.revoke(request.form["revoke"])
-                return redirect("/tv-links")  # type: ignore[return-value]
-            days = int(request.form.get("days", "7"))
-            if days not in TV_LINK_DAYS:
-                abort(400)
-            query = request.form.get("query", "").strip()
-            query = "?" + query.lstrip("?") if query else ""
-            label = request.form.get("label", "").strip()[:80] or "TV"
-            _, token = self.links.create(query, label, str(user["email"]), days)
-            url = request.host_url.rstrip("/") + "/tv?" + urlencode({"key": token})
-            return page("TV link", f"<h1>Link for {escape(label)}</h1><p>Open this on the TV "
-                        f"(it shows the big screen only, until it expires in {days} days):</p>"
-                        f"<p><code id='tv-link'>{escape(url)}</code></p>"
-                        "<p><a href='/tv-links'>All TV links</a></p>")
-        rows = "".join(
-            f"<tr><td>{escape(link.label)}</td><td>{escape(link.query or '(defaults)')}</td>"
-            f"<td>{escape(link.created_by)}</td><td>"
-            f"{datetime.fromtimestamp(link.expires, UTC):%Y-%m-%d %H:%M} UTC</td><td><form "
-            f"method='post'><input type='hidden' name='csrf' value='{escape(csrf_token())}'>"
-            f"<button name='revoke' value='{escape(link.id)}'>Revoke</button></form></td></tr>"
-            for link in self.links.all())
-        options = "".join(f"<option value='{d}'>{d} day{'s' if d > 1 else ''}</option>"
-                          for d in TV_LINK_DAYS)
-        return page("TV links", f"<h1>TV links</h1><p class='note'>A TV link opens the big "
-                    "screen without signing in, and nothing else.</p><form method='post'>"
-                    f"<input type='hidden' name='csrf' value='{escape(csrf_token())}'>"
-                    "<label>Name<input name='label' placeholder='Office TV'></label>"
-                    "<label>Playlist (the /tv query string)<input name='query' "
-                    "placeholder='screens=overview,realtime&amp;rotate=30'></label>"
-                    f"<label>Expires after<select name='days'>{options}</select></label>"
-                    "<button class='btn'>Create link</button></form>"
-                    f"<table><tr><th>Name</th><th>Playlist</th><th>By</th><th>Expires</th><th>"
-                    f"</th></tr>{rows}</table>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -76,9 +77,38 @@ def trend_series(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...]
     return series
 
 
+@dataclass(frozen=True)
+class Marker:
+    """An annotation on a trend: a day (start == end) or a span, and its note."""
+
+    start: date
+    end: date
+    text: str
+
+
+def add_markers(fig: go.Figure, markers: list[Marker], top: float, theme: Theme) -> None:
+    """Annotations as shaded days or spans, with a flag on top that shows the note."""
+    if not markers:
+        return
+    for m in markers:
+        fig.add_vrect(x0=pd.Timestamp(m.start), x1=pd.Timestamp(m.end) + pd.Timedelta(days=1),
+                      fillcolor=theme.second, opacity=0.12, line_width=0, layer="below")
+    fig.add_scatter(
+        x=[pd.Timestamp(m.start).strftime("%Y-%m-%d %H:%M") for m in markers],
+        y=[top] * len(markers), mode="markers", name="Notes",
+        marker={"symbol": "triangle-down", "size": 12, "color": theme.second},
+        text=[m.text for m in markers],
+        customdata=[f"{m.start:%d %b %Y}" + ("" if m.end == m.start else f" – {m.end:%d %b %Y}")
+                    for m in markers],
+        hovertemplate="%{customdata}: %{text}<extra></extra>",
+    )
+
+
 def trend_figure(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...] = (
-        "sessions", "totalUsers"), theme: Theme = LIGHT) -> go.Figure:
-    """Metrics over time; the comparison period as dashed lines on the same axis."""
+        "sessions", "totalUsers"), theme: Theme = LIGHT, markers: list[Marker] | None = None
+        ) -> go.Figure:
+    """Metrics over time; the comparison period as dashed lines on the same axis;
+    annotations as shaded days with a flag that shows the note."""
     current, previous = split_ranges(rows)
     if current.empty:
         return message_figure("No data for this period", theme)
@@ -104,6 +134,8 @@ def trend_figure(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...] = (
                 customdata=shifted["original"].dt.strftime(fmt),
                 hovertemplate=f"%{{y:,}} {name.lower()} on %{{customdata}}<extra></extra>",
             )
+    top = max([float(current[m].max()) for m in metrics if m in current.columns] + [1.0])
+    add_markers(fig, markers or [], top * 1.08, theme)
     fig.update_yaxes(rangemode="tozero", tickformat=",~s")
     return _layout(fig, theme)
 

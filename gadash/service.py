@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -84,7 +86,10 @@ class DataService:
         self.properties = properties  # display name -> "properties/123"
         self.providers = providers or []
         self.flight = SingleFlight(store, settings.stale_max, wait=settings.ga_timeout + 5)
-        self.warm: dict[str, tuple[ReportQuery, float]] = {}  # queries screens poll
+        # Queries screens poll, least recently polled first; bounded, so screens
+        # asking for ever new ranges cannot make the warmer fetch without end.
+        self.warm: OrderedDict[str, tuple[ReportQuery, float]] = OrderedDict()
+        self._warm_lock = threading.Lock()
         # provider -> (answers, failures, last failure), this process
         self.share_health: dict[str, tuple[int, int, str]] = {}
 
@@ -104,7 +109,7 @@ class DataService:
         """
         key = query.cache_key()
         if warm:
-            self.warm[key] = (query, time.time())
+            self.keep_warm(key, query)
         outcome = self.flight.get(key, functools.partial(self._fetch, query),
                                   functools.partial(self.ttl_for, query))
         return ViewResult(
@@ -112,6 +117,14 @@ class DataService:
             fetched_at=datetime.fromtimestamp(outcome.fetched_at, UTC),
             cache_note=self.store.note,
         )
+
+    def keep_warm(self, key: str, query: ReportQuery) -> None:
+        """Remember a polled query; past GADASH_WARM_MAX the least recently polled goes."""
+        with self._warm_lock:
+            self.warm[key] = (query, time.time())
+            self.warm.move_to_end(key)
+            while len(self.warm) > self.settings.warm_max:
+                self.warm.popitem(last=False)
 
     def _fetch(self, query: ReportQuery) -> dict[str, ReportFrame]:
         reports = self.source.fetch(query)
@@ -143,9 +156,12 @@ class DataService:
         """Refresh the polled queries that are about to go stale; returns how many."""
         now = now or time.time()
         done = 0
-        for key, (query, seen) in list(self.warm.items()):
+        with self._warm_lock:
+            polled = list(self.warm.items())
+        for key, (query, seen) in polled:
             if now - seen > 3600:  # nobody has looked for an hour
-                self.warm.pop(key, None)
+                with self._warm_lock:
+                    self.warm.pop(key, None)
                 continue
             entry = self.flight.peek(key)
             # Refresh when less than this is left; at most half the TTL, so a

@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     realtime_ttl: int = Field(default=30, ge=1)
     stale_max: int = Field(default=6 * 3600, ge=0)
     warm_interval: int = Field(default=20, ge=0)
+    warm_max: int = Field(default=200, ge=1, le=100_000)
     quota_per_hour: int = Field(default=40_000, ge=1)
 
     oidc_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"

@@ -10,7 +10,9 @@ from typing import Any
 from flask import Response
 
 from gadash.auth import page
+from gadash.errors import StoreError
 from gadash.service import DataService
+from gadash.store import Store
 
 
 def _when(epoch: float | None) -> str:
@@ -53,7 +55,22 @@ def service_status(service: DataService) -> dict[str, Any]:
     }
 
 
-def status_page(service: DataService) -> Response:
+def audit_html(store: Store, limit: int = 50) -> str:
+    """The latest audit events (sign-ins, links, views, annotations) as a table."""
+    try:
+        events = store.audit.recent(limit)
+    except StoreError as exc:
+        return f"<p class='err'>{escape(exc.message)}</p>"
+    if not events:
+        return "<p class='note'>Nothing recorded yet.</p>"
+    rows = "".join(f"<tr><td>{e.at:%Y-%m-%d %H:%M:%S}</td><td>{escape(e.actor)}</td>"
+                   f"<td>{escape(e.action)}</td><td>{escape(e.subject)}</td>"
+                   f"<td>{escape(e.detail)}</td></tr>" for e in events)
+    return ("<table><tr><th>When (UTC)</th><th>Who</th><th>What</th><th>Which</th><th></th>"
+            f"</tr>{rows}</table>")
+
+
+def status_page(service: DataService, store: Store) -> Response:
     data = service_status(service)
 
     def rows(items: dict[str, Any]) -> str:
@@ -67,5 +84,7 @@ def status_page(service: DataService) -> Response:
     body = (f"<h1>Status</h1><p class='note'>Process {data['process']}; last GA call "
             f"{escape(data['last_ga_call'])}; {data['warm_queries']} screen queries kept warm."
             f"</p><h2>Cache</h2><table>{rows(data['cache'])}</table>"
-            f"<h2>GA quota</h2>{quota}<h2>Share providers</h2>{shares}")
+            f"<h2>GA quota</h2>{quota}<h2>Share providers</h2>{shares}"
+            f"<h2>Database</h2><p class='note'>{escape(store.url)}</p>"
+            f"<h2>Audit log</h2>{audit_html(store)}")
     return page("Status", body)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -16,6 +20,12 @@ from google.analytics.data_v1beta.services.beta_analytics_data.transports import
 from gadash.settings import Settings
 from gadash.standin.server import StandinServer, demo_properties
 from gadash.standin.traffic import local_now
+
+# Every app the tests build (in-process or as a server process) keeps its team
+# database in a temporary directory, never in the checkout's ./instance.
+_DATA_DIR = tempfile.mkdtemp(prefix="gadash-test-data-")
+os.environ["GADASH_DATA_DIR"] = _DATA_DIR
+atexit.register(shutil.rmtree, _DATA_DIR, True)
 
 BLOG = "properties/100000001"
 SHOP = "properties/100000002"
@@ -54,6 +64,7 @@ def standin_clean(standin: StandinServer) -> Iterator[StandinServer]:
     servicer.clear_fault()
     servicer.reset_quota()
     servicer.calls.clear()
+    servicer.property_calls.clear()
     servicer.delay = 0.0
     yield standin
     servicer.clear_fault()

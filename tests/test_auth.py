@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -228,7 +229,8 @@ STORE = {"property": "Blog", "range": "last7", "compare": "none",
 def test_signed_out_requests_never_reach_data(app_url, oidc, standin):
     s, _ = sign_in(app_url, oidc, ANN)
     body = _dash_body(app_url, s, "..an-kpis.children",
-                      [{"id": "an-state", "property": "data", "value": STORE}])
+                      [{"id": "an-state", "property": "data", "value": STORE},
+                       {"id": "an-notes-version", "property": "data", "value": 0}])
     ok = _post(app_url, s, body)
     assert ok.status_code == 200 and "an-kpis" in ok.json()["response"]
     calls = sum(standin.servicer.calls.values())
@@ -247,7 +249,8 @@ def test_callbacks_need_csrf_token_and_same_origin(app_url, oidc):
     s, _ = sign_in(app_url, oidc, ANN)
     s.get(f"{app_url}/", headers=HTML)
     body = _dash_body(app_url, s, "..an-kpis.children",
-                      [{"id": "an-state", "property": "data", "value": STORE}])
+                      [{"id": "an-state", "property": "data", "value": STORE},
+                       {"id": "an-notes-version", "property": "data", "value": 0}])
     assert _post(app_url, s, body, csrf=False).status_code == 403
     assert _post(app_url, s, body, origin="https://evil.example").status_code == 403
     assert _post(app_url, s, body, origin=app_url).status_code == 200
@@ -259,7 +262,8 @@ def test_tampered_callback_input_is_an_error_message_not_a_500(app_url, oidc):
     bad = {"property": "Blog", "range": "last7", "compare": "none", "filters": {"weird": "x"},
            "extra": ["x"]}
     body = _dash_body(app_url, s, "..an-kpis.children",
-                      [{"id": "an-state", "property": "data", "value": bad}])
+                      [{"id": "an-state", "property": "data", "value": bad},
+                       {"id": "an-notes-version", "property": "data", "value": 0}])
     r = _post(app_url, s, body)
     assert r.status_code == 200
     assert "Ignored" in json.dumps(r.json()["response"]) or "an-kpis" in r.json()["response"]
@@ -287,53 +291,67 @@ def _create_tv_link(app_url: str, oidc: str, query: str, days: int = 1) -> tuple
 
 
 def test_tv_link_opens_the_big_screen_and_nothing_else(app_url, oidc):
-    link, _ = _create_tv_link(app_url, oidc, "screens=overview&refresh=5")
+    link, _ = _create_tv_link(app_url, oidc, "screens=overview&refresh=5&evil=1")
     tv = requests.Session()
-    opened = tv.get(link, allow_redirects=False)
-    assert opened.status_code == 302
-    assert opened.headers["Location"] == "/tv?screens=overview&refresh=5"
-    assert tv.get(f"{app_url}/tv?screens=overview&refresh=5", headers=HTML).status_code == 200
+    # The page is served at the link itself: the key stays in the TV's URL.
+    opened = tv.get(link, headers=HTML, allow_redirects=False)
+    assert opened.status_code == 200
+    cookie = next(c for c in opened.raw.headers.getlist("Set-Cookie")
+                  if c.startswith("gadash_session="))
+    assert "Expires=" in cookie  # the link's expiry, not the idle timeout
+    assert tv.get(link, headers=HTML, allow_redirects=False).status_code == 200  # reopens
     body = _dash_body(app_url, tv, "..tv-config.data",
-                      [{"id": "tv-url", "property": "search", "value": "?screens=overview"}])
-    assert _post(app_url, tv, body).status_code == 200
+                      [{"id": "tv-url", "property": "search", "value": "?screens=pages"}])
+    config = _post(app_url, tv, body)
+    assert config.status_code == 200
+    data = config.json()["response"]["tv-config"]["data"]
+    assert data["screens"] == ["overview"] and data["refresh"] == 5  # the link's, not the URL's
     analyst = _dash_body(app_url, tv, "..an-kpis.children",
-                         [{"id": "an-state", "property": "data", "value": STORE}])
+                         [{"id": "an-state", "property": "data", "value": STORE},
+                          {"id": "an-notes-version", "property": "data", "value": 0}])
     assert _post(app_url, tv, analyst).status_code == 403
     home = tv.get(f"{app_url}/", headers=HTML, allow_redirects=False)
     assert home.status_code == 403 and "only opens the big screen" in home.text
     assert tv.get(f"{app_url}/tv-links", allow_redirects=False).status_code == 403
+    # Someone signed in who opens a TV link keeps their own session.
+    person, _ = sign_in(app_url, oidc, ANN)
+    seen = person.get(link, headers=HTML, allow_redirects=False)
+    assert seen.status_code == 302 and seen.headers["Location"] == "/tv?screens=overview&refresh=5"
+    assert person.get(f"{app_url}/whoami").json()["user"]["email"] == ANN["email"]
 
 
-def test_tampered_revoked_and_expired_tv_links(app_url, oidc, valkey_url):
+def test_tampered_revoked_and_expired_tv_links(app_url, oidc):
     link, owner = _create_tv_link(app_url, oidc, "screens=realtime")
     tampered = link[:-2] + ("xx" if not link.endswith("xx") else "yy")
     assert requests.get(tampered, allow_redirects=False).status_code == 403
 
     tv = requests.Session()
-    assert tv.get(link, allow_redirects=False).status_code == 302
+    assert tv.get(link, allow_redirects=False).status_code == 200
+    body = _dash_body(app_url, tv, "..tv-config.data",
+                      [{"id": "tv-url", "property": "search", "value": ""}])
     token = owner.get(f"{app_url}/whoami").json()["csrf"]
     listing = owner.get(f"{app_url}/tv-links").text
-    link_id = listing.split("name='revoke' value='")[-1].split("'")[0]
-    owner.post(f"{app_url}/tv-links", data={"csrf": token, "revoke": link_id})
-    body = _dash_body(app_url, owner, "..tv-config.data",
-                      [{"id": "tv-url", "property": "search", "value": ""}])
+    link_id = listing.split("name='revoke' value='")[1].split("'")[0]
+    done = owner.post(f"{app_url}/tv-links", data={"csrf": token, "revoke": link_id},
+                      allow_redirects=False)
+    assert done.status_code == 302
     revoked = _post(app_url, tv, body)
     assert revoked.status_code == 401 and "revoked" in revoked.json()["message"]
     assert requests.get(link, allow_redirects=False).status_code == 403
 
-    # Expiry: age a fresh link's record in the shared cache (a real Valkey server).
+    # Expiry: age a fresh link's row in the app's database.
     link2, _ = _create_tv_link(app_url, oidc, "screens=pages")
-    from gadash.auth import TvLinks
-    from tests.test_service import service_for
+    from sqlalchemy import text
 
-    with service_for(Settings(redis_url=valkey_url, _env_file=None,
-                              properties={"Blog": BLOG})) as service:
-        links = TvLinks(service.store, SECRET)
-        token2 = parse_qs(urlsplit(link2).query)["key"][0]
-        record = links.open(token2)
-        assert record is not None
-        service.store.set(f"tvlink:{record.id}", {**record.__dict__,
-                                                  "expires": time.time() - 1}, 60)
+    from gadash.store import Store
+
+    store = Store.from_settings(Settings(_env_file=None))
+    link2_id = owner.get(f"{app_url}/tv-links").text.split("name='revoke' value='")[1].split(
+        "'")[0]  # the newest link is listed first
+    with store._db.engine.begin() as conn:  # the test ages the row by hand
+        conn.execute(text("UPDATE tv_links SET expires_at = :t WHERE id = :id"),
+                     {"t": datetime(2020, 1, 1), "id": link2_id})
+    store.dispose()
     assert requests.get(link2, allow_redirects=False).status_code == 403
 
 

@@ -22,7 +22,14 @@ from gadash.components.cards import (
     fetched_clock,
 )
 from gadash.errors import GadashError
-from gadash.figures import TREND_TIME, bar_figure, donut_figure, message_figure, trend_figure
+from gadash.figures import (
+    TREND_TIME,
+    Marker,
+    bar_figure,
+    donut_figure,
+    message_figure,
+    trend_figure,
+)
 from gadash.frames import OTHER_TIP, ReportFrame
 from gadash.query import COMPARISONS, PRESETS, DateRange
 from gadash.reports import TREND_PANELS, get_panel
@@ -230,12 +237,46 @@ def create_controls(properties: list[str]) -> html.Div:
     ])
 
 
+def create_saved_views() -> html.Div:
+    """Open one of the team's saved views, or save this one under a name."""
+    return html.Div(className="saved-views", children=[
+        dcc.Dropdown(id=ids.SAVED, placeholder="Saved views…", clearable=False,
+                     searchable=True, className="ctl ctl-saved"),
+        dcc.Input(id=ids.SAVE_NAME, type="text", placeholder="Name this view",
+                  maxLength=80, className="ctl-text", debounce=False, n_submit=0),
+        html.Button("Save view", id=ids.SAVE, className="btn", n_clicks=0),
+        html.A("Manage", href="/views", className="manage-link"),
+        html.Span(id=ids.SAVE_STATUS, className="save-status", role="status"),
+    ])
+
+
+def create_note_form() -> html.Details:
+    """Mark a day or span of the trend with a short note (an annotation)."""
+    return html.Details(className="note-form", children=[
+        html.Summary("Add a note to the trend"),
+        html.Div(className="note-fields", children=[
+            html.Label(["Day or span", dcc.DatePickerRange(
+                id=ids.NOTE_DATES, display_format="YYYY-MM-DD", minimum_nights=0,
+                first_day_of_week=1, clearable=True, className="ctl-dates",
+                start_date_placeholder_text="From", end_date_placeholder_text="To (optional)",
+            )]),
+            html.Label(["Note", dcc.Input(id=ids.NOTE_TEXT, type="text", maxLength=280,
+                                          placeholder="e.g. Newsletter sent",
+                                          className="ctl-text note-text", n_submit=0)]),
+            html.Button("Add note", id=ids.NOTE_ADD, className="btn", n_clicks=0),
+            html.Span(id=ids.NOTE_LINKS, className="note-links"),
+            html.Span(id=ids.NOTE_STATUS, className="save-status", role="status"),
+        ]),
+    ])
+
+
 def create_layout(properties: list[str]) -> html.Div:
     """The analyst page: controls and empty panels. It carries no data."""
     return html.Div(className="page analyst", children=[
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.STATE),
         dcc.Store(id=ids.SHARES),
+        dcc.Store(id=ids.NOTES_VERSION, data=0),
         html.Header(className="topbar", children=[
             html.Div([html.Span("ga", className="logo-a"), html.Span("dash", className="logo-b")],
                      className="logo"),
@@ -246,12 +287,14 @@ def create_layout(properties: list[str]) -> html.Div:
         html.Div(className="filterbar", children=[
             html.Span(id=ids.RANGE_LABEL, className="range-label"),
             html.Div(id=ids.CHIPS, className="chips"),
+            create_saved_views(),
         ]),
         html.Div(id=ids.ERROR),
         dcc.Loading(html.Div(id=ids.KPIS, className="kpis"), type="dot", delay_show=300),
         html.Div(className="grid-2", children=[
-            create_card("Sessions and users", _graph(ids.TREND, "340px"), ids.footer("trend"),
-                        class_name="span-2"),
+            create_card("Sessions and users", [_graph(ids.TREND, "340px"),
+                                               create_note_form()],
+                        ids.footer("trend"), class_name="span-2"),
             create_card("Sessions by device", _graph(ids.DEVICES, "340px"),
                         ids.footer("devices")),
         ]),
@@ -351,9 +394,11 @@ def trend_panel_of(reports: dict[str, ReportFrame]) -> ReportFrame:
 
 
 def render_view(result: ViewResult, state: ViewState,
-                ranges: tuple[DateRange, ...] = ()) -> Rendered:
+                ranges: tuple[DateRange, ...] = (), markers: list[Marker] | None = None,
+                trend_notes: list[str] | None = None) -> Rendered:
     """A view's frames as figures, grid rows and notes (pure); ``ranges`` lets the
-    trend show periods without sessions as zero."""
+    trend show periods without sessions as zero; ``markers`` are the annotations
+    drawn on it."""
     reports = result.reports
     trend = trend_panel_of(reports)
     time_col = TREND_TIME[trend.panel]
@@ -366,7 +411,8 @@ def render_view(result: ViewResult, state: ViewState,
     pages = pages_table(reports["pages"], reports.get("landing"))
     audience = reports["audience"]
     figures = {
-        "trend": trend_figure(fill_days(trend.rows, ranges, not trend.meta.capped), time_col),
+        "trend": trend_figure(fill_days(trend.rows, ranges, not trend.meta.capped), time_col,
+                              markers=markers),
         "devices": donut_figure(rollup(audience, "deviceCategory"), "deviceCategory",
                                 "sessions"),
         "new-returning": donut_figure(rollup(audience, "newVsReturning"), "newVsReturning",
@@ -385,7 +431,7 @@ def render_view(result: ViewResult, state: ViewState,
                   *outcome_columns(pages, currency, rate=False)],
     }
     footers: dict[str, Any] = {
-        "trend": _footer(trend, _trend_notes(trend)),
+        "trend": _footer(trend, [*_trend_notes(trend), *(trend_notes or [])]),
         "devices": _footer(audience, _truncation(audience)),
         "new-returning": _footer(audience),
         "countries": _footer(audience, _truncation(audience)),

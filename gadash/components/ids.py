@@ -31,6 +31,17 @@ QUICK_FILTER = "an-quick-filter"  # suffix: -<grid>
 EXPORT = "an-export"  # suffix: -<grid>
 FOOTER = "an-footer"  # suffix: -<panel>
 RANGE_LABEL = "an-range-label"
+# Saved views and annotations
+SAVED = "an-saved"  # dropdown of the team's saved views
+SAVE_NAME = "an-save-name"
+SAVE = "an-save"
+SAVE_STATUS = "an-save-status"
+NOTE_DATES = "an-note-dates"
+NOTE_TEXT = "an-note-text"
+NOTE_ADD = "an-note-add"
+NOTE_STATUS = "an-note-status"
+NOTE_LINKS = "an-note-links"
+NOTES_VERSION = "an-notes-version"  # bumped when a note is added: the trend redraws
 
 
 def footer(panel: str) -> str:

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from gadash.components.cards import fetched_clock
-from gadash.figures import DARK, TREND_TIME, message_figure, trend_figure
+from gadash.figures import DARK, TREND_TIME, Marker, message_figure, trend_figure
 from gadash.frames import ReportFrame, is_other
 from gadash.shares import Provider, ShareCounts
 from gadash.transforms import Kpi, channels_table, format_number, split_ranges
@@ -270,6 +270,7 @@ def spark_figure(x: list[int], y: list[int]) -> go.Figure:
 TV_TREND_METRICS = ("sessions", "totalUsers")
 
 
-def tv_trend_figure(rows: pd.DataFrame, panel: str) -> go.Figure:
-    """The overview's trend, at the grain of its panel."""
-    return trend_figure(rows, TREND_TIME[panel], TV_TREND_METRICS, DARK)
+def tv_trend_figure(rows: pd.DataFrame, panel: str, markers: list[Marker] | None = None
+                    ) -> go.Figure:
+    """The overview's trend, at the grain of its panel, with the team's annotations."""
+    return trend_figure(rows, TREND_TIME[panel], TV_TREND_METRICS, DARK, markers)

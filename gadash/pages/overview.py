@@ -13,7 +13,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 import dash
-from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, no_update
+from dash import (
+    ALL,
+    Input,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    html,
+    no_update,
+)
 
 from gadash.components import ids
 from gadash.components.analyst import (
@@ -28,9 +39,12 @@ from gadash.components.analyst import (
     share_fields,
 )
 from gadash.components.cards import create_chips, create_notes
-from gadash.errors import GadashError
+from gadash.errors import GadashError, QueryError, StoreError
+from gadash.figures import Marker
 from gadash.frames import is_other
+from gadash.query import DateRange
 from gadash.service import get_service
+from gadash.team import add_annotation, get_store, save_view, view_url
 from gadash.views import view_query
 from gadash.viewstate import ViewState, parse_query_string
 
@@ -146,6 +160,7 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
     *(Input(grid, "cellClicked") for grid in CELL_FILTERS),
     Input(ids.COUNTRIES, "clickData"),
     Input(ids.DEVICES, "clickData"),
+    Input(ids.SAVED, "value"),
     State(ids.PAGE_INPUT, "value"),
     State(ids.STATE, "data"),
 )
@@ -154,8 +169,22 @@ def sync_state(search: str | None, prop: str | None, rng: str | None, start: str
                _apply: int, _chips: list[int], *rest: Any) -> tuple[Any, ...]:
     """Keep URL, controls and state in step after any user action."""
     cells = dict(zip(CELL_FILTERS, rest[: len(CELL_FILTERS)], strict=True))
-    country_click, device_click, page, store = rest[len(CELL_FILTERS):]
+    country_click, device_click, saved, page, store = rest[len(CELL_FILTERS):]
     trigger = ctx.triggered_id
+    notes_before: list[str] = []
+    if trigger == ids.SAVED:
+        if not saved:
+            raise dash.exceptions.PreventUpdate
+        # A saved view opens like its URL (its grammar translated), so it is checked
+        # like any URL.
+        try:
+            view = get_store().views.get(str(saved))
+            if view is None:
+                raise QueryError("That saved view was deleted.")
+            search, trigger = view_url(view.query, view.grammar)[1:], ids.URL
+        except GadashError as exc:
+            notes_before.append(exc.message)
+            trigger = None
     if isinstance(trigger, dict) and not any(_chips):
         return (no_update,) * 11  # chips were re-rendered, not clicked
     values = {"property": prop, "range": rng, "start": start, "end": end,
@@ -163,6 +192,7 @@ def sync_state(search: str | None, prop: str | None, rng: str | None, start: str
               "country_click": country_click, "device_click": device_click}
     properties = list(get_service().properties)
     state, notes = next_state(trigger, search or "", store, values, properties)
+    notes = [*notes_before, *notes]
     today = _today(state.property)
     start_date, end_date = picker_dates(state, today)
     data = {"property": state.property, "range": state.range, "compare": state.compare,
@@ -190,8 +220,9 @@ FIGURE_IDS = {"trend": ids.TREND, "devices": ids.DEVICES, "new-returning": ids.N
     Output(ids.ERROR, "children"),
     Output(ids.RANGE_LABEL, "children"),
     Input(ids.STATE, "data"),
+    Input(ids.NOTES_VERSION, "data"),
 )
-def render(data: dict[str, Any] | None) -> tuple[Any, ...]:
+def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any, ...]:
     """Fetch the view's data (one batched GA call, cached) and draw every panel."""
     if not data:
         raise dash.exceptions.PreventUpdate
@@ -204,7 +235,8 @@ def render(data: dict[str, Any] | None) -> tuple[Any, ...]:
         label = range_label(ranges)
         query = view_query(property_id, ranges, state.filters,
                            service.available_fields(property_id), state.grain)
-        out = render_view(service.view(query), state, ranges)
+        markers, trend_notes = _markers(state.property, ranges[0])
+        out = render_view(service.view(query), state, ranges, markers, trend_notes)
     except GadashError as exc:
         out = render_error(exc)
     error = [*create_notes(notes), out.error] if notes else out.error
@@ -216,6 +248,84 @@ def render(data: dict[str, Any] | None) -> tuple[Any, ...]:
         *(out.footers[p] for p in (*FIGURES, *GRIDS)),
         error, label,
     )
+
+
+def _markers(property_name: str, rng: DateRange) -> tuple[list[Marker], list[str]]:
+    """The property's annotations within the range, drawn on the trend; a note in the
+    trend's footer when the database cannot be read (the numbers still show)."""
+    try:
+        rows = get_store().annotations.list(property_name, rng.start, rng.end)
+    except StoreError as exc:
+        return [], [f"Annotations not shown: {exc.message}"]
+    return [Marker(a.start, a.end, f"{a.note} ({a.author})") for a in rows], []
+
+
+@callback(
+    Output(ids.SAVED, "options"),
+    Output(ids.SAVE_STATUS, "children"),
+    Output(ids.SAVE_NAME, "value"),
+    Input(ids.SAVE, "n_clicks"),
+    Input(ids.SAVE_NAME, "n_submit"),
+    Input(ids.URL, "pathname"),
+    State(ids.SAVE_NAME, "value"),
+    State(ids.URL, "search"),
+    State(ids.STATE, "data"),
+)
+def saved_views(_clicks: int, _submit: int, _path: str | None, name: str | None,
+                search: str | None, data: dict[str, Any] | None) -> tuple[Any, ...]:
+    """List the team's saved views; save this one under a name."""
+    status: Any = ""
+    keep: Any = no_update
+    if ctx.triggered_id in (ids.SAVE, ids.SAVE_NAME):
+        state, _ = _state_from_store(data)
+        try:
+            view = save_view(name or "", state.to_query_string(), state.property)
+        except GadashError as exc:
+            status = html.Span(exc.message, className="save-error")
+        else:
+            status = ["Saved: ", html.A(f"/v/{view.slug}", href=f"/v/{view.slug}")]
+            keep = ""
+    try:
+        views = get_store().views.list()
+    except StoreError as exc:
+        return [], status or html.Span(exc.message, className="save-error"), keep
+    options = [{"label": f"{v.name} · {v.property}", "value": v.slug} for v in views]
+    return options, status, keep
+
+
+@callback(
+    Output(ids.NOTES_VERSION, "data"),
+    Output(ids.NOTE_STATUS, "children"),
+    Output(ids.NOTE_TEXT, "value"),
+    Output(ids.NOTE_LINKS, "children"),
+    Input(ids.NOTE_ADD, "n_clicks"),
+    Input(ids.NOTE_TEXT, "n_submit"),
+    Input(ids.STATE, "data"),
+    State(ids.NOTE_DATES, "start_date"),
+    State(ids.NOTE_DATES, "end_date"),
+    State(ids.NOTE_TEXT, "value"),
+    State(ids.NOTES_VERSION, "data"),
+)
+def add_note(_clicks: int, _submit: int, data: dict[str, Any] | None, start: str | None,
+             end: str | None, text: str | None, version: int | None) -> tuple[Any, ...]:
+    """Add an annotation to the property's trend (the trend redraws with it)."""
+    state, _ = _state_from_store(data)
+    query = urlencode({"property": state.property})
+    links = [html.A("All notes", href=f"/annotations?{query}"), " · ",
+             html.A("CSV", href=f"/annotations.csv?{query}")]
+    if ctx.triggered_id not in (ids.NOTE_ADD, ids.NOTE_TEXT):
+        return no_update, no_update, no_update, links
+    try:
+        first = date.fromisoformat((start or "")[:10])
+        last = date.fromisoformat(end[:10]) if end else first
+    except ValueError:
+        return no_update, html.Span("Pick the day (and the last day of a span) first.",
+                                    className="save-error"), no_update, links
+    try:
+        add_annotation(state.property, first, last, text or "")
+    except GadashError as exc:
+        return no_update, html.Span(exc.message, className="save-error"), no_update, links
+    return (version or 0) + 1, "Note added.", "", links
 
 
 @callback(

@@ -36,12 +36,14 @@ from gadash.components.tv import (
     tv_trend_figure,
     updated_label,
 )
-from gadash.errors import GadashError
-from gadash.figures import TREND_TIME, trend_series
-from gadash.query import ReportQuery
+from gadash.errors import GadashError, StoreError
+from gadash.figures import TREND_TIME, Marker, trend_series
+from gadash.query import DateRange, ReportQuery
 from gadash.service import get_service
+from gadash.team import get_store
 from gadash.transforms import fill_days, kpis, outcome_metrics
 from gadash.tvconfig import SCREENS, TvConfig, parse_tv_query
+from gadash.tvlinks import pinned_query
 from gadash.views import tv_query
 from gadash.viewstate import ViewState
 
@@ -58,9 +60,14 @@ dash.register_page(__name__, path="/tv", title="gadash – big screen", name="Bi
 
 def _config(data: Any) -> TvConfig:
     """The playlist in the browser's store, checked like a URL (a tampered store gets
-    defaults)."""
+    defaults). A TV link's session gets its link's playlist, whatever the store says."""
     if not isinstance(data, dict):
         raise dash.exceptions.PreventUpdate
+    pinned = pinned_query()
+    if pinned is not None:
+        service = get_service()
+        return parse_tv_query(pinned, list(service.properties), date.today(),
+                              service.settings)[0]
     params = {k: str(data[k]) for k in ("property", "range", "compare", "rotate", "refresh",
                                          "realtime") if k in data}
     screens = data.get("screens")
@@ -96,7 +103,9 @@ def configure(search: str | None) -> tuple[Any, ...]:
         today = service.today(service.property_id(properties[0]))
     except GadashError:
         today = date.today()
-    config, notes = parse_tv_query(search or "", properties, today, service.settings)
+    pinned = pinned_query()  # a TV link shows its own playlist, whatever its URL says
+    config, notes = parse_tv_query(search or "" if pinned is None else pinned, properties,
+                                   today, service.settings)
     try:
         zone = service.time_zone(service.property_id(config.property))
     except GadashError:
@@ -179,7 +188,10 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
     deltas = [delta_text(tiles[m]) for m in TV_KPIS]
     earned = outcome_metrics(trend)
     rows = fill_days(trend.rows, ranges, not trend.meta.capped)
-    if drawn == trend_panel and len(rows):
+    markers = _markers(config.property, ranges[0])
+    # What is drawn: the panel and its annotations; new notes redraw the figure.
+    signature = "|".join([trend_panel, *(f"{m.start}:{m.end}:{m.text}" for m in markers)])
+    if drawn == signature and len(rows):
         # Same traces as before: send only their new points (no figure is built).
         figure: Any = Patch()
         for i, (x, y) in enumerate(trend_series(rows, TREND_TIME[trend_panel],
@@ -187,7 +199,7 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
             figure["data"][i]["x"] = x
             figure["data"][i]["y"] = y
     else:
-        figure = tv_trend_figure(rows, trend_panel)
+        figure = tv_trend_figure(rows, trend_panel, markers)
     label = updated_label(trend, zone)
     top = top_pages(reports["pages"])
     return (
@@ -202,8 +214,18 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         label, updated_label(reports["pages"], zone), updated_label(reports["sources"], zone),
         range_label(ranges),
         _status(not result.error, label.removeprefix("updated "), _why(result.error)),
-        trend_panel,
+        signature,
     )
+
+
+def _markers(property_name: str, rng: DateRange) -> list[Marker]:
+    """The property's annotations in the range; none while the database is down (the
+    TV keeps showing its numbers)."""
+    try:
+        rows = get_store().annotations.list(property_name, rng.start, rng.end)
+    except StoreError:
+        return []
+    return [Marker(a.start, a.end, a.note) for a in rows]
 
 
 @callback(

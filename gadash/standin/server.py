@@ -173,6 +173,7 @@ class StandinServicer:
         self.properties = {p.property_id: p for p in properties}
         self.limits = limits or QuotaLimits()
         self.calls: Counter[str] = Counter()
+        self.property_calls: Counter[str] = Counter()  # requests per property asked for
         self.delay = 0.0
         self._fault: tuple[str, str] | None = None
         self._lock = threading.Lock()
@@ -213,6 +214,8 @@ class StandinServicer:
                 "property",
             )
         prop = self.properties.get(name)
+        with self._lock:
+            self.property_calls[name] += 1
         if prop is None:
             served = ", ".join(f"{p.property_id} ({p.display_name})"
                                for p in self.properties.values())

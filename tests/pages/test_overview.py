@@ -220,11 +220,13 @@ def test_data_callback_over_http(app):
     client = app.server.test_client()
     out = _dash_call(client, f"..{ids.KPIS}.children", [
         {"id": ids.STATE, "property": "data",
-         "value": {**STORE, "range": "2026-13-01..2026-13-05"}}])
+         "value": {**STORE, "range": "2026-13-01..2026-13-05"}},
+        {"id": ids.NOTES_VERSION, "property": "data", "value": 0}])
     # A tampered store never reaches GA: the panels say what is wrong.
     assert "not a valid date range" in json.dumps(out[ids.ERROR])
     out = _dash_call(client, f"..{ids.KPIS}.children", [
-        {"id": ids.STATE, "property": "data", "value": {**STORE, "property": "Shop"}}])
+        {"id": ids.STATE, "property": "data", "value": {**STORE, "property": "Shop"}},
+        {"id": ids.NOTES_VERSION, "property": "data", "value": 0}])
     tiles = json.dumps(out[ids.KPIS]["children"])
     assert "Sessions" in tiles and "Avg. session" in tiles
     assert out[ids.SOURCES]["rowData"]
