@@ -76,8 +76,16 @@ class Store:
         database file. Raises StoreUnavailableError when the database cannot
         be reached or the lock not taken.
         """
-        if self.backend == "sqlite" and self._sqlite_path() is not None:
-            lock_path = f"{self._sqlite_path()}.migrate.lock"
+        database = self._sqlite_path() if self.backend == "sqlite" else None
+        if database is not None:
+            folder = Path(database).parent
+            if not folder.is_dir():
+                # filelock would create it; the other calls would not: say so instead.
+                raise StoreUnavailableError(
+                    f"The team database ({self.url}) cannot be created: there is no folder "
+                    f"{folder}, so nothing was changed. Create it (or set GADASH_DATA_DIR) "
+                    "and try again.")
+            lock_path = f"{database}.migrate.lock"
             try:
                 with FileLock(lock_path, timeout=MIGRATION_LOCK_SECONDS):
                     self._upgrade()

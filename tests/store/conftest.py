@@ -9,112 +9,27 @@ database and ``postgresql_url`` the session's ``gadash`` database.
 
 from __future__ import annotations
 
-import glob
-import itertools
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
+import multiprocessing
 from collections.abc import Iterator
+from multiprocessing.pool import Pool
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from gadash.store import Store
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def postgres_bindir() -> Path | None:
-    """Where initdb and pg_ctl live: pg_config's bindir, Debian's versioned dir, or PATH."""
-    candidates: list[Path] = []
-    if shutil.which("pg_config"):
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
-        if out.returncode == 0:
-            candidates.append(Path(out.stdout.strip()))
-    candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
-    if shutil.which("initdb"):
-        candidates.append(Path(shutil.which("initdb") or "").parent)
-    for bindir in candidates:
-        if (bindir / "initdb").is_file() and (bindir / "pg_ctl").is_file():
-            return bindir
-    return None
-
-
-class PostgresServer:
-    """A throwaway PostgreSQL cluster on 127.0.0.1; trust auth for the ``postgres`` role."""
-
-    def __init__(self, bindir: Path, root: Path, port: int, as_postgres: bool) -> None:
-        self.bindir, self.root, self.port = bindir, root, port
-        self.datadir = root / "data"
-        self._prefix = ["runuser", "-u", "postgres", "--"] if as_postgres else []
-        self._count = itertools.count(1)
-
-    def run(self, tool: str, *args: str) -> None:
-        cmd = [*self._prefix, str(self.bindir / tool), *args]
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        if result.returncode != 0:
-            log = self.root / "server.log"
-            tail = log.read_text()[-2000:] if log.exists() else ""
-            raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stdout}{result.stderr}{tail}")
-
-    def start(self) -> None:
-        self.run("initdb", "-D", str(self.datadir), "--auth=trust", "-U", "postgres",
-                 "--no-sync", "-E", "UTF8", "--locale=C")
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-        self.run("pg_ctl", "-D", str(self.datadir), "-l", str(self.root / "server.log"),
-                 "-o", options, "-w", "-t", "60", "start")
-
-    def stop(self) -> None:
-        self.run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
-
-    def new_database(self, prefix: str = "test") -> str:
-        """Create an empty database with a new name; its SQLAlchemy URL."""
-        return self.create_database(f"{prefix}_{os.getpid()}_{next(self._count)}")
-
-    def create_database(self, name: str) -> str:
-        """Create the database ``name``; its SQLAlchemy URL."""
-        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        finally:
-            engine.dispose()
-        return self.url(name)
+from tests.store import workers
+from tests.store.postgres import PostgresServer, postgres_bindir, running_postgres
 
 
 @pytest.fixture(scope="session")
 def postgresql_server() -> Iterator[PostgresServer]:
     """A PostgreSQL server for the whole session, stopped and removed at the end."""
-    bindir = postgres_bindir()
-    if bindir is None:
+    if postgres_bindir() is None:
         pytest.fail("PostgreSQL is not installed (no initdb/pg_ctl); "
                     "scripts/test.sh installs it (apt-get install postgresql)")
-    as_postgres = os.geteuid() == 0  # PostgreSQL refuses to run as root
-    root = Path(tempfile.mkdtemp(prefix="gadash-pg-"))
-    if as_postgres:
-        shutil.chown(root, "postgres", "postgres")
-    server = PostgresServer(bindir, root, free_port(), as_postgres)
-    try:
-        server.start()
+    with running_postgres() as server:
         server.create_database("gadash")
         yield server
-    finally:
-        try:
-            if (server.datadir / "postmaster.pid").exists():
-                server.stop()
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -142,3 +57,14 @@ def store(db_url: str) -> Iterator[Store]:
         yield s
     finally:
         s.dispose()
+
+
+@pytest.fixture(scope="session")
+def process_pool() -> Iterator[Pool]:
+    """Eight spawned processes with gadash.store imported, for the concurrency tests."""
+    pool = multiprocessing.get_context("spawn").Pool(8, initializer=workers.warm_up)
+    try:
+        yield pool
+    finally:
+        pool.terminate()
+        pool.join()

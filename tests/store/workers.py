@@ -1,33 +1,46 @@
-"""Functions run in spawned processes by the concurrency tests (importable, top level)."""
+"""Functions the concurrency tests run in spawned processes (importable, top level).
+
+Each waits until ``start_at`` (``time.time()``) so the processes hit the database
+together, and returns ``("ok", value)`` or ``("error", repr)`` rather than raising.
+"""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from gadash.store import Store
 
 
-def migrate(url: str, barrier: Any, results: Any) -> None:
+def warm_up() -> None:
+    """Pool initializer: import everything before the timed part."""
+    import gadash.store.core  # noqa: F401
+
+
+def _wait(start_at: float) -> None:
+    time.sleep(max(0.0, start_at - time.time()))
+
+
+def migrate(url: str, start_at: float) -> tuple[str, str | None]:
     store = Store(url)
     try:
-        barrier.wait(timeout=60)
+        _wait(start_at)
         store.migrate()
-        results.put(("ok", store.current_revision()))
+        return "ok", store.current_revision()
     except Exception as exc:  # reported to the test, which fails on anything but ok
-        results.put(("error", repr(exc)))
+        return "error", repr(exc)
     finally:
         store.dispose()
 
 
-def create_link(url: str, label: str, barrier: Any, results: Any) -> None:
+def create_link(url: str, label: str, start_at: float) -> tuple[str, str | None]:
     store = Store(url)
     try:
-        barrier.wait(timeout=60)
+        _wait(start_at)
         row = store.links.create(label, "q=1", 1, "worker@example.com",
                                  datetime.now(UTC) + timedelta(days=1))
-        results.put(("ok", row.id))
+        return "ok", row.id
     except Exception as exc:
-        results.put(("error", repr(exc)))
+        return "error", repr(exc)
     finally:
         store.dispose()
