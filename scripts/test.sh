@@ -4,13 +4,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+packages=()
 if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
   # Browser tests drive Debian's Chromium (playwright cannot download its own here).
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -q && apt-get install -y -q chromium
-  else
-    sudo apt-get update -q && sudo apt-get install -y -q chromium
-  fi
+  packages+=(chromium)
+fi
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
+   && ! { command -v initdb && command -v pg_ctl; } >/dev/null 2>&1; then
+  # Store tests start a throwaway PostgreSQL server (tests/store/postgres.py).
+  packages+=(postgresql)
+fi
+if [ "${#packages[@]}" -gt 0 ]; then
+  as_root apt-get update -q && as_root apt-get install -y -q "${packages[@]}"
 fi
 
 if [ ! -x .venv/bin/python ]; then

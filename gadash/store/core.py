@@ -104,10 +104,11 @@ class Store:
 
     def _upgrade(self) -> None:
         cfg = alembic_config()
-        with self._db.translate(writing=True), self._db.engine.begin() as conn:
+        with self._db.translate(writing=True), self._db.writer.begin() as conn:
             if self.backend == "postgresql":
                 # Held until this transaction (the whole migration) ends; the next
                 # process then finds the schema at head and does nothing.
+                conn.execute(text(f"SET LOCAL lock_timeout = '{int(MIGRATION_LOCK_SECONDS)}s'"))
                 conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")

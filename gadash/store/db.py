@@ -95,7 +95,8 @@ class Database:
 
     def __init__(self, url: URL, echo: bool = False) -> None:
         self.engine = build_engine(url, echo)
-        self._writer = self.engine.execution_options(**{_WRITE: True})
+        # The same pool; on SQLite its transactions start with BEGIN IMMEDIATE.
+        self.writer = self.engine.execution_options(**{_WRITE: True})
         self.shown = url.render_as_string(hide_password=True)
 
     @contextmanager
@@ -115,7 +116,7 @@ class Database:
         Raises StoreUnavailableError / StoreError for driver errors; nothing is
         written then.
         """
-        with self.translate(writing=True), Session(self._writer, expire_on_commit=False) as s:
+        with self.translate(writing=True), Session(self.writer, expire_on_commit=False) as s:
             with s.begin():
                 yield s
 
