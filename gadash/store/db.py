@@ -132,10 +132,10 @@ class Database:
                 raise self.unavailable(exc, writing) from exc
             if _missing_table(exc):
                 raise self.no_tables() from exc
+            outcome = "nothing was saved" if writing else "nothing could be read"
             raise StoreError(
-                f"The team database ({self.shown}) refused the change: {_reason(exc)}. "
-                "Nothing was saved."
-            ) from exc
+                f"The team database ({self.shown}) refused the request ({_reason(exc)}), "
+                f"so {outcome}.") from exc
 
     def unavailable(self, exc: DBAPIError, writing: bool) -> StoreError:
         """The error for a database that cannot be reached, locked, or gone."""
@@ -150,7 +150,7 @@ class Database:
                     f"more than {sqlite_busy_seconds(self.engine.url):g} s, so {outcome}. "
                     "Try again in a moment.")
             return StoreUnavailableError(
-                f"The team database ({self.shown}) cannot be opened ({reason}), so {outcome}. "
+                f"The team database ({self.shown}) cannot be used ({reason}), so {outcome}. "
                 "Check that GADASH_DATA_DIR exists and gadash may write there, then try again.")
         return StoreUnavailableError(
             f"The team database ({self.shown}) is not answering ({reason}), so {outcome}. "
