@@ -30,8 +30,19 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, Response, abort, has_request_context, jsonify, redirect, request, session
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask import (
+    Flask,
+    Request,
+    Response,
+    abort,
+    has_request_context,
+    jsonify,
+    redirect,
+    request,
+    session,
+)
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gadash.errors import StoreError
@@ -45,6 +56,7 @@ log = logging.getLogger(__name__)
 AUTH_EXTENSION = "gadash_auth"
 CSRF_COOKIE = "_csrf_token"
 CSRF_HEADER = "X-CSRFToken"
+MAX_COOKIE_AGE = 366 * 86400  # the longest TV link, and a day
 PUBLIC_PATHS = {"/healthz", "/login", "/login/start", "/auth/callback", "/favicon.ico",
                 "/whoami"}
 # What a TV link may reach besides /tv: the page's scripts, layout and callbacks.
@@ -97,6 +109,21 @@ class GadashSessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(request.is_secure) if has_request_context() else True
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # Flask refuses a cookie signed longer ago than the (people's) session lifetime;
+        # a TV's session lasts as long as its link, so the signature may be as old as
+        # the longest link. People stay bounded by current_user's idle check.
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        try:
+            return self.session_class(serializer.loads(value, max_age=MAX_COOKIE_AGE))
+        except BadSignature:
+            return self.session_class()
 
     def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
         # A TV's session lasts as long as its link, not the idle timeout of people.

@@ -111,3 +111,12 @@ def valkey_url() -> Iterator[str]:
         yield server.connection_url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def oidc() -> Iterator[str]:
+    """A local OpenID provider (oidc-provider-mock) on loopback."""
+    import oidc_provider_mock
+
+    with oidc_provider_mock.run_server_in_thread(require_nonce=True) as server:
+        yield f"http://localhost:{server.server_port}"

