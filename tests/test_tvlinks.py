@@ -320,3 +320,38 @@ def test_the_warmer_keeps_a_bounded_set(standin):
             service.keep_warm(query.cache_key(), query)
         assert len(service.warm) == 50
         assert next(reversed(service.warm.values()))[0] == query  # the latest polled stays
+
+
+def test_with_postgresql_down_revoking_is_refused_visibly_and_tvs_carry_on(
+        standin_clean, oidc, valkey, tmp_path):
+    from tests.store.postgres import running_postgres
+
+    with running_postgres() as pg:
+        env = app_env(standin_clean, oidc, valkey["port"], tmp_path / "data",
+                      GADASH_DATABASE_URL=pg.new_database("app"))
+        proc, app_url = start_app(env, tmp_path / "app.log", workers=2)
+        try:
+            owner, _ = sign_in(app_url, oidc, ANN)
+            load_deps(app_url, owner)
+            link = create_link(app_url, owner, "property=Blog&screens=overview")
+            tv = requests.Session()
+            assert tv.get(link, headers=HTML).status_code == 200
+            assert tv_poll(app_url, tv).status_code == 200
+            link_id = listed_ids(app_url, owner)[0]
+            token = owner.get(f"{app_url}/whoami").json()["csrf"]
+
+            pg.stop()  # the database goes away
+            refused = owner.post(f"{app_url}/tv-links", data={"csrf": token,
+                                                              "revoke": link_id})
+            assert refused.status_code == 503 and "Nothing was changed" in refused.text
+            assert owner.get(f"{app_url}/tv-links").status_code == 503  # says so, not empty
+            for _ in range(4):  # the TV keeps its screen meanwhile
+                assert tv_poll(app_url, tv).status_code == 200
+
+            pg.start()
+            done = owner.post(f"{app_url}/tv-links", data={"csrf": token, "revoke": link_id},
+                              allow_redirects=False)
+            assert done.status_code == 302
+            assert requests.get(link, headers=HTML).status_code == 403
+        finally:
+            stop_app(proc)
