@@ -176,6 +176,13 @@ def test_links_are_pinned_concurrent_and_outlive_idle_sessions(standin_clean, oi
         assert len(listed_ids(app_url, owner)) == 1  # only the pinned one is left
         listing = owner.get(f"{app_url}/tv-links").text
         assert "UTC" in listing.split("property=Blog")[1]  # last seen is shown
+        # The app restarts on the same embedded database: the TV carries on.
+        stop_app(proc)
+        proc, app_url = start_app(env, tmp_path / "again.log", workers=2,
+                                  port=int(app_url.rsplit(":", 1)[1]))
+        assert tv_poll(app_url, tv).status_code == 200
+        owner, _ = sign_in(app_url, oidc, ANN)
+        assert len(listed_ids(app_url, owner)) == 1
     finally:
         stop_app(proc)
 
