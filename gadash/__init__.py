@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 from pathlib import Path
 
 import dash
+from dash import _callback as dash_callbacks
 from flask import Flask, Response, jsonify
 from pydantic import SecretStr
 
@@ -20,6 +22,7 @@ from gadash.status import service_status, status_page
 from gadash.store import Store
 from gadash.team import STORE_EXTENSION
 from gadash.team import register_routes as register_team_routes
+from gadash.validation import guard_callbacks, refuse_large_bodies
 from gadash.warmer import Warmer
 
 __all__ = ["create_app"]
@@ -90,6 +93,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         csrf_token_name=CSRF_COOKIE,
         csrf_header_name=CSRF_HEADER,
     )
+    # Bodies past the limit are refused before anything reads them, for everyone.
+    server.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    server.before_request(functools.partial(refuse_large_bodies, settings.max_body_bytes))
     init_cache(server, settings)
     with server.app_context():
         store = CacheStore(cache.cache)
@@ -100,6 +106,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions[STORE_EXTENSION] = db
     server.extensions[AUTH_EXTENSION] = Auth(server, settings, db)
     register_team_routes(server)
+    # After the gate: a callback request must fit the callback it names.
+    server.before_request(functools.partial(
+        guard_callbacks, lambda: app.callback_map or dash_callbacks.GLOBAL_CALLBACK_MAP))
     providers, notes = create_providers(settings)
     for note in notes:
         log.info("%s", note)

@@ -50,6 +50,7 @@ from gadash.settings import LOOPBACK, Settings
 from gadash.store import Store
 from gadash.tvlinks import TvLinks, session_expiry, start_tv_session
 from gadash.tvlinks import register_routes as register_tv_links
+from gadash.validation import Refused, callback_body
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ AUTH_EXTENSION = "gadash_auth"
 CSRF_COOKIE = "_csrf_token"
 CSRF_HEADER = "X-CSRFToken"
 MAX_COOKIE_AGE = 366 * 86400  # the longest TV link, and a day
+# Load balancers call these by address: they answer whatever the Host header says.
+HOST_FREE_PATHS = {"/healthz", "/readyz", "/metrics"}
 PUBLIC_PATHS = {"/healthz", "/login", "/login/start", "/auth/callback", "/favicon.ico",
                 "/whoami"}
 # What a TV link may reach besides /tv: the page's scripts, layout and callbacks.
@@ -68,12 +71,13 @@ TV_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_dash-layout", "/_dash-
 
 def check_claims(claims: dict[str, Any], settings: Settings) -> str | None:
     """Why these ID-token claims may not sign in, or None when they may."""
-    email = claims.get("email")
-    if not isinstance(email, str) or email.count("@") != 1 or email.startswith("@"):
+    email = normal_email(claims.get("email"))
+    if email is None:
         return "The account has no single, plain email address."
-    if claims.get("email_verified") not in (True, "true"):
+    verified = claims.get("email_verified")
+    if verified is not True and verified != "true":  # 1 or "yes" are not true
         return f"Google has not verified the address {email}."
-    address = email.strip().lower()
+    address = email
     domain = address.rsplit("@", 1)[1]
     if address in settings.allowed_emails:
         return None
@@ -87,6 +91,18 @@ def check_claims(claims: dict[str, Any], settings: Settings) -> str | None:
                     "(the hosted-domain claim is missing or different).")
         return None
     return f"{email} is not on the list of people who may sign in."
+
+
+def normal_email(value: object) -> str | None:
+    """An address trimmed and in lower case, or None when it is not one plain address
+    (no spaces or control characters inside, exactly one ``@``, text on both sides)."""
+    if not isinstance(value, str):
+        return None
+    address = value.strip().lower()
+    if address.count("@") != 1 or any(c.isspace() or ord(c) < 32 for c in address):
+        return None
+    local, domain = address.split("@")
+    return address if local and domain else None
 
 
 def safe_next(target: str | None) -> str:
@@ -144,6 +160,12 @@ def current_user(settings: Settings) -> dict[str, Any] | None:
     return user
 
 
+def same_token(sent: str, expected: str) -> bool:
+    """Compare tokens in constant time; any text (é included) is just a wrong token."""
+    return hmac.compare_digest(sent.encode("utf-8", "replace"),
+                               expected.encode("utf-8", "replace"))
+
+
 def csrf_token() -> str:
     token = session.get("csrf")
     if not isinstance(token, str):
@@ -197,6 +219,7 @@ class Auth:
             server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
                 server.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
         self.db = db
+        self._public_host = urlsplit(settings.public_url or "").netloc
         self.links = TvLinks(db, secret)
         self.oauth = OAuth(server)
         if self.enabled:
@@ -220,6 +243,11 @@ class Auth:
     # -- the gate -------------------------------------------------------------------
     def guard(self) -> Any:
         path = request.path
+        if path in HOST_FREE_PATHS:
+            return None
+        if self.enabled and self.settings.public_url and request.host != self._public_host:
+            # Sign-in redirects and cookies are for the public address only.
+            return self._refuse(421, f"this gadash answers at {self.settings.public_url}")
         if path in PUBLIC_PATHS:
             return None
         if request.method == "POST" and not self._same_origin():
@@ -290,7 +318,7 @@ class Auth:
     def _check_csrf(self) -> Response | None:
         if request.method == "POST" and request.path.startswith("/_dash-update-component"):
             sent = request.headers.get(CSRF_HEADER, "")
-            if not sent or not hmac.compare_digest(sent, csrf_token()):
+            if not sent or not same_token(sent, csrf_token()):
                 return self._refuse(403, "the request carried no valid CSRF token; reload the "
                                          "page")
         return None
@@ -307,7 +335,12 @@ class Auth:
 
     def _tv_callback(self) -> bool:
         """Only the big screen's callbacks, and the page router when it routes to /tv."""
-        body = request.get_json(silent=True) or {}
+        try:
+            body = callback_body()
+        except Refused:
+            return False
+        if not isinstance(body, dict):
+            return False
         outputs = body.get("outputs")
         items = outputs if isinstance(outputs, list) else [outputs]
         ids = [str(o.get("id", "")) for o in items if isinstance(o, dict)]
@@ -399,7 +432,7 @@ class Auth:
                         "</p>", 403)
         nxt = safe_next(session.get("next"))
         session.clear()  # a fresh session at sign-in
-        session["user"] = {"email": claims["email"], "name": claims.get("name", ""),
+        session["user"] = {"email": normal_email(claims["email"]), "name": claims.get("name", ""),
                            "picture": claims.get("picture", "")}
         session["seen"] = int(time.time())
         session.permanent = True
@@ -418,7 +451,7 @@ class Auth:
             return page("Sign out", "<h1>Sign out?</h1><form method='post'><input type='hidden'"
                         f" name='csrf' value='{escape(csrf_token())}'><button class='btn'>"
                         "Sign out</button></form>")
-        if not hmac.compare_digest(request.form.get("csrf", ""), csrf_token()):
+        if not same_token(request.form.get("csrf", ""), csrf_token()):
             abort(403)
         session.clear()
         return redirect("/login?out=1")  # type: ignore[return-value]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -95,8 +96,12 @@ class Settings(BaseSettings):
     allowed_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
     session_hours: float = Field(default=12.0, gt=0)
     proxy_hops: int = Field(default=0, ge=0, le=5)
+    max_body_bytes: int = Field(default=1_000_000, ge=10_000)
     public_url: str | None = None
     allow_open: bool = False
+    # CSP frame-ancestors sources (space-separated) allowed to frame the dashboard, e.g. a
+    # signage system; empty: no framing at all.
+    frame_ancestors: str = Field(default="", pattern=r"^[A-Za-z0-9 .:/*'_-]*$")
 
     site_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     share_providers: str = "hackernews,reddit,facebook"
@@ -193,6 +198,18 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin") from None
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in (
+                "", "/") or parts.query or parts.fragment:
+            raise ValueError(f"{value!r} is not a site address such as "
+                             "https://dash.example.com")
+        return value.rstrip("/")
+
     @field_validator("ga_endpoint")
     @classmethod
     def _check_endpoint(cls, value: str | None) -> str | None:
@@ -221,6 +238,10 @@ class Settings(BaseSettings):
             assert self.secret_key is not None
             if len(self.secret_key.get_secret_value()) < 16:
                 raise ValueError("GADASH_SECRET_KEY must be at least 16 characters")
+            if not self.public_url:
+                raise ValueError("sign-in is on but GADASH_PUBLIC_URL is not set: the "
+                                 "address people use (e.g. https://dash.example.com) fixes "
+                                 "the sign-in redirect, whatever Host a request claims")
             if not self.allowed_domains and not self.allowed_emails:
                 raise ValueError("sign-in is on but neither GADASH_ALLOWED_DOMAINS nor "
                                  "GADASH_ALLOWED_EMAILS says who may sign in")

@@ -13,7 +13,6 @@ an old view instead of silently showing something else.
 
 from __future__ import annotations
 
-import hmac
 from datetime import date
 from html import escape
 from typing import cast
@@ -77,9 +76,9 @@ def add_annotation(property_name: str, start: date, end: date, note: str) -> Ann
 # ----------------------------------------------------------------- pages
 
 def _csrf_ok() -> bool:
-    from gadash.auth import csrf_token
+    from gadash.auth import csrf_token, same_token
 
-    return hmac.compare_digest(request.form.get("csrf", ""), csrf_token())
+    return same_token(request.form.get("csrf", ""), csrf_token())
 
 
 def _unavailable(exc: StoreError, back: str) -> Response:

@@ -11,7 +11,6 @@ the database cannot be reached the page says so, never "done".
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
 import time
@@ -28,6 +27,7 @@ from gadash.store import Store, TvLinkRow
 
 if TYPE_CHECKING:
     from gadash.auth import Auth
+    from gadash.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def register_routes(server: Flask, auth: Auth) -> None:
     """``/tv-links``: create, list (with when each TV was last seen) and revoke."""
 
     def tv_links() -> Response:
-        from gadash.auth import csrf_token, current_user, page
+        from gadash.auth import csrf_token, current_user, page, same_token
 
         user = current_user(auth.settings) if auth.enabled else {"email": "local demo"}
         if user is None:
@@ -164,7 +164,7 @@ def register_routes(server: Flask, auth: Auth) -> None:
         links = auth.links
         csrf = escape(csrf_token())
         if request.method == "POST":
-            if not hmac.compare_digest(request.form.get("csrf", ""), csrf_token()):
+            if not same_token(request.form.get("csrf", ""), csrf_token()):
                 abort(403)
             try:
                 if request.form.get("revoke"):
@@ -173,9 +173,15 @@ def register_routes(server: Flask, auth: Auth) -> None:
                                     "'/tv-links'>All TV links</a></p>", 404)
                     return redirect("/tv-links")  # type: ignore[return-value]
                 days = _days(request.form.get("days", "7"))
-                label = request.form.get("label", "").strip()[:80] or "TV"
-                link, token = links.create(request.form.get("query", ""), label,
-                                           str(user["email"]), days)
+                label = " ".join(request.form.get("label", "").split())[:80] or "TV"
+                query = request.form.get("query", "")
+                problems = playlist_problems(query, auth.settings)
+                if problems:
+                    items = "".join(f"<li>{escape(p)}</li>" for p in problems)
+                    return page("TV link", "<h1>The playlist needs a change</h1><p class='err'>"
+                                f"Nothing was created:</p><ul>{items}</ul><p><a href="
+                                "'/tv-links'>Back to the TV links</a></p>", 400)
+                link, token = links.create(query, label, str(user["email"]), days)
             except StoreError as exc:
                 return page("Not saved", f"<h1>Nothing was changed</h1><p class='err'>"
                             f"{escape(exc.message)}</p><p><a href='/tv-links'>Back to the TV "
@@ -212,6 +218,26 @@ def register_routes(server: Flask, auth: Auth) -> None:
                     f"<th>Last seen</th><th></th></tr>{table}</table>")
 
     server.add_url_rule("/tv-links", "tv_links", tv_links, methods=["GET", "POST"])
+
+
+MAX_QUERY = 500
+
+
+def playlist_problems(query: str, settings: Settings) -> list[str]:
+    """What is wrong with a TV link's playlist, checked like a /tv URL ([] when fine)."""
+    from gadash.service import get_service
+    from gadash.tvconfig import parse_tv_query
+
+    if len(query) > MAX_QUERY:
+        return [f"The playlist has {len(query)} characters; at most {MAX_QUERY} fit."]
+    if any(ord(c) < 32 or ord(c) == 127 for c in query):
+        return ["The playlist contains line breaks or control characters."]
+    unknown = sorted(set(parse_qs(query.strip().lstrip("?"))) - set(TV_PARAMS))
+    notes = [f"Unknown parameter(s): {', '.join(unknown)}."] if unknown else []
+    properties = list(get_service().properties)
+    _, refused = parse_tv_query(clean_query(query), properties, datetime.now(UTC).date(),
+                                settings)
+    return notes + refused
 
 
 def _days(value: str) -> int:

@@ -33,7 +33,7 @@ def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> No
 def start_app(env: dict[str, str], log_path: Path, port: int | None = None,
               workers: int = 0) -> tuple[subprocess.Popen[bytes], str]:
     """``python app.py`` (or gunicorn with ``workers``) with the given settings, healthy."""
-    port = port or free_port()
+    port = port or int(env.get("GADASH_PORT") or 0) or free_port()
     full_env = {**os.environ, "GADASH_PORT": str(port), "GADASH_HOST": "127.0.0.1",
                 "GADASH_WARM_INTERVAL": "0", **env}
     if workers:

@@ -19,7 +19,7 @@ from flask import Flask
 
 from gadash.auth import GadashSessionInterface, check_claims, safe_next
 from gadash.settings import Settings
-from tests.conftest import BLOG, SHOP
+from tests.conftest import BLOG, SHOP, free_port
 from tests.servers import callback_body, start_app, stop_app
 
 SECRET = "test-secret-key-0123456789"
@@ -35,7 +35,9 @@ def app_url(oidc, standin, valkey_url, tmp_path_factory) -> Iterator[str]:
         "GADASH_ALLOWED_EMAILS": "guest@partner.org", "GADASH_SESSION_HOURS": "12",
         "REDIS_URL": valkey_url, "GADASH_SHARE_PROVIDERS": "",
     }
-    proc, url = start_app(env, tmp_path_factory.mktemp("auth") / "app.log")
+    port = free_port()
+    env["GADASH_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    proc, url = start_app(env, tmp_path_factory.mktemp("auth") / "app.log", port=port)
     try:
         yield url
     finally:
@@ -283,7 +285,7 @@ def _create_tv_link(app_url: str, oidc: str, query: str, days: int = 1) -> tuple
 
 
 def test_tv_link_opens_the_big_screen_and_nothing_else(app_url, oidc):
-    link, _ = _create_tv_link(app_url, oidc, "screens=overview&refresh=5&evil=1")
+    link, _ = _create_tv_link(app_url, oidc, "screens=overview&refresh=5")
     tv = requests.Session()
     # The page is served at the link itself: the key stays in the TV's URL.
     opened = tv.get(link, headers=HTML, allow_redirects=False)
@@ -365,6 +367,21 @@ def test_secure_cookie_only_over_https():
     assert "Secure" not in plain and "Secure" in secure
 
 
+@pytest.mark.parametrize(("claims", "allowed"), [
+    ({"email": "ann@example.com", "email_verified": 1, "hd": "example.com"}, False),
+    ({"email": "ann@example.com", "email_verified": "yes", "hd": "example.com"}, False),
+    ({"email": "  Ann@Example.COM\n", "email_verified": True, "hd": "example.com"}, True),
+    ({"email": "ann @example.com", "email_verified": True, "hd": "example.com"}, False),
+    ({"email": "ann@exa\nmple.com", "email_verified": True, "hd": "example.com"}, False),
+])
+def test_verified_must_be_true_and_addresses_are_normalised(claims, allowed):
+    from gadash.auth import normal_email
+
+    s = Settings(_env_file=None, allowed_domains="example.com")
+    assert (check_claims(claims, s) is None) is allowed
+    assert normal_email("  Ann@Example.COM\n") == "ann@example.com"
+
+
 def test_claims_rules_unit():
     s = Settings(_env_file=None, allowed_domains="example.com", allowed_emails="a@b.org")
     assert check_claims({"email": "z@example.com", "email_verified": True,
@@ -380,9 +397,43 @@ def test_sign_in_settings_are_required_together():
     with pytest.raises(ConfigError, match="GADASH_SECRET_KEY"):
         load_settings(_env_file=None, oidc_client_id="x", oidc_client_secret="y",
                       allowed_domains="example.com")
+    with pytest.raises(ConfigError, match="GADASH_PUBLIC_URL is not set"):
+        load_settings(_env_file=None, oidc_client_id="x", oidc_client_secret="y",
+                      secret_key="k" * 20, allowed_domains="example.com")
     with pytest.raises(ConfigError, match="who may sign in"):
         load_settings(_env_file=None, oidc_client_id="x", oidc_client_secret="y",
-                      secret_key="k" * 20)
+                      secret_key="k" * 20, public_url="https://dash.example.com")
+    with pytest.raises(ConfigError, match="not a site address"):
+        load_settings(_env_file=None, public_url="dash.example.com/path")
     with pytest.raises(ConfigError, match="only listens on this machine"):
         load_settings(_env_file=None, host="0.0.0.0")
     assert load_settings(_env_file=None, host="0.0.0.0", allow_open=True).allow_open
+
+
+def test_a_forged_host_is_refused_but_health_answers(app_url):
+    forged = {"Host": "evil.example:8050", "Accept": "text/html"}
+    refused = requests.get(f"{app_url}/login/start", headers=forged, allow_redirects=False)
+    assert refused.status_code == 421 and "http://127.0.0.1" in refused.text
+    assert requests.get(f"{app_url}/healthz", headers=forged).status_code == 200
+    start = requests.get(f"{app_url}/login/start", allow_redirects=False)
+    redirect_uri = parse_qs(urlsplit(start.headers["Location"]).query)["redirect_uri"][0]
+    assert redirect_uri == f"{app_url}/auth/callback"  # from GADASH_PUBLIC_URL
+
+
+def test_odd_tokens_and_forms_are_refused_not_errors(app_url, oidc):
+    s, _ = sign_in(app_url, oidc, ANN)
+    body = _dash_body(app_url, s, "..an-kpis.children",
+                      [{"id": "an-state", "property": "data", "value": STORE},
+                       {"id": "an-notes-version", "property": "data", "value": 0}])
+    headers = {"Content-Type": "application/json", "X-CSRFToken": "é".encode().decode("latin-1")}
+    assert s.post(f"{app_url}/_dash-update-component", data=json.dumps(body),
+                  headers=headers).status_code == 403
+    assert s.post(f"{app_url}/logout", data={"csrf": "é"}).status_code == 403
+    token = s.get(f"{app_url}/whoami").json()["csrf"]
+    for days in ("abc", "", "7.0", "0x10", "8"):
+        answer = s.post(f"{app_url}/tv-links", data={"csrf": token, "days": days})
+        assert answer.status_code == 400, days
+    bad = s.post(f"{app_url}/tv-links", data={"csrf": token, "days": "7", "label": "x",
+                                              "query": "screens=overview\r\nSet-Cookie: a=b"})
+    assert bad.status_code == 400 and "playlist" in bad.text.lower()
+    assert "a=b" not in bad.headers.get("Set-Cookie", "")

@@ -30,7 +30,10 @@ TV_CONFIG = {"property": "Shop", "range": "2026-01-01..2026-03-31", "compare": "
 
 
 def app_env(standin, oidc: str, redis_port: int, data_dir: Path, **extra: str) -> dict[str, str]:
+    """Settings of an app with sign-in; GADASH_PORT and GADASH_PUBLIC_URL agree."""
+    port = free_port()
     return {
+        "GADASH_PORT": str(port), "GADASH_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "GADASH_GA_ENDPOINT": standin.endpoint, "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}",
         "GADASH_OIDC_DISCOVERY_URL": f"{oidc}/.well-known/openid-configuration",
         "GADASH_OIDC_CLIENT_ID": "gadash-test", "GADASH_OIDC_CLIENT_SECRET": "client-secret",
@@ -178,8 +181,7 @@ def test_links_are_pinned_concurrent_and_outlive_idle_sessions(standin_clean, oi
         assert "UTC" in listing.split("property=Blog")[1]  # last seen is shown
         # The app restarts on the same embedded database: the TV carries on.
         stop_app(proc)
-        proc, app_url = start_app(env, tmp_path / "again.log", workers=2,
-                                  port=int(app_url.rsplit(":", 1)[1]))
+        proc, app_url = start_app(env, tmp_path / "again.log", workers=2)
         assert tv_poll(app_url, tv).status_code == 200
         owner, _ = sign_in(app_url, oidc, ANN)
         assert len(listed_ids(app_url, owner)) == 1
