@@ -11,6 +11,7 @@ check meaning themselves, e.g. a date range or a filter name).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -60,11 +61,30 @@ def _check_value(prop: str, value: Any, where: str) -> None:
         points = value.get("points", [])
         if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
             raise Refused(f"{where}: clickData.points must be a list of points")
+    if prop == "pathname" and not value.startswith("/"):
+        raise Refused(f"{where}: a pathname starts with /")
     if prop == "cellClicked" and not isinstance(value.get("colId", ""), str | None):
         raise Refused(f"{where}: cellClicked.colId must be text")
 
 
-def _same_id(sent: Any, declared: Any) -> bool:
+def declared_id(value: str) -> str | dict[str, Any]:
+    """A callback's component id: text, or a pattern-matching id (Dash writes those
+    as JSON, wildcards as ``["ALL"]``)."""
+    if value.startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(parsed, dict):
+            return parsed
+    return value
+
+
+def _wildcard(value: Any) -> bool:
+    return isinstance(value, list) and value in (["ALL"], ["MATCH"], ["ALLSMALLER"])
+
+
+def _same_id(sent: Any, declared: str | dict[str, Any]) -> bool:
     if isinstance(declared, str):
         return sent == declared
     if not isinstance(sent, dict) or set(sent) != set(declared):
@@ -73,7 +93,7 @@ def _same_id(sent: Any, declared: Any) -> bool:
         got = sent[key]
         if not isinstance(got, str | int | float) or isinstance(got, bool):
             return False
-        if isinstance(want, str) and want not in ("ALL", "MATCH", "ALLSMALLER") and got != want:
+        if not _wildcard(want) and got != want:
             return False
     return True
 
@@ -83,15 +103,30 @@ def _check_items(sent: Any, declared: list[dict[str, Any]], kind: str) -> None:
         raise Refused(f"{kind} do not match the callback")
     for i, (item, want) in enumerate(zip(sent, declared, strict=True)):
         where = f"{kind}[{i}]"
-        wildcard = isinstance(want["id"], dict) and "ALL" in want["id"].values()
-        items = item if wildcard else [item]
+        wanted_id = declared_id(str(want["id"]))
+        many = isinstance(wanted_id, dict) and any(
+            v in (["ALL"], ["ALLSMALLER"]) for v in wanted_id.values())
+        items = item if many else [item]
         if not isinstance(items, list):
             raise Refused(f"{where} must be a list")
         for one in items:
             if not isinstance(one, dict) or one.get("property") != want["property"] \
-                    or not _same_id(one.get("id"), want["id"]):
+                    or not _same_id(one.get("id"), wanted_id):
                 raise Refused(f"{where} is not {want['property']} of the callback's input")
             _check_value(want["property"], one.get("value"), where)
+
+
+def _check_outputs(sent: Any, output: str) -> None:
+    """``outputs`` as the renderer sends them: one object, or one per output, in order."""
+    names = output[2:-2].split("...") if output.startswith("..") else [output]
+    items = sent if output.startswith("..") else [sent]
+    if not isinstance(items, list) or len(items) != len(names):
+        raise Refused("outputs do not match the callback")
+    for item, name in zip(items, names, strict=True):
+        wanted_id, _, prop = name.rpartition(".")
+        if not isinstance(item, dict) or item.get("property") != prop \
+                or not _same_id(item.get("id"), declared_id(wanted_id)):
+            raise Refused("outputs do not match the callback")
 
 
 def check_callback_request(callback_map: dict[str, Any]) -> None:
@@ -103,8 +138,7 @@ def check_callback_request(callback_map: dict[str, Any]) -> None:
     if not isinstance(output, str) or output not in callback_map:
         raise Refused("no such callback")
     spec = callback_map[output]
-    if not isinstance(body.get("outputs"), dict | list):
-        raise Refused("outputs are missing")
+    _check_outputs(body.get("outputs"), output)
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
         raise Refused("changedPropIds must be a list of names")

@@ -46,7 +46,7 @@ from gadash.query import DateRange
 from gadash.service import get_service
 from gadash.team import add_annotation, get_store, save_view, view_url
 from gadash.views import view_query
-from gadash.viewstate import ViewState, parse_query_string
+from gadash.viewstate import FILTER_PARAMS, ViewState, parse_query_string
 
 
 def layout(**_query: str) -> Any:
@@ -119,7 +119,8 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
         page = (values["page"] or "").strip()
         state = state.with_filter("page", page) if page else state.without_filter("page")
     elif isinstance(trigger, dict) and trigger.get("type") == ids.CHIP:
-        state = state.without_filter(trigger["filter"])
+        if trigger.get("filter") in FILTER_PARAMS:  # a chip naming no filter changes nothing
+            state = state.without_filter(str(trigger["filter"]))
     elif trigger in CELL_FILTERS and values["cells"].get(trigger):
         cell = values["cells"][trigger]
         name = CELL_FILTERS[trigger].get(cell.get("colId"))

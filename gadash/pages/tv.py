@@ -244,11 +244,12 @@ def _markers(property_name: str, rng: DateRange) -> list[Marker]:
 def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
                      status: dict[str, Any] | None, drawn: bool) -> tuple[Any, ...]:
     """Active users of the last 30 minutes, on the shorter realtime interval."""
-    if not data or "realtime" not in data["screens"]:
+    config = _config(data)  # checked like a URL; a TV link's own playlist
+    if "realtime" not in config.screens:
         raise dash.exceptions.PreventUpdate
     service = get_service()
     try:
-        property_id = service.property_id(_config(data).property)
+        property_id = service.property_id(config.property)
         result = service.view(ReportQuery(property_id, REALTIME_PANELS, ()), warm=True)
         reports = result.reports
         zone = service.time_zone(property_id)

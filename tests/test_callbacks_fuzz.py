@@ -1,0 +1,164 @@
+"""No 500 for any callback request: malformed bodies and wrong-typed inputs get 400,
+well-formed ones still 200. Against the app as a server process, over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import BLOG, SHOP
+from tests.servers import start_app, stop_app
+
+GOOD_STORE = {"property": "Blog", "range": "last7", "compare": "none",
+              "filters": {"country": "Germany"}}
+
+
+@pytest.fixture(scope="module")
+def app(standin, tmp_path_factory) -> Iterator[dict[str, Any]]:
+    env = {"GADASH_GA_ENDPOINT": standin.endpoint, "GADASH_SHARE_PROVIDERS": "",
+           "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}", "GADASH_GA_TIMEOUT": "3"}
+    proc, url = start_app(env, tmp_path_factory.mktemp("fuzz") / "app.log")
+    try:
+        s = requests.Session()
+        s.get(f"{url}/", headers={"Accept": "text/html"})  # the CSRF cookie
+        deps = s.get(f"{url}/_dash-dependencies").json()
+        yield {"url": url, "session": s, "deps": [d for d in deps
+                                                  if not d.get("clientside_function")]}
+    finally:
+        stop_app(proc)
+
+
+def post(app: dict[str, Any], body: Any, raw: bytes | None = None) -> requests.Response:
+    s = app["session"]
+    return s.post(f"{app['url']}/_dash-update-component",
+                  data=raw if raw is not None else json.dumps(body),
+                  headers={"Content-Type": "application/json",
+                           "X-CSRFToken": s.cookies.get("_csrf_token") or ""})
+
+
+def good_value(prop: str) -> Any:
+    return {"n_clicks": 1, "n_submit": 1, "n_intervals": 1, "search": "?range=last7",
+            "pathname": "/", "value": "Blog", "start_date": "2026-01-01",
+            "end_date": "2026-01-07", "data": GOOD_STORE, "rowData": [],
+            "cellClicked": {"colId": "sessionSource", "value": "google"},
+            "clickData": {"points": [{"customdata": "Germany"}]}}.get(prop)
+
+
+def body_for(dep: dict[str, Any], values: dict[int, Any] | None = None) -> dict[str, Any]:
+    """A body as the renderer sends it for ``dep``; ``values`` replaces input values."""
+    def item(spec: dict[str, Any], value: Any) -> Any:
+        if spec["id"].startswith("{"):  # a pattern-matching id with ALL: a list
+            pattern = json.loads(spec["id"])
+            return [{"id": {**pattern, "filter": "country"}, "property": spec["property"],
+                     "value": value}]
+        return {"id": spec["id"], "property": spec["property"], "value": value}
+
+    inputs = [item(spec, (values or {}).get(i, good_value(spec["property"])))
+              for i, spec in enumerate(dep["inputs"])]
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
+               for o in dep["output"].strip(".").split("...")]
+    return {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": inputs, "changedPropIds": [],
+            "state": [item(spec, good_value(spec["property"])) for spec in dep["state"]]}
+
+
+def test_every_callback_answers_a_well_formed_request(app):
+    for dep in app["deps"]:
+        answer = post(app, body_for(dep))
+        assert answer.status_code in (200, 204), (dep["output"], answer.text[:300])
+
+
+@pytest.mark.parametrize("case", [
+    "start_date=12345", "chip", "cellClicked", "clickData list", "clickData points",
+    "property list", "[]", "null", "inputs empty", "inputs text", "unknown output", "deep",
+])
+def test_the_cases_that_gave_500(app, case):
+    sync = next(d for d in app["deps"] if d["output"].startswith("..an-url.search"))
+    index = {(json.loads(i["id"])["type"] if i["id"].startswith("{") else i["id"])
+             + "." + i["property"]: n for n, i in enumerate(sync["inputs"])}
+    raw = None
+    body: Any = body_for(sync)
+    if case == "start_date=12345":
+        body = body_for(sync, {index["an-dates.start_date"]: 12345})
+    elif case == "chip":
+        body["inputs"][index["an-chip.n_clicks"]] = [
+            {"id": {"type": "an-chip", "filter": "nonsense"}, "property": "n_clicks",
+             "value": 1}]
+        body["changedPropIds"] = ['{"filter":"nonsense","type":"an-chip"}.n_clicks']
+    elif case == "cellClicked":
+        body = body_for(sync, {index["an-sources.cellClicked"]: "boom"})
+    elif case == "clickData list":
+        body = body_for(sync, {index["an-countries.clickData"]: ["x"]})
+    elif case == "clickData points":
+        body = body_for(sync, {index["an-countries.clickData"]: {"points": ["x"]}})
+    elif case == "property list":
+        body = body_for(sync, {index["an-property.value"]: ["Blog"]})
+    elif case == "[]":
+        body = []
+    elif case == "null":
+        body = None
+    elif case == "inputs empty":
+        body = {**body, "inputs": []}
+    elif case == "inputs text":
+        body = {**body, "inputs": "x"}
+    elif case == "unknown output":
+        body = {**body, "output": "..nope.children.."}
+    elif case == "deep":
+        raw = b"[" * 100_000 + b"]" * 100_000
+    answer = post(app, body, raw)
+    assert answer.status_code < 500, answer.text[:300]
+    if case != "chip":  # a chip naming no filter is simply no filter: 200
+        assert answer.status_code == 400 and answer.json()["error"] == "bad_request"
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                    | st.text(max_size=20),
+                    lambda children: st.lists(children, max_size=4)
+                    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+                    max_leaves=12)
+
+
+@settings(max_examples=600, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                 HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_5xx_for_wrong_typed_inputs_and_malformed_bodies(app, data):
+    dep = data.draw(st.sampled_from(app["deps"]))
+    body: Any = body_for(dep)
+    how = data.draw(st.sampled_from(["value", "value", "value", "item", "state", "body",
+                                     "key", "id"]))
+    if how == "value" and dep["inputs"]:
+        i = data.draw(st.integers(0, len(dep["inputs"]) - 1))
+        body = body_for(dep, {i: data.draw(JSON)})
+    elif how == "item" and dep["inputs"]:
+        i = data.draw(st.integers(0, len(dep["inputs"]) - 1))
+        body["inputs"][i] = data.draw(JSON)
+    elif how == "state" and dep["state"]:
+        i = data.draw(st.integers(0, len(dep["state"]) - 1))
+        body["state"][i]["value"] = data.draw(JSON)
+    elif how == "body":
+        body = data.draw(JSON)
+    elif how == "key":
+        body[data.draw(st.sampled_from(["output", "outputs", "inputs", "state",
+                                        "changedPropIds"]))] = data.draw(JSON)
+    elif how == "id" and dep["inputs"]:
+        i = data.draw(st.integers(0, len(dep["inputs"]) - 1))
+        if isinstance(body["inputs"][i], dict):
+            body["inputs"][i]["id"] = data.draw(JSON)
+    answer = post(app, body)
+    assert answer.status_code < 500, (dep["output"], how, answer.text[:300])
+
+
+def test_a_body_past_the_limit_gets_413_unread(app):
+    big = b'{"output": "' + b"x" * 12_000_000 + b'"}'
+    answer = post(app, None, big)
+    assert answer.status_code == 413
+    anonymous = requests.post(f"{app['url']}/tv-links", data=big,
+                              headers={"Content-Type": "application/json"})
+    assert anonymous.status_code == 413  # for everyone, before anything reads it
