@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from gadash.auth import AUTH_EXTENSION, CSRF_COOKIE, CSRF_HEADER, Auth
 from gadash.cache import CacheStore, cache, init_cache
+from gadash.security import init_security
 from gadash.service import EXTENSION, DataService
 from gadash.settings import Settings, load_settings
 from gadash.shares import create_providers
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         csrf_token_name=CSRF_COOKIE,
         csrf_header_name=CSRF_HEADER,
     )
+    init_security(server, app, settings)
     # Bodies past the limit are refused before anything reads them, for everyone.
     server.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     server.before_request(functools.partial(refuse_large_bodies, settings.max_body_bytes))
