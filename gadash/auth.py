@@ -59,6 +59,7 @@ CSRF_COOKIE = "_csrf_token"
 CSRF_HEADER = "X-CSRFToken"
 MAX_COOKIE_AGE = 366 * 86400  # the longest TV link, and a day
 # Load balancers call these by address: they answer whatever the Host header says.
+SIGNOUT_RECHECK = 5.0  # seconds a process trusts what it knows of a person's sign-out
 HOST_FREE_PATHS = {"/healthz", "/readyz", "/metrics"}
 PUBLIC_PATHS = {"/healthz", "/login", "/login/start", "/auth/callback", "/favicon.ico",
                 "/whoami"}
@@ -150,9 +151,13 @@ def current_user(settings: Settings) -> dict[str, Any] | None:
     """The signed-in user, if the session is valid and in use recently enough."""
     user = session.get("user")
     seen = session.get("seen")
-    if not isinstance(user, dict) or not isinstance(seen, int | float):
+    since = session.get("since")
+    if not isinstance(user, dict) or not isinstance(seen, int | float) \
+            or not isinstance(since, int | float):
         return None
-    if time.time() - seen > settings.session_hours * 3600:
+    now = time.time()
+    if now - seen > settings.session_hours * 3600 or \
+            now - since > settings.session_max_hours * 3600:
         session.clear()
         return None
     if time.time() - seen > 60:  # renew while in use, without a cookie on every request
@@ -219,6 +224,7 @@ class Auth:
             server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
                 server.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
         self.db = db
+        self._signouts: dict[str, tuple[float, float | None]] = {}
         self._public_host = urlsplit(settings.public_url or "").netloc
         self.links = TvLinks(db, secret)
         self.oauth = OAuth(server)
@@ -259,12 +265,38 @@ class Auth:
             return self._check_csrf()
         if path == "/tv" and request.args.get("key"):
             return self._open_tv_link(request.args["key"])
-        if current_user(self.settings) is not None:
+        user = current_user(self.settings)
+        if user is not None:
+            if self._signed_out_since(str(user.get("email", "")), session.get("since", 0)):
+                session.clear()
+                return self._refuse(401, "you signed out (perhaps in another browser)")
             return self._check_csrf()
         tv = session.get("tv")
         if isinstance(tv, dict):
             return self._tv_request(tv, path)
         return self._refuse(401, "sign in to see this dashboard")
+
+    def _signed_out_since(self, email: str, since: float) -> bool:
+        """Did this person sign out after this session began (on any browser)?
+
+        Looked up at most every few seconds per person and process; while the
+        database is down, what it said last stands.
+        """
+        now = time.monotonic()
+        known = self._signouts.get(email)
+        if known is None or now - known[0] > SIGNOUT_RECHECK:
+            last: float | None = None if known is None else known[1]
+            try:
+                when = self.db.audit.last(email, "sign_out")
+            except StoreError:
+                pass
+            else:
+                last = when.timestamp() if when else None
+            if len(self._signouts) > 10_000:
+                self._signouts.clear()
+            known = (now, last)
+            self._signouts[email] = known
+        return known[1] is not None and known[1] >= since
 
     def _tv_request(self, tv: dict[str, Any], path: str) -> Response | None:
         """A TV session: its link must still be current; it reaches /tv and nothing else."""
@@ -370,8 +402,17 @@ class Auth:
             return page("TV link not valid", "<h1>This TV link does not work</h1><p class='err'>"
                         "It has expired, was revoked, or is not a gadash link.</p><p class="
                         "'note'>Ask someone who can sign in for a new link.</p>", 403)
-        if self.enabled and current_user(self.settings) is not None:
-            return redirect("/tv" + link.query)  # type: ignore[return-value]
+        user = current_user(self.settings) if self.enabled else None
+        if user is not None:
+            # Ask before replacing a person's session with a TV's (never by a GET).
+            mine = escape("/tv" + link.query)
+            return page("TV link", f"<h1>{escape(link.label)}</h1><p>You are signed in as "
+                        f"{escape(str(user.get('email', '')))}.</p><p><a class='btn' href="
+                        f"'{mine}'>Open the big screen as yourself</a></p><form method='post' "
+                        "action='/tv-links/open'><input type='hidden' name='csrf' value="
+                        f"'{escape(csrf_token())}'><input type='hidden' name='key' value="
+                        f"'{escape(token)}'><button class='btn'>Make this browser the TV "
+                        "(signs you out here)</button></form>")
         tv = session.get("tv")
         if not (isinstance(tv, dict) and tv.get("id") == link.id):
             start_tv_session(link)
@@ -434,10 +475,10 @@ class Auth:
         session.clear()  # a fresh session at sign-in
         session["user"] = {"email": normal_email(claims["email"]), "name": claims.get("name", ""),
                            "picture": claims.get("picture", "")}
-        session["seen"] = int(time.time())
+        session["seen"] = session["since"] = time.time()
         session.permanent = True
         try:
-            self.db.audit.record(str(claims["email"]), "sign_in")
+            self.db.audit.record(str(normal_email(claims["email"])), "sign_in")
         except StoreError as exc:  # the sign-in stands; only its trace is missing
             log.warning("sign-in of %s not written to the audit log: %s", claims["email"], exc)
         return redirect(nxt)  # type: ignore[return-value]
@@ -453,7 +494,19 @@ class Auth:
                         "Sign out</button></form>")
         if not same_token(request.form.get("csrf", ""), csrf_token()):
             abort(403)
+        user = session.get("user")
         session.clear()
+        if isinstance(user, dict) and user.get("email"):
+            email = str(user["email"])
+            try:  # a copy of the cookie made before now no longer works either
+                self.db.audit.record(email, "sign_out")
+                self._signouts.pop(email, None)
+            except StoreError as exc:
+                log.warning("sign-out of %s not recorded on the server: %s", email, exc)
+                return page("Signed out", "<h1>Signed out in this browser</h1><p class='err'>"
+                            "The sign-out could not be recorded on the server, so a copy of "
+                            f"this session elsewhere may still work: {escape(exc.message)}</p>"
+                            "<p><a class='btn' href='/login'>Sign in</a></p>", 503)
         return redirect("/login?out=1")  # type: ignore[return-value]
 
     def whoami(self) -> Response:

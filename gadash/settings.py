@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     allowed_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
     allowed_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
     session_hours: float = Field(default=12.0, gt=0)
+    session_max_hours: float = Field(default=168.0, gt=0)
     proxy_hops: int = Field(default=0, ge=0, le=5)
     max_body_bytes: int = Field(default=1_000_000, ge=10_000)
     public_url: str | None = None

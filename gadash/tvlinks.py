@@ -217,7 +217,25 @@ def register_routes(server: Flask, auth: Auth) -> None:
                     "<table><tr><th>Name</th><th>Playlist</th><th>By</th><th>Expires</th>"
                     f"<th>Last seen</th><th></th></tr>{table}</table>")
 
+    def open_here() -> Response:
+        """A signed-in person makes this browser the TV of a link (asked, by POST)."""
+        from gadash.auth import csrf_token, page, same_token
+
+        if not same_token(request.form.get("csrf", ""), csrf_token()):
+            abort(403)
+        key = request.form.get("key", "")
+        try:
+            link = auth.links.open(key)
+        except StoreError as exc:
+            return page("TV link", f"<h1>Not now</h1><p class='err'>{escape(exc.message)}</p>",
+                        503)
+        if link is None:
+            return page("TV link not valid", "<h1>This TV link does not work</h1>", 403)
+        start_tv_session(link)
+        return redirect("/tv?" + urlencode({"key": key}))  # type: ignore[return-value]
+
     server.add_url_rule("/tv-links", "tv_links", tv_links, methods=["GET", "POST"])
+    server.add_url_rule("/tv-links/open", "tv_link_open", open_here, methods=["POST"])
 
 
 MAX_QUERY = 500

@@ -170,8 +170,15 @@ def test_tampered_and_expired_cookies_are_refused(app_url, oidc):
     assert old.get(f"{app_url}/", headers=HTML, allow_redirects=False).status_code == 302
     fresh = requests.Session()
     fresh.cookies.set("gadash_session", _session_cookie({
-        "user": {"email": "ann@example.com"}, "seen": int(time.time()) - 3600}))
-    assert fresh.get(f"{app_url}/whoami").json()["user"]["email"] == "ann@example.com"
+        "user": {"email": "bea@example.com"}, "seen": int(time.time()) - 3600,
+        "since": int(time.time()) - 3600}))
+    assert fresh.get(f"{app_url}/whoami").json()["user"]["email"] == "bea@example.com"
+    # Past the absolute lifetime (168 h), however recently used.
+    ancient = requests.Session()
+    ancient.cookies.set("gadash_session", _session_cookie({
+        "user": {"email": "bea@example.com"}, "seen": int(time.time()) - 60,
+        "since": int(time.time()) - 169 * 3600}))
+    assert ancient.get(f"{app_url}/whoami").json()["user"] is None
 
 
 @pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "\t//evil.example",
@@ -307,11 +314,17 @@ def test_tv_link_opens_the_big_screen_and_nothing_else(app_url, oidc):
     home = tv.get(f"{app_url}/", headers=HTML, allow_redirects=False)
     assert home.status_code == 403 and "only opens the big screen" in home.text
     assert tv.get(f"{app_url}/tv-links", allow_redirects=False).status_code == 403
-    # Someone signed in who opens a TV link keeps their own session.
+    # Someone signed in who opens a TV link is asked; a GET never replaces the session.
     person, _ = sign_in(app_url, oidc, ANN)
-    seen = person.get(link, headers=HTML, allow_redirects=False)
-    assert seen.status_code == 302 and seen.headers["Location"] == "/tv?screens=overview&refresh=5"
+    asked = person.get(link, headers=HTML, allow_redirects=False)
+    assert asked.status_code == 200 and "Open the big screen as yourself" in asked.text
     assert person.get(f"{app_url}/whoami").json()["user"]["email"] == ANN["email"]
+    key = parse_qs(urlsplit(link).query)["key"][0]
+    token = person.get(f"{app_url}/whoami").json()["csrf"]
+    made = person.post(f"{app_url}/tv-links/open", data={"csrf": token, "key": key},
+                       allow_redirects=False)
+    assert made.status_code == 302 and made.headers["Location"].startswith("/tv?key=")
+    assert person.get(f"{app_url}/whoami").json()["user"] is None  # now this browser is a TV
 
 
 def test_tampered_revoked_and_expired_tv_links(app_url, oidc):
@@ -437,3 +450,17 @@ def test_odd_tokens_and_forms_are_refused_not_errors(app_url, oidc):
                                               "query": "screens=overview\r\nSet-Cookie: a=b"})
     assert bad.status_code == 400 and "playlist" in bad.text.lower()
     assert "a=b" not in bad.headers.get("Set-Cookie", "")
+
+
+def test_signing_out_ends_copies_of_the_session(app_url, oidc):
+    s, _ = sign_in(app_url, oidc, ANN)
+    copy = requests.Session()
+    copy.cookies.update(s.cookies)
+    assert copy.get(f"{app_url}/", headers=HTML, allow_redirects=False).status_code == 200
+    token = s.get(f"{app_url}/whoami").json()["csrf"]
+    assert s.post(f"{app_url}/logout", data={"csrf": token}, allow_redirects=False
+                  ).status_code == 302
+    time.sleep(5.5)  # a process trusts what it knows of a sign-out for 5 s
+    assert copy.get(f"{app_url}/", headers=HTML, allow_redirects=False).status_code == 302
+    again, _ = sign_in(app_url, oidc, ANN)  # a new sign-in is a new session
+    assert again.get(f"{app_url}/", headers=HTML, allow_redirects=False).status_code == 200

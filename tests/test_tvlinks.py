@@ -364,3 +364,19 @@ def test_with_postgresql_down_revoking_is_refused_visibly_and_tvs_carry_on(
             assert requests.get(link, headers=HTML).status_code == 403
         finally:
             stop_app(proc)
+
+
+def test_a_session_ends_after_its_absolute_lifetime_even_in_use(standin_clean, oidc, valkey,
+                                                                tmp_path):
+    env = app_env(standin_clean, oidc, valkey["port"], tmp_path / "data",
+                  GADASH_SESSION_MAX_HOURS="0.001")  # 3.6 s, however busy
+    proc, app_url = start_app(env, tmp_path / "app.log")
+    try:
+        s, _ = sign_in(app_url, oidc, ANN)
+        codes = []
+        for _ in range(6):
+            codes.append(s.get(f"{app_url}/", headers=HTML, allow_redirects=False).status_code)
+            time.sleep(1)
+        assert codes[0] == 200 and codes[-1] == 302
+    finally:
+        stop_app(proc)

@@ -95,4 +95,5 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_audit_log_at", "at"),)
+    __table_args__ = (Index("ix_audit_log_at", "at"),
+                      Index("ix_audit_log_actor_action", "actor", "action"))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -305,6 +305,16 @@ class AuditRepo:
         with self._db.write() as s:
             s.add(AuditEntry(at=utcnow(), actor=actor, action=action, subject=subject,
                              detail=detail))
+
+    def last(self, actor: str, action: str) -> datetime | None:
+        """When ``actor`` last did ``action`` (e.g. signed out), or None."""
+        stmt = select(func.max(AuditEntry.at)).where(AuditEntry.actor == actor,
+                                                     AuditEntry.action == action)
+        with self._db.read() as s:
+            value = s.scalar(stmt)
+        if value is None:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     def recent(self, limit: int = 100) -> builtins.list[AuditRow]:
         """The latest ``limit`` entries, newest first."""

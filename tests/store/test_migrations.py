@@ -36,11 +36,11 @@ def test_migrate_twice_is_a_no_op(db_url: str) -> None:
     try:
         assert store.current_revision() is None
         store.migrate()
-        assert store.current_revision() == head_revision() == "0001"
+        assert store.current_revision() == head_revision() == "0002"
         link = store.links.create("Lobby", "q", 1, "ana@example.com",
                                   datetime(2100, 1, 1, tzinfo=UTC))
         store.migrate()
-        assert store.current_revision() == "0001"
+        assert store.current_revision() == "0002"
         assert store.links.get(link.id) == link
     finally:
         store.dispose()
@@ -50,11 +50,11 @@ def test_migrate_twice_is_a_no_op(db_url: str) -> None:
 def test_migrate_from_four_processes_at_once(db_url: str, process_pool: Pool) -> None:
     start_at = time.time() + 0.3
     outcomes = process_pool.starmap(workers.migrate, [(db_url, start_at)] * 4, chunksize=1)
-    assert outcomes == [("ok", "0001")] * 4
+    assert outcomes == [("ok", "0002")] * 4
     assert table_names(db_url) == TABLES
     store = Store(db_url)
     try:
-        assert store.current_revision() == "0001"
+        assert store.current_revision() == "0002"
         assert store.links.list() == []
     finally:
         store.dispose()
@@ -93,9 +93,9 @@ def test_command_upgrade_and_current(tmp_path: Path) -> None:
     env = {"GADASH_DATA_DIR": str(tmp_path / "data")}
     up = run_cli("upgrade", env=env)
     assert up.returncode == 0, up.stderr
-    assert "0001" in up.stdout
+    assert "0002" in up.stdout
     after = run_cli("current", env=env)
-    assert after.stdout.strip() == "0001 (up to date)"
+    assert after.stdout.strip() == "0002 (up to date)"
     assert table_names(f"sqlite:///{tmp_path / 'data' / 'gadash.db'}") == TABLES
 
 
@@ -108,7 +108,7 @@ def test_command_main_on_each_backend(db_url: str, monkeypatch: pytest.MonkeyPat
     assert main(["upgrade"]) == 0
     assert main(["upgrade"]) == 0
     assert main(["current"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "0001 (up to date)"
+    assert capsys.readouterr().out.splitlines()[-1] == "0002 (up to date)"
     assert table_names(db_url) == TABLES
 
 
