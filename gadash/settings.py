@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     session_max_hours: float = Field(default=168.0, gt=0)
     proxy_hops: int = Field(default=0, ge=0, le=5)
     max_body_bytes: int = Field(default=1_000_000, ge=10_000)
+    rate_signin: str = "20/minute"
+    rate_links: str = "60/hour"
+    rate_refused: str = "120/minute"
     public_url: str | None = None
     allow_open: bool = False
     # CSP frame-ancestors sources (space-separated) allowed to frame the dashboard, e.g. a
@@ -197,6 +200,17 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin") from None
+        return value
+
+    @field_validator("rate_signin", "rate_links", "rate_refused")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as 20/minute") from None
         return value
 
     @field_validator("public_url")

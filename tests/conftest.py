@@ -26,6 +26,11 @@ from gadash.standin.traffic import local_now
 _DATA_DIR = tempfile.mkdtemp(prefix="gadash-test-data-")
 os.environ["GADASH_DATA_DIR"] = _DATA_DIR
 atexit.register(shutil.rmtree, _DATA_DIR, True)
+# Tests sign in and get refused far more often than people; tests of the limits
+# set their own rates.
+os.environ.setdefault("GADASH_RATE_SIGNIN", "10000/minute")
+os.environ.setdefault("GADASH_RATE_LINKS", "10000/minute")
+os.environ.setdefault("GADASH_RATE_REFUSED", "100000/minute")
 
 BLOG = "properties/100000001"
 SHOP = "properties/100000002"

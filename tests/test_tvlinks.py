@@ -380,3 +380,20 @@ def test_a_session_ends_after_its_absolute_lifetime_even_in_use(standin_clean, o
         assert codes[0] == 200 and codes[-1] == 302
     finally:
         stop_app(proc)
+
+
+def test_rate_limits_on_sign_in_links_and_refusals(standin_clean, oidc, valkey, tmp_path):
+    env = app_env(standin_clean, oidc, valkey["port"], tmp_path / "data",
+                  GADASH_RATE_SIGNIN="3/minute", GADASH_RATE_LINKS="2/minute",
+                  GADASH_RATE_REFUSED="6/minute")
+    proc, app_url = start_app(env, tmp_path / "app.log")
+    try:
+        codes = [requests.get(f"{app_url}/login/start", allow_redirects=False).status_code
+                 for _ in range(4)]
+        assert codes == [302, 302, 302, 429]
+        guesses = [requests.get(f"{app_url}/tv?key=guess{i}", headers=HTML).status_code
+                   for i in range(8)]
+        assert guesses[:6] == [403] * 6 and guesses[6:] == [429, 429]
+        assert requests.get(f"{app_url}/healthz").status_code == 200  # not refused, not limited
+    finally:
+        stop_app(proc)
