@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from gadash.auth import AUTH_EXTENSION, CSRF_COOKIE, CSRF_HEADER, Auth
 from gadash.cache import CacheStore, cache, init_cache
+from gadash.limits import create_limiter, limit_routes
 from gadash.security import init_security
 from gadash.service import EXTENSION, DataService
 from gadash.settings import Settings, load_settings
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # Bodies past the limit are refused before anything reads them, for everyone.
     server.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     server.before_request(functools.partial(refuse_large_bodies, settings.max_body_bytes))
+    limiter = create_limiter(server, settings)  # before the gate: refusals count
     init_cache(server, settings)
     with server.app_context():
         store = CacheStore(cache.cache)
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions[STORE_EXTENSION] = db
     server.extensions[AUTH_EXTENSION] = Auth(server, settings, db)
     register_team_routes(server)
+    limit_routes(server, limiter, settings)
     # After the gate: a callback request must fit the callback it names.
     server.before_request(functools.partial(
         guard_callbacks, lambda: app.callback_map or dash_callbacks.GLOBAL_CALLBACK_MAP))
