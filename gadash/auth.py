@@ -62,7 +62,7 @@ MAX_COOKIE_AGE = 366 * 86400  # the longest TV link, and a day
 SIGNOUT_RECHECK = 5.0  # seconds a process trusts what it knows of a person's sign-out
 HOST_FREE_PATHS = {"/healthz", "/readyz", "/metrics"}
 PUBLIC_PATHS = {"/healthz", "/login", "/login/start", "/auth/callback", "/favicon.ico",
-                "/whoami"}
+                "/robots.txt", "/whoami"}
 # What a TV link may reach besides /tv: the page's scripts, layout and callbacks.
 TV_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_dash-layout", "/_dash-dependencies",
                "/_dash-update-component", "/_favicon.ico", "/_reload-hash")

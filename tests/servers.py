@@ -38,7 +38,8 @@ def start_app(env: dict[str, str], log_path: Path, port: int | None = None,
                 "GADASH_WARM_INTERVAL": "0", **env}
     if workers:
         cmd = [sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--threads", "4", "--timeout", "60"]
+               "--workers", str(workers), "--threads", "64", "--worker-connections", "64",
+               "--timeout", "60"]
     else:
         cmd = [sys.executable, "app.py"]
     log = log_path.open("wb")

@@ -48,7 +48,9 @@ from gadash.transforms import (
 from gadash.views import GRAINS
 from gadash.viewstate import ViewState
 
-GRAPH_CONFIG: Any = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+# No "Share chart" (Plotly's upload to its cloud service) on any toolbar.
+GRAPH_CONFIG: Any = {"displaylogo": False, "showSendToCloud": False,
+                     "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendChartToCloud"]}
 
 _NUM = {"function": "params.value == null ? '–' : d3.format(',')(params.value)"}
 _PCT = {"function": "params.value == null ? '–' : d3.format('.1%')(params.value)"}

@@ -21,7 +21,7 @@ TV_KPIS = ("totalUsers", "sessions", "screenPageViews", "averageSessionDuration"
 TV_OPTIONAL_KPIS = ("keyEvents", "totalRevenue")
 CHANNEL_ROWS = 6
 REALTIME_PANELS = ("realtime", "realtime_pages")
-GRAPH_CONFIG: Any = {"displayModeBar": False, "staticPlot": True}
+GRAPH_CONFIG: Any = {"displayModeBar": False, "staticPlot": True, "showSendToCloud": False}
 LIST_ROWS = 8
 
 

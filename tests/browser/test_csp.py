@@ -78,9 +78,6 @@ def test_analyst_view_runs_under_the_policy(watched, live_app):
     assert_clean(page, console)
 
 
-# plotly.js 3.8 (Dash 4's dcc.Graph) shows "Share chart..." (upload to Plotly Cloud) unless
-# the graph's config says showSendToCloud=False. Remove this marker with that change.
-@pytest.mark.xfail(strict=True, reason="GRAPH_CONFIG lacks showSendToCloud=False")
 def test_no_share_to_cloud_button_on_charts(watched, live_app):
     page, console = watched
     page.goto(live_app + "/")
@@ -99,7 +96,7 @@ def test_today_view_runs_under_the_policy(watched, live_app):
     page.goto(live_app + "/?range=today")
     wait_digits(page, "#an-kpi-sessions")
     page.wait_for_selector("#an-trend .scatterlayer .trace", timeout=20_000)
-    page.wait_for_selector("#an-pages .ag-row", timeout=20_000)
+    page.wait_for_selector("#an-pages .ag-row", timeout=20_000, state="attached")
     page.wait_for_timeout(500)
     assert_clean(page, console)
 
@@ -110,7 +107,7 @@ def test_tv_with_realtime_runs_under_the_policy(watched, live_app):
     page.goto(live_app + TV)
     wait_digits(page, "#tv-kpi-sessions")
     wait_digits(page, "#tv-active-users")
-    page.wait_for_selector("#tv-spark .bars path", timeout=20_000)
+    page.wait_for_selector("#tv-spark .bars path", timeout=20_000, state="attached")
     # the clientside rotation (assets/tv.js) moves to the realtime screen
     page.wait_for_function("() => document.querySelector('.tv-screen.active').id === "
                            "'tv-screen-realtime'", timeout=12_000)
