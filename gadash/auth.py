@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import secrets
 import time
 from datetime import datetime, timedelta
 from html import escape
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -165,6 +167,25 @@ def current_user(settings: Settings) -> dict[str, Any] | None:
     return user
 
 
+def local_secret(data_dir: Path) -> str:
+    """The open demo's signing key: made once in the data directory and shared by every
+    worker of this machine (a key per process would refuse each other's cookies)."""
+    path = data_dir / "secret_key"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another worker is writing it this very moment
+            text = path.read_text().strip()
+            if text:
+                return text
+            time.sleep(0.02)
+        raise
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
 def same_token(sent: str, expected: str) -> bool:
     """Compare tokens in constant time; any text (é included) is just a wrong token."""
     return hmac.compare_digest(sent.encode("utf-8", "replace"),
@@ -210,7 +231,7 @@ class Auth:
         self.enabled = settings.sign_in
         server.session_interface = GadashSessionInterface()
         secret = settings.secret_key.get_secret_value() if settings.secret_key else \
-            secrets.token_hex(32)  # open demo: sessions only carry the CSRF token
+            local_secret(settings.data_dir)  # open demo: sessions only carry the CSRF token
         server.config.update(
             SECRET_KEY=secret,
             SESSION_COOKIE_NAME="gadash_session",
