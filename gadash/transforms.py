@@ -218,11 +218,10 @@ def _change(now: pd.Series, before: pd.Series) -> list[float | None]:
 
 
 def sources_table(report: ReportFrame, shown: int = 0) -> pd.DataFrame:
-    """Traffic sources for the grid: the top ``shown`` rows of this period, duration
-    as h:mm:ss, the comparison period's sessions and the change where comparing."""
+    """Traffic sources for the grid: the top ``shown`` rows of this period, the
+    comparison period's sessions and the change where comparing."""
     current, previous = split_ranges(report.rows)
     table = (current.head(shown) if shown else current).copy()
-    table["avgSessionDuration"] = table["averageSessionDuration"].map(format_duration)
     table["isOther"] = table["sessionSource"] == OTHER
     if not previous.empty:
         keys = [k for k in ("sessionSource", "sessionMedium", "sessionDefaultChannelGroup")
@@ -276,7 +275,6 @@ def landing_table(report: ReportFrame) -> pd.DataFrame:
     """Landing pages: sessions that started there and what they led to."""
     current, previous = split_ranges(report.rows)
     table = current.copy()
-    table["avgSessionDuration"] = table["averageSessionDuration"].map(format_duration)
     table["isOther"] = table["landingPage"] == OTHER
     if not previous.empty:
         before = _previous_of(table, previous, ["landingPage"], "sessions")
@@ -291,7 +289,6 @@ def pages_table(pages: ReportFrame, landing: ReportFrame | None) -> pd.DataFrame
     table = current.copy()
     views = table["screenPageViews"].where(table["screenPageViews"] > 0)
     table["engagementPerView"] = (table["userEngagementDuration"] / views).fillna(0.0)
-    table["engagementPerViewText"] = table["engagementPerView"].map(format_duration)
     table["isOther"] = table["pagePath"] == OTHER
     if landing is not None:
         lcur, _ = split_ranges(landing.rows)

@@ -90,7 +90,7 @@ def test_sources_and_pages_tables():
         "engagementRate": [0.6, 0.5, 0.55], "dateRange": ["current", "current", "previous"],
     })
     table = sources_table(ReportFrame("sources", rows, rows.iloc[0:0], meta()))
-    assert list(table["avgSessionDuration"]) == ["0:01:15", "1:02:05"]
+    assert list(table["averageSessionDuration"]) == [75.0, 3725.0]  # seconds, for CSV too
     assert table["sessionsChange"].iloc[0] == pytest.approx(1.0)
     assert pd.isna(table["sessionsChange"].iloc[1])
     pages = pd.DataFrame({
@@ -101,7 +101,7 @@ def test_sources_and_pages_tables():
     landing = pd.DataFrame({"landingPage": ["/"], "sessions": [4], "dateRange": ["current"]})
     table = pages_table(ReportFrame("pages", pages, pages.iloc[0:0], meta()),
                         ReportFrame("landing", landing, landing.iloc[0:0], meta()))
-    assert list(table["engagementPerViewText"]) == ["0:00:30", "0:00:00"]
+    assert list(table["engagementPerView"]) == [30.0, 0.0]
     assert list(table["entrances"]) == [4, 0]
 
 

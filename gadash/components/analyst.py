@@ -61,6 +61,20 @@ _CHANGE = {"function": "params.value == null ? (params.data.isOther ? '–' : 'n
 _LINK_RULES = {"cell-link": "!params.data.isOther", "cell-other": "params.data.isOther"}
 
 
+def _seconds() -> dict[str, Any]:
+    """Seconds shown as h:mm:ss (GA's own format); CSV keeps the seconds."""
+    r = "(+d3.format('.0f')(params.value))"
+    return {"function": f"params.value == null ? '–' : (({r} - {r} % 3600) / 3600) + ':' + "
+                        f"d3.format('02d')((({r} % 3600) - ({r} % 60)) / 60) + ':' + "
+                        f"d3.format('02d')({r} % 60)"}
+
+
+def _duration(field: str, name: str, **extra: Any) -> dict[str, Any]:
+    return {"field": field, "headerName": name, "valueFormatter": _seconds(),
+            "type": "numericColumn", "headerTooltip": f"{name} (h:mm:ss; seconds in CSV)",
+            **extra}
+
+
 def _num(field: str, name: str, **extra: Any) -> dict[str, Any]:
     return {"field": field, "headerName": name, "valueFormatter": _NUM,
             "type": "numericColumn", **extra}
@@ -94,8 +108,7 @@ SOURCE_COLUMNS: list[dict[str, Any]] = [
     _link("sessionDefaultChannelGroup", "Channel", "channel", minWidth=140),
     _num("sessions", "Sessions", sort="desc"),
     _num("screenPageViews", "Page views"),
-    {"field": "avgSessionDuration", "headerName": "Avg. session duration",
-     "type": "rightAligned"},
+    _duration("averageSessionDuration", "Avg. session duration"),
     _pct("engagementRate", "Engagement rate"),
 ]
 CHANGE_COLUMN = {"field": "sessionsChange", "headerName": "Sessions change",
@@ -112,16 +125,14 @@ LANDING_COLUMNS: list[dict[str, Any]] = [
     _num("sessions", "Sessions", sort="desc",
          headerTooltip="Sessions that started on this page"),
     _pct("engagementRate", "Engagement rate"),
-    {"field": "avgSessionDuration", "headerName": "Avg. session duration",
-     "type": "rightAligned"},
+    _duration("averageSessionDuration", "Avg. session duration"),
 ]
 PAGE_COLUMNS: list[dict[str, Any]] = [
     _link("pagePath", "Page", "page", minWidth=260, flex=2),
     {"field": "pageTitle", "headerName": "Title", "minWidth": 200, "flex": 2},
     _num("screenPageViews", "Views", sort="desc"),
     _num("totalUsers", "Users"),
-    {"field": "engagementPerViewText", "headerName": "Avg. engagement / view",
-     "type": "rightAligned"},
+    _duration("engagementPerView", "Avg. engagement / view"),
     _pct("bounceRate", "Bounce rate"),
 ]
 ENTRANCES_COLUMN = _num("entrances", "Entrances",
@@ -185,8 +196,10 @@ def create_grid(grid_id: str, columns: list[dict[str, Any]], file_name: str,
         id=grid_id,
         columnDefs=columns,
         rowData=[],
+        # CSV holds the values, not their display text: plain numbers, rates as
+        # decimals, durations in seconds.
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1,
-                       "minWidth": 110},
+                       "minWidth": 110, "useValueFormatterForExport": False},
         dashGridOptions=options,
         csvExportParams={"fileName": file_name},
         style={"height": height},
@@ -470,6 +483,24 @@ def _trend_notes(trend: ReportFrame) -> list[str]:
         notes.append(f"GA has {trend.meta.row_count:,} rows; gadash fetched the first "
                      f"{len(trend.rows):,}")
     return notes
+
+
+CSV_NAMES = {"channels": "channels", "sources": "traffic-sources", "landing": "landing-pages",
+             "pages": "top-pages"}
+
+
+def export_name(grid: str, state: ViewState, ranges: tuple[DateRange, ...]) -> str:
+    """A CSV file name that says what the file holds: the table, property, range,
+    comparison and filters, e.g. top-pages_Demo-blog_2026-10-29_2026-11-25_vs_…csv."""
+    parts = [CSV_NAMES[grid], state.property]
+    if ranges:
+        parts += [ranges[0].start.isoformat(), ranges[0].end.isoformat()]
+        if len(ranges) > 1:
+            parts += ["vs", ranges[1].start.isoformat(), ranges[1].end.isoformat()]
+    parts += [f"{k}-{v}" for k, v in state.filters.active().items()]
+    text = "_".join(parts)
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
+    return safe[:180] + ".csv"
 
 
 def range_label(ranges: tuple[DateRange, ...]) -> str:

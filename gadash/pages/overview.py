@@ -31,6 +31,7 @@ from gadash.components.analyst import (
     FIGURES,
     GRIDS,
     create_layout,
+    export_name,
     picker_dates,
     range_label,
     render_error,
@@ -217,6 +218,7 @@ FIGURE_IDS = {"trend": ids.TREND, "devices": ids.DEVICES, "new-returning": ids.N
     *(Output(FIGURE_IDS[f], "figure") for f in FIGURES),
     *(Output(GRID_IDS[g], "rowData") for g in GRIDS),
     *(Output(GRID_IDS[g], "columnDefs") for g in GRIDS),
+    *(Output(GRID_IDS[g], "csvExportParams") for g in GRIDS),
     *(Output(ids.footer(p), "children") for p in (*FIGURES, *GRIDS)),
     Output(ids.ERROR, "children"),
     Output(ids.RANGE_LABEL, "children"),
@@ -230,6 +232,7 @@ def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any,
     state, notes = _state_from_store(data)
     service = get_service()
     label = ""
+    ranges: tuple[DateRange, ...] = ()
     try:
         property_id = service.property_id(state.property)
         ranges = state.ranges(service.today(property_id))
@@ -246,6 +249,7 @@ def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any,
         *(out.figures[f] for f in FIGURES),
         *(out.rows[g] for g in GRIDS),
         *(out.columns[g] for g in GRIDS),
+        *({"fileName": export_name(g, state, ranges)} for g in GRIDS),
         *(out.footers[p] for p in (*FIGURES, *GRIDS)),
         error, label,
     )

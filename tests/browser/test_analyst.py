@@ -168,10 +168,23 @@ def test_page_filter_and_csv_export(page, live_app, tmp_path):
         page.click("#an-export-pages")
     target = tmp_path / "pages.csv"
     info.value.save_as(target)
-    assert info.value.suggested_filename == "top-pages.csv"
+    name = info.value.suggested_filename
+    assert name.startswith("top-pages_Blog_") and name.endswith("_page--docs-.csv"), name
     rows = list(csv.DictReader(target.open(encoding="utf-8-sig")))
     assert sorted(r["Page"] for r in rows) == paths
     assert {"Views", "Users", "Bounce rate", "Entrances"} <= set(rows[0])
+    # Plain numbers that sum in a spreadsheet and parse in pandas.
+    import pandas as pd
+
+    frame = pd.read_csv(target, encoding="utf-8-sig")
+    assert pd.api.types.is_integer_dtype(frame["Views"])
+    assert pd.api.types.is_float_dtype(frame["Bounce rate"])
+    assert frame["Bounce rate"].between(0, 1).all()  # a rate as a decimal, not "12.3%"
+    assert pd.api.types.is_numeric_dtype(frame["Avg. engagement / view"])  # seconds
+    # ... while the grid shows GA's h:mm:ss
+    shown = page.locator("#an-pages .ag-center-cols-container "
+                         ".ag-cell[col-id='engagementPerView']").first.inner_text()
+    assert shown.count(":") == 2, shown
 
 
 def test_invalid_url_falls_back_with_a_note(page, live_app):
