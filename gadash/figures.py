@@ -110,7 +110,9 @@ def trend_figure(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...] = (
     """Metrics over time; the comparison period as dashed lines on the same axis;
     annotations as shaded days with a flag that shows the note."""
     current, previous = split_ranges(rows)
-    if current.empty:
+    drawn = [m for m in metrics if m in current.columns]
+    if current.empty or not current[drawn].fillna(0).to_numpy().any():
+        # A line along zero with "200m" ticks says nothing; a sentence does.
         return message_figure("No data for this period", theme)
     shifted = align_previous(current, previous, time_col)
     series = iter(trend_series(rows, time_col, metrics))

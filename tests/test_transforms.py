@@ -284,3 +284,19 @@ def test_other_row_is_no_link_and_no_filter():
     # (other) is drawn, but clicking it filters by nothing
     assert list(bars.data[0].y) == ["Peru", "(other)"]
     assert list(bars.data[0].customdata) == ["Peru", ""]
+
+
+def test_an_all_zero_trend_says_no_data_instead_of_drawing_ticks():
+    rows = pd.DataFrame({"date": pd.date_range("2026-01-01", periods=3), "sessions": [0, 0, 0],
+                         "totalUsers": [0, 0, 0], "dateRange": ["current"] * 3})
+    fig = trend_figure(rows, "date")
+    assert fig.layout.annotations[0].text == "No data for this period" and not fig.data
+
+
+def test_fetch_times_say_their_zone():
+    from gadash.components.cards import fetched_clock
+
+    report = ReportFrame("trend", pd.DataFrame(), pd.DataFrame(),
+                         ReportMeta("properties/1", "Europe/Berlin",
+                                    fetched_at=datetime(2026, 7, 1, 12, 5, tzinfo=UTC)))
+    assert fetched_clock(report) == "14:05 CEST"

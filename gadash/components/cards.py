@@ -22,10 +22,10 @@ FILTER_LABELS = {
 
 
 def fetched_clock(report: ReportFrame, zone: str = "UTC") -> str:
-    """When a report was fetched, as HH:MM on the property's clock (realtime answers
-    carry no zone of their own; ``zone`` is used then)."""
+    """When a report was fetched, as HH:MM on the property's clock, with the zone's
+    abbreviation (realtime answers carry no zone of their own; ``zone`` is used then)."""
     when = report.meta.fetched_at.astimezone(ZoneInfo(report.meta.time_zone or zone))
-    return f"{when:%H:%M}"
+    return f"{when:%H:%M %Z}".strip()
 
 
 def create_card(title: str, body: Any, footer_id: str, tools: Any = None,
