@@ -410,16 +410,21 @@ def trend_panel_of(reports: dict[str, ReportFrame]) -> ReportFrame:
 
 def render_view(result: ViewResult, state: ViewState,
                 ranges: tuple[DateRange, ...] = (), markers: list[Marker] | None = None,
-                trend_notes: list[str] | None = None) -> Rendered:
+                trend_notes: list[str] | None = None, partial: bool = False) -> Rendered:
     """A view's frames as figures, grid rows and notes (pure); ``ranges`` lets the
     trend show periods without sessions as zero; ``markers`` are the annotations
-    drawn on it."""
+    drawn on it; ``partial``: the range ends today, so its totals are not
+    compared with whole days (no red arrow for a day that is not over)."""
     reports = result.reports
     trend = trend_panel_of(reports)
     time_col = TREND_TIME[trend.panel]
     currency = trend.meta.currency
     comparing = state.compare != "none"
-    tiles = [create_kpi_tile(k, comparing, ids.KPI) for k in kpis(trend)]
+    note = "so far today: not compared" if partial and comparing else ""
+    tiles = [create_kpi_tile(k, comparing, ids.KPI, note) for k in kpis(trend)]
+    if partial:
+        trend_notes = [*(trend_notes or []), "Today is not over, and GA's figures for it "
+                       "arrive hours late: they will still grow"]
     sources_panel = get_panel("sources")
     sources = sources_table(reports["sources"], sources_panel.shown)
     channels = channels_table(reports["sources"], reports.get("channels"))

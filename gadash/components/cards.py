@@ -41,13 +41,16 @@ def create_card(title: str, body: Any, footer_id: str, tools: Any = None,
     )
 
 
-def create_kpi_tile(kpi: Kpi, comparing: bool, id_prefix: str) -> html.Div:
-    """A KPI: label, big value, change against the comparison period."""
+def create_kpi_tile(kpi: Kpi, comparing: bool, id_prefix: str, note: str = "") -> html.Div:
+    """A KPI: label, big value, change against the comparison period (or ``note``
+    instead, e.g. for a day that is not over)."""
     children: list[Any] = [
         html.Div(kpi.label, className="kpi-label"),
         html.Div(kpi.text, className="kpi-value", id=f"{id_prefix}-{kpi.metric}"),
     ]
-    if comparing:
+    if note:
+        children.append(html.Div(note, className="kpi-delta flat"))
+    elif comparing:
         if kpi.change is None:
             children.append(html.Div("no comparison data", className="kpi-delta flat"))
         else:

@@ -240,7 +240,8 @@ def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any,
         query = view_query(property_id, ranges, state.filters,
                            service.available_fields(property_id), state.grain)
         markers, trend_notes = _markers(state.property, ranges[0])
-        out = render_view(service.view(query), state, ranges, markers, trend_notes)
+        partial = ranges[0].end >= service.today(property_id)
+        out = render_view(service.view(query), state, ranges, markers, trend_notes, partial)
     except GadashError as exc:
         out = render_error(exc)
     error = [*create_notes(notes), out.error] if notes else out.error

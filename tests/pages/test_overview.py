@@ -230,3 +230,14 @@ def test_data_callback_over_http(app):
     tiles = json.dumps(out[ids.KPIS]["children"])
     assert "Sessions" in tiles and "Avg. session" in tiles
     assert out[ids.SOURCES]["rowData"]
+
+
+def test_today_is_not_compared_with_whole_days(ctx):
+    service = get_service()
+    state = ViewState("Blog", "today", "previous")
+    ranges = state.ranges(service.today(BLOG))
+    query = view_query(BLOG, ranges, state.filters, service.available_fields(BLOG))
+    out = render_view(service.view(query), state, ranges, partial=True)
+    deltas = {t.children[2].children for t in out.kpis}
+    assert deltas == {"so far today: not compared"}
+    assert any("Today is not over" in str(part) for part in out.footers["trend"])
