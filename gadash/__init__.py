@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         csrf_token_name=CSRF_COOKIE,
         csrf_header_name=CSRF_HEADER,
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     init_security(server, app, settings)
     # Bodies past the limit are refused before anything reads them, for everyone.
     server.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes

@@ -176,7 +176,7 @@ def donut_figure(frame: pd.DataFrame, label_col: str, value_col: str,
         labels=frame[label_col], values=frame[value_col], hole=0.55, sort=False,
         customdata=_targets(frame[label_col]) if clickable else None,
         hovertext=_hints(frame[label_col]) if clickable else None,
-        textinfo="label+percent",
+        textinfo="label+percent", textposition="outside",  # ink on the card, legible
         hovertemplate="%{label}: %{value:,} (%{percent})"
                       + ("<br>%{hovertext}" if clickable else "") + "<extra></extra>",
     ))

@@ -188,7 +188,10 @@ def share_fields(counts: dict[str, ShareCounts] | None, providers: list[Provider
 
 def create_grid(grid_id: str, columns: list[dict[str, Any]], file_name: str,
                 height: str = "460px", paged: bool = True) -> dag.AgGrid:
-    options: dict[str, Any] = {"tooltipShowDelay": 300, "animateRows": False}
+    # One Tab stop per grid: arrows move between cells, Tab leaves the grid.
+    options: dict[str, Any] = {"tooltipShowDelay": 300, "animateRows": False,
+                               "tabToNextCell": {"function": "false"},
+                               "tabToNextHeader": {"function": "false"}}
     if paged:
         options |= {"pagination": True, "paginationPageSize": 10,
                     "paginationPageSizeSelector": [10, 25, 50, 100]}
@@ -220,43 +223,61 @@ def _graph(graph_id: str, height: str) -> dcc.Graph:
                      style={"height": height})
 
 
+def _labelled(text: str, control: Any, label_id: str, hidden: bool = False) -> html.Div:
+    """A control under a visible label that is also its accessible name (Dash 4's
+    dropdown button is not named by a wrapping <label>)."""
+    aria: Any = {"aria-labelledby": label_id}
+    return html.Div(role="group", **aria, hidden=hidden, className="ctl-label",
+                    children=[html.Span(text, id=label_id), control])
+
+
 def create_controls(properties: list[str]) -> html.Div:
     """The header controls; values are filled from the URL by a callback."""
     return html.Div(className="controls", children=[
-        html.Label(["Property", dcc.Dropdown(
+        _labelled("Property", dcc.Dropdown(
             id=ids.PROPERTY, options=properties, clearable=False, searchable=False,
             className="ctl ctl-property",
-        )], hidden=len(properties) < 2, className="ctl-label"),
-        html.Label(["Date range", dcc.Dropdown(
+        ), "an-property-label", hidden=len(properties) < 2),
+        _labelled("Date range", dcc.Dropdown(
             id=ids.RANGE, clearable=False, searchable=False, className="ctl ctl-range",
             options=[{"label": v, "value": k} for k, v in PRESETS.items()]
             + [{"label": "Custom range", "value": "custom"}],
-        )], className="ctl-label"),
+        ), "an-range-label-text"),
         html.Label(["From – to", dcc.DatePickerRange(
             id=ids.DATES, display_format="YYYY-MM-DD", minimum_nights=0,
             first_day_of_week=1, className="ctl ctl-dates", updatemode="bothdates",
         )], className="ctl-label"),
-        html.Label(["Compare with", dcc.Dropdown(
+        _labelled("Compare with", dcc.Dropdown(
             id=ids.COMPARE, clearable=False, searchable=False, className="ctl ctl-compare",
             options=[{"label": v, "value": k} for k, v in COMPARISONS.items()],
-        )], className="ctl-label"),
-        html.Label(["Trend by", dcc.Dropdown(
+        ), "an-compare-label"),
+        _labelled("Trend by", dcc.Dropdown(
             id=ids.GRAIN, clearable=False, searchable=False, className="ctl ctl-grain",
             options=[{"label": v, "value": k} for k, v in GRAINS.items()],
-        )], className="ctl-label"),
-        html.Label(["Page path contains", html.Div(className="ctl-inline", children=[
-            dcc.Input(id=ids.PAGE_INPUT, type="text", placeholder="/blog/", debounce=False,
-                      className="ctl ctl-page", n_submit=0),
-            html.Button("Filter", id=ids.PAGE_APPLY, className="btn", n_clicks=0),
-        ])], className="ctl-label"),
+        ), "an-grain-label"),
+        html.Div(className="ctl-label", children=[
+            html.Label("Page path contains", htmlFor=ids.PAGE_INPUT),
+            html.Div(className="ctl-inline", children=[
+                dcc.Input(id=ids.PAGE_INPUT, type="text", placeholder="e.g. /blog/",
+                          debounce=False, className="ctl ctl-page", n_submit=0),
+                html.Button("Filter", id=ids.PAGE_APPLY, className="btn", n_clicks=0),
+            ]),
+        ]),
     ])
+
+
+_ARIA_SAVED: Any = {"aria-labelledby": "an-saved-label"}
 
 
 def create_saved_views() -> html.Div:
     """Open one of the team's saved views, or save this one under a name."""
     return html.Div(className="saved-views", children=[
-        dcc.Dropdown(id=ids.SAVED, placeholder="Saved views…", clearable=False,
-                     searchable=True, className="ctl ctl-saved"),
+        html.Div(role="group", **_ARIA_SAVED, children=[
+            html.Span("Saved views", id="an-saved-label", className="visually-hidden"),
+            dcc.Dropdown(id=ids.SAVED, placeholder="Saved views…", clearable=False,
+                         searchable=True, className="ctl ctl-saved"),
+        ]),
+        html.Label("Name this view", htmlFor=ids.SAVE_NAME, className="visually-hidden"),
         dcc.Input(id=ids.SAVE_NAME, type="text", placeholder="Name this view",
                   maxLength=80, className="ctl-text", debounce=False, n_submit=0),
         html.Button("Save view", id=ids.SAVE, className="btn", n_clicks=0),
@@ -293,43 +314,46 @@ def create_layout(properties: list[str]) -> html.Div:
         dcc.Store(id=ids.SHARES),
         dcc.Store(id=ids.NOTES_VERSION, data=0),
         html.Header(className="topbar", children=[
-            html.Div([html.Span("ga", className="logo-a"), html.Span("dash", className="logo-b")],
-                     className="logo"),
+            html.H1([html.Span("ga", className="logo-a"), html.Span("dash", className="logo-b"),
+                     html.Span(" – analyst view", className="visually-hidden")],
+                    className="logo"),
             create_controls(properties),
             create_user_badge(),
         ]),
-        html.Div(id=ids.NOTES, className="notes"),
-        html.Div(className="filterbar", children=[
-            html.Span(id=ids.RANGE_LABEL, className="range-label"),
-            html.Div(id=ids.CHIPS, className="chips"),
-            create_saved_views(),
+        html.Main(className="content", children=[
+            html.Div(id=ids.NOTES, className="notes"),
+            html.Div(className="filterbar", children=[
+                html.Span(id=ids.RANGE_LABEL, className="range-label"),
+                html.Div(id=ids.CHIPS, className="chips"),
+                create_saved_views(),
+            ]),
+            html.Div(id=ids.ERROR),
+            dcc.Loading(html.Div(id=ids.KPIS, className="kpis"), type="dot", delay_show=300),
+            html.Div(className="grid-2", children=[
+                create_card("Sessions and users", [_graph(ids.TREND, "340px"),
+                                                   create_note_form()],
+                            ids.footer("trend"), class_name="span-2"),
+                create_card("Sessions by device", _graph(ids.DEVICES, "340px"),
+                            ids.footer("devices")),
+            ]),
+            html.Div(className="grid-2", children=[
+                create_card("Channels", create_grid(ids.CHANNELS, CHANNEL_COLUMNS, "channels.csv",
+                                                     height="340px", paged=False),
+                            ids.footer("channels"), tools=_grid_tools("channels")),
+                create_card("New and returning", _graph(ids.NEW_RETURNING, "340px"),
+                            ids.footer("new-returning")),
+            ]),
+            create_card("How did people find our pages?", create_grid(
+                ids.SOURCES, SOURCE_COLUMNS, "traffic-sources.csv"), ids.footer("sources"),
+                tools=_grid_tools("sources")),
+            create_card("Landing pages", create_grid(ids.LANDING, LANDING_COLUMNS,
+                                                     "landing-pages.csv"),
+                        ids.footer("landing"), tools=_grid_tools("landing")),
+            create_card("Top pages", create_grid(ids.PAGES, PAGE_COLUMNS, "top-pages.csv"),
+                        ids.footer("pages"), tools=_grid_tools("pages")),
+            create_card("Sessions by country", _graph(ids.COUNTRIES, "380px"),
+                        ids.footer("countries")),
         ]),
-        html.Div(id=ids.ERROR),
-        dcc.Loading(html.Div(id=ids.KPIS, className="kpis"), type="dot", delay_show=300),
-        html.Div(className="grid-2", children=[
-            create_card("Sessions and users", [_graph(ids.TREND, "340px"),
-                                               create_note_form()],
-                        ids.footer("trend"), class_name="span-2"),
-            create_card("Sessions by device", _graph(ids.DEVICES, "340px"),
-                        ids.footer("devices")),
-        ]),
-        html.Div(className="grid-2", children=[
-            create_card("Channels", create_grid(ids.CHANNELS, CHANNEL_COLUMNS, "channels.csv",
-                                                 height="340px", paged=False),
-                        ids.footer("channels"), tools=_grid_tools("channels")),
-            create_card("New and returning", _graph(ids.NEW_RETURNING, "340px"),
-                        ids.footer("new-returning")),
-        ]),
-        create_card("How did people find our pages?", create_grid(
-            ids.SOURCES, SOURCE_COLUMNS, "traffic-sources.csv"), ids.footer("sources"),
-            tools=_grid_tools("sources")),
-        create_card("Landing pages", create_grid(ids.LANDING, LANDING_COLUMNS,
-                                                 "landing-pages.csv"),
-                    ids.footer("landing"), tools=_grid_tools("landing")),
-        create_card("Top pages", create_grid(ids.PAGES, PAGE_COLUMNS, "top-pages.csv"),
-                    ids.footer("pages"), tools=_grid_tools("pages")),
-        create_card("Sessions by country", _graph(ids.COUNTRIES, "380px"),
-                    ids.footer("countries")),
     ])
 
 

@@ -119,7 +119,7 @@ def create_tv_layout() -> html.Div:
         html.Header(className="tv-head", children=[
             html.Div([html.Span("ga", className="logo-a"), html.Span("dash", className="logo-b")],
                      className="logo"),
-            html.Div(id=I.TITLE, className="tv-title"),
+            html.H1(id=I.TITLE, className="tv-title"),
             html.Div(id=I.RANGE, className="tv-range"),
             html.Div(id=I.STALE, className="tv-stale", role="status"),
             html.Div(id=I.DOTS, className="tv-dots"),
