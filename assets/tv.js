@@ -18,9 +18,9 @@
     }
     if (!status) { return null; }
     const since = status.label ? "Stale since " + status.label : "No data yet";
-    if (!status.ok) { return since + " · " + status.error; }
+    if (!status.ok) { return [since + " · " + (status.short || "error"), status.error]; }
     if (track.okAt && Date.now() - track.okAt > (2 * periodSeconds + 10) * 1000) {
-      return since + " · the dashboard server is not answering";
+      return [since + " · dashboard server not answering", ""];
     }
     return null;
   }
@@ -38,17 +38,23 @@
         return classes.concat([dots]);
       },
       tick: function (n, status, rtStatus, config) {
-        // The property's wall clock, as every "updated" and "stale since" time is.
-        const zone = (config && config.time_zone) || undefined;
+        // The room's own clock; data times carry the property's zone.
         const clock = new Date().toLocaleTimeString([], {
-          hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone });
+          hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
         if (!config) { return [clock, "", "tv-stale"]; }
         const problems = [note(status, "data", config.refresh)];
         if (config.screens.indexOf("realtime") >= 0) {
           problems.push(note(rtStatus, "rt", config.realtime));
         }
-        const text = problems.filter(Boolean)[0] || "";
-        return [clock, text, text ? "tv-stale on" : "tv-stale"];
+        const found = problems.filter(Boolean)[0];
+        if (!found) { return [clock, "", "tv-stale"]; }
+        // Short in the header, the detail in small type under it.
+        const mark = [
+          { type: "Span", namespace: "dash_html_components",
+            props: { className: "tv-stale-main", children: found[0] } },
+          { type: "Span", namespace: "dash_html_components",
+            props: { className: "tv-stale-detail", children: found[1] } }];
+        return [clock, mark, "tv-stale on"];
       },
       reload: function (n) {
         if (n) { window.location.reload(); }

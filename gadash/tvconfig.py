@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlencode
 
 from gadash.choices import SCREENS, parse_screens
 from gadash.errors import QueryError
+from gadash.query import validate_range
 from gadash.viewstate import DEFAULT_COMPARE, resolve_range
 
 __all__ = ["SCREENS", "TvConfig", "parse_screens", "parse_tv_query"]
@@ -70,9 +71,9 @@ def parse_tv_query(search: str, properties: list[str], today: date, settings: Se
         prop = properties[0]
     rng = params.get("range", [DEFAULT_TV_RANGE])[-1]
     try:
-        resolve_range(rng, today)
+        validate_range(resolve_range(rng, today), today)  # a future or too old range too
     except QueryError as exc:
-        notes.append(str(exc))
+        notes.append(f"{exc} Showing the last 7 days instead.")
         rng = DEFAULT_TV_RANGE
     compare = params.get("compare", [DEFAULT_COMPARE])[-1]
     if compare not in ("none", "previous", "year"):

@@ -56,3 +56,11 @@ def test_screens_setting_is_validated():
     with pytest.raises(ConfigError, match="unknown screen 'tv'"):
         load_settings(_env_file=None, tv_screens="overview,tv")
     assert parse_screens(" Overview , pages ") == ("overview", "pages")
+
+
+@pytest.mark.parametrize("rng", ["2030-01-01..2030-01-31", "2010-01-01..2010-01-31"])
+def test_a_range_ga_cannot_answer_says_so_and_shows_the_default(rng):
+    config, notes = parse_tv_query(f"?range={rng}", ["Blog"], date(2026, 6, 1),
+                                   Settings(_env_file=None))
+    assert config.range == "last7"
+    assert notes and "Showing the last 7 days instead" in notes[0]

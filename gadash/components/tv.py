@@ -263,7 +263,10 @@ def spark_figure(x: list[int], y: list[int]) -> go.Figure:
         fig.add_annotation(text=text, x=edge, xref="paper", xanchor=anchor, y=0, yref="paper",
                            yanchor="top", yshift=-4, showarrow=False,
                            font={"color": DARK.muted})
-    fig.update_yaxes(visible=False)
+    # A scale on the right: how many users a bar stands for.
+    fig.update_yaxes(side="right", nticks=4, tickformat=",d", rangemode="tozero",
+                     gridcolor="#222831", tickfont={"color": DARK.muted})
+    fig.update_layout(margin={"l": 0, "r": 48, "t": 0, "b": 28})
     return fig
 
 

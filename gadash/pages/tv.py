@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import dash
 from dash import ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback
@@ -121,18 +122,16 @@ def configure(search: str | None) -> tuple[Any, ...]:
     )
 
 
-def _status(ok: bool, label: str, error: str = "") -> dict[str, Any]:
-    return {"ok": ok, "label": label, "error": error,
+def _status(ok: bool, label: str, error: str = "", short: str = "") -> dict[str, Any]:
+    """What the browser needs for the stale mark: ``short`` for the header (e.g. "GA
+    not answering"), ``error`` for the small detail under it."""
+    return {"ok": ok, "label": label, "error": error, "short": short,
             "at": datetime.now(UTC).isoformat(timespec="seconds")}
-
-
-def _why(error: str) -> str:
-    return f"Google Analytics error: {error}" if error else ""
 
 
 def _failed(previous: dict[str, Any] | None, exc: GadashError) -> dict[str, Any]:
     label = (previous or {}).get("label", "")
-    return _status(False, label, f"{exc.title}: {exc.message}")
+    return _status(False, label, exc.message, exc.title)
 
 
 OVERVIEW_OUTPUTS = (
@@ -211,9 +210,11 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         channels_items(reports["sources"]),
         pages_items(top, service.shares(config.property, share_paths(top)), service.providers),
         sources_items(reports["sources"]),
-        label, updated_label(reports["pages"], zone), updated_label(reports["sources"], zone),
+        *(f"{updated_label(reports[r], zone)} · checked {checked_clock(zone)}"
+          for r in (trend_panel, "pages", "sources")),
         range_label(ranges),
-        _status(not result.error, label.removeprefix("updated "), _why(result.error)),
+        _status(not result.error, label.removeprefix("updated "), result.error,
+                "Google Analytics error" if result.error else ""),
         signature,
     )
 
@@ -226,6 +227,11 @@ def _markers(property_name: str, rng: DateRange) -> list[Marker]:
     except StoreError:
         return []
     return [Marker(a.start, a.end, a.note) for a in rows]
+
+
+def checked_clock(zone: str) -> str:
+    """When this refresh looked (the data may be older: "updated" says when it changed)."""
+    return f"{datetime.now(ZoneInfo(zone or 'UTC')):%H:%M}"
 
 
 @callback(
@@ -269,7 +275,8 @@ def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
         figure,
         now_pages_items(reports["realtime_pages"]),
         label,
-        _status(not result.error, label.removeprefix("updated "), _why(result.error)),
+        _status(not result.error, label.removeprefix("updated "), result.error,
+                "Google Analytics error" if result.error else ""),
         True,
     )
 
