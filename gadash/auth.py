@@ -48,6 +48,7 @@ from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gadash.errors import StoreError
+from gadash.memo import Recent
 from gadash.settings import LOOPBACK, Settings
 from gadash.store import Store
 from gadash.tvlinks import TvLinks, session_expiry, start_tv_session
@@ -245,7 +246,7 @@ class Auth:
             server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
                 server.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
         self.db = db
-        self._signouts: dict[str, tuple[float, float | None]] = {}
+        self._signouts: Recent[str, float | None] = Recent(SIGNOUT_RECHECK)
         self._public_host = urlsplit(settings.public_url or "").netloc
         self.links = TvLinks(db, secret)
         self.oauth = OAuth(server)
@@ -303,21 +304,15 @@ class Auth:
         Looked up at most every few seconds per person and process; while the
         database is down, what it said last stands.
         """
-        now = time.monotonic()
-        known = self._signouts.get(email)
-        if known is None or now - known[0] > SIGNOUT_RECHECK:
-            last: float | None = None if known is None else known[1]
-            try:
-                when = self.db.audit.last(email, "sign_out")
-            except StoreError:
-                pass
-            else:
-                last = when.timestamp() if when else None
-            if len(self._signouts) > 10_000:
-                self._signouts.clear()
-            known = (now, last)
-            self._signouts[email] = known
-        return known[1] is not None and known[1] >= since
+        def last() -> float | None:
+            when = self.db.audit.last(email, "sign_out")
+            return when.timestamp() if when else None
+
+        try:
+            out = self._signouts.get(email, last)
+        except StoreError:
+            return False  # never seen, database down: the session stands meanwhile
+        return out is not None and out >= since
 
     def _tv_request(self, tv: dict[str, Any], path: str) -> Response | None:
         """A TV session: its link must still be current; it reaches /tv and nothing else."""
@@ -521,7 +516,7 @@ class Auth:
             email = str(user["email"])
             try:  # a copy of the cookie made before now no longer works either
                 self.db.audit.record(email, "sign_out")
-                self._signouts.pop(email, None)
+                self._signouts.forget(email)
             except StoreError as exc:
                 log.warning("sign-out of %s not recorded on the server: %s", email, exc)
                 return page("Signed out", "<h1>Signed out in this browser</h1><p class='err'>"

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, abort, current_app, redirect, request, session
 
 from gadash.errors import QueryError, StoreError
+from gadash.figures import Marker
 from gadash.store import AnnotationRow, SavedViewRow, Store
 
 STORE_EXTENSION = "gadash_store"
@@ -71,6 +72,18 @@ def add_annotation(property_name: str, start: date, end: date, note: str) -> Ann
     store.audit.record(actor(), "annotation.add", str(row.id),
                        f"{property_name} {start}..{end}: {note}")
     return row
+
+
+def trend_markers(property_name: str, start: date, end: date, authors: bool = True
+                  ) -> tuple[list[Marker], str]:
+    """A property's annotations within a range, as trend markers, and a note when the
+    database cannot be read (the numbers still show; the notes are missing)."""
+    try:
+        rows = get_store().annotations.list(property_name, start, end)
+    except StoreError as exc:
+        return [], f"Annotations not shown: {exc.message}"
+    return [Marker(a.start, a.end, f"{a.note} ({a.author})" if authors else a.note)
+            for a in rows], ""
 
 
 # ----------------------------------------------------------------- pages
@@ -215,4 +228,4 @@ def _property_arg() -> str:
 
 
 __all__ = ["STORE_EXTENSION", "VIEW_GRAMMAR", "actor", "add_annotation", "get_store",
-           "register_routes", "save_view", "view_url"]
+           "register_routes", "save_view", "trend_markers", "view_url"]

@@ -23,6 +23,7 @@ from flask import Flask, Response, abort, redirect, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from gadash.errors import StoreError
+from gadash.memo import Recent
 from gadash.store import Store, TvLinkRow
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class TvLinks:
         self.store = store
         self.signer = URLSafeSerializer(secret, salt="gadash-tv-link")
         self._lock = threading.Lock()
-        self._known: dict[str, tuple[float, TvLinkRow | None]] = {}
+        self._known: Recent[str, TvLinkRow | None] = Recent(_RECHECK)
         self._seen: dict[str, float] = {}
 
     def token(self, link: TvLinkRow) -> str:
@@ -90,22 +91,7 @@ class TvLinks:
         Raises StoreError when the database cannot be reached and the link was
         never seen by this process.
         """
-        now = time.monotonic()
-        with self._lock:
-            known = self._known.get(link_id)
-        if known is not None and now - known[0] < _RECHECK:
-            return known[1]
-        try:
-            link = self.store.links.get(link_id)
-        except StoreError:
-            if known is not None:
-                return known[1]  # the database is down: trust what it said last
-            raise
-        with self._lock:
-            if len(self._known) > 10_000:
-                self._known.clear()
-            self._known[link_id] = (now, link)
-        return link
+        return self._known.get(link_id, lambda: self.store.links.get(link_id))
 
     def seen(self, link_id: str) -> None:
         """Note that the TV polled: at most once a minute per link and process, and the
@@ -125,8 +111,7 @@ class TvLinks:
         done = self.store.links.revoke(link_id, by)
         if done:
             self.store.audit.record(by, "tv_link.revoke", link_id)
-            with self._lock:
-                self._known.pop(link_id, None)
+            self._known.forget(link_id)
         return done
 
 

@@ -41,11 +41,10 @@ from gadash.components.analyst import (
 )
 from gadash.components.cards import create_chips, create_notes
 from gadash.errors import GadashError, QueryError, StoreError
-from gadash.figures import Marker
 from gadash.frames import is_other
 from gadash.query import DateRange
 from gadash.service import get_service
-from gadash.team import add_annotation, get_store, save_view, view_url
+from gadash.team import add_annotation, get_store, save_view, trend_markers, view_url
 from gadash.views import view_query
 from gadash.viewstate import FILTER_PARAMS, ViewState, parse_query_string
 
@@ -235,13 +234,14 @@ def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any,
     ranges: tuple[DateRange, ...] = ()
     try:
         property_id = service.property_id(state.property)
-        ranges = state.ranges(service.today(property_id))
+        today = service.today(property_id)
+        ranges = state.ranges(today)
         label = range_label(ranges)
         query = view_query(property_id, ranges, state.filters,
                            service.available_fields(property_id), state.grain)
-        markers, trend_notes = _markers(state.property, ranges[0])
-        partial = ranges[0].end >= service.today(property_id)
-        out = render_view(service.view(query), state, ranges, markers, trend_notes, partial)
+        markers, missing = trend_markers(state.property, ranges[0].start, ranges[0].end)
+        out = render_view(service.view(query), state, ranges, markers,
+                          [missing] if missing else [], partial=ranges[0].end >= today)
     except GadashError as exc:
         out = render_error(exc)
     error = [*create_notes(notes), out.error] if notes else out.error
@@ -254,16 +254,6 @@ def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any,
         *(out.footers[p] for p in (*FIGURES, *GRIDS)),
         error, label,
     )
-
-
-def _markers(property_name: str, rng: DateRange) -> tuple[list[Marker], list[str]]:
-    """The property's annotations within the range, drawn on the trend; a note in the
-    trend's footer when the database cannot be read (the numbers still show)."""
-    try:
-        rows = get_store().annotations.list(property_name, rng.start, rng.end)
-    except StoreError as exc:
-        return [], [f"Annotations not shown: {exc.message}"]
-    return [Marker(a.start, a.end, f"{a.note} ({a.author})") for a in rows], []
 
 
 @callback(

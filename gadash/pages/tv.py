@@ -37,11 +37,11 @@ from gadash.components.tv import (
     tv_trend_figure,
     updated_label,
 )
-from gadash.errors import GadashError, StoreError
-from gadash.figures import TREND_TIME, Marker, trend_series
-from gadash.query import DateRange, ReportQuery
+from gadash.errors import GadashError
+from gadash.figures import TREND_TIME, trend_series
+from gadash.query import ReportQuery
 from gadash.service import get_service
-from gadash.team import get_store
+from gadash.team import trend_markers
 from gadash.transforms import fill_days, kpis, outcome_metrics
 from gadash.tvconfig import SCREENS, TvConfig, parse_tv_query
 from gadash.tvlinks import pinned_query
@@ -187,7 +187,7 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
     deltas = [delta_text(tiles[m]) for m in TV_KPIS]
     earned = outcome_metrics(trend)
     rows = fill_days(trend.rows, ranges, not trend.meta.capped)
-    markers = _markers(config.property, ranges[0])
+    markers, _ = trend_markers(config.property, ranges[0].start, ranges[0].end, authors=False)
     # What is drawn: the panel and its annotations; new notes redraw the figure.
     signature = "|".join([trend_panel, *(f"{m.start}:{m.end}:{m.text}" for m in markers)])
     if drawn == signature and len(rows):
@@ -201,6 +201,8 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         figure = tv_trend_figure(rows, trend_panel, markers)
     label = updated_label(trend, zone)
     top = top_pages(reports["pages"])
+    # When this refresh looked (the data may be older: "updated" says when it changed).
+    checked = f"{datetime.now(ZoneInfo(zone or 'UTC')):%H:%M}"
     return (
         *[tiles[m].text for m in TV_KPIS],
         *[d[0] for d in deltas],
@@ -210,28 +212,13 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         channels_items(reports["sources"]),
         pages_items(top, service.shares(config.property, share_paths(top)), service.providers),
         sources_items(reports["sources"]),
-        *(f"{updated_label(reports[r], zone)} · checked {checked_clock(zone)}"
+        *(f"{updated_label(reports[r], zone)} · checked {checked}"
           for r in (trend_panel, "pages", "sources")),
         range_label(ranges),
         _status(not result.error, label.removeprefix("updated "), result.error,
                 "Google Analytics error" if result.error else ""),
         signature,
     )
-
-
-def _markers(property_name: str, rng: DateRange) -> list[Marker]:
-    """The property's annotations in the range; none while the database is down (the
-    TV keeps showing its numbers)."""
-    try:
-        rows = get_store().annotations.list(property_name, rng.start, rng.end)
-    except StoreError:
-        return []
-    return [Marker(a.start, a.end, a.note) for a in rows]
-
-
-def checked_clock(zone: str) -> str:
-    """When this refresh looked (the data may be older: "updated" says when it changed)."""
-    return f"{datetime.now(ZoneInfo(zone or 'UTC')):%H:%M}"
 
 
 @callback(

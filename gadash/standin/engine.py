@@ -42,7 +42,7 @@ from gadash.standin.traffic import EV
 
 __all__ = [
     "DAY_NAMES", "DIMENSIONS", "METRICS", "Dim", "Met", "Rows", "ReportError", "Window",
-    "build_report", "compute_report", "currency_factor", "fill_response",
+    "compute_report", "currency_factor", "fill_response",
 ]
 
 MAX_ROWS = 250_000
@@ -625,24 +625,6 @@ def compute_report(
     sampled = any(s.read < s.space for s in sampling)
     return ReportResult(page, aggregates, row_count, other_row,
                         sampling if sampled else None, thresholding)
-
-
-def build_report(
-    windows: Sequence[Window],
-    dim_names: list[str],
-    metric_names: list[str],
-    dimension_filter: ga.FilterExpression | None,
-    metric_filter: ga.FilterExpression | None,
-    order_bys: Sequence[ga.OrderBy],
-    limit: int,
-    offset: int,
-    aggregations: Sequence[int],
-    realtime: bool,
-) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], int]:
-    """Compute a report: (labelled rows after order/limit, aggregation rows, row count)."""
-    result = compute_report(windows, dim_names, metric_names, dimension_filter, metric_filter,
-                            order_bys, limit, offset, aggregations, realtime)
-    return result.page, result.aggregates, result.row_count
 
 
 def fill_response(
