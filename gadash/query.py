@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from gadash.errors import QueryError
-from gadash.reports import get_panel
+from gadash.reports import CHOICE_DIMENSIONS, get_panel
 
 # GA4 holds no data before this day; the Data API refuses earlier start dates.
 EARLIEST_DATE = date(2015, 8, 14)
@@ -124,33 +124,75 @@ def validate_range(rng: DateRange, today: date) -> DateRange:
     return rng
 
 
+# How a filter compares a dimension's value with the analyst's text.
+MATCHES: dict[str, str] = {"is": "is", "contains": "contains", "regex": "matches regex"}
+MAX_FILTER_VALUES = 50
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One filter: the dimension's value is (not) one of ``values``, contains one of
+    them, or matches one of them as a regular expression (RE2, anywhere in the value;
+    anchor with ^ and $). Text matches ignore case unless ``case`` is set."""
+
+    values: tuple[str, ...]
+    match: str = "is"  # MATCHES
+    exclude: bool = False
+    case: bool = False
+
+    def describe(self) -> str:
+        """The condition in words, e.g. 'is not google or bing (match case)'."""
+        verb = {"is": ("is", "is not"), "contains": ("contains", "does not contain"),
+                "regex": ("matches", "does not match")}[self.match][self.exclude]
+        shown = " or ".join(self.values[:3]) + (
+            f" or {len(self.values) - 3} more" if len(self.values) > 3 else "")
+        return f"{verb} {shown}" + (" (match case)" if self.case else "")
+
+
+def _condition(value: Condition | str | None, name: str) -> Condition | None:
+    if value is None or isinstance(value, Condition):
+        return value
+    if not value:
+        return None
+    return Condition((value,), DEFAULT_MATCH.get(name, "is"))
+
+
 @dataclass(frozen=True)
 class Filters:
-    """Analyst filters; each is sent to GA as a condition of the dimension filter."""
+    """Analyst filters, one condition per dimension, all of which must hold (AND).
 
-    source: str = ""
-    medium: str = ""
-    country: str = ""
-    device: str = ""
-    channel: str = ""
-    page: str = ""  # page path contains
+    A plain string stands for the dimension's default condition (``page`` contains
+    it, the others are it), so ``Filters(country="Germany")`` reads as it says.
+    """
 
-    def active(self) -> dict[str, str]:
+    source: Condition | None = None
+    medium: Condition | None = None
+    country: Condition | None = None
+    device: Condition | None = None
+    channel: Condition | None = None
+    page: Condition | None = None
+
+    def __init__(self, **conditions: Condition | str | None) -> None:
+        for f in fields(Filters):
+            object.__setattr__(self, f.name, _condition(conditions.pop(f.name, None), f.name))
+        if conditions:
+            raise TypeError(f"Unknown filter(s): {', '.join(conditions)}")
+
+    def active(self) -> dict[str, Condition]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
     def without(self, name: str) -> Filters:
-        return Filters(**{**self.active(), name: ""})
+        return Filters(**{**self.active(), name: None})
+
+    def with_condition(self, name: str, condition: Condition | None) -> Filters:
+        return Filters(**{**self.active(), name: condition})
 
 
-FILTER_FIELDS: dict[str, tuple[str, str]] = {
-    # filter name -> (GA dimension, match type)
-    "source": ("sessionSource", "EXACT"),
-    "medium": ("sessionMedium", "EXACT"),
-    "country": ("country", "EXACT"),
-    "device": ("deviceCategory", "EXACT"),
-    "channel": ("sessionDefaultChannelGroup", "EXACT"),
-    "page": ("pagePath", "CONTAINS"),
-}
+# filter name -> GA dimension
+FILTER_FIELDS: dict[str, str] = CHOICE_DIMENSIONS
+# The match a bare ``name=value`` means: a page path contains the text (grammar 1
+# meant that too), every other dimension is the value.
+DEFAULT_MATCH = {"page": "contains"}
 
 
 @dataclass(frozen=True)

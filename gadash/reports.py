@@ -139,6 +139,24 @@ PANELS: dict[str, Panel] = {
 }
 
 
+# What a filter picker offers: a dimension's values over the current period, the
+# most visited first (asked when the picker opens, one report, cached like a view).
+CHOICE_DIMENSIONS = {
+    "source": "sessionSource",
+    "medium": "sessionMedium",
+    "channel": "sessionDefaultChannelGroup",
+    "country": "country",
+    "device": "deviceCategory",
+    "page": "pagePath",
+}
+CHOICE_LIMIT = 1_000
+for _name, _dim in CHOICE_DIMENSIONS.items():
+    _metric = "screenPageViews" if _dim == "pagePath" else "sessions"
+    PANELS[f"choices_{_name}"] = Panel(
+        f"choices_{_name}", f"Values of {_dim}", (_dim,), (_metric,),
+        (Order(_metric, desc=True, metric=True),), limit=CHOICE_LIMIT, current_only=True)
+
+
 def get_panel(panel_id: str) -> Panel:
     """Look a panel up by id. Raises QueryError for an unknown id."""
     try:

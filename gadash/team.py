@@ -23,10 +23,13 @@ from flask import Flask, Response, abort, current_app, redirect, request, sessio
 from gadash.errors import QueryError, StoreError
 from gadash.figures import Marker
 from gadash.store import AnnotationRow, SavedViewRow, Store
+from gadash.viewstate import translate_grammar_1
 
 STORE_EXTENSION = "gadash_store"
-# Version of the analyst view's URL grammar (gadash.viewstate).
-VIEW_GRAMMAR = 1
+# Version of the analyst view's URL grammar (gadash.viewstate; README "URL
+# parameters"). 1: filters exact and case-sensitive, page contains. 2: filter
+# conditions (is/contains/regex, not, case), any case unless ``.case``.
+VIEW_GRAMMAR = 2
 MAX_NOTE = 280
 
 
@@ -45,9 +48,11 @@ def actor() -> str:
 
 def view_url(query: str, grammar: int) -> str:
     """The analyst URL of a saved query, in today's grammar."""
-    if grammar != VIEW_GRAMMAR:  # only one grammar so far; later ones translate here
+    if grammar == 1:
+        query = translate_grammar_1(query)
+    elif grammar != VIEW_GRAMMAR:
         raise QueryError(f"This view was saved with URL grammar {grammar}, which this "
-                         f"gadash does not know (it knows {VIEW_GRAMMAR}).")
+                         f"gadash does not know (it knows 1 to {VIEW_GRAMMAR}).")
     return "/" + (query if query.startswith("?") else "?" + query.lstrip("?"))
 
 

@@ -18,6 +18,8 @@ from typing import Any
 from flask import Response, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from gadash.components import ids
+
 CALLBACK_PATH = "/_dash-update-component"
 _ANY = object()
 _JSON = (dict, list, str, int, float, bool)
@@ -31,6 +33,10 @@ PROPERTY_TYPES: dict[str, Any] = {
     "data": _JSON, "figure": dict, "children": _JSON, "className": str, "style": dict,
     "interval": int, "disabled": bool, "exportDataAsCsv": bool,
 }
+
+
+# Pattern-matching component types whose value is a list (multi-select, checklist).
+LIST_VALUES = {ids.PICK_VALUES, ids.PICK_CASE}
 
 
 class Refused(Exception):
@@ -49,12 +55,17 @@ def callback_body() -> Any:
     return g.callback_body
 
 
-def _check_value(prop: str, value: Any, where: str) -> None:
+def _check_value(prop: str, value: Any, where: str, many: bool = False) -> None:
+    """``many``: the component holds several values (a multi-select, a checklist)."""
     if value is None:
         return
     wanted = PROPERTY_TYPES.get(prop, _JSON)
-    if isinstance(value, bool) and wanted in (int, (str, int, float)):
+    if isinstance(value, bool) and wanted in (int, PROPERTY_TYPES["value"]):
         raise Refused(f"{where}: {prop} must not be true/false")
+    if prop == "value" and isinstance(value, list) and many:
+        if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in value):
+            raise Refused(f"{where}: a list value holds text and numbers only")
+        return
     if not isinstance(value, wanted):
         raise Refused(f"{where}: {prop} has the wrong type")
     if prop == "clickData":
@@ -113,7 +124,8 @@ def _check_items(sent: Any, declared: list[dict[str, Any]], kind: str) -> None:
             if not isinstance(one, dict) or one.get("property") != want["property"] \
                     or not _same_id(one.get("id"), wanted_id):
                 raise Refused(f"{where} is not {want['property']} of the callback's input")
-            _check_value(want["property"], one.get("value"), where)
+            _check_value(want["property"], one.get("value"), where,
+                         isinstance(wanted_id, dict) and wanted_id.get("type") in LIST_VALUES)
 
 
 def _check_outputs(sent: Any, output: str) -> None:
@@ -124,9 +136,13 @@ def _check_outputs(sent: Any, output: str) -> None:
         raise Refused("outputs do not match the callback")
     for item, name in zip(items, names, strict=True):
         wanted_id, _, prop = name.rpartition(".")
-        if not isinstance(item, dict) or item.get("property") != prop \
-                or not _same_id(item.get("id"), declared_id(wanted_id)):
-            raise Refused("outputs do not match the callback")
+        declared = declared_id(wanted_id)
+        many = isinstance(declared, dict) and any(
+            v in (["ALL"], ["ALLSMALLER"]) for v in declared.values())
+        for one in item if many and isinstance(item, list) else [item]:
+            if not isinstance(one, dict) or one.get("property") != prop \
+                    or not _same_id(one.get("id"), declared):
+                raise Refused("outputs do not match the callback")
 
 
 def check_callback_request(callback_map: dict[str, Any]) -> None:

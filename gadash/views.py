@@ -8,6 +8,7 @@ page (up to its cap).
 
 from __future__ import annotations
 
+from gadash.errors import QueryError
 from gadash.query import DateRange, Filters, ReportQuery
 from gadash.reports import TREND_PANELS, get_panel
 
@@ -69,6 +70,17 @@ def tv_query(property_id: str, ranges: tuple[DateRange, ...], fields: frozenset[
     panels = _offered([trend_panel(grain, ranges[0]), *TV_PANELS], fields)
     return ReportQuery(property_id, tuple(panels), ranges, omit=_missing(panels, fields),
                        compare_tables=False)
+
+
+def choices_query(property_id: str, current: DateRange, filters: Filters, name: str,
+                  fields: frozenset[str]) -> ReportQuery:
+    """The values a filter picker offers: one report of the filter's dimension over the
+    current period, under the other filters (its own would hide the alternatives).
+    Raises QueryError when the property has no such dimension."""
+    panel = get_panel(f"choices_{name}")
+    if fields and not set(panel.dimensions) <= fields:
+        raise QueryError(f"This property has no {panel.dimensions[0]} dimension in GA.")
+    return ReportQuery(property_id, (panel.id,), (current,), filters.without(name))
 
 
 def _offered(panels: list[str], fields: frozenset[str]) -> list[str]:

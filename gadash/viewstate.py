@@ -9,12 +9,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from gadash.errors import QueryError
 from gadash.query import (
     COMPARISONS,
+    DEFAULT_MATCH,
+    MATCHES,
+    MAX_FILTER_VALUES,
     PRESETS,
+    Condition,
     DateRange,
     Filters,
     comparison_range,
@@ -43,14 +47,19 @@ class ViewState:
     grain: str = DEFAULT_GRAIN  # trend grain: auto, day, week, month
 
     def to_query_string(self) -> str:
-        params = {"property": self.property, "range": self.range, "compare": self.compare}
+        params = [("property", self.property), ("range", self.range),
+                  ("compare", self.compare)]
         if self.grain != DEFAULT_GRAIN:
-            params["grain"] = self.grain
-        params.update(self.filters.active())
+            params.append(("grain", self.grain))
+        params += filter_params(self.filters)
         return "?" + urlencode(params)
 
-    def with_filter(self, name: str, value: str) -> ViewState:
-        return replace(self, filters=Filters(**{**self.filters.active(), name: value}))
+    def with_filter(self, name: str, value: str | Condition | None) -> ViewState:
+        """This state with one filter replaced (a plain value: the filter's default
+        match; a value clicked in a table or chart: use Condition((value,)))."""
+        return replace(self, filters=self.filters.with_condition(
+            name, value if isinstance(value, Condition | None) else
+            Condition((value,), DEFAULT_MATCH.get(name, "is"))))
 
     def without_filter(self, name: str) -> ViewState:
         return replace(self, filters=self.filters.without(name))
@@ -73,14 +82,105 @@ def resolve_range(value: str, today: date) -> DateRange:
     return preset_range(value, today)
 
 
+def filter_key(name: str, condition: Condition) -> str:
+    """The URL parameter a condition travels in: ``<filter>[.not][.<match>][.case]``."""
+    key = name + (".not" if condition.exclude else "")
+    if condition.match != DEFAULT_MATCH.get(name, "is"):
+        key += f".{condition.match}"
+    return key + (".case" if condition.case else "")
+
+
+def filter_params(filters: Filters) -> list[tuple[str, str]]:
+    """The filters as URL parameters, one per value."""
+    return [(filter_key(name, c), v) for name, c in filters.active().items() for v in c.values]
+
+
+# Regular expressions go to GA, which speaks RE2: no look-around, no back-references.
+_NOT_RE2 = re.compile(r"\(\?<?[=!]|\\[1-9]|\\k<")
+
+
+def _parse_key(key: str) -> tuple[str, Condition] | None:
+    """The filter name and an empty condition a parameter name stands for, or None."""
+    name, *words = key.split(".")
+    if name not in FILTER_PARAMS or len(set(words)) != len(words):
+        return None
+    matches = [w for w in words if w in MATCHES]
+    if len(matches) > 1 or set(words) - {"not", "case", *MATCHES}:
+        return None
+    match = matches[0] if matches else DEFAULT_MATCH.get(name, "is")
+    return name, Condition((), match, "not" in words, "case" in words)
+
+
+def _check_value(name: str, cond: Condition, value: str) -> str | None:
+    """Why a filter value cannot be used, or None."""
+    if len(value) > MAX_FILTER_LENGTH or any(ord(c) < 32 for c in value):
+        return f"Ignored the {name} filter: it is not a plausible value."
+    if name == "device" and cond.match == "is" and value.lower() not in DEVICES:
+        return f"Ignored the device filter {value!r}: devices are {', '.join(DEVICES)}."
+    if cond.match == "regex":
+        try:
+            re.compile(value)
+        except re.error as exc:
+            return f"Ignored the {name} filter: {value!r} is not a regular expression ({exc})."
+        if _NOT_RE2.search(value):
+            return (f"Ignored the {name} filter: GA's regular expressions (RE2) have no "
+                    f"look-around or back-references: {value!r}.")
+    return None
+
+
+def parse_filters(pairs: list[tuple[str, str]], notes: list[str]) -> Filters:
+    """Filter parameters (URL grammar 2, see the README) as Filters; a note for each
+    value refused. One condition per filter: the first parameter naming it wins."""
+    found: dict[str, Condition] = {}
+    for key, raw in pairs:
+        parsed = _parse_key(key)
+        if parsed is None:
+            continue
+        name, shape = parsed
+        value = raw.strip()
+        if not value:
+            continue
+        have = found.get(name)
+        if have is not None and (have.match, have.exclude, have.case) != (
+                shape.match, shape.exclude, shape.case):
+            notes.append(f"Ignored {key}={value!r}: the {name} filter already has a "
+                         "condition (one per filter).")
+            continue
+        problem = _check_value(name, shape, value)
+        if problem:
+            notes.append(problem)
+            continue
+        values = have.values if have else ()
+        if len(values) >= MAX_FILTER_VALUES:
+            notes.append(f"Ignored {name} values past the first {MAX_FILTER_VALUES}.")
+            continue
+        if name == "device" and shape.match == "is":
+            value = value.lower()
+        if value not in values:
+            found[name] = replace(shape, values=(*values, value))
+    return Filters(**found)
+
+
+def is_filter_param(key: str) -> bool:
+    return _parse_key(key) is not None
+
+
+def translate_grammar_1(query: str) -> str:
+    """A grammar-1 query string in grammar 2: its exact filters matched case, which
+    grammar 2 writes as ``<filter>.case``; ``page`` (contains, any case) is unchanged."""
+    pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True)
+    return "?" + urlencode([(f"{k}.case" if k in FILTER_PARAMS and k != "page" else k, v)
+                            for k, v in pairs])
+
+
 def parse_query_string(search: str, properties: list[str], today: date
                        ) -> tuple[ViewState, list[str]]:
     """The state a URL asks for, and a note for every value that was refused."""
-    params = parse_qs(search.lstrip("?"), keep_blank_values=True)
+    pairs = parse_qsl(search.lstrip("?"), keep_blank_values=True)
     notes: list[str] = []
 
     def one(name: str) -> str | None:
-        values = params.get(name)
+        values = [v for k, v in pairs if k == name]
         return values[-1].strip() if values else None
 
     prop = one("property")
@@ -110,21 +210,9 @@ def parse_query_string(search: str, properties: list[str], today: date
         notes.append(f"Unknown grain {grain!r}; use one of {', '.join(GRAINS)}.")
         grain = DEFAULT_GRAIN
 
-    values: dict[str, str] = {}
-    for name in FILTER_PARAMS:
-        value = one(name)
-        if not value:
-            continue
-        if len(value) > MAX_FILTER_LENGTH or any(ord(c) < 32 for c in value):
-            notes.append(f"Ignored the {name} filter: it is not a plausible value.")
-            continue
-        if name == "device" and value.lower() not in DEVICES:
-            notes.append(
-                f"Ignored the device filter {value!r}: devices are {', '.join(DEVICES)}."
-            )
-            continue
-        values[name] = value.lower() if name == "device" else value
-    unknown = sorted(set(params) - {"property", "range", "compare", "grain", *FILTER_PARAMS})
+    filters = parse_filters(pairs, notes)
+    unknown = sorted({k for k, _ in pairs} - {"property", "range", "compare", "grain"}
+                     - {k for k, _ in pairs if is_filter_param(k)})
     if unknown:
         notes.append(f"Ignored unknown parameter(s): {', '.join(unknown)}.")
-    return ViewState(prop, rng, compare, Filters(**values), grain), notes
+    return ViewState(prop, rng, compare, filters, grain), notes

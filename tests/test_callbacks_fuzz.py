@@ -52,17 +52,20 @@ def good_value(prop: str) -> Any:
 
 def body_for(dep: dict[str, Any], values: dict[int, Any] | None = None) -> dict[str, Any]:
     """A body as the renderer sends it for ``dep``; ``values`` replaces input values."""
-    def item(spec: dict[str, Any], value: Any) -> Any:
-        if spec["id"].startswith("{"):  # a pattern-matching id with ALL: a list
-            pattern = json.loads(spec["id"])
-            return [{"id": {**pattern, "filter": "country"}, "property": spec["property"],
-                     "value": value}]
-        return {"id": spec["id"], "property": spec["property"], "value": value}
+    def item(spec: dict[str, Any], value: Any = None, output: bool = False) -> Any:
+        one = {"id": spec["id"], "property": spec["property"]} | ({} if output else
+                                                                  {"value": value})
+        if not spec["id"].startswith("{"):
+            return one
+        # A pattern-matching id: ALL gives a list of the matching components, MATCH one.
+        pattern = json.loads(spec["id"])
+        one["id"] = {**pattern, "filter": "country"}
+        return [one] if pattern["filter"] == ["ALL"] else one
 
     inputs = [item(spec, (values or {}).get(i, good_value(spec["property"])))
               for i, spec in enumerate(dep["inputs"])]
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
-               for o in dep["output"].strip(".").split("...")]
+    outputs = [item(dict(zip(("id", "property"), o.rpartition(".")[::2], strict=True)),
+                    output=True) for o in dep["output"].strip(".").split("...")]
     return {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
             "inputs": inputs, "changedPropIds": [],
             "state": [item(spec, good_value(spec["property"])) for spec in dep["state"]]}
@@ -141,7 +144,8 @@ def test_no_5xx_for_wrong_typed_inputs_and_malformed_bodies(app, data):
         body["inputs"][i] = data.draw(JSON)
     elif how == "state" and dep["state"]:
         i = data.draw(st.integers(0, len(dep["state"]) - 1))
-        body["state"][i]["value"] = data.draw(JSON)
+        item = body["state"][i]
+        (item[0] if isinstance(item, list) else item)["value"] = data.draw(JSON)
     elif how == "body":
         body = data.draw(JSON)
     elif how == "key":

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from gadash.query import DateRange, Filters
+from gadash.query import Condition, DateRange, Filters
+from gadash.team import view_url
 from gadash.viewstate import ViewState, parse_query_string
 
 PROPS = ["Blog", "Shop"]
@@ -56,7 +57,52 @@ def test_tampered_filters_are_dropped_with_notes():
 
 def test_repeated_parameter_takes_the_last():
     state, _ = parse("?range=last7&range=last90&device=Mobile")
-    assert state.range == "last90" and state.filters.device == "mobile"
+    assert state.range == "last90" and state.filters.device == Condition(("mobile",))
+
+
+@pytest.mark.parametrize(("search", "name", "condition"), [
+    ("?source=google", "source", Condition(("google",))),
+    ("?source=google&source=bing", "source", Condition(("google", "bing"))),
+    ("?source.not=google", "source", Condition(("google",), exclude=True)),
+    ("?country.contains=land", "country", Condition(("land",), "contains")),
+    ("?page=/blog/", "page", Condition(("/blog/",), "contains")),
+    ("?page.is=/", "page", Condition(("/",))),
+    ("?page.regex=%5E/blog/%5Cd%2B$", "page", Condition((r"^/blog/\d+$",), "regex")),
+    ("?page.not.regex=/tag/", "page", Condition(("/tag/",), "regex", exclude=True)),
+    ("?medium.case=CPC", "medium", Condition(("CPC",), case=True)),
+    ("?channel.case.not=Email", "channel", Condition(("Email",), exclude=True, case=True)),
+])
+def test_filter_grammar(search, name, condition):
+    state, notes = parse(search)
+    assert getattr(state.filters, name) == condition and notes == []
+    again, notes = parse(state.to_query_string())  # and back
+    assert again == state and notes == []
+
+
+@pytest.mark.parametrize(("search", "note"), [
+    ("?page.regex=(unclosed", "not a regular expression"),
+    ("?page.regex=%28%3F%3D/blog%29", "look-around"),
+    ("?page.regex=(a)%5C1", "back-references"),
+    ("?source=a&source.not=b", "one per filter"),
+    ("?source.is.contains=a", "Ignored unknown parameter(s): source.is.contains"),
+    ("?source.nope=a", "Ignored unknown parameter(s): source.nope"),
+    ("?device.not=toaster", "devices are"),
+])
+def test_filter_grammar_refusals(search, note):
+    state, notes = parse(search)
+    assert any(note in n for n in notes), notes
+    assert state.filters in (Filters(), Filters(source="a"))
+
+
+def test_grammar_1_views_open_as_they_were_saved():
+    # Grammar 1: exact filters matched case; page was "contains", any case.
+    url = view_url("?property=Blog&source=Google&page=/Blog/&device=mobile", 1)
+    state, notes = parse(url[1:])
+    assert notes == []
+    assert state.filters == Filters(source=Condition(("Google",), case=True),
+                                    page=Condition(("/Blog/",), "contains"),
+                                    device=Condition(("mobile",), case=True))
+    assert view_url("?property=Blog&source.not=x", 2) == "/?property=Blog&source.not=x"
 
 
 def test_ranges_follow_comparison():
@@ -69,5 +115,7 @@ def test_ranges_follow_comparison():
 
 def test_filter_helpers():
     state = ViewState("Blog").with_filter("country", "Germany").with_filter("device", "mobile")
-    assert state.filters.active() == {"country": "Germany", "device": "mobile"}
-    assert state.without_filter("country").filters.active() == {"device": "mobile"}
+    assert state.filters.active() == {"country": Condition(("Germany",)),
+                                      "device": Condition(("mobile",))}
+    assert state.without_filter("country").filters.active() == {
+        "device": Condition(("mobile",))}

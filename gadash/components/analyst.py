@@ -30,8 +30,8 @@ from gadash.figures import (
     message_figure,
     trend_figure,
 )
-from gadash.frames import OTHER_TIP, ReportFrame
-from gadash.query import COMPARISONS, PRESETS, DateRange
+from gadash.frames import OTHER_TIP, ReportFrame, is_other
+from gadash.query import COMPARISONS, DEFAULT_MATCH, MATCHES, PRESETS, Condition, DateRange
 from gadash.reports import TREND_PANELS, get_panel
 from gadash.service import ViewResult
 from gadash.shares import Provider, ShareCounts
@@ -46,7 +46,7 @@ from gadash.transforms import (
     split_ranges,
 )
 from gadash.views import GRAINS
-from gadash.viewstate import ViewState
+from gadash.viewstate import ViewState, filter_params
 
 # No "Share chart" (Plotly's upload to its cloud service) on any toolbar.
 GRAPH_CONFIG: Any = {"displaylogo": False, "showSendToCloud": False,
@@ -128,8 +128,9 @@ LANDING_COLUMNS: list[dict[str, Any]] = [
     _duration("averageSessionDuration", "Avg. session duration"),
 ]
 PAGE_COLUMNS: list[dict[str, Any]] = [
-    _link("pagePath", "Page", "page", minWidth=260, flex=2),
-    {"field": "pageTitle", "headerName": "Title", "minWidth": 200, "flex": 2},
+    _link("pagePath", "Page", "page", minWidth=220, flex=2),
+    {"field": "pageTitle", "headerName": "Title", "minWidth": 160, "flex": 2,
+     "tooltipField": "pageTitle"},
     _num("screenPageViews", "Views", sort="desc"),
     _num("totalUsers", "Users"),
     _duration("engagementPerView", "Avg. engagement / view"),
@@ -160,7 +161,7 @@ def share_columns(providers: list[Provider]) -> list[dict[str, Any]]:
         cols.append({
             "field": field, "headerName": f"{p.short} {p.headline}", "type": "numericColumn",
             "headerTooltip": f"{p.label} {p.headline} for the top pages; hover a cell for more",
-            "tooltipField": f"{field}_tip", "minWidth": 130,
+            "tooltipField": f"{field}_tip", "minWidth": 84,
             "valueFormatter": {"function": f"params.value == null ? (params.data.{field}_err "
                                            "? '!' : '') : d3.format(',')(params.value)"},
             "cellClassRules": {"share-error": f"params.data.{field}_err"},
@@ -201,8 +202,11 @@ def create_grid(grid_id: str, columns: list[dict[str, Any]], file_name: str,
         rowData=[],
         # CSV holds the values, not their display text: plain numbers, rates as
         # decimals, durations in seconds.
+        # Headers wrap rather than cut ("Avg. en…"), so narrow numeric columns fit.
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1,
-                       "minWidth": 110, "useValueFormatterForExport": False},
+                       "minWidth": 92, "wrapHeaderText": True, "autoHeaderHeight": True,
+                       "suppressHeaderFilterButton": True,
+                       "useValueFormatterForExport": False},
         dashGridOptions=options,
         csvExportParams={"fileName": file_name},
         style={"height": height},
@@ -255,15 +259,115 @@ def create_controls(properties: list[str]) -> html.Div:
             id=ids.GRAIN, clearable=False, searchable=False, className="ctl ctl-grain",
             options=[{"label": v, "value": k} for k, v in GRAINS.items()],
         ), "an-grain-label"),
-        html.Div(className="ctl-label", children=[
-            html.Label("Page path contains", htmlFor=ids.PAGE_INPUT),
-            html.Div(className="ctl-inline", children=[
-                dcc.Input(id=ids.PAGE_INPUT, type="text", placeholder="e.g. /blog/",
-                          debounce=False, className="ctl ctl-page", n_submit=0),
-                html.Button("Filter", id=ids.PAGE_APPLY, className="btn", n_clicks=0),
+    ])
+
+
+# A picker's conditions: "[not.]<match>" (gadash.query.MATCHES).
+CONDITIONS = [
+    {"label": "is", "value": "is"},
+    {"label": "is not", "value": "not.is"},
+    {"label": "contains", "value": "contains"},
+    {"label": "does not contain", "value": "not.contains"},
+    {"label": "matches regex", "value": "regex"},
+    {"label": "does not match regex", "value": "not.regex"},
+]
+
+
+def condition_value(cond: Condition | None, name: str) -> str:
+    """The picker's condition control for a filter's condition (or its default)."""
+    match = cond.match if cond else DEFAULT_MATCH.get(name, "is")
+    return f"not.{match}" if cond and cond.exclude else match
+
+
+def picked_condition(choice: Any, values: Any, text: Any, case: Any) -> Condition | None:
+    """The condition a picker's controls describe, or None (no filter). The controls'
+    values come from the browser: anything not of their kind counts as nothing."""
+    exclude, _, match = (choice if isinstance(choice, str) else "is").rpartition(".")
+    if match not in MATCHES:
+        return None
+    typed = str(text).strip() if isinstance(text, str | int | float) else ""
+    picked = tuple(str(v) for v in (values if isinstance(values, list) else []) if v != "") \
+        if match == "is" else ((typed,) if typed else ())
+    if not picked:
+        return None
+    return Condition(picked, match, exclude == "not", "case" in (case if isinstance(
+        case, list) else []))
+
+
+def _pid(kind: str, name: str) -> dict[str, str]:
+    return {"type": kind, "filter": name}
+
+
+def dom_id(kind: str, name: str) -> str:
+    """The element id Dash gives a pattern-matching id (its keys sorted, as JSON)."""
+    return json.dumps(_pid(kind, name), sort_keys=True, separators=(",", ":"))
+
+
+def create_picker(name: str) -> html.Details:
+    """One filter's picker: a disclosure button naming the filter, opening a panel
+    with the condition, the values GA has for the period (searchable, several at
+    once) or a text/pattern, match case, Apply and Clear."""
+    label = FILTER_LABELS[name]
+    head = f"an-pick-{name}"
+    box: Any = {"aria-labelledby": f"{head}-label"}
+    data: Any = {"data-filter": name}
+    hidden: Any = {"aria-hidden": "true"}
+    return html.Details(id=_pid(ids.PICKER, name), className="picker", **data, children=[
+        html.Summary(id=_pid(ids.PICK_OPEN, name), n_clicks=0, className="picker-open",
+                     children=[html.Span(label, id=f"{head}-label"),
+                               html.Span(className="picker-mark", **hidden)]),
+        html.Div(role="group", className="picker-panel", **box, children=[
+            _labelled(f"{label}: condition", dcc.Dropdown(
+                id=_pid(ids.PICK_COND, name), options=CONDITIONS, clearable=False,
+                searchable=False, value=DEFAULT_MATCH.get(name, "is"), className="ctl",
+            ), f"{head}-cond"),
+            html.Div(id=_pid(ids.PICK_VALUES_BOX, name), children=_labelled(
+                f"{label}: values", dcc.Dropdown(
+                    id=_pid(ids.PICK_VALUES, name), options=[], multi=True, searchable=True,
+                    placeholder="Type to search…", className="ctl ctl-values",
+                ), f"{head}-values")),
+            html.Div(id=_pid(ids.PICK_TEXT_BOX, name), className="ctl-label", children=[
+                html.Label(f"{label}: text or pattern", htmlFor=dom_id(ids.PICK_TEXT, name)),
+                dcc.Input(id=_pid(ids.PICK_TEXT, name), type="text", n_submit=0,
+                          className="ctl-text", debounce=False),
+            ]),
+            dcc.Checklist(id=_pid(ids.PICK_CASE, name), className="picker-case",
+                          options=[{"label": "Match case", "value": "case"}], value=[]),
+            html.Div(id=_pid(ids.PICK_NOTE, name), className="picker-note", role="status"),
+            html.Div(className="picker-actions", children=[
+                html.Button("Apply", id=_pid(ids.PICK_APPLY, name), className="btn btn-primary",
+                            n_clicks=0),
+                html.Button("Clear", id=_pid(ids.PICK_CLEAR, name), className="btn",
+                            n_clicks=0),
             ]),
         ]),
     ])
+
+
+def create_pickers() -> html.Div:
+    """A labelled picker for each filter."""
+    aria: Any = {"aria-labelledby": "an-pickers-label"}
+    return html.Div(className="pickers", role="group", **aria, children=[
+        html.Span("Filter by", id="an-pickers-label", className="pickers-label"),
+        *(create_picker(name) for name in FILTER_LABELS),
+    ])
+
+
+def choice_options(frame: Any, field: str, metric: str, selected: list[str] | None
+                   ) -> list[dict[str, Any]]:
+    """A picker's options: GA's values with their count, most first; values already
+    picked stay offered; GA's (other) row is no value."""
+    options: list[dict[str, Any]] = []
+    seen = set()
+    if frame is not None and field in frame.columns:
+        for value, count in zip(frame[field], frame[metric], strict=True):
+            if is_other(value) or value in seen:
+                continue
+            seen.add(value)
+            options.append({"label": f"{value}  ·  {int(count):,}", "value": value,
+                            "search": str(value)})
+    extra = [{"label": v, "value": v, "search": v} for v in (selected or []) if v not in seen]
+    return extra + options
 
 
 _ARIA_SAVED: Any = {"aria-labelledby": "an-saved-label"}
@@ -322,6 +426,7 @@ def create_layout(properties: list[str]) -> html.Div:
         ]),
         html.Main(className="content", children=[
             html.Div(id=ids.NOTES, className="notes"),
+            create_pickers(),
             html.Div(className="filterbar", children=[
                 html.Span(id=ids.RANGE_LABEL, className="range-label"),
                 html.Div(id=ids.CHIPS, className="chips"),
@@ -419,8 +524,8 @@ def _empty_note(trend: ReportFrame, state: ViewState) -> Any:
     sessions = float(current["sessions"].sum()) if "sessions" in current.columns else 0.0
     if sessions or not state.filters.active():
         return None
-    described = ", ".join(f"{FILTER_LABELS[k].lower()} = {v!r}"
-                          for k, v in state.filters.active().items())
+    described = "; ".join(f"{FILTER_LABELS[k].lower()} {c.describe()}"
+                          for k, c in state.filters.active().items())
     return html.Div(
         f"No sessions match the filters ({described}) in this period. Check the value "
         "or remove a filter chip.", className="alert alert-note", role="status",
@@ -526,7 +631,7 @@ def export_name(grid: str, state: ViewState, ranges: tuple[DateRange, ...]) -> s
         parts += [ranges[0].start.isoformat(), ranges[0].end.isoformat()]
         if len(ranges) > 1:
             parts += ["vs", ranges[1].start.isoformat(), ranges[1].end.isoformat()]
-    parts += [f"{k}-{v}" for k, v in state.filters.active().items()]
+    parts += [f"{k}-{v}" for k, v in filter_params(state.filters)]
     text = "_".join(parts)
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
     return safe[:180] + ".csv"

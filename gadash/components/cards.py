@@ -9,15 +9,16 @@ from dash import dcc, html
 
 from gadash.errors import GadashError
 from gadash.frames import ReportFrame
+from gadash.query import Condition
 from gadash.transforms import Kpi
 
 FILTER_LABELS = {
     "source": "Source",
     "medium": "Medium",
+    "channel": "Channel",
     "country": "Country",
     "device": "Device",
-    "channel": "Channel",
-    "page": "Page contains",
+    "page": "Page",
 }
 
 
@@ -65,18 +66,22 @@ def create_kpi_tile(kpi: Kpi, comparing: bool, id_prefix: str, note: str = "") -
     return html.Div(children, className="kpi", title=f"{kpi.label}: {kpi.exact}")
 
 
-def create_chips(active: dict[str, str], chip_type: str) -> list[html.Button]:
-    """One removable chip per active filter."""
-    return [
-        html.Button(
-            [html.Span(f"{FILTER_LABELS[name]}: "), html.B(value), html.Span(" ×", className="x")],
-            id={"type": chip_type, "filter": name},
-            className="chip",
-            title=f"Remove the {FILTER_LABELS[name].lower()} filter",
-            n_clicks=0,
-        )
-        for name, value in active.items()
-    ]
+_HIDDEN: Any = {"aria-hidden": "true"}
+
+
+def create_chips(active: dict[str, Condition], chip_type: str) -> list[html.Button]:
+    """One removable chip per active filter, saying its condition."""
+    chips = []
+    for name, cond in active.items():
+        text = f"{FILTER_LABELS[name]} {cond.describe()}"
+        aria: Any = {"aria-label": f"{text}. Remove this filter"}
+        chips.append(html.Button(
+            [html.Span(f"{FILTER_LABELS[name]} "), html.B(cond.describe()),
+             html.Span(" ×", className="x", **_HIDDEN)],
+            id={"type": chip_type, "filter": name}, className="chip",
+            title=f"Remove: {text}", n_clicks=0, **aria,
+        ))
+    return chips
 
 
 def create_user_badge() -> html.Div:

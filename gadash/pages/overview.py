@@ -7,7 +7,7 @@ one callback); the data callback renders whatever state it is given.
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import dash
 from dash import (
     ALL,
+    MATCH,
     Input,
     Output,
     Patch,
@@ -30,8 +31,11 @@ from gadash.components import ids
 from gadash.components.analyst import (
     FIGURES,
     GRIDS,
+    choice_options,
+    condition_value,
     create_layout,
     export_name,
+    picked_condition,
     picker_dates,
     range_label,
     render_error,
@@ -42,11 +46,12 @@ from gadash.components.analyst import (
 from gadash.components.cards import create_chips, create_notes
 from gadash.errors import GadashError, QueryError, StoreError
 from gadash.frames import is_other
-from gadash.query import DateRange
+from gadash.query import Condition, DateRange
+from gadash.reports import get_panel
 from gadash.service import get_service
 from gadash.team import add_annotation, get_store, save_view, trend_markers, view_url
-from gadash.views import view_query
-from gadash.viewstate import FILTER_PARAMS, ViewState, parse_query_string
+from gadash.views import choices_query, view_query
+from gadash.viewstate import FILTER_PARAMS, ViewState, filter_params, parse_query_string
 
 
 def layout(**_query: str) -> Any:
@@ -71,12 +76,16 @@ def _state_from_store(data: Any) -> tuple[ViewState, list[str]]:
     """The state in the browser's store, checked like a URL: a tampered store cannot
     reach GA with values a URL could not carry."""
     data = data if isinstance(data, dict) else {}
-    filters = data.get("filters") if isinstance(data.get("filters"), dict) else {}
-    params = {k: str(data[k]) for k in ("property", "range", "compare", "grain")
-              if data.get(k)}
-    params.update({str(k): str(v) for k, v in filters.items() if v})
+    filters = data.get("filters")
+    # Filters travel as URL parameters: [[key, value], ...] ({key: value} also read).
+    pairs = (list(filters.items()) if isinstance(filters, dict) else
+             filters if isinstance(filters, list) else [])
+    params = [(k, str(data[k])) for k in ("property", "range", "compare", "grain")
+              if data.get(k)]
+    params += [(str(p[0]), str(p[1])) for p in pairs
+               if isinstance(p, list | tuple) and len(p) == 2 and p[1]]
     properties = list(get_service().properties)
-    probe = params.get("property", properties[0])
+    probe = dict(params).get("property", properties[0])
     return parse_query_string("?" + urlencode(params), properties,
                               _today(probe if probe in properties else properties[0]))
 
@@ -115,25 +124,37 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
         state = replace(state, compare=values["compare"])
     elif trigger == ids.GRAIN and values["grain"]:
         state = replace(state, grain=values["grain"])
-    elif trigger in (ids.PAGE_INPUT, ids.PAGE_APPLY):
-        page = (values["page"] or "").strip()
-        state = state.with_filter("page", page) if page else state.without_filter("page")
+    elif isinstance(trigger, dict) and trigger.get("type") in (ids.PICK_APPLY, ids.PICK_TEXT):
+        name = str(trigger.get("filter"))
+        if name in FILTER_PARAMS:
+            state = state.with_filter(name, picked_condition(*values["pickers"][name]))
+    elif isinstance(trigger, dict) and trigger.get("type") == ids.PICK_CLEAR:
+        if trigger.get("filter") in FILTER_PARAMS:
+            state = state.without_filter(str(trigger["filter"]))
     elif isinstance(trigger, dict) and trigger.get("type") == ids.CHIP:
         if trigger.get("filter") in FILTER_PARAMS:  # a chip naming no filter changes nothing
             state = state.without_filter(str(trigger["filter"]))
     elif trigger in CELL_FILTERS and values["cells"].get(trigger):
         cell = values["cells"][trigger]
-        name = CELL_FILTERS[trigger].get(cell.get("colId"))
-        if name and cell.get("value") and not is_other(cell["value"]):
-            state = state.with_filter(name, str(cell["value"]))
+        column = CELL_FILTERS[trigger].get(cell.get("colId"))
+        if column and cell.get("value") and not is_other(cell["value"]):
+            state = state.with_filter(column, Condition((str(cell["value"]),)))
     elif trigger in (ids.COUNTRIES, ids.DEVICES):
         click = values["country_click" if trigger == ids.COUNTRIES else "device_click"]
         points = (click or {}).get("points") or []
         if points and points[0].get("customdata"):
             name = "country" if trigger == ids.COUNTRIES else "device"
-            state = state.with_filter(name, str(points[0]["customdata"]))
+            state = state.with_filter(name, Condition((str(points[0]["customdata"]),)))
     # Round-trip through the URL parser, so every state is one a URL could give.
     return parse_query_string(state.to_query_string(), properties, _today(state.property))
+
+
+def _by_filter(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pattern-matching (ALL) values keyed by their filter name."""
+    return {item["id"]["filter"]: item.get("value") for item in items}
+
+
+_PICKER_OUT = (ids.PICK_COND, ids.PICK_VALUES, ids.PICK_TEXT, ids.PICK_CASE)
 
 
 @callback(
@@ -145,9 +166,11 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
     Output(ids.DATES, "end_date"),
     Output(ids.COMPARE, "value"),
     Output(ids.GRAIN, "value"),
-    Output(ids.PAGE_INPUT, "value"),
     Output(ids.CHIPS, "children"),
     Output(ids.NOTES, "children"),
+    *(Output({"type": t, "filter": ALL}, "value") for t in _PICKER_OUT),
+    Output({"type": ids.PICK_VALUES, "filter": ALL}, "options"),
+    Output({"type": ids.PICKER, "filter": ALL}, "className"),
     Input(ids.URL, "search"),
     Input(ids.PROPERTY, "value"),
     Input(ids.RANGE, "value"),
@@ -155,22 +178,24 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
     Input(ids.DATES, "end_date"),
     Input(ids.COMPARE, "value"),
     Input(ids.GRAIN, "value"),
-    Input(ids.PAGE_INPUT, "n_submit"),
-    Input(ids.PAGE_APPLY, "n_clicks"),
+    Input({"type": ids.PICK_APPLY, "filter": ALL}, "n_clicks"),
+    Input({"type": ids.PICK_CLEAR, "filter": ALL}, "n_clicks"),
+    Input({"type": ids.PICK_TEXT, "filter": ALL}, "n_submit"),
     Input({"type": ids.CHIP, "filter": ALL}, "n_clicks"),
     *(Input(grid, "cellClicked") for grid in CELL_FILTERS),
     Input(ids.COUNTRIES, "clickData"),
     Input(ids.DEVICES, "clickData"),
     Input(ids.SAVED, "value"),
-    State(ids.PAGE_INPUT, "value"),
+    *(State({"type": t, "filter": ALL}, "value") for t in _PICKER_OUT),
     State(ids.STATE, "data"),
 )
 def sync_state(search: str | None, prop: str | None, rng: str | None, start: str | None,
-               end: str | None, compare: str | None, grain: str | None, _submit: int,
-               _apply: int, _chips: list[int], *rest: Any) -> tuple[Any, ...]:
+               end: str | None, compare: str | None, grain: str | None, _apply: list[int],
+               _clear: list[int], _submit: list[int], _chips: list[int], *rest: Any
+               ) -> tuple[Any, ...]:
     """Keep URL, controls and state in step after any user action."""
     cells = dict(zip(CELL_FILTERS, rest[: len(CELL_FILTERS)], strict=True))
-    country_click, device_click, saved, page, store = rest[len(CELL_FILTERS):]
+    country_click, device_click, saved, *_pickers, store = rest[len(CELL_FILTERS):]
     trigger = ctx.triggered_id
     notes_before: list[str] = []
     if trigger == ids.SAVED:
@@ -186,10 +211,12 @@ def sync_state(search: str | None, prop: str | None, rng: str | None, start: str
         except GadashError as exc:
             notes_before.append(exc.message)
             trigger = None
-    if isinstance(trigger, dict) and not any(_chips):
-        return (no_update,) * 11  # chips were re-rendered, not clicked
+    if isinstance(trigger, dict) and not ctx.triggered[0].get("value"):
+        raise dash.exceptions.PreventUpdate  # chips were (re)drawn, not clicked
+    picker_states = [_by_filter(items) for items in ctx.states_list[:len(_PICKER_OUT)]]
+    pickers = {name: tuple(p.get(name) for p in picker_states) for name in FILTER_PARAMS}
     values = {"property": prop, "range": rng, "start": start, "end": end,
-              "compare": compare, "grain": grain, "page": page, "cells": cells,
+              "compare": compare, "grain": grain, "pickers": pickers, "cells": cells,
               "country_click": country_click, "device_click": device_click}
     properties = list(get_service().properties)
     state, notes = next_state(trigger, search or "", store, values, properties)
@@ -197,12 +224,21 @@ def sync_state(search: str | None, prop: str | None, rng: str | None, start: str
     today = _today(state.property)
     start_date, end_date = picker_dates(state, today)
     data = {"property": state.property, "range": state.range, "compare": state.compare,
-            "grain": state.grain, "filters": asdict(state.filters)}
+            "grain": state.grain, "filters": filter_params(state.filters)}
     range_value = state.range if ".." not in state.range else "custom"
+    active = state.filters.active()
+    order = [item["id"]["filter"] for item in ctx.outputs_list[10]]
+    conds = [active.get(name) for name in order]
     return (
         state.to_query_string(), data, state.property, range_value, start_date, end_date,
-        state.compare, state.grain, state.filters.page,
-        create_chips(state.filters.active(), ids.CHIP), create_notes(notes),
+        state.compare, state.grain, create_chips(active, ids.CHIP), create_notes(notes),
+        [condition_value(c, n) for c, n in zip(conds, order, strict=True)],
+        [list(c.values) if c and c.match == "is" else [] for c in conds],
+        [c.values[0] if c and c.match != "is" else "" for c in conds],
+        [["case"] if c and c.case else [] for c in conds],
+        [[{"label": v, "value": v, "search": v} for v in c.values] if c and c.match == "is"
+         else [] for c in conds],
+        ["picker active" if c else "picker" for c in conds],
     )
 
 
@@ -367,6 +403,72 @@ clientside_callback(
     Input(ids.SHARES, "data"),
     State(ids.PAGES, "rowData"),
     State(ids.PAGES, "columnDefs"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output({"type": ids.PICK_VALUES, "filter": MATCH}, "options", allow_duplicate=True),
+    Output({"type": ids.PICK_NOTE, "filter": MATCH}, "children"),
+    Input({"type": ids.PICK_OPEN, "filter": MATCH}, "n_clicks"),
+    State({"type": ids.PICK_VALUES, "filter": MATCH}, "value"),
+    State(ids.STATE, "data"),
+    prevent_initial_call=True,
+)
+def load_choices(clicks: int, selected: list[str] | None, data: dict[str, Any] | None
+                 ) -> tuple[Any, Any]:
+    """When a picker opens, offer the values GA has for its dimension in the current
+    period (one report, cached like a view)."""
+    name = str((ctx.triggered_id or {}).get("filter"))
+    if not clicks or name not in FILTER_PARAMS or not data:
+        raise dash.exceptions.PreventUpdate
+    state, _ = _state_from_store(data)
+    service = get_service()
+    try:
+        property_id = service.property_id(state.property)
+        current = state.ranges(service.today(property_id))[0]
+        query = choices_query(property_id, current, state.filters, name,
+                              service.available_fields(property_id))
+        frame = service.view(query).reports[query.panels[0]]
+    except GadashError as exc:
+        return no_update, html.Span(exc.message, className="save-error")
+    panel = get_panel(query.panels[0])
+    field, metric = panel.dimensions[0], panel.metrics[0]
+    options = choice_options(frame.rows, field, metric, selected)
+    count = len(frame.rows)
+    more = f"the first {count:,} of {frame.meta.row_count:,}" if frame.meta.row_count > count \
+        else f"{count:,}"
+    what = "views" if metric == "screenPageViews" else "sessions"
+    return options, (f"Values in GA for {current.label()}: {more}, by {what}. "
+                     "Matching ignores case unless Match case is ticked.")
+
+
+# Show the values list for "is"/"is not", the text box for contains and regex.
+clientside_callback(
+    """(choice) => {
+        const exact = !choice || choice.endsWith('is');
+        return [!exact, exact];
+    }""",
+    Output({"type": ids.PICK_VALUES_BOX, "filter": MATCH}, "hidden"),
+    Output({"type": ids.PICK_TEXT_BOX, "filter": MATCH}, "hidden"),
+    Input({"type": ids.PICK_COND, "filter": MATCH}, "value"),
+)
+
+# Applying or clearing closes the picker and gives focus back to its button.
+clientside_callback(
+    """(apply, clear, submit) => {
+        const name = window.dash_clientside.callback_context.triggered_id.filter;
+        const box = document.querySelector(`details.picker[data-filter="${name}"]`);
+        if (box && (apply || clear || submit)) {
+            box.open = false;
+            box.querySelector('summary').focus();
+        }
+        return window.dash_clientside.no_update;
+    }""",
+    Output({"type": ids.PICK_NOTE, "filter": MATCH}, "className"),
+    Input({"type": ids.PICK_APPLY, "filter": MATCH}, "n_clicks"),
+    Input({"type": ids.PICK_CLEAR, "filter": MATCH}, "n_clicks"),
+    Input({"type": ids.PICK_TEXT, "filter": MATCH}, "n_submit"),
     prevent_initial_call=True,
 )
 

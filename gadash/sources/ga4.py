@@ -37,7 +37,14 @@ from gadash.errors import (
     SourceUnavailableError,
 )
 from gadash.frames import OTHER, ReportFrame, ReportMeta
-from gadash.query import FILTER_FIELDS, RANGE_NAMES, DateRange, Filters, ReportQuery
+from gadash.query import (
+    FILTER_FIELDS,
+    RANGE_NAMES,
+    Condition,
+    DateRange,
+    Filters,
+    ReportQuery,
+)
 from gadash.reports import Panel, get_panel
 from gadash.settings import Settings
 from gadash.sources.base import DataSource
@@ -57,19 +64,32 @@ def _and(conditions: list[ga.FilterExpression]) -> ga.FilterExpression | None:
     return ga.FilterExpression(and_group=ga.FilterExpressionList(expressions=conditions))
 
 
-def _conditions(filters: Filters) -> list[ga.FilterExpression]:
-    conditions = []
-    for name, value in filters.active().items():
-        field, match = FILTER_FIELDS[name]
-        conditions.append(ga.FilterExpression(filter=ga.Filter(
+_MATCH_TYPES = {"contains": "CONTAINS", "regex": "PARTIAL_REGEXP"}
+
+
+def _expression(field: str, cond: Condition) -> ga.FilterExpression:
+    """One analyst condition as GA's filter: exact values as an in-list (any of them),
+    text as CONTAINS or PARTIAL_REGEXP (any of them), negated when excluding."""
+    if cond.match == "is":
+        expr = ga.FilterExpression(filter=ga.Filter(
             field_name=field,
-            string_filter=ga.Filter.StringFilter(
-                match_type=getattr(ga.Filter.StringFilter.MatchType, match),
-                value=value,
-                case_sensitive=match == "EXACT",
-            ),
-        )))
-    return conditions
+            in_list_filter=ga.Filter.InListFilter(values=list(cond.values),
+                                                  case_sensitive=cond.case),
+        ))
+    else:
+        match_type = getattr(ga.Filter.StringFilter.MatchType, _MATCH_TYPES[cond.match])
+        each = [ga.FilterExpression(filter=ga.Filter(
+            field_name=field,
+            string_filter=ga.Filter.StringFilter(match_type=match_type, value=v,
+                                                 case_sensitive=cond.case),
+        )) for v in cond.values]
+        expr = each[0] if len(each) == 1 else ga.FilterExpression(
+            or_group=ga.FilterExpressionList(expressions=each))
+    return ga.FilterExpression(not_expression=expr) if cond.exclude else expr
+
+
+def _conditions(filters: Filters) -> list[ga.FilterExpression]:
+    return [_expression(FILTER_FIELDS[name], cond) for name, cond in filters.active().items()]
 
 
 def dimension_filter(filters: Filters, in_lists: dict[str, list[str]] | None = None

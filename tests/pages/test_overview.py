@@ -10,7 +10,7 @@ import pytest
 from gadash.components import ids
 from gadash.components.analyst import render_error, render_view
 from gadash.errors import QuotaExhaustedError
-from gadash.query import Filters
+from gadash.query import Condition, Filters
 from gadash.service import get_service
 from gadash.settings import Settings
 from gadash.views import view_query
@@ -35,7 +35,9 @@ def ctx(app):
 
 NO_VALUES: dict[str, Any] = {
     "property": None, "range": None, "start": None, "end": None, "compare": None,
-    "grain": None, "page": None, "cells": {}, "country_click": None, "device_click": None,
+    "grain": None, "cells": {}, "country_click": None, "device_click": None,
+    "pickers": {name: (None, None, None, None) for name in
+                ("source", "medium", "channel", "country", "device", "page")},
 }
 STORE = {"property": "Blog", "range": "last28", "compare": "previous",
          "filters": {"source": "", "medium": "", "country": "", "device": "", "page": ""}}
@@ -78,24 +80,62 @@ def test_each_control_changes_one_thing(ctx):
     state, notes = next_state(ids.DATES, "", STORE, {**NO_VALUES, "start": "2026-02-10",
                                                       "end": "2026-02-01"}, PROPS)
     assert state.range == "last28" and "before it starts" in notes[0]
-    assert step(ids.PAGE_APPLY, page=" /blog/ ").filters.page == "/blog/"
-    assert step(ids.PAGE_INPUT, page="").filters.page == ""
+
+
+def pick(name: str, choice: str | None, values: list[str] | None = None, text: str = "",
+         case: bool = False, how: str = ids.PICK_APPLY) -> ViewState:
+    pickers = {**NO_VALUES["pickers"], name: (choice, values, text, ["case"] if case else [])}
+    return step({"type": how, "filter": name}, pickers=pickers)
+
+
+def test_pickers_set_every_kind_of_condition(ctx):
+    assert pick("page", "contains", text=" /blog/ ").filters.page == \
+        Condition(("/blog/",), "contains")
+    assert pick("source", "not.is", ["google", "bing"], case=True).filters.source == \
+        Condition(("google", "bing"), "is", exclude=True, case=True)
+    assert pick("page", "regex", text=r"^/blog/\d+").filters.page == \
+        Condition((r"^/blog/\d+",), "regex")
+    assert pick("country", "not.contains", text="land").filters.country == \
+        Condition(("land",), "contains", exclude=True)
+    assert pick("device", "is", ["Mobile"]).filters.device == Condition(("mobile",))
+    # Enter in the text box applies too; nothing picked means no filter.
+    assert pick("medium", "contains", text="cpc", how=ids.PICK_TEXT).filters.medium == \
+        Condition(("cpc",), "contains")
+    assert pick("source", "is", []).filters == Filters()
+    # A pattern GA cannot run is refused with a note, and the view keeps its filters.
+    from gadash.pages.overview import next_state
+
+    pickers = {**NO_VALUES["pickers"], "page": ("regex", None, "(?=x)", [])}
+    state, notes = next_state({"type": ids.PICK_APPLY, "filter": "page"}, "", STORE,
+                              {**NO_VALUES, "pickers": pickers}, PROPS)
+    assert state.filters == Filters() and "look-around" in notes[0]
+    # Clear removes the filter.
+    store = {**STORE, "filters": [["country", "Japan"], ["device", "mobile"]]}
+    state, _ = next_state({"type": ids.PICK_CLEAR, "filter": "country"}, "", store,
+                          NO_VALUES, PROPS)
+    assert state.filters == Filters(device="mobile")
 
 
 def test_cross_filter_clicks(ctx):
+    def exactly(value: str) -> Condition:
+        return Condition((value,))
+
     assert step(ids.SOURCES, **cell(ids.SOURCES, "sessionSource", "bing")
-                ).filters.source == "bing"
+                ).filters.source == exactly("bing")
     assert step(ids.SOURCES, **cell(ids.SOURCES, "sessionMedium", "organic")
-                ).filters.medium == "organic"
+                ).filters.medium == exactly("organic")
     assert step(ids.SOURCES, **cell(ids.SOURCES, "sessions", 12)).filters == Filters()
     assert step(ids.CHANNELS, **cell(ids.CHANNELS, "sessionDefaultChannelGroup", "Email")
-                ).filters.channel == "Email"
-    assert step(ids.PAGES, **cell(ids.PAGES, "pagePath", "/about/")).filters.page == "/about/"
-    assert step(ids.LANDING, **cell(ids.LANDING, "landingPage", "/")).filters.page == "/"
+                ).filters.channel == exactly("Email")
+    # A clicked page is that page, not every path containing it.
+    assert step(ids.PAGES, **cell(ids.PAGES, "pagePath", "/about/")).filters.page == \
+        exactly("/about/")
+    assert step(ids.LANDING, **cell(ids.LANDING, "landingPage", "/")).filters.page == \
+        exactly("/")
     assert step(ids.COUNTRIES, country_click={"points": [{"customdata": "Japan"}]}
-                ).filters.country == "Japan"
+                ).filters.country == exactly("Japan")
     assert step(ids.DEVICES, device_click={"points": [{"customdata": "tablet"}]}
-                ).filters.device == "tablet"
+                ).filters.device == exactly("tablet")
 
 
 def test_other_row_is_never_a_filter(ctx):
@@ -192,7 +232,7 @@ def test_no_matching_rows_say_so(ctx):
     query = view_query(BLOG, state.ranges(service.today(BLOG)), state.filters,
                        service.available_fields(BLOG))
     out = render_view(service.view(query), state)
-    assert "No sessions match the filters (country = 'Atlantis')" in str(out.error)
+    assert "No sessions match the filters (country is Atlantis)" in str(out.error)
 
 
 def test_render_error_fills_every_panel():
@@ -241,3 +281,47 @@ def test_today_is_not_compared_with_whole_days(ctx):
     deltas = {t.children[2].children for t in out.kpis}
     assert deltas == {"so far today: not compared"}
     assert any("Today is not over" in str(part) for part in out.footers["trend"])
+
+
+def test_a_picker_offers_gas_values_for_the_period_under_the_other_filters(app):
+    client = app.server.test_client()
+    client.get("/")
+    token = client.get_cookie("_csrf_token").value
+    deps = client.get("/_dash-dependencies").get_json()
+    [dep] = [d for d in deps if ids.PICK_NOTE in d["output"] and ids.PICK_VALUES in d["output"]]
+
+    def open_picker(name: str, filters: list[list[str]], selected: list[str] | None = None
+                    ) -> dict[str, Any]:
+        def pid(kind: str) -> dict[str, str]:
+            return {"type": kind, "filter": name}
+
+        body = {"output": dep["output"],
+                "outputs": [{"id": pid(ids.PICK_VALUES), "property": o.rpartition(".")[2]}
+                            if ids.PICK_VALUES in o else
+                            {"id": pid(ids.PICK_NOTE), "property": "children"}
+                            for o in dep["output"].strip(".").split("...")],
+                "inputs": [{"id": pid(ids.PICK_OPEN), "property": "n_clicks", "value": 1}],
+                "changedPropIds": [json.dumps(pid(ids.PICK_OPEN), sort_keys=True,
+                                              separators=(",", ":")) + ".n_clicks"],
+                "state": [{"id": pid(ids.PICK_VALUES), "property": "value", "value": selected},
+                          {"id": ids.STATE, "property": "data",
+                           "value": {**STORE, "filters": filters}}]}
+        response = client.post("/_dash-update-component", data=json.dumps(body),
+                               content_type="application/json", headers={"X-CSRFToken": token})
+        assert response.status_code == 200, response.data[:300]
+        out = response.get_json()["response"]
+        options = next(v for k, v in out.items() if ids.PICK_VALUES in k)
+        note = next(v for k, v in out.items() if ids.PICK_NOTE in k)["children"]
+        return {"values": [o["value"] for o in options["options"]], "note": note}
+
+    sources = open_picker("source", [])
+    assert {"google", "(direct)", "news.ycombinator.com"} <= set(sources["values"])
+    assert "by sessions" in sources["note"] and "Values in GA for" in sources["note"]
+    # The source's own filter does not narrow its choices; the others do.
+    assert open_picker("source", [["source", "google"]])["values"] == sources["values"]
+    email_only = open_picker("source", [["channel", "Email"]])["values"]
+    assert email_only and set(email_only) < set(sources["values"])
+    # A value already picked stays offered, first, even if GA has none of it.
+    assert open_picker("device", [], ["smart tv"])["values"][0] == "smart tv"
+    pages = open_picker("page", [])
+    assert "/" in pages["values"] and "by views" in pages["note"]

@@ -13,7 +13,7 @@ from gadash.errors import (
     QuotaExhaustedError,
     SourceUnavailableError,
 )
-from gadash.query import DateRange, Filters, ReportQuery
+from gadash.query import Condition, DateRange, Filters, ReportQuery
 from gadash.reports import PANELS
 from gadash.settings import Settings
 from gadash.sources import create_source
@@ -76,6 +76,31 @@ def test_filters_become_a_dimension_filter(source, past_days):
     assert mobile["audience"].rows["sessions"].sum() == all_rows["mobile"]
     blog_pages = source.fetch(ReportQuery(BLOG, ("pages",), rng, Filters(page="/blog/")))
     assert blog_pages["pages"].rows["pagePath"].str.contains("/blog/").all()
+
+
+def test_every_kind_of_condition_reaches_ga(source, past_days):
+    rng = (DateRange(past_days(28), past_days(1)),)
+
+    def sessions(**conditions: Condition) -> dict[str, int]:
+        rows = source.fetch(ReportQuery(BLOG, ("audience",), rng, Filters(**conditions))
+                            )["audience"].rows
+        return rows.groupby("deviceCategory")["sessions"].sum().to_dict()
+
+    every = sessions()
+    # Any case unless asked: "MOBILE" is mobile; with Match case it is nothing.
+    assert sessions(device=Condition(("MOBILE",))) == {"mobile": every["mobile"]}
+    assert sessions(device=Condition(("MOBILE",), case=True)) == {}
+    assert sessions(device=Condition(("mobile", "tablet"))) == {
+        k: every[k] for k in ("mobile", "tablet")}
+    assert sessions(device=Condition(("mobile",), exclude=True)) == {
+        k: v for k, v in every.items() if k != "mobile"}
+    assert sessions(device=Condition(("^(desk|tab)",), "regex")) == {
+        k: every[k] for k in ("desktop", "tablet")}
+    assert sessions(device=Condition(("OB", "ABL"), "contains")) == {
+        k: every[k] for k in ("mobile", "tablet")}
+    pages = source.fetch(ReportQuery(BLOG, ("pages",), rng, Filters(
+        page=Condition(("/blog/",), "contains", exclude=True))))["pages"].rows
+    assert len(pages) and not pages["pagePath"].str.contains("/blog/").any()
 
 
 def test_time_zone_and_fields_come_from_ga(source):
