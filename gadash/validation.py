@@ -36,7 +36,7 @@ PROPERTY_TYPES: dict[str, Any] = {
 
 
 # Pattern-matching component types whose value is a list (multi-select, checklist).
-LIST_VALUES = {ids.PICK_VALUES, ids.PICK_CASE}
+LIST_VALUES = {ids.PICK_VALUES}
 
 
 class Refused(Exception):

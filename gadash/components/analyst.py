@@ -280,6 +280,7 @@ def condition_value(cond: Condition | None, name: str) -> str:
 
 
 def picked_condition(choice: Any, values: Any, text: Any, case: Any) -> Condition | None:
+    """``case``: the Match case toggle's aria-pressed."""
     """The condition a picker's controls describe, or None (no filter). The controls'
     values come from the browser: anything not of their kind counts as nothing."""
     exclude, _, match = (choice if isinstance(choice, str) else "is").rpartition(".")
@@ -290,8 +291,7 @@ def picked_condition(choice: Any, values: Any, text: Any, case: Any) -> Conditio
         if match == "is" else ((typed,) if typed else ())
     if not picked:
         return None
-    return Condition(picked, match, exclude == "not", "case" in (case if isinstance(
-        case, list) else []))
+    return Condition(picked, match, exclude == "not", case == "true")
 
 
 def _pid(kind: str, name: str) -> dict[str, str]:
@@ -312,6 +312,7 @@ def create_picker(name: str) -> html.Details:
     box: Any = {"aria-labelledby": f"{head}-label"}
     data: Any = {"data-filter": name}
     hidden: Any = {"aria-hidden": "true"}
+    pressed: Any = {"aria-pressed": "false"}
     return html.Details(id=_pid(ids.PICKER, name), className="picker", **data, children=[
         html.Summary(id=_pid(ids.PICK_OPEN, name), n_clicks=0, className="picker-open",
                      children=[html.Span(label, id=f"{head}-label"),
@@ -331,8 +332,9 @@ def create_picker(name: str) -> html.Details:
                 dcc.Input(id=_pid(ids.PICK_TEXT, name), type="text", n_submit=0,
                           className="ctl-text", debounce=False),
             ]),
-            dcc.Checklist(id=_pid(ids.PICK_CASE, name), className="picker-case",
-                          options=[{"label": "Match case", "value": "case"}], value=[]),
+            # A toggle button: Dash 4's checklist nests its checkbox in an option.
+            html.Button("Match case", id=_pid(ids.PICK_CASE, name), n_clicks=0,
+                        className="picker-case", **pressed),
             html.Div(id=_pid(ids.PICK_NOTE, name), className="picker-note", role="status"),
             html.Div(className="picker-actions", children=[
                 html.Button("Apply", id=_pid(ids.PICK_APPLY, name), className="btn btn-primary",

@@ -154,7 +154,18 @@ def _by_filter(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {item["id"]["filter"]: item.get("value") for item in items}
 
 
-_PICKER_OUT = (ids.PICK_COND, ids.PICK_VALUES, ids.PICK_TEXT, ids.PICK_CASE)
+# Match case is a toggle button (aria-pressed), flipped in the browser.
+clientside_callback(
+    """(clicks, pressed) => pressed === 'true' ? 'false' : 'true'""",
+    Output({"type": ids.PICK_CASE, "filter": MATCH}, "aria-pressed", allow_duplicate=True),
+    Input({"type": ids.PICK_CASE, "filter": MATCH}, "n_clicks"),
+    State({"type": ids.PICK_CASE, "filter": MATCH}, "aria-pressed"),
+    prevent_initial_call=True,
+)
+
+
+_PICKER_OUT = ((ids.PICK_COND, "value"), (ids.PICK_VALUES, "value"), (ids.PICK_TEXT, "value"),
+               (ids.PICK_CASE, "aria-pressed"))
 
 
 @callback(
@@ -168,7 +179,7 @@ _PICKER_OUT = (ids.PICK_COND, ids.PICK_VALUES, ids.PICK_TEXT, ids.PICK_CASE)
     Output(ids.GRAIN, "value"),
     Output(ids.CHIPS, "children"),
     Output(ids.NOTES, "children"),
-    *(Output({"type": t, "filter": ALL}, "value") for t in _PICKER_OUT),
+    *(Output({"type": t, "filter": ALL}, prop) for t, prop in _PICKER_OUT),
     Output({"type": ids.PICK_VALUES, "filter": ALL}, "options"),
     Output({"type": ids.PICKER, "filter": ALL}, "className"),
     Input(ids.URL, "search"),
@@ -186,7 +197,7 @@ _PICKER_OUT = (ids.PICK_COND, ids.PICK_VALUES, ids.PICK_TEXT, ids.PICK_CASE)
     Input(ids.COUNTRIES, "clickData"),
     Input(ids.DEVICES, "clickData"),
     Input(ids.SAVED, "value"),
-    *(State({"type": t, "filter": ALL}, "value") for t in _PICKER_OUT),
+    *(State({"type": t, "filter": ALL}, prop) for t, prop in _PICKER_OUT),
     State(ids.STATE, "data"),
 )
 def sync_state(search: str | None, prop: str | None, rng: str | None, start: str | None,
@@ -235,7 +246,7 @@ def sync_state(search: str | None, prop: str | None, rng: str | None, start: str
         [condition_value(c, n) for c, n in zip(conds, order, strict=True)],
         [list(c.values) if c and c.match == "is" else [] for c in conds],
         [c.values[0] if c and c.match != "is" else "" for c in conds],
-        [["case"] if c and c.case else [] for c in conds],
+        ["true" if c and c.case else "false" for c in conds],
         [[{"label": v, "value": v, "search": v} for v in c.values] if c and c.match == "is"
          else [] for c in conds],
         ["picker active" if c else "picker" for c in conds],
@@ -440,7 +451,7 @@ def load_choices(clicks: int, selected: list[str] | None, data: dict[str, Any] |
         else f"{count:,}"
     what = "views" if metric == "screenPageViews" else "sessions"
     return options, (f"Values in GA for {current.label()}: {more}, by {what}. "
-                     "Matching ignores case unless Match case is ticked.")
+                     "Matching ignores case unless Match case is on.")
 
 
 # Show the values list for "is"/"is not", the text box for contains and regex.

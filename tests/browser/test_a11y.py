@@ -59,6 +59,10 @@ def test_analyst_view_has_no_serious_violation(axe_page, live_app):
     assert axe_page.evaluate("() => document.documentElement.lang") == "en"
     assert axe_page.locator("main").count() == 1 and axe_page.locator("h1").count() == 1
     assert serious(axe_page) == []
+    # ... and with a filter picker open, its values loaded.
+    axe_page.locator("details[data-filter=source] > summary").click()
+    axe_page.wait_for_selector("details[data-filter=source] .picker-note:has-text('Values')")
+    assert serious(axe_page) == []
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
@@ -82,9 +86,131 @@ def test_the_keyboard_reaches_every_control_without_walking_grids(page, live_app
         if seen[-1].startswith("|") and "ag-" not in seen[-1] and len(seen) > 60:
             break
     ids = {s.split("|")[0] for s in seen}
-    for control in ("an-range", "an-dates", "an-compare", "an-grain", "an-page-input",
-                    "an-page-apply", "an-save-name", "an-save", "an-quick-filter-pages",
-                    "an-export-pages"):
+    for control in ("an-range", "an-dates", "an-compare", "an-grain", "an-save-name",
+                    "an-save", "an-quick-filter-pages", "an-export-pages"):
         assert control in ids, (control, seen)
+    pickers = [s for s in seen if "picker-open" in s]
+    assert len(pickers) == 6, seen  # one stop per filter picker
     cells = [s for s in seen if "ag-cell" in s]
     assert len(cells) <= 8, cells  # one stop per grid, not one per cell
+
+
+def _active(page: Any, js: str) -> Any:
+    return page.evaluate(f"() => {{ const e = document.activeElement; return {js}; }}")
+
+
+def _tab_to(page: Any, js: str, limit: int = 90) -> None:
+    """Press Tab until the focused element satisfies ``js`` (about ``e``)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if _active(page, f"!!({js})"):
+            return
+    raise AssertionError(f"Tab never reached {js}")
+
+
+def _menu_closed(page: Any) -> None:
+    """Wait until a dropdown's menu has closed and given focus back to its button."""
+    page.wait_for_function("() => document.activeElement.matches('button.dash-dropdown')")
+
+
+def _choose(page: Any, label: str) -> None:
+    """In an open dropdown menu: arrow down to the option named ``label``, take it.
+    The menu moves focus as it renders, so each key waits a moment for it."""
+    for _ in range(40):
+        page.wait_for_timeout(120)  # the menu moves focus as it renders
+        if _active(page, "e.closest('[role=option]')?.textContent.trim()") == label:
+            page.keyboard.press("Enter")
+            _menu_closed(page)
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"no option {label!r}: {_active(page, 'e.outerHTML.slice(0, 300)')}")
+
+
+def _first_value(page: Any) -> str:
+    """In an open multi-select menu: take the first of GA's values; its value. The
+    menu re-renders as the values arrive, so each key waits a moment for it."""
+    for _ in range(20):
+        text = _active(page, "e.closest('[role=option]')?.textContent")
+        if text:
+            page.keyboard.press("Enter")
+            page.keyboard.press("Escape")
+            _menu_closed(page)
+            return str(text).split("·")[0].strip()
+        page.keyboard.press("ArrowDown")
+        page.wait_for_timeout(150)
+    raise AssertionError(f"no values offered: {_active(page, 'e.outerHTML.slice(0, 300)')}")
+
+
+def test_keyboard_alone_sets_every_filter_compares_and_exports_csv(page, live_app, tmp_path):
+    import pandas as pd
+
+    page.goto(live_app + "/?range=last28&compare=none")
+    page.wait_for_function(
+        "() => /\\d/.test(document.getElementById('an-kpi-sessions')?.innerText ?? '')")
+
+    def open_picker(name: str, condition: str) -> None:
+        _tab_to(page, f"e.matches('details[data-filter={name}] > summary')")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(f"details[data-filter={name}] .picker-note:has-text('Values')")
+        page.keyboard.press("Tab")  # the condition
+        page.keyboard.press("Enter")
+        _choose(page, condition)
+
+    def apply(name: str, expected: str) -> None:
+        _tab_to(page, f"e.closest('details[data-filter={name}]') && e.innerText === 'Apply'")
+        page.keyboard.press("Enter")
+        try:
+            page.wait_for_function(f"() => location.search.includes({expected!r})",
+                                   timeout=15_000)
+        except Exception:
+            state = page.evaluate("() => [location.search, document.getElementById('an-notes')"
+                                  ".innerText, document.activeElement.outerHTML.slice(0, 200)]")
+            raise AssertionError(f"{expected} not applied: {state}") from None
+        # The picker closes and gives focus back to its button.
+        assert _active(page, f"e.matches('details[data-filter={name}] > summary')")
+
+    picked = {}
+    for name, condition, param in (("source", "is", "source="),
+                                   ("medium", "is", "medium="),
+                                   ("channel", "is", "channel="),
+                                   ("country", "is", "country="),
+                                   ("device", "is not", "device.not=")):
+        open_picker(name, condition)
+        page.keyboard.press("Tab")  # the values: open, take GA's first, close
+        page.keyboard.press("ArrowDown")
+        picked[name] = _first_value(page)
+        apply(name, param)
+    open_picker("page", "matches regex")
+    page.keyboard.press("Tab")  # the text box (the values list is hidden for regex)
+    page.keyboard.type("^/")
+    page.keyboard.press("Tab")
+    assert _active(page, "e.innerText") == "Match case"  # a toggle button
+    page.keyboard.press("Space")
+    page.wait_for_selector("details[data-filter=page] .picker-case[aria-pressed=true]")
+    apply("page", "page.regex.case=%5E%2F")
+    chips = page.inner_text("#an-chips")
+    assert f"Source is {picked['source']}" in chips and "Page matches ^/ (match case)" in chips
+    assert f"Device is not {picked['device']}" in chips
+
+    # Compare with the previous period.
+    _tab_to(page, "e.closest('#an-compare') || e.id === 'an-compare'")
+    page.keyboard.press("Enter")
+    _choose(page, "Previous period")
+    page.wait_for_function("() => location.search.includes('compare=previous')")
+    page.wait_for_selector("#an-pages .ag-header-cell[col-id='viewsChange']", state="attached",
+                           timeout=20_000)
+
+    # Export the top pages.
+    _tab_to(page, "e.id === 'an-export-pages'", limit=150)
+    with page.expect_download() as info:
+        page.keyboard.press("Enter")
+    target = tmp_path / "pages.csv"
+    info.value.save_as(target)
+    name = info.value.suggested_filename
+    assert "_vs_" in name and "source-" in name and "page.regex.case-" in name, name
+    frame = pd.read_csv(target, encoding="utf-8-sig")
+    for column in ("Views", "Users", "Entrances"):
+        assert pd.api.types.is_integer_dtype(frame[column]), column
+    for column in ("Bounce rate", "Views change", "Avg. engagement / view"):
+        assert pd.api.types.is_numeric_dtype(frame[column]), column
+    assert frame["Page"].str.startswith("/").all()

@@ -123,7 +123,7 @@ def test_cross_filter_chip_reload_and_remove(page, live_app, ga_client, past_day
     page.wait_for_url("**source=bing**")
     chip = page.locator("#an-chips .chip")
     chip.wait_for()
-    assert chip.inner_text().replace("\n", "") == "Source: bing ×"
+    assert chip.inner_text().replace("\n", "") == "Source is bing ×"
     want = kpi_totals(ga_client, "properties/100000001", past_days(28), past_days(1),
                       source="bing")
     wait_kpi(page, "sessions", want["sessions"])
@@ -154,9 +154,11 @@ def test_page_filter_and_csv_export(page, live_app, tmp_path):
     page.goto(live_app + "/?range=last7")
     show(page, "#an-pages")
     page.wait_for_selector("#an-pages .ag-row")
-    page.fill("#an-page-input", "/docs/")
-    page.click("#an-page-apply")
+    page.click("details[data-filter=page] > summary")  # the page picker: contains
+    page.fill("details[data-filter=page] input[type=text]", "/docs/")
+    page.click("details[data-filter=page] button:has-text('Apply')")
     page.wait_for_url("**page=%2Fdocs%2F**")
+    assert page.inner_text("#an-chips") == "Page contains /docs/ ×"
     show(page, "#an-pages")
     page.wait_for_function(
         "() => [...document.querySelectorAll('#an-pages .ag-cell[col-id=pagePath]')]"

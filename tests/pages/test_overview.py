@@ -84,7 +84,7 @@ def test_each_control_changes_one_thing(ctx):
 
 def pick(name: str, choice: str | None, values: list[str] | None = None, text: str = "",
          case: bool = False, how: str = ids.PICK_APPLY) -> ViewState:
-    pickers = {**NO_VALUES["pickers"], name: (choice, values, text, ["case"] if case else [])}
+    pickers = {**NO_VALUES["pickers"], name: (choice, values, text, "true" if case else "false")}
     return step({"type": how, "filter": name}, pickers=pickers)
 
 
@@ -105,7 +105,7 @@ def test_pickers_set_every_kind_of_condition(ctx):
     # A pattern GA cannot run is refused with a note, and the view keeps its filters.
     from gadash.pages.overview import next_state
 
-    pickers = {**NO_VALUES["pickers"], "page": ("regex", None, "(?=x)", [])}
+    pickers = {**NO_VALUES["pickers"], "page": ("regex", None, "(?=x)", "false")}
     state, notes = next_state({"type": ids.PICK_APPLY, "filter": "page"}, "", STORE,
                               {**NO_VALUES, "pickers": pickers}, PROPS)
     assert state.filters == Filters() and "look-around" in notes[0]
