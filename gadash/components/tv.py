@@ -133,7 +133,7 @@ def create_tv_layout() -> html.Div:
                 html.Div(className="tv-overview-body", children=[
                     html.Div(_graph(I.TREND), className="tv-chart"),
                     html.Div(className="tv-channels", children=[
-                        html.H3("Channels · sessions", className="tv-side-title"),
+                        html.H3("Channels", className="tv-side-title"),
                         html.Ol(id=I.CHANNELS, className="tv-list tv-list-compact"),
                     ]),
                 ]),
@@ -168,13 +168,15 @@ def delta_text(kpi: Kpi) -> tuple[str, str]:
     return f"{arrow} {abs(kpi.change) * 100:.1f}%", f"tv-kpi-delta {tone}"
 
 
-def list_items(rows: list[tuple[str, str, str]]) -> list[html.Li]:
-    """Rows of (main text, secondary text, figure) as big list items."""
+def list_items(rows: list[tuple[str, str, str]], unit: str) -> list[html.Li]:
+    """Rows of (main text, secondary text, figure) as big list items; every figure
+    carries its metric (``unit``, e.g. "views") under it."""
     return [
         html.Li(className="tv-item", children=[
             html.Span(main, className="tv-item-main"),
             html.Span(sub, className="tv-item-sub"),
             html.Span(value, className="tv-item-value"),
+            html.Span(unit, className="tv-item-unit"),
         ])
         for main, sub, value in rows
     ]
@@ -185,13 +187,14 @@ def _top(report: ReportFrame, metric: str) -> pd.DataFrame:
     return current.nlargest(LIST_ROWS, metric)
 
 
-def _top_items(report: ReportFrame, metric: str, main: str, sub: str | None) -> list[html.Li]:
+def _top_items(report: ReportFrame, metric: str, main: str, sub: str | None, unit: str
+               ) -> list[html.Li]:
     top = _top(report, metric)
     subs = top[sub].astype(str) if sub else [""] * len(top)
     return list_items([
         (str(m), str(s), format_number(float(v)))
         for m, s, v in zip(top[main].astype(str), subs, top[metric], strict=True)
-    ])
+    ], unit)
 
 
 def top_pages(report: ReportFrame) -> pd.DataFrame:
@@ -223,7 +226,7 @@ def pages_items(top: pd.DataFrame, shares: dict[str, dict[str, ShareCounts]] | N
         summary = share_summary((shares or {}).get(path, {}), providers or [])
         rows.append((title, f"{path}  ·  {summary}" if summary else path,
                      format_number(float(views))))
-    return list_items(rows)
+    return list_items(rows, "views")
 
 
 def channels_items(report: ReportFrame) -> list[html.Li]:
@@ -233,15 +236,15 @@ def channels_items(report: ReportFrame) -> list[html.Li]:
         (str(c), f"{share * 100:.0f}% of sessions", format_number(float(s)))
         for c, share, s in zip(table["sessionDefaultChannelGroup"], table["share"],
                                table["sessions"], strict=True)
-    ])
+    ], "sessions")
 
 
 def sources_items(report: ReportFrame) -> list[html.Li]:
-    return _top_items(report, "sessions", "sessionSource", "sessionMedium")
+    return _top_items(report, "sessions", "sessionSource", "sessionMedium", "sessions")
 
 
 def now_pages_items(report: ReportFrame) -> list[html.Li]:
-    items = _top_items(report, "activeUsers", "unifiedScreenName", None)
+    items = _top_items(report, "activeUsers", "unifiedScreenName", None, "active users")
     return items or [html.Li("Nobody is reading right now", className="tv-item tv-empty")]
 
 

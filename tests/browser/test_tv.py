@@ -121,3 +121,35 @@ def test_screenshots(page, tv_app, size, tmp_path):
         "e.clientWidth + 1)")
     assert not overflow
     page.screenshot(path=str(tmp_path / f"tv-{size[0]}x{size[1]}.png"))
+
+
+SMALL_TEXT = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || !el.getClientRects().length) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < 20) out.push(`${size}px ${el.className}: ${el.textContent.slice(0, 30)}`);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("screen", ["overview", "realtime", "pages", "sources"])
+def test_every_number_says_what_it_counts_and_nothing_is_under_20px(page, tv_app, screen):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(tv_app["url"] + f"/tv?screens={screen}&refresh=60")
+    page.wait_for_function("() => document.querySelector('.tv-screen.active .tv-updated')"
+                           "?.innerText")
+    page.wait_for_selector(".tv-screen.active .tv-item-value", timeout=20_000)
+    assert page.evaluate(SMALL_TEXT) == []
+    # Each listed figure has its metric under it; no row is cut by the screen's edge.
+    items = page.locator(".tv-screen.active .tv-item:visible")
+    units = {"overview": "sessions", "realtime": "active users", "pages": "views",
+             "sources": "sessions"}[screen]
+    for i in range(items.count()):
+        assert items.nth(i).locator(".tv-item-unit").inner_text() == units
+        box = items.nth(i).bounding_box()
+        clip = items.nth(i).locator("xpath=..").bounding_box()  # the list clips its rows
+        assert box["y"] + box["height"] <= clip["y"] + clip["height"] + 1, i
