@@ -60,6 +60,7 @@ class SourceError(GadashError):
     """The data source failed."""
 
     title = "Google Analytics error"
+    short = "GA error"  # for a TV's header: "Stale since 21:12 · GA not answering"
     retryable = False
 
 
@@ -67,12 +68,14 @@ class PermissionDeniedError(SourceError):
     """The credentials cannot read the property."""
 
     title = "No access to the property"
+    short = "no access in GA"
 
 
 class QuotaExhaustedError(SourceError):
     """A GA quota ran out."""
 
     title = "Google Analytics quota exhausted"
+    short = "GA quota used up"
     retryable = True
 
     def __init__(self, message: str, quota: str = "", resets_at: datetime | None = None):
@@ -85,6 +88,7 @@ class InvalidRequestError(SourceError):
     """GA rejected a field of the request."""
 
     title = "Google Analytics rejected the request"
+    short = "GA refused the request"
 
     def __init__(self, message: str, field: str = ""):
         super().__init__(message)
@@ -95,4 +99,5 @@ class SourceUnavailableError(SourceError):
     """GA did not answer, even after retrying."""
 
     title = "Google Analytics is not answering"
+    short = "GA not answering"
     retryable = True

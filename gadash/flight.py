@@ -32,6 +32,7 @@ class Entry:
     fresh_until: float
     error: str = ""  # why the last refresh failed
     retry_at: float = 0.0  # when a failed refresh may be tried again
+    error_short: str = ""  # the failure in a few words, e.g. "GA not answering"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,13 @@ class Outcome:
     fetched_at: float
     how: str
     error: str = ""
+    error_short: str = ""
+
+    @classmethod
+    def of(cls, entry: Entry, how: str) -> Outcome:
+        # Entries written before error_short existed lack it.
+        return cls(entry.value, entry.fetched_at, how, entry.error,
+                   getattr(entry, "error_short", ""))
 
 
 class SingleFlight:
@@ -79,27 +87,26 @@ class SingleFlight:
         if entry is not None and (now < entry.fresh_until or now < entry.retry_at):
             self.stats["stale" if entry.error else "hit"] += 1
             how = "stale" if entry.error else "cached"
-            return Outcome(entry.value, entry.fetched_at, how, entry.error)
+            return Outcome.of(entry, how)
         if entry is not None:
             with self.store.lock(key, wait=0, hold=self.wait + 30) as mine:
                 if not mine:  # someone else is refreshing: the old value, at once
                     self.stats["stale"] += 1
-                    return Outcome(entry.value, entry.fetched_at, "stale", entry.error)
+                    return Outcome.of(entry, "stale")
                 latest = self._read(key) or entry
                 if time.time() < max(latest.fresh_until, latest.retry_at):
                     # Another worker refreshed it between our read and our lock.
                     self.stats["hit"] += 1
-                    return Outcome(latest.value, latest.fetched_at,
-                                   "stale" if latest.error else "cached", latest.error)
+                    return Outcome.of(latest, "stale" if latest.error else "cached")
                 return self._refresh(key, create, ttl, latest)
         with self.store.lock(key, wait=self.wait, hold=self.wait + 30) as mine:
             entry = self._read(key)
             if entry is not None and time.time() < max(entry.fresh_until, entry.retry_at):
                 self.stats["hit"] += 1
-                return Outcome(entry.value, entry.fetched_at, "cached", entry.error)
+                return Outcome.of(entry, "cached")
             if not mine:
                 if entry is not None:
-                    return Outcome(entry.value, entry.fetched_at, "stale", entry.error)
+                    return Outcome.of(entry, "stale")
                 raise SourceUnavailableError(
                     "Another server is still fetching this data from Google Analytics; it "
                     "will appear at the next refresh.")
@@ -133,10 +140,10 @@ class SingleFlight:
             self.stats["error"] += 1
             if old is None:
                 raise
-            failed = replace(old, error=exc.message,
+            failed = replace(old, error=exc.message, error_short=exc.short,
                              retry_at=time.time() + min(self.error_retry, ttl))
             self._write(key, failed)
-            return Outcome(old.value, old.fetched_at, "stale", exc.message)
+            return Outcome.of(failed, "stale")
         now = time.time()
         self._write(key, Entry(value, now, now + ttl))
         return Outcome(value, now, "fetched")

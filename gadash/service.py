@@ -45,6 +45,7 @@ class ViewResult:
     how: str = "fetched"
     error: str = ""
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    error_short: str = ""  # the failure in a few words
     cache_note: str = ""
 
     @property
@@ -115,6 +116,7 @@ class DataService:
         return ViewResult(
             cast(dict[str, ReportFrame], outcome.value), how=outcome.how, error=outcome.error,
             fetched_at=datetime.fromtimestamp(outcome.fetched_at, UTC),
+            error_short=outcome.error_short,
             cache_note=self.store.note,
         )
 

@@ -428,11 +428,15 @@ def create_layout(properties: list[str]) -> html.Div:
         ]),
         html.Main(className="content", children=[
             html.Div(id=ids.NOTES, className="notes"),
-            create_pickers(),
-            html.Div(className="filterbar", children=[
-                html.Span(id=ids.RANGE_LABEL, className="range-label"),
-                html.Div(id=ids.CHIPS, className="chips"),
-                create_saved_views(),
+            # Pickers and chips stay in view while scrolling: what is filtered is
+            # always on screen.
+            html.Div(className="filter-dock", children=[
+                create_pickers(),
+                html.Div(className="filterbar", children=[
+                    html.Span(id=ids.RANGE_LABEL, className="range-label"),
+                    html.Div(id=ids.CHIPS, className="chips"),
+                    create_saved_views(),
+                ]),
             ]),
             html.Div(id=ids.ERROR),
             dcc.Loading(html.Div(id=ids.KPIS, className="kpis"), type="dot", delay_show=300),

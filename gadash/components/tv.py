@@ -11,6 +11,7 @@ from dash import dcc, html
 from gadash.components.cards import fetched_clock
 from gadash.figures import DARK, TREND_TIME, Marker, message_figure, trend_figure
 from gadash.frames import ReportFrame, is_other
+from gadash.query import DateRange
 from gadash.shares import Provider, ShareCounts
 from gadash.transforms import Kpi, channels_table, format_number, split_ranges
 from gadash.tvconfig import SCREENS
@@ -166,6 +167,22 @@ def delta_text(kpi: Kpi) -> tuple[str, str]:
     arrow = "▲" if kpi.change > 0 else "▼" if kpi.change < 0 else "■"
     tone = "flat" if abs(kpi.change) < 0.005 else ("good" if good else "bad")
     return f"{arrow} {abs(kpi.change) * 100:.1f}%", f"tv-kpi-delta {tone}"
+
+
+def _span(rng: DateRange) -> str:
+    s, e = rng.start, rng.end
+    if s == e:
+        return f"{e.day} {e:%b %Y}"
+    if (s.year, s.month) == (e.year, e.month):
+        return f"{s.day}–{e.day} {e:%b %Y}"
+    if s.year == e.year:
+        return f"{s.day} {s:%b} – {e.day} {e:%b %Y}"
+    return f"{s.day} {s:%b %Y} – {e.day} {e:%b %Y}"
+
+
+def compact_range(ranges: tuple[DateRange, ...]) -> str:
+    """The period on one short line for the TV's header: "19–25 Nov 2026 vs 12–18 Nov 2026"."""
+    return " vs ".join(_span(r) for r in ranges)
 
 
 def list_items(rows: list[tuple[str, str, str]], unit: str) -> list[html.Li]:

@@ -17,7 +17,6 @@ import dash
 from dash import ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback
 from dash import no_update as nu
 
-from gadash.components.analyst import range_label
 from gadash.components.tv import (
     REALTIME_PANELS,
     TV_KPIS,
@@ -25,6 +24,7 @@ from gadash.components.tv import (
     TV_TREND_METRICS,
     TvIds,
     channels_items,
+    compact_range,
     create_tv_layout,
     delta_text,
     now_pages_items,
@@ -131,7 +131,7 @@ def _status(ok: bool, label: str, error: str = "", short: str = "") -> dict[str,
 
 def _failed(previous: dict[str, Any] | None, exc: GadashError) -> dict[str, Any]:
     label = (previous or {}).get("label", "")
-    return _status(False, label, exc.message, exc.title)
+    return _status(False, label, exc.message, getattr(exc, "short", exc.title))
 
 
 OVERVIEW_OUTPUTS = (
@@ -214,9 +214,9 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         sources_items(reports["sources"]),
         *(f"{updated_label(reports[r], zone)} · checked {checked}"
           for r in (trend_panel, "pages", "sources")),
-        range_label(ranges),
+        compact_range(ranges),
         _status(not result.error, label.removeprefix("updated "), result.error,
-                "Google Analytics error" if result.error else ""),
+                (result.error_short or "GA error") if result.error else ""),
         signature,
     )
 
@@ -263,7 +263,7 @@ def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
         now_pages_items(reports["realtime_pages"]),
         label,
         _status(not result.error, label.removeprefix("updated "), result.error,
-                "Google Analytics error" if result.error else ""),
+                (result.error_short or "GA error") if result.error else ""),
         True,
     )
 

@@ -214,3 +214,23 @@ def test_keyboard_alone_sets_every_filter_compares_and_exports_csv(page, live_ap
     for column in ("Bounce rate", "Views change", "Avg. engagement / view"):
         assert pd.api.types.is_numeric_dtype(frame[column]), column
     assert frame["Page"].str.startswith("/").all()
+
+
+def test_enter_on_a_table_value_filters_like_a_click(page, live_app):
+    page.goto(live_app + "/?range=last28&compare=none")
+    page.wait_for_selector("#an-sources .ag-row", state="attached", timeout=20_000)
+    _tab_to(page, "e.closest('#an-sources .ag-header-cell')", limit=150)
+    # The grid's one Tab stop is its header; arrow down to the top source, a filter link.
+    page.keyboard.press("ArrowDown")
+    assert _active(page, "e.getAttribute('col-id')") == "sessionSource"
+    value = _active(page, "e.innerText")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => location.search.includes('source=')")
+    assert f"Source is {value}" in page.inner_text("#an-chips")
+    # ... and Space on a medium cell adds that filter too.
+    _tab_to(page, "e.closest('#an-sources .ag-header-cell')", limit=150)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    assert _active(page, "e.getAttribute('col-id')") == "sessionMedium"
+    page.keyboard.press("Space")
+    page.wait_for_function("() => location.search.includes('medium=')")

@@ -77,7 +77,21 @@ def test_every_panel_renders_and_screens_rotate(page, tv_app):
     assert not page.locator("#tv-stale").get_attribute("class").endswith("on")
 
 
-def test_ga_failure_keeps_numbers_and_marks_them_stale(page, tv_app, standin_clean):
+HEADER_FITS = """() => {
+  const main = document.querySelector('#tv-stale .tv-stale-main');
+  const clock = document.getElementById('tv-clock').getBoundingClientRect();
+  return {mainWhole: main.scrollWidth <= main.clientWidth + 1,
+          clockInside: clock.right <= window.innerWidth + 1,
+          oneLine: ['tv-title', 'tv-range'].every(id => {
+            const e = document.getElementById(id);
+            return e.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(e).fontSize);
+          })};
+}"""
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
+def test_ga_failure_keeps_numbers_and_marks_them_stale(page, tv_app, standin_clean, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
     page.goto(tv_app["url"] + "/tv?screens=overview,realtime&rotate=60&refresh=1&realtime=1")
     wait_number(page, "tv-kpi-sessions")
     sessions = page.inner_text("#tv-kpi-sessions")
@@ -86,7 +100,11 @@ def test_ga_failure_keeps_numbers_and_marks_them_stale(page, tv_app, standin_cle
     page.wait_for_selector("#tv-stale.on", timeout=20_000)
     stale = page.inner_text("#tv-stale")
     assert stale.startswith(f"Stale since {updated}") or stale.startswith("Stale since")
+    assert "· GA not answering" in stale.splitlines()[0]  # short, the detail under it
     assert "Google Analytics did not answer" in stale
+    # The short line is whole, the clock on screen, the header not squeezed.
+    assert page.evaluate(HEADER_FITS) == {"mainWhole": True, "clockInside": True,
+                                          "oneLine": True}
     page.wait_for_timeout(2500)  # several failed refreshes later ...
     assert page.inner_text("#tv-kpi-sessions") == sessions  # ... the numbers are still there
     assert page.locator("#tv-trend .scatterlayer .trace").count() == 4
