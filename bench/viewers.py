@@ -86,6 +86,7 @@ async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, inter
                 await r.read()
             token = next((c.value for c in session.cookie_jar if c.key == "_csrf_token"), "")
             headers["X-CSRFToken"] = token
+        payloads = json.loads(json.dumps(payloads))  # this screen's own state
         end = time.monotonic() + seconds
         await asyncio.sleep(interval * (hash(id(session)) % 100) / 100)  # spread the screens
         while time.monotonic() < end:
@@ -94,12 +95,27 @@ async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, inter
                 start = time.monotonic()
                 async with session.post(url + "/_dash-update-component", data=json.dumps(body),
                                         headers=headers) as r:
-                    await r.read()
-                    if r.status == 200:
+                    answer = await r.read()
+                    if r.status in (200, 204):
                         latencies.append(time.monotonic() - start)
                     else:
                         errors.append(r.status)
+                remember(body, answer)
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - tick)))
+
+
+def remember(body: dict[str, Any], answer: bytes) -> None:
+    """As the browser does: what a screen drew goes back with its next poll."""
+    if not answer:
+        return
+    try:
+        response = json.loads(answer).get("response", {})
+    except ValueError:
+        return
+    for item in body.get("state", []):
+        sent = response.get(item["id"], {})
+        if item["property"] in sent:
+            item["value"] = sent[item["property"]]
 
 
 def run_load(url: str, payloads: list[dict[str, Any]], viewers: int, seconds: float,

@@ -20,6 +20,7 @@ from gadash.service import EXTENSION, DataService
 from gadash.settings import Settings, load_settings
 from gadash.shares import create_providers
 from gadash.sources import create_source
+from gadash.speed import init_speed
 from gadash.status import service_status, status_page
 from gadash.store import Store
 from gadash.team import STORE_EXTENSION
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         use_pages=True,
         pages_folder="",
         assets_folder=str(ROOT / "assets"),
+        assets_ignore=r"^plotly-basic-.*\.js$",  # served where graphs load it (gadash.speed)
         title="gadash",
         update_title=None,  # type: ignore[arg-type]
         # The renderer sends this cookie back as this header; gadash.auth checks it.
@@ -97,6 +99,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     init_security(server, app, settings)
+    init_speed(server, app)
     # Bodies past the limit are refused before anything reads them, for everyone.
     server.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     server.before_request(functools.partial(refuse_large_bodies, settings.max_body_bytes))

@@ -72,6 +72,21 @@ class SingleFlight:
         keep = entry.fresh_until + self.stale_max - time.time()
         if keep > 0:
             self.store.set(key, entry, keep)
+            # A few bytes that say which value the key holds, for pollers that only
+            # need to know whether anything changed (gadash.pages.tv).
+            self.store.set(key + ":version", (entry.fetched_at, entry.fresh_until,
+                                              entry.retry_at, entry.error), keep)
+
+    def version(self, key: str) -> str | None:
+        """Which value ``key`` holds, while it needs no refresh; None otherwise (then
+        ``get`` must be called: it refreshes)."""
+        found = self.store.get(key + ":version")
+        if not isinstance(found, tuple) or len(found) != 4:
+            return None
+        fetched_at, fresh_until, retry_at, error = found
+        if time.time() >= max(fresh_until, retry_at):
+            return None
+        return f"{fetched_at}:{error}"
 
     def peek(self, key: str) -> Entry | None:
         return self._read(key)

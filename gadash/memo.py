@@ -1,4 +1,5 @@
-"""A short per-process memory of database answers, so polls do not each cost a query."""
+"""A short per-process memory (of database answers, of renderings), so polls do not
+each cost a query or a rendering."""
 
 from __future__ import annotations
 
@@ -40,6 +41,20 @@ class Recent(Generic[K, V]):
                 self._known.clear()
             self._known[key] = (now, value)
         return value
+
+    def peek(self, key: K) -> V | None:
+        """The remembered value, if it is recent enough; never loads."""
+        with self._lock:
+            known = self._known.get(key)
+        if known is not None and time.monotonic() - known[0] < self.seconds:
+            return known[1]
+        return None
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            if len(self._known) >= self.size:
+                self._known.clear()
+            self._known[key] = (time.monotonic(), value)
 
     def forget(self, key: K) -> None:
         with self._lock:

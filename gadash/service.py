@@ -19,6 +19,7 @@ from gadash.cache import CacheStore
 from gadash.errors import QueryError
 from gadash.flight import SingleFlight
 from gadash.frames import ReportFrame
+from gadash.memo import Recent
 from gadash.query import ReportQuery, local_date
 from gadash.reports import get_panel
 from gadash.settings import Settings
@@ -46,6 +47,7 @@ class ViewResult:
     error: str = ""
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     error_short: str = ""  # the failure in a few words
+    version: str = ""  # which cached answer this is (DataService.view_version)
     cache_note: str = ""
 
     @property
@@ -93,6 +95,8 @@ class DataService:
         self._warm_lock = threading.Lock()
         # provider -> (answers, failures, last failure), this process
         self.share_health: dict[str, tuple[int, int, str]] = {}
+        # Time zones and field lists, kept in the process for a minute.
+        self._local: Recent[tuple[str, str], Any] = Recent(60, size=1_000)
 
     def property_id(self, name: str) -> str:
         """The GA property id for a display name. Raises QueryError."""
@@ -117,8 +121,14 @@ class DataService:
             cast(dict[str, ReportFrame], outcome.value), how=outcome.how, error=outcome.error,
             fetched_at=datetime.fromtimestamp(outcome.fetched_at, UTC),
             error_short=outcome.error_short,
+            version=f"{outcome.fetched_at}:{outcome.error}",
             cache_note=self.store.note,
         )
+
+    def view_version(self, query: ReportQuery) -> str | None:
+        """Which answer the cache holds for a query while it is fresh, without reading
+        it (None: call ``view``). For screens that poll and redraw only on change."""
+        return self.flight.version(query.cache_key())
 
     def keep_warm(self, key: str, query: ReportQuery) -> None:
         """Remember a polled query; past GADASH_WARM_MAX the least recently polled goes."""
@@ -211,17 +221,18 @@ class DataService:
                 for path, url in urls.items()}
 
     def time_zone(self, property_id: str) -> str:
-        """The property's reporting time zone (asked of GA, cached for hours)."""
-        zone = self.flight.get(f"tz:{property_id}",
-                               functools.partial(self.source.time_zone, property_id), _ZONE_TTL)
-        return str(zone.value)
+        """The property's reporting time zone (asked of GA, cached for hours; kept in
+        the process for a minute, so polls do not each read the shared cache)."""
+        return self._local.get(("tz", property_id), lambda: str(self.flight.get(
+            f"tz:{property_id}", functools.partial(self.source.time_zone, property_id),
+            _ZONE_TTL).value))
 
     def available_fields(self, property_id: str) -> frozenset[str]:
-        """The dimensions and metrics the property offers (GetMetadata, cached for hours)."""
-        names = self.flight.get(
+        """The dimensions and metrics the property offers (GetMetadata, cached for hours;
+        kept in the process for a minute)."""
+        return self._local.get(("fields", property_id), lambda: frozenset(self.flight.get(
             f"fields:{property_id}",
-            functools.partial(self.source.available_fields, property_id), _ZONE_TTL)
-        return frozenset(names.value)
+            functools.partial(self.source.available_fields, property_id), _ZONE_TTL).value))
 
     def today(self, property_id: str) -> date:
         """Today in the property's time zone."""

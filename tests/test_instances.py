@@ -176,3 +176,30 @@ def test_stand_in_killed_and_redis_restarted_mid_run(own_standin, redis_port, tm
             server.stop()
     finally:
         stop_app(proc)
+
+
+def test_a_screen_that_has_the_answer_gets_only_the_times(cluster, standin_clean):
+    s, body = tv_request(cluster)
+    headers = {"Content-Type": "application/json",
+               "X-CSRFToken": s.cookies.get("_csrf_token") or ""}
+
+    def ask(drawn: Any) -> dict[str, Any]:
+        body["state"][1]["value"] = drawn
+        r = s.post(cluster + "/_dash-update-component", data=json.dumps(body), headers=headers)
+        assert r.status_code == 200
+        return dict(r.json()["response"])
+
+    first = ask(None)
+    drawn = first["tv-drawn"]["data"]
+    assert "#" in drawn and first["tv-kpi-sessions"]["children"] not in ("", "–")
+    again = ask(drawn)  # the same cache entry: nothing is drawn again
+    assert set(again) == {"tv-updated-overview", "tv-updated-pages", "tv-updated-sources",
+                          "tv-status"}
+    assert again["tv-updated-overview"]["children"].startswith("updated ")
+    # Another screen (any worker) that drew something else gets the whole answer ...
+    other = ask("trend#0:")
+    assert other["tv-drawn"]["data"] == drawn and "tv-kpi-sessions" in other
+    # ... and once the entry is refreshed (2 s TTL), so does this one.
+    time.sleep(2.2)
+    fresh = ask(drawn)
+    assert fresh["tv-drawn"]["data"] != drawn and "tv-kpi-sessions" in fresh

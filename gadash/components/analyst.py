@@ -188,7 +188,8 @@ def share_fields(counts: dict[str, ShareCounts] | None, providers: list[Provider
 
 
 def create_grid(grid_id: str, columns: list[dict[str, Any]], file_name: str,
-                height: str = "460px", paged: bool = True) -> dag.AgGrid:
+                height: str = "460px", paged: bool = True) -> html.Div:
+    """A grid in a box of its height (held while the grid's code loads)."""
     # One Tab stop per grid: arrows move between cells, Tab leaves the grid.
     options: dict[str, Any] = {"tooltipShowDelay": 300, "animateRows": False,
                                "tabToNextCell": {"function": "false"},
@@ -196,7 +197,7 @@ def create_grid(grid_id: str, columns: list[dict[str, Any]], file_name: str,
     if paged:
         options |= {"pagination": True, "paginationPageSize": 10,
                     "paginationPageSizeSelector": [10, 25, 50, 100]}
-    return dag.AgGrid(
+    return html.Div(className="panel-box", style={"height": height}, children=dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
         rowData=[],
@@ -211,7 +212,7 @@ def create_grid(grid_id: str, columns: list[dict[str, Any]], file_name: str,
         csvExportParams={"fileName": file_name},
         style={"height": height},
         className="ag-theme-quartz",
-    )
+    ))
 
 
 def _grid_tools(grid: str) -> html.Div:  # grid: the suffix of its ids
@@ -222,9 +223,11 @@ def _grid_tools(grid: str) -> html.Div:  # grid: the suffix of its ids
     ])
 
 
-def _graph(graph_id: str, height: str) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, figure=message_figure("Loading…"), config=GRAPH_CONFIG,
-                     style={"height": height})
+def _graph(graph_id: str, height: str) -> html.Div:
+    # The box holds the graph's height before plotly.js has loaded: nothing shifts.
+    return html.Div(dcc.Graph(id=graph_id, figure=message_figure("Loading…"),
+                              config=GRAPH_CONFIG, style={"height": height}),
+                    className="panel-box", style={"height": height})
 
 
 def _labelled(text: str, control: Any, label_id: str, hidden: bool = False) -> html.Div:

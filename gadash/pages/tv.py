@@ -8,6 +8,7 @@ the server is unreachable.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -38,8 +39,9 @@ from gadash.components.tv import (
     updated_label,
 )
 from gadash.errors import GadashError
-from gadash.figures import TREND_TIME, trend_series
-from gadash.query import ReportQuery
+from gadash.figures import TREND_TIME, Marker, trend_series
+from gadash.memo import Recent
+from gadash.query import DateRange, ReportQuery
 from gadash.service import get_service
 from gadash.team import trend_markers
 from gadash.transforms import fill_days, kpis, outcome_metrics
@@ -164,9 +166,14 @@ OVERVIEW_OUTPUTS = (
 )
 def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] | None,
             drawn: str | None) -> tuple[Any, ...]:
-    """KPIs, trend, top pages and sources from the shared cache (GA once per TTL)."""
+    """KPIs, trend, top pages and sources from the shared cache (GA once per TTL).
+
+    A poll that finds the cache holding what this screen drew answers without
+    rendering (``drawn`` names it); the first poll after a change renders once per
+    process, and the other screens get that rendering."""
     if not data:
         raise dash.exceptions.PreventUpdate
+    drawn = drawn if isinstance(drawn, str) else None  # the browser's store: any JSON
     config = _config(data)
     service = get_service()
     keep = (nu,) * (len(OVERVIEW_OUTPUTS) - 2)
@@ -175,49 +182,87 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         state = ViewState(config.property, config.range, config.compare)
         ranges = state.ranges(service.today(property_id))
         query = tv_query(property_id, ranges, service.available_fields(property_id))
-        trend_panel = query.panels[0]
-        result = service.view(query, warm=True)
-        reports = result.reports
         zone = service.time_zone(property_id)
+        markers, _ = _MARKERS.get((config.property, ranges[0].start, ranges[0].end),
+                                  lambda: trend_markers(config.property, ranges[0].start,
+                                                        ranges[0].end, authors=False))
+        # What is drawn: the panel and its annotations; new notes redraw the figure.
+        signature = "|".join([query.panels[0],
+                              *(f"{m.start}:{m.end}:{m.text}" for m in markers)])
+        version = service.view_version(query)
+        done = _DRAWN.peek(f"{signature}#{version}") if version else None
+        if done is not None:
+            service.keep_warm(query.cache_key(), query)
+        else:
+            result = service.view(query, warm=True)
+            done = _draw(result, query, ranges, markers, zone, config, signature)
+            _DRAWN.put(done.key, done)
     except GadashError as exc:
         # Never blank: every panel keeps what it shows; the status says why.
         return (*keep, _failed(status, exc), nu)
+    # When this poll looked (the data may be older: "updated" says when it changed).
+    checked = f"{datetime.now(ZoneInfo(zone or 'UTC')):%H:%M}"
+    labels = [f"{u} · checked {checked}" for u in done.updated]
+    new_status = _status(*done.status)
+    if drawn == done.key:  # the screen shows this already: only the times move
+        return (*(nu,) * (len(OVERVIEW_OUTPUTS) - 6), *labels, nu, new_status, nu)
+    figure: Any = done.figure
+    if drawn and drawn.split("#")[0] == signature and done.series:
+        # Same traces as before: send only their new points.
+        figure = Patch()
+        for i, (x, y) in enumerate(done.series):
+            figure["data"][i]["x"] = x
+            figure["data"][i]["y"] = y
+    return (*done.tiles, figure, *done.lists, *labels, done.range, new_status, done.key)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One rendering of the overview, for every screen showing the same answer."""
+
+    key: str  # signature#version: what a screen that shows it has drawn
+    tiles: tuple[Any, ...]  # KPI texts, deltas, delta classes, optional tile classes
+    figure: Any
+    series: list[tuple[list[Any], list[Any]]]
+    lists: tuple[Any, ...]  # channels, pages, sources
+    updated: list[str]  # "updated 19:55 EST" per screen
+    range: str
+    status: tuple[bool, str, str, str]
+
+
+# Renderings by what they show, per process; and annotations, re-read every 10 s.
+_DRAWN: Recent[str, Drawn] = Recent(3_600, size=64)
+_MARKERS: Recent[tuple[str, date, date], tuple[list[Marker], str]] = Recent(10, size=1_000)
+
+
+def _draw(result: Any, query: ReportQuery, ranges: tuple[DateRange, ...],
+          markers: list[Marker], zone: str, config: TvConfig, signature: str) -> Drawn:
+    service = get_service()
+    reports = result.reports
+    trend_panel = query.panels[0]
     trend = reports[trend_panel]
     tiles = {k.metric: k for k in kpis(trend, list(TV_KPIS))}
     deltas = [delta_text(tiles[m]) for m in TV_KPIS]
     earned = outcome_metrics(trend)
     rows = fill_days(trend.rows, ranges, not trend.meta.capped)
-    markers, _ = trend_markers(config.property, ranges[0].start, ranges[0].end, authors=False)
-    # What is drawn: the panel and its annotations; new notes redraw the figure.
-    signature = "|".join([trend_panel, *(f"{m.start}:{m.end}:{m.text}" for m in markers)])
-    if drawn == signature and len(rows):
-        # Same traces as before: send only their new points (no figure is built).
-        figure: Any = Patch()
-        for i, (x, y) in enumerate(trend_series(rows, TREND_TIME[trend_panel],
-                                                TV_TREND_METRICS)):
-            figure["data"][i]["x"] = x
-            figure["data"][i]["y"] = y
-    else:
-        figure = tv_trend_figure(rows, trend_panel, markers)
+    series = trend_series(rows, TREND_TIME[trend_panel], TV_TREND_METRICS) if len(rows) else []
     label = updated_label(trend, zone)
     top = top_pages(reports["pages"])
-    # When this refresh looked (the data may be older: "updated" says when it changed).
-    checked = f"{datetime.now(ZoneInfo(zone or 'UTC')):%H:%M}"
-    return (
-        *[tiles[m].text for m in TV_KPIS],
-        *[d[0] for d in deltas],
-        *[d[1] for d in deltas],
-        *["tv-kpi" if m in earned else "tv-kpi tv-kpi-off" for m in TV_OPTIONAL_KPIS],
-        figure,
-        channels_items(reports["sources"]),
-        pages_items(top, service.shares(config.property, share_paths(top)), service.providers),
-        sources_items(reports["sources"]),
-        *(f"{updated_label(reports[r], zone)} · checked {checked}"
-          for r in (trend_panel, "pages", "sources")),
-        compact_range(ranges),
-        _status(not result.error, label.removeprefix("updated "), result.error,
+    return Drawn(
+        key=f"{signature}#{result.version}",
+        tiles=(*[tiles[m].text for m in TV_KPIS], *[d[0] for d in deltas],
+               *[d[1] for d in deltas],
+               *["tv-kpi" if m in earned else "tv-kpi tv-kpi-off" for m in TV_OPTIONAL_KPIS]),
+        figure=tv_trend_figure(rows, trend_panel, markers),
+        series=[(list(x), list(y)) for x, y in series],
+        lists=(channels_items(reports["sources"]),
+               pages_items(top, service.shares(config.property, share_paths(top)),
+                           service.providers),
+               sources_items(reports["sources"])),
+        updated=[updated_label(reports[r], zone) for r in (trend_panel, "pages", "sources")],
+        range=compact_range(ranges),
+        status=(not result.error, label.removeprefix("updated "), result.error,
                 (result.error_short or "GA error") if result.error else ""),
-        signature,
     )
 
 
@@ -235,37 +280,64 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
     prevent_initial_call=True,
 )
 def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
-                     status: dict[str, Any] | None, drawn: bool) -> tuple[Any, ...]:
-    """Active users of the last 30 minutes, on the shorter realtime interval."""
+                     status: dict[str, Any] | None, drawn: Any) -> tuple[Any, ...]:
+    """Active users of the last 30 minutes, on the shorter realtime interval; like the
+    overview, a poll that finds what the screen shows answers without rendering."""
     config = _config(data)  # checked like a URL; a TV link's own playlist
     if "realtime" not in config.screens:
         raise dash.exceptions.PreventUpdate
     service = get_service()
     try:
         property_id = service.property_id(config.property)
-        result = service.view(ReportQuery(property_id, REALTIME_PANELS, ()), warm=True)
-        reports = result.reports
+        query = ReportQuery(property_id, REALTIME_PANELS, ())
         zone = service.time_zone(property_id)
+        version = service.view_version(query)
+        done = _RT_DRAWN.peek(f"{property_id}#{version}") if version else None
+        if done is not None:
+            service.keep_warm(query.cache_key(), query)
+        else:
+            result = service.view(query, warm=True)
+            done = _draw_realtime(result, property_id, zone)
+            _RT_DRAWN.put(done.key, done)
     except GadashError as exc:
         return (nu, nu, nu, nu, _failed(status, exc), nu)
+    new_status = _status(*done.status)
+    if drawn == done.key:
+        return (nu, nu, nu, nu, new_status, nu)
+    figure: Any = done.figure
+    if drawn:  # the bars are drawn: send only their heights
+        figure = Patch()
+        figure["data"][0]["y"] = done.y
+    return (done.active, figure, done.items, done.label, new_status, done.key)
+
+
+@dataclass(frozen=True)
+class DrawnRealtime:
+    key: str
+    active: str
+    figure: Any
+    y: list[int]
+    items: Any
+    label: str
+    status: tuple[bool, str, str, str]
+
+
+_RT_DRAWN: Recent[str, DrawnRealtime] = Recent(600, size=64)
+
+
+def _draw_realtime(result: Any, property_id: str, zone: str) -> DrawnRealtime:
+    reports = result.reports
     realtime = reports["realtime"]
     x, y = spark_series(realtime)
-    if drawn:
-        figure: Any = Patch()
-        figure["data"][0]["y"] = y
-    else:
-        figure = spark_figure(x, y)
     total = realtime.totals["activeUsers"]
     label = updated_label(realtime, zone)
-    return (
-        f"{int(total.iloc[0]) if len(total) else 0:,}",
-        figure,
-        now_pages_items(reports["realtime_pages"]),
-        label,
-        _status(not result.error, label.removeprefix("updated "), result.error,
-                (result.error_short or "GA error") if result.error else ""),
-        True,
-    )
+    return DrawnRealtime(
+        key=f"{property_id}#{result.version}",
+        active=f"{int(total.iloc[0]) if len(total) else 0:,}",
+        figure=spark_figure(x, y), y=y, items=now_pages_items(reports["realtime_pages"]),
+        label=label,
+        status=(not result.error, label.removeprefix("updated "), result.error,
+                (result.error_short or "GA error") if result.error else ""))
 
 
 clientside_callback(
