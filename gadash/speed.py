@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -87,6 +88,7 @@ def _grid_free(node: Any) -> Any:
     return {k: None if _is_grid(v) else _grid_free(v) for k, v in node.items()}
 
 
+@functools.lru_cache(maxsize=4)  # the config is the same for every /tv page of a process
 def _without_grids(config_html: str) -> str:
     """The page's Dash config with no AG Grid in its validation layout (the renderer
     resolves every component of it, which would need the grid's scripts)."""

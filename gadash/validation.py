@@ -95,6 +95,12 @@ def _wildcard(value: Any) -> bool:
     return isinstance(value, list) and value in (["ALL"], ["MATCH"], ["ALLSMALLER"])
 
 
+def _matches_many(declared: str | dict[str, Any]) -> bool:
+    """A pattern-matching id with ALL or ALLSMALLER: the renderer sends a list."""
+    return isinstance(declared, dict) and any(
+        v in (["ALL"], ["ALLSMALLER"]) for v in declared.values())
+
+
 def _same_id(sent: Any, declared: str | dict[str, Any]) -> bool:
     if isinstance(declared, str):
         return sent == declared
@@ -115,9 +121,7 @@ def _check_items(sent: Any, declared: list[dict[str, Any]], kind: str) -> None:
     for i, (item, want) in enumerate(zip(sent, declared, strict=True)):
         where = f"{kind}[{i}]"
         wanted_id = declared_id(str(want["id"]))
-        many = isinstance(wanted_id, dict) and any(
-            v in (["ALL"], ["ALLSMALLER"]) for v in wanted_id.values())
-        items = item if many else [item]
+        items = item if _matches_many(wanted_id) else [item]
         if not isinstance(items, list):
             raise Refused(f"{where} must be a list")
         for one in items:
@@ -137,9 +141,7 @@ def _check_outputs(sent: Any, output: str) -> None:
     for item, name in zip(items, names, strict=True):
         wanted_id, _, prop = name.rpartition(".")
         declared = declared_id(wanted_id)
-        many = isinstance(declared, dict) and any(
-            v in (["ALL"], ["ALLSMALLER"]) for v in declared.values())
-        for one in item if many and isinstance(item, list) else [item]:
+        for one in item if _matches_many(declared) and isinstance(item, list) else [item]:
             if not isinstance(one, dict) or one.get("property") != prop \
                     or not _same_id(one.get("id"), declared):
                 raise Refused("outputs do not match the callback")

@@ -8,9 +8,10 @@ the server is unreachable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -42,7 +43,7 @@ from gadash.errors import GadashError
 from gadash.figures import TREND_TIME, Marker, trend_series
 from gadash.memo import Recent
 from gadash.query import DateRange, ReportQuery
-from gadash.service import get_service
+from gadash.service import ViewResult, get_service
 from gadash.team import trend_markers
 from gadash.transforms import fill_days, kpis, outcome_metrics
 from gadash.tvconfig import SCREENS, TvConfig, parse_tv_query
@@ -189,14 +190,8 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         # What is drawn: the panel and its annotations; new notes redraw the figure.
         signature = "|".join([query.panels[0],
                               *(f"{m.start}:{m.end}:{m.text}" for m in markers)])
-        version = service.view_version(query)
-        done = _DRAWN.peek(f"{signature}#{version}") if version else None
-        if done is not None:
-            service.keep_warm(query.cache_key(), query)
-        else:
-            result = service.view(query, warm=True)
-            done = _draw(result, query, ranges, markers, zone, config, signature)
-            _DRAWN.put(done.key, done)
+        done = _once(_DRAWN, signature, query, lambda result: _draw(
+            result, query, ranges, markers, zone, config, signature))
     except GadashError as exc:
         # Never blank: every panel keeps what it shows; the status says why.
         return (*keep, _failed(status, exc), nu)
@@ -214,6 +209,30 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
             figure["data"][i]["x"] = x
             figure["data"][i]["y"] = y
     return (*done.tiles, figure, *done.lists, *labels, done.range, new_status, done.key)
+
+
+D = TypeVar("D", "Drawn", "DrawnRealtime")
+
+
+def _once(memo: Recent[str, D], prefix: str, query: ReportQuery,
+          draw: Callable[[ViewResult], D]) -> D:
+    """The rendering of the cache's current answer to ``query``: from this process's
+    memory while the answer is unchanged (without reading it), else drawn once."""
+    service = get_service()
+    version = service.view_version(query)
+    done = memo.peek(f"{prefix}#{version}") if version else None
+    if done is not None:
+        service.keep_warm(query.cache_key(), query)
+        return done
+    done = draw(service.view(query, warm=True))
+    memo.put(done.key, done)  # key: prefix#version of the answer drawn
+    return done
+
+
+def _status_of(result: ViewResult, label: str) -> tuple[bool, str, str, str]:
+    """The stale mark's arguments (gadash.pages.tv._status) for an answer."""
+    return (not result.error, label.removeprefix("updated "), result.error,
+            (result.error_short or "GA error") if result.error else "")
 
 
 @dataclass(frozen=True)
@@ -235,7 +254,7 @@ _DRAWN: Recent[str, Drawn] = Recent(3_600, size=64)
 _MARKERS: Recent[tuple[str, date, date], tuple[list[Marker], str]] = Recent(10, size=1_000)
 
 
-def _draw(result: Any, query: ReportQuery, ranges: tuple[DateRange, ...],
+def _draw(result: ViewResult, query: ReportQuery, ranges: tuple[DateRange, ...],
           markers: list[Marker], zone: str, config: TvConfig, signature: str) -> Drawn:
     service = get_service()
     reports = result.reports
@@ -261,8 +280,7 @@ def _draw(result: Any, query: ReportQuery, ranges: tuple[DateRange, ...],
                sources_items(reports["sources"])),
         updated=[updated_label(reports[r], zone) for r in (trend_panel, "pages", "sources")],
         range=compact_range(ranges),
-        status=(not result.error, label.removeprefix("updated "), result.error,
-                (result.error_short or "GA error") if result.error else ""),
+        status=_status_of(result, label),
     )
 
 
@@ -291,14 +309,8 @@ def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
         property_id = service.property_id(config.property)
         query = ReportQuery(property_id, REALTIME_PANELS, ())
         zone = service.time_zone(property_id)
-        version = service.view_version(query)
-        done = _RT_DRAWN.peek(f"{property_id}#{version}") if version else None
-        if done is not None:
-            service.keep_warm(query.cache_key(), query)
-        else:
-            result = service.view(query, warm=True)
-            done = _draw_realtime(result, property_id, zone)
-            _RT_DRAWN.put(done.key, done)
+        done = _once(_RT_DRAWN, property_id, query,
+                     lambda result: _draw_realtime(result, property_id, zone))
     except GadashError as exc:
         return (nu, nu, nu, nu, _failed(status, exc), nu)
     new_status = _status(*done.status)
@@ -325,7 +337,7 @@ class DrawnRealtime:
 _RT_DRAWN: Recent[str, DrawnRealtime] = Recent(600, size=64)
 
 
-def _draw_realtime(result: Any, property_id: str, zone: str) -> DrawnRealtime:
+def _draw_realtime(result: ViewResult, property_id: str, zone: str) -> DrawnRealtime:
     reports = result.reports
     realtime = reports["realtime"]
     x, y = spark_series(realtime)
@@ -336,8 +348,7 @@ def _draw_realtime(result: Any, property_id: str, zone: str) -> DrawnRealtime:
         active=f"{int(total.iloc[0]) if len(total) else 0:,}",
         figure=spark_figure(x, y), y=y, items=now_pages_items(reports["realtime_pages"]),
         label=label,
-        status=(not result.error, label.removeprefix("updated "), result.error,
-                (result.error_short or "GA error") if result.error else ""))
+        status=_status_of(result, label))
 
 
 clientside_callback(
