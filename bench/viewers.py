@@ -85,8 +85,8 @@ def bodies(deps: list[dict[str, Any]], prefixes: list[str],
 
 
 async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, interval: float,
-                 latencies: list[float], errors: list[int], csrf: bool, opens: str = "/tv"
-                 ) -> None:
+                 latencies: list[float], errors: list[int], csrf: bool, opens: str = "/tv",
+                 warmup: float = 0.0) -> None:
     # unsafe: keep cookies from an IP address host (127.0.0.1)
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         headers = {"Content-Type": "application/json", "Origin": url}
@@ -98,7 +98,8 @@ async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, inter
             token = next((c.value for c in session.cookie_jar if c.key == "_csrf_token"), "")
             headers["X-CSRFToken"] = token
         payloads = json.loads(json.dumps(payloads))  # this screen's own state
-        end = time.monotonic() + seconds
+        counted = time.monotonic() + warmup
+        end = counted + seconds
         await asyncio.sleep(interval * (hash(id(session)) % 100) / 100)  # spread the screens
         while time.monotonic() < end:
             tick = time.monotonic()
@@ -107,7 +108,9 @@ async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, inter
                 async with session.post(url + "/_dash-update-component", data=json.dumps(body),
                                         headers=headers) as r:
                     answer = await r.read()
-                    if r.status in (200, 204):
+                    if start < counted:
+                        pass  # warming up: not counted
+                    elif r.status in (200, 204):
                         latencies.append(time.monotonic() - start)
                     else:
                         errors.append(r.status)
@@ -130,17 +133,18 @@ def remember(body: dict[str, Any], answer: bytes) -> None:
 
 
 def run_load(url: str, payloads: list[dict[str, Any]], viewers: int, seconds: float,
-             interval: float, csrf: bool, opens: str = "/tv") -> dict[str, float]:
+             interval: float, csrf: bool, opens: str = "/tv", warmup: float = 0.0
+             ) -> dict[str, float]:
     latencies: list[float] = []
     errors: list[int] = []
 
     async def main() -> None:
         await asyncio.gather(*(viewer(url, payloads, seconds, interval, latencies, errors,
-                                      csrf, opens) for _ in range(viewers)))
+                                      csrf, opens, warmup) for _ in range(viewers)))
 
     start = time.monotonic()
     asyncio.run(main())
-    elapsed = time.monotonic() - start
+    elapsed = time.monotonic() - start - warmup
     q = statistics.quantiles(latencies, n=20) if len(latencies) > 20 else [float("nan")] * 19
     return {"requests": len(latencies), "errors": len(errors), "rps": len(latencies) / elapsed,
             "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
@@ -175,6 +179,9 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--warmup", type=float, default=5.0,
+                        help="seconds of polling before timing starts, for both apps (each "
+                             "screen's first answer is a whole render; imports and caches warm)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--signed-in", action="store_true",
                         help="sign-in on; the screens open /tv through a TV link")
@@ -234,10 +241,10 @@ def main() -> None:
             "out.children": [{"id": "tick", "property": "n_intervals", "value": 1}]}, {})
         standin.servicer.calls.clear()
         ours = run_load(url, tv, args.viewers, args.seconds, args.interval, csrf=True,
-                        opens=opens)
+                        opens=opens, warmup=args.warmup)
         ga_calls = dict(standin.servicer.calls)
         baseline = run_load(base_url, constant * 2, args.viewers, args.seconds, args.interval,
-                            csrf=False)
+                            csrf=False, warmup=args.warmup)
     finally:
         for proc in (app, base):
             proc.terminate()

@@ -144,4 +144,19 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     def status_json() -> Response:
         return jsonify(service_status(service))
 
+    _finish_dash_setup(server, app)
     return app
+
+
+def _finish_dash_setup(server: Flask, app: dash.Dash) -> None:
+    """Run Dash's first-request setup now, before any request.
+
+    Dash does it in two ``before_request`` hooks guarded by flags that are set
+    before the work is done, so two first requests at once (a worker starting
+    under load) race: one finds the flag set and the layout not yet there
+    ("`dash.page_container` not found in the layout", a 500) or no callbacks.
+    """
+    with server.test_request_context("/"):
+        for hook in list(server.before_request_funcs.get(None, [])):
+            if getattr(hook, "__qualname__", "").startswith("Dash."):
+                hook()

@@ -10,6 +10,7 @@ refresh is retried after a short pause, not on every request.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from gadash.cache import CacheStore
 from gadash.errors import SourceError, SourceUnavailableError
 
 ERROR_RETRY = 30.0  # seconds before a failed refresh is tried again
+VERSION_READ_EVERY = 1.0  # seconds a process trusts a version it read from the store
 Ttl = float | Callable[[], float]  # seconds an entry stays fresh, or how to work it out
 
 
@@ -63,6 +65,10 @@ class SingleFlight:
         self.error_retry = error_retry
         self.stats: Counter[str] = Counter()
         self.last_fetch: float | None = None
+        # key -> (version tuple, when read): many screens polling one key each second
+        # cost the shared store one read a second per process, not one each.
+        self._versions: dict[str, tuple[Any, float]] = {}
+        self._versions_lock = threading.Lock()
 
     def _read(self, key: str) -> Entry | None:
         entry = self.store.get(key)
@@ -74,13 +80,23 @@ class SingleFlight:
             self.store.set(key, entry, keep)
             # A few bytes that say which value the key holds, for pollers that only
             # need to know whether anything changed (gadash.pages.tv).
-            self.store.set(key + ":version", (entry.fetched_at, entry.fresh_until,
-                                              entry.retry_at, entry.error), keep)
+            found = (entry.fetched_at, entry.fresh_until, entry.retry_at, entry.error)
+            self.store.set(key + ":version", found, keep)
+            with self._versions_lock:
+                self._versions[key] = (found, time.monotonic())
 
     def version(self, key: str) -> str | None:
         """Which value ``key`` holds, while it needs no refresh; None otherwise (then
         ``get`` must be called: it refreshes)."""
-        found = self.store.get(key + ":version")
+        now = time.monotonic()
+        with self._versions_lock:
+            found, read_at = self._versions.get(key, (None, -VERSION_READ_EVERY))
+        if now - read_at >= VERSION_READ_EVERY:
+            found = self.store.get(key + ":version")
+            with self._versions_lock:
+                if len(self._versions) > 10_000:  # keys polled are few; never unbounded
+                    self._versions.clear()
+                self._versions[key] = (found, now)
         if not isinstance(found, tuple) or len(found) != 4:
             return None
         fetched_at, fresh_until, retry_at, error = found

@@ -1,19 +1,30 @@
-"""Rate limits (flask-limiter): sign-in, TV-link creation, and repeated refused requests.
+"""Rate limits: sign-in and TV-link creation (flask-limiter), and repeated refused
+requests (``RefusedLimit``, on the limits library flask-limiter is built on).
 
 Counters live in Redis when ``REDIS_URL`` is set, so every instance counts
-together; while Redis is down each process counts in its own memory
-(``in_memory_fallback_enabled``) and no request fails because of the limiter
-(``swallow_errors``). The limiter runs before the access gate, so an address
-that keeps being refused (guessing TV keys, tokens, paths) is stopped before it
-costs a database lookup.
+together; while Redis is down each process counts in its own memory and no
+request fails because of a limit. The refused-request limit runs before the
+access gate, so an address that keeps being refused (guessing TV keys, tokens,
+paths) is stopped before it costs a database lookup.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+import limits
 from flask import Flask, Response, request
 from flask_limiter import Limiter, RequestLimit
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 from gadash.settings import Settings
+
+log = logging.getLogger(__name__)
 
 REFUSED = (400, 401, 403, 404, 413, 421)
 UNLIMITED = {"/healthz", "/readyz", "/metrics"}
@@ -23,9 +34,10 @@ def _refused(response: Response) -> bool:
     return response.status_code in REFUSED
 
 
-def _too_many(limit: RequestLimit) -> Response:
+def _too_many(limit: RequestLimit | str) -> Response:
     wants_html = "text/html" in request.headers.get("Accept", "")
-    text = f"Too many requests ({limit.limit}); try again in a minute."
+    rate = limit if isinstance(limit, str) else limit.limit
+    text = f"Too many requests ({rate}); try again in a minute."
     if wants_html:
         return Response(f"<!doctype html><html lang='en'><title>Too many requests</title>"
                         f"<p>{text}</p></html>", status=429, mimetype="text/html")
@@ -33,22 +45,94 @@ def _too_many(limit: RequestLimit) -> Response:
                     mimetype="application/json")
 
 
+class RefusedLimit:
+    """At most ``rate`` refused answers per address (a moving window), counted in the
+    shared storage so every worker and instance counts together.
+
+    Every refusal is counted. Asking the shared counter before every request would
+    cost each request a round trip (a TV polls every few seconds); an address found
+    clear is trusted for ``CLEAR_SECONDS`` in this process unless it is refused
+    meanwhile, after which its next request asks again. Only refusals spread over
+    several processes within those seconds can pass the limit, by one each.
+    """
+
+    CLEAR_SECONDS = 2.0
+    REMEMBERED = 10_000  # addresses trusted at once, per process
+    RETRY_SHARED_AFTER = 5.0  # seconds counting locally before trying Redis again
+
+    def __init__(self, storage_uri: str, rate: str) -> None:
+        self.rate = rate
+        self.item = limits.parse(rate)
+        options = ({"socket_timeout": 2, "socket_connect_timeout": 2}
+                   if storage_uri.startswith(("redis", "valkey")) else {})
+        self.shared = MovingWindowRateLimiter(storage_from_string(storage_uri, **options))
+        self.local = MovingWindowRateLimiter(MemoryStorage())  # while the shared one is down
+        self._clear: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+        self._down_until = 0.0
+
+    def _ask(self, call: Callable[[MovingWindowRateLimiter], bool]) -> bool:
+        if time.monotonic() < self._down_until:
+            return call(self.local)
+        try:
+            return call(self.shared)
+        except Exception as exc:  # noqa: BLE001 -- a limit never fails a request
+            log.warning("rate limits counted in this process for %.0f s: %s",
+                        self.RETRY_SHARED_AFTER, exc)
+            self._down_until = time.monotonic() + self.RETRY_SHARED_AFTER
+            return call(self.local)
+
+    def allowed(self, address: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._clear.get(address, -self.CLEAR_SECONDS) < self.CLEAR_SECONDS:
+                return True
+        if not self._ask(lambda limiter: limiter.test(self.item, "refused", address)):
+            return False
+        with self._lock:
+            self._clear[address] = now
+            self._clear.move_to_end(address)
+            while len(self._clear) > self.REMEMBERED:
+                self._clear.popitem(last=False)
+        return True
+
+    def count(self, address: str) -> None:
+        with self._lock:
+            self._clear.pop(address, None)
+        self._ask(lambda limiter: limiter.hit(self.item, "refused", address))
+
+
 def create_limiter(server: Flask, settings: Settings) -> Limiter:
-    """The limiter, bound before the gate: refused requests count against their address."""
+    """The limiters, bound before the gate: refused requests count against their address."""
+    refused = RefusedLimit(settings.redis_url or "memory://", settings.rate_refused)
+    server.extensions["gadash_refused_limit"] = refused
+
+    def check() -> Response | None:
+        if request.path in UNLIMITED:  # load balancers and monitoring always get an answer
+            return None
+        return None if refused.allowed(_address()) else _too_many(refused.rate)
+
+    def count(response: Response) -> Response:
+        if _refused(response) and request.path not in UNLIMITED:
+            refused.count(_address())
+        return response
+
+    server.before_request(check)
+    server.after_request(count)
     return Limiter(
-        key_func=lambda: request.remote_addr or "unknown",
+        key_func=_address,
         app=server,
         storage_uri=settings.redis_url or "memory://",
         in_memory_fallback_enabled=True,
         swallow_errors=True,
         strategy="moving-window",
-        application_limits=[settings.rate_refused],
-        application_limits_deduct_when=_refused,
-        # Load balancers and monitoring always get an answer.
-        application_limits_exempt_when=lambda: request.path in UNLIMITED,
         on_breach=_too_many,
         key_prefix="gadash-limits",
     )
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
 
 
 def limit_routes(server: Flask, limiter: Limiter, settings: Settings) -> None:

@@ -203,3 +203,24 @@ def test_a_screen_that_has_the_answer_gets_only_the_times(cluster, standin_clean
     time.sleep(2.2)
     fresh = ask(drawn)
     assert fresh["tv-drawn"]["data"] != drawn and "tv-kpi-sessions" in fresh
+
+
+def test_dash_is_set_up_before_the_first_request(standin, tmp_path):
+    """Dash sets itself up on the first request with unguarded flags: two first requests
+    at once in a new worker could find no layout (a 500) or no callbacks. create_app does
+    it before serving."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import app, json; a = app.app; "
+             "print(json.dumps([a.layout is not None, "
+             "any(k.startswith('_pages_content.children') or '.._pages_content.children' in k "
+             "for k in a.callback_map), len(a.callback_map)]))")
+    env = {**os.environ, "GADASH_GA_ENDPOINT": standin.endpoint,
+           "GADASH_PROPERTIES": f"Blog={BLOG}", "GADASH_SHARE_PROVIDERS": "",
+           "GADASH_DATA_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                         text=True, timeout=120, check=True)
+    has_layout, has_router, callbacks = json.loads(out.stdout.strip().splitlines()[-1])
+    assert has_layout and has_router and callbacks > 20

@@ -8,6 +8,7 @@ the server is unreachable.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -69,9 +70,7 @@ def _config(data: Any) -> TvConfig:
         raise dash.exceptions.PreventUpdate
     pinned = pinned_query()
     if pinned is not None:
-        service = get_service()
-        return parse_tv_query(pinned, list(service.properties), date.today(),
-                              service.settings)[0]
+        return _parsed(pinned, date.today())
     params = {k: str(data[k]) for k in ("property", "range", "compare", "rotate", "refresh",
                                          "realtime") if k in data}
     screens = data.get("screens")
@@ -79,10 +78,13 @@ def _config(data: Any) -> TvConfig:
         params["screens"] = ",".join(str(s) for s in screens)
     if "reload_hours" in data:
         params["reload"] = str(data["reload_hours"])
+    return _parsed("?" + urlencode(params), date.today())
+
+
+@functools.lru_cache(maxsize=256)  # screens poll with the same few playlists all day
+def _parsed(query: str, today: date) -> TvConfig:
     service = get_service()
-    config, _ = parse_tv_query("?" + urlencode(params), list(service.properties), date.today(),
-                               service.settings)
-    return config
+    return parse_tv_query(query, list(service.properties), today, service.settings)[0]
 
 
 @callback(
