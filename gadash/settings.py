@@ -126,10 +126,22 @@ class Settings(BaseSettings):
     tv_realtime_refresh: int = Field(default=20, ge=1, le=3600)
     tv_reload_hours: float = Field(default=24.0, ge=0)
 
+    # Insights: pages trending now (realtime views in 30 minutes against the page's usual
+    # 30 minutes over 28 days) and the optional alerts webhook (Slack-compatible JSON).
+    trending_min_views: int = Field(default=20, ge=1)
+    trending_min_ratio: float = Field(default=3.0, ge=1.0)
+    alert_webhook_url: str | None = None
+    alert_max_per_hour: int = Field(default=12, ge=1, le=1000)
+    alert_repeat_hours: float = Field(default=24.0, gt=0)
+    alert_timeout: float = Field(default=5.0, gt=0)
+
     standin_time_zone: str = "America/New_York"
     standin_days: int = Field(default=800, ge=30, le=3000)
     standin_sessions_per_day: int = Field(default=1800, ge=10, le=200_000)
     standin_seed: int = 2015
+    # The stand-in only: a page read at FACTOR times its usual rate from now on, for the
+    # demo and tests of trending, e.g. "/blog/why-we-built-gadash*10".
+    standin_spike: str = ""
 
     @field_validator("properties", mode="before")
     @classmethod
