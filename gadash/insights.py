@@ -1,0 +1,271 @@
+"""Insights, as pure functions: what changed between two periods, unusual days, pages
+trending now. Plain arithmetic an analyst can redo by hand; the README states each rule.
+
+- **What changed**: a value's contribution is its change (this period minus the
+  comparison period); contributions of every value, with a remainder for values GA did
+  not list, add up to the total change. Within a dimension values rank by the size of
+  their contribution. Dimensions rank by how much their leading value explains beyond
+  its share: a value that grew with everything else (its previous share of the total
+  change) explains nothing.
+- **Unusual days**: each day against the same weekday of the previous 8 weeks: the
+  median, and a robust spread (1.4826 x the median absolute deviation, at least the
+  square root of the median, as counts vary by that much by chance). A day more than
+  3 spreads from the median is unusual. The last two days are provisional in GA: never
+  flagged.
+- **Trending**: a page's views in the last 30 minutes against its usual 30 minutes
+  (its views over the last 28 days / (28 x 48)), ranked by that ratio, above a minimum
+  number of views.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+REST = "(other values)"  # the values GA did not list, as one
+BASELINE_WEEKS = 8
+SPREADS = 3.0
+MIN_WEEKS = 4  # fewer earlier same weekdays than this: no judgement
+PROVISIONAL_DAYS = 2
+USUAL_DAYS = 28
+WINDOWS_PER_DAY = 48  # 30-minute windows
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One value's part in a change between two periods."""
+
+    key: str
+    current: float
+    previous: float
+    total_change: float
+    total_previous: float
+
+    @property
+    def change(self) -> float:
+        return self.current - self.previous
+
+    @property
+    def share(self) -> float | None:
+        """This value's part of the total change (0.61: 61%); None when nothing changed."""
+        return self.change / self.total_change if self.total_change else None
+
+    @property
+    def status(self) -> str:
+        """"new" (none in the comparison period), "gone" (none in this one), or ""."""
+        if self.previous == 0 and self.current > 0:
+            return "new"
+        if self.current == 0 and self.previous > 0:
+            return "gone"
+        return ""
+
+    @property
+    def excess(self) -> float:
+        """The change beyond what this value's earlier share of the total would bring:
+        what it explains. A value that grew with everything else explains nothing; with
+        no comparison period every value's share is unknown, so its whole change counts."""
+        if not self.total_previous:
+            return self.change
+        return self.change - self.previous / self.total_previous * self.total_change
+
+    @property
+    def is_rest(self) -> bool:
+        return self.key == REST
+
+
+def contributions(current: Mapping[str, float], previous: Mapping[str, float],
+                  total_current: float | None = None, total_previous: float | None = None,
+                  rest: str = REST) -> list[Contribution]:
+    """Every value's contribution to the change, the largest first (ties by key).
+
+    ``total_*``: the periods' totals when the values are a top-N (GA lists the most
+    visited); what the listed values do not account for becomes one ``rest`` value
+    (``REST`` unless named), so the contributions always add up to the total change.
+    """
+    cur_sum, prev_sum = sum(current.values()), sum(previous.values())
+    t_cur = cur_sum if total_current is None else max(total_current, cur_sum)
+    t_prev = prev_sum if total_previous is None else max(total_previous, prev_sum)
+    total_change = t_cur - t_prev
+    keys = list(dict.fromkeys([*current, *previous]))
+    out = [Contribution(k, float(current.get(k, 0.0)), float(previous.get(k, 0.0)),
+                        total_change, t_prev) for k in keys]
+    left_cur, left_prev = t_cur - cur_sum, t_prev - prev_sum
+    if left_cur or left_prev:
+        out.append(Contribution(rest, left_cur, left_prev, total_change, t_prev))
+    return sorted(out, key=lambda c: (-abs(c.change), str(c.key)))
+
+
+def leading(ranked: Sequence[Contribution]) -> Contribution | None:
+    """The value that explains most of a dimension's change: the first listed value
+    (the remainder of unlisted values is no value one could act on)."""
+    return next((c for c in ranked if not c.is_rest and c.change), None)
+
+
+def signed(n: float) -> str:
+    """+1,960 / −40 / 0, with a real minus sign."""
+    text = f"{abs(n):,.0f}"
+    return f"+{text}" if n > 0 else (f"−{text}" if n < 0 else "0")
+
+
+def percent_change(current: float, previous: float) -> str:
+    """+18% / −5% / "new" when there was nothing before."""
+    if not previous:
+        return "new" if current else "0%"
+    return signed((current - previous) / previous * 100) + "%"
+
+
+def headline(metric: str, current: float, previous: float) -> str:
+    """"Sessions +18% (+3,210)." — the total change in one line."""
+    if current == previous:
+        return f"{metric} unchanged ({current:,.0f})."
+    if not previous:
+        return f"{metric} {current:,.0f}, none in the comparison period."
+    return f"{metric} {percent_change(current, previous)} ({signed(current - previous)})."
+
+
+def sentence(c: Contribution, label: str) -> str:
+    """One value's part, e.g. "61% of the rise came from news.ycombinator.com / referral
+    (+1,960), new this period." """
+    status = {"new": ", new this period", "gone": ", gone this period"}.get(c.status, "")
+    amount = f"{signed(c.change)}"
+    share = c.share
+    if share is not None and share > 0:
+        word = "rise" if c.total_change > 0 else "fall"
+        verb = "came from" if c.total_change > 0 else "was"
+        return f"{share:.0%} of the {word} {verb} {label} ({amount}){status}."
+    if share is not None:  # against the overall direction
+        way = "fell" if c.change < 0 else "grew"
+        return f"{label} {way} against the trend ({amount}){status}."
+    return f"{label} changed by {amount}{status}, while the total held."
+
+
+# ------------------------------------------------------------------ unusual days
+
+@dataclass(frozen=True)
+class Band:
+    """What a day was expected to be, from the same weekday of earlier weeks."""
+
+    day: date
+    value: float
+    expected: float  # the median
+    spread: float  # robust standard deviation
+    weeks: int  # earlier same weekdays it rests on
+
+    @property
+    def low(self) -> float:
+        return max(0.0, self.expected - SPREADS * self.spread)
+
+    @property
+    def high(self) -> float:
+        return self.expected + SPREADS * self.spread
+
+    @property
+    def spreads_off(self) -> float:
+        """How far from the median, in spreads (signed)."""
+        return (self.value - self.expected) / self.spread if self.spread else 0.0
+
+    @property
+    def unusual(self) -> bool:
+        return abs(self.spreads_off) > SPREADS
+
+    def describe(self, metric: str, weekday: str) -> str:
+        """For the chart's tooltip: "2.4x the usual Tuesday (1,200; 1,050–1,350 expected)"."""
+        if self.expected:
+            ratio = self.value / self.expected
+            how = f"{ratio:.1f}x the usual {weekday}" if ratio >= 1 else \
+                f"{1 - ratio:.0%} below the usual {weekday}"
+        else:
+            how = f"none expected on a {weekday}"
+        return (f"Unusual {metric.lower()}: {how} ({self.value:,.0f} against "
+                f"{self.low:,.0f}–{self.high:,.0f} expected, {abs(self.spreads_off):.1f} "
+                f"spreads {'above' if self.spreads_off > 0 else 'below'} the median of "
+                f"{self.weeks} earlier {weekday}s)")
+
+
+def robust_spread(values: Sequence[float]) -> float:
+    """1.4826 x the median absolute deviation (the standard deviation for normal data,
+    unmoved by one odd week), at least sqrt(median) (the chance variation of counts)
+    and at least 1."""
+    median = statistics.median(values)
+    mad = statistics.median(abs(v - median) for v in values)
+    return max(1.4826 * mad, math.sqrt(max(median, 0.0)), 1.0)
+
+
+def bands(series: Mapping[date, float], history: Mapping[date, float], today: date,
+          weeks: int = BASELINE_WEEKS) -> list[Band]:
+    """The band of each day of ``series`` that can be judged: not provisional (the last
+    ``PROVISIONAL_DAYS`` up to ``today``), with at least ``MIN_WEEKS`` earlier same
+    weekdays in ``history`` (which may overlap ``series``: earlier days of a long range
+    are the baseline of later ones)."""
+    known = {**history, **series}
+    first_provisional = today - timedelta(days=PROVISIONAL_DAYS - 1)
+    out = []
+    for day, value in sorted(series.items()):
+        if day >= first_provisional:
+            continue
+        earlier = [known[d] for d in (day - timedelta(weeks=w) for w in range(1, weeks + 1))
+                   if d in known]
+        if len(earlier) < MIN_WEEKS:
+            continue
+        out.append(Band(day, float(value), float(statistics.median(earlier)),
+                        robust_spread(earlier), len(earlier)))
+    return out
+
+
+def unusual_days(series: Mapping[date, float], history: Mapping[date, float], today: date,
+                 weeks: int = BASELINE_WEEKS) -> list[Band]:
+    """The days of ``series`` outside their band."""
+    return [b for b in bands(series, history, today, weeks) if b.unusual]
+
+
+# ------------------------------------------------------------------ trending
+
+@dataclass(frozen=True)
+class Trend:
+    """A page read now far above its usual rate."""
+
+    title: str
+    views: float  # in the last 30 minutes
+    usual: float  # its usual 30 minutes
+    paths: tuple[str, ...] = ()  # the paths with this title, most read first
+
+    @property
+    def ratio(self) -> float:
+        return self.views / max(self.usual, MIN_USUAL)
+
+    @property
+    def new(self) -> bool:
+        """Too little reading before to speak of a usual rate."""
+        return self.usual < MIN_USUAL
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.paths) > 1
+
+    def label(self) -> str:
+        """"×7 usual" (or "new" for a page with next to no readers before)."""
+        return "new" if self.new else f"×{self.ratio:.0f} usual" if self.ratio >= 10 \
+            else f"×{self.ratio:.1f} usual"
+
+
+MIN_USUAL = 0.5  # views per 30 minutes below which a page has no usual rate to speak of
+
+
+def usual_per_window(views_28_days: float, days: int = USUAL_DAYS) -> float:
+    """A page's usual 30 minutes from its views over ``days`` days."""
+    return views_28_days / (days * WINDOWS_PER_DAY)
+
+
+def trending(now: Mapping[str, float], usual: Mapping[str, float],
+             paths: Mapping[str, Sequence[str]], min_views: float, min_ratio: float
+             ) -> list[Trend]:
+    """Titles read now at least ``min_views`` times in 30 minutes and at least
+    ``min_ratio`` times their usual 30 minutes, the highest ratio first (then views)."""
+    out = [Trend(title, float(views), float(usual.get(title, 0.0)),
+                 tuple(paths.get(title, ())))
+           for title, views in now.items() if views >= min_views]
+    out = [t for t in out if t.ratio >= min_ratio]
+    return sorted(out, key=lambda t: (-t.ratio, -t.views, t.title))

@@ -1,0 +1,154 @@
+"""The insight rules as pure functions, on numbers worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from gadash.insights import (
+    REST,
+    Band,
+    contributions,
+    headline,
+    leading,
+    robust_spread,
+    sentence,
+    trending,
+    unusual_days,
+    usual_per_window,
+)
+
+
+def total(cs):
+    return sum(c.change for c in cs)
+
+
+def test_contributions_add_up_to_the_total_change_with_new_and_lost_values():
+    current = {"google": 500.0, "hn": 300.0, "bing": 50.0}
+    previous = {"google": 400.0, "bing": 80.0, "facebook": 120.0}
+    cs = contributions(current, previous)
+    assert total(cs) == pytest.approx(850 - 600)
+    by = {c.key: c for c in cs}
+    assert by["hn"].status == "new" and by["hn"].change == 300
+    assert by["facebook"].status == "gone" and by["facebook"].change == -120
+    assert by["google"].status == "" and by["google"].share == pytest.approx(100 / 250)
+    assert [c.key for c in cs] == ["hn", "facebook", "google", "bing"]  # by size of change
+    assert sum(c.share for c in cs) == pytest.approx(1.0)
+
+
+def test_values_ga_did_not_list_become_one_remainder_so_the_sum_still_holds():
+    cs = contributions({"a": 100.0, "b": 50.0}, {"a": 80.0, "b": 70.0},
+                       total_current=1_000.0, total_previous=700.0)
+    assert total(cs) == pytest.approx(300.0)
+    rest = next(c for c in cs if c.key == REST)
+    assert (rest.current, rest.previous) == (850.0, 550.0)
+    assert leading(cs).key == "a"  # the remainder is no value one can act on
+
+
+def test_a_zero_previous_period():
+    cs = contributions({"a": 30.0, "b": 10.0}, {})
+    assert total(cs) == 40.0
+    assert all(c.status == "new" for c in cs)
+    assert [round(c.share, 2) for c in cs] == [0.75, 0.25]
+    assert [c.excess for c in cs] == [30.0, 10.0]  # no earlier shares: the whole change
+    assert headline("Sessions", 40, 0) == "Sessions 40, none in the comparison period."
+
+
+def test_nothing_changed_in_total():
+    cs = contributions({"a": 60.0, "b": 40.0}, {"a": 40.0, "b": 60.0})
+    assert total(cs) == 0 and all(c.share is None for c in cs)
+    assert headline("Sessions", 100, 100) == "Sessions unchanged (100)."
+    assert sentence(cs[0], "a") == "a changed by +20, while the total held."
+
+
+def test_one_source_ten_times_while_every_other_doubled_explains_most():
+    before = {"news.ycombinator.com / referral": 300.0, "google / organic": 2_000.0,
+              "(direct) / (none)": 1_000.0, "bing / organic": 200.0}
+    after = {k: v * (10 if k.startswith("news") else 2) for k, v in before.items()}
+    sources = contributions(after, before)
+    # google doubled: +2,000; HN 10x: +2,700; ranked by the size of the contribution
+    assert sources[0].key == "news.ycombinator.com / referral"
+    # Channels hold HN among other referrals; countries hold everything: their leading
+    # values carry more sessions but explain less beyond their share.
+    channels = contributions({"Referral": 3_000 + 400.0, "Organic Search": 4_400.0,
+                              "Direct": 2_000.0},
+                             {"Referral": 300 + 200.0, "Organic Search": 2_200.0,
+                              "Direct": 1_000.0})
+    countries = contributions({"United States": 6_000.0, "Germany": 3_800.0},
+                              {"United States": 2_100.0, "Germany": 1_400.0})
+    assert abs(leading(sources).excess) > abs(leading(channels).excess)
+    assert abs(leading(sources).excess) > abs(leading(countries).excess)
+    assert sentence(sources[0], sources[0].key) == (
+        "46% of the rise came from news.ycombinator.com / referral (+2,700).")
+
+
+def test_sentences_say_new_gone_and_against_the_trend():
+    cs = {c.key: c for c in contributions({"hn": 1_960.0, "x": 100.0},
+                                          {"x": 300.0, "gone": 50.0}, 5_000.0, 3_000.0)}
+    assert sentence(cs["hn"], "news.ycombinator.com / referral") == (
+        "98% of the rise came from news.ycombinator.com / referral (+1,960), new this period.")
+    assert sentence(cs["x"], "x") == "x fell against the trend (−200)."
+    assert sentence(cs["gone"], "gone") == "gone fell against the trend (−50), gone this period."
+    fall = contributions({"a": 10.0}, {"a": 110.0})
+    assert sentence(fall[0], "a") == "100% of the fall was a (−100)."
+    assert headline("Sessions", 21_000, 17_790) == "Sessions +18% (+3,210)."
+    assert headline("Key events", 95, 100) == "Key events −5% (−5)."
+
+
+def weeks_of(start: date, values: list[float]) -> dict[date, float]:
+    return {start + timedelta(days=i): v for i, v in enumerate(values)}
+
+
+def test_the_band_on_a_known_series():
+    # Eight earlier Mondays; median 100, deviations 0,2,2,1,1,0,3,3 -> MAD 1.5; the chance
+    # variation of a count of 100 (sqrt 100 = 10) is the larger spread: band 70..130.
+    monday = date(2026, 11, 2)
+    earlier = [100, 102, 98, 101, 99, 100, 103, 97]
+    history = {monday - timedelta(weeks=w + 1): v for w, v in enumerate(earlier)}
+    assert robust_spread(earlier) == pytest.approx(10.0)
+    (band,) = unusual_days({monday: 240.0}, history, today=date(2026, 11, 20))
+    assert isinstance(band, Band)
+    assert (band.expected, band.low, band.high) == (100.0, 70.0, 130.0)
+    assert band.spreads_off == pytest.approx(14.0)
+    assert band.describe("Sessions", "Monday").startswith(
+        "Unusual sessions: 2.4x the usual Monday (240 against 70–130 expected, 14.0 spreads "
+        "above the median of 8 earlier Mondays)")
+    assert not unusual_days({monday: 125.0}, history, today=date(2026, 11, 20))
+    assert unusual_days({monday: 60.0}, history, today=date(2026, 11, 20))[0].spreads_off < -3
+
+
+def test_a_weekly_rhythm_is_not_unusual_and_one_odd_week_does_not_move_the_band():
+    # weekdays 1,000, weekends 300, for 12 weeks, one earlier Tuesday at 5,000 (a spike)
+    start = date(2026, 8, 3)  # a Monday
+    values = [(300.0 if (start + timedelta(days=i)).weekday() >= 5 else 1_000.0)
+              for i in range(84)]
+    values[36] = 5_000.0
+    series = weeks_of(start, values)
+    flagged = unusual_days(series, {}, today=start + timedelta(days=100))
+    assert [b.day for b in flagged] == [start + timedelta(days=36)]
+
+
+def test_the_last_two_days_are_provisional_and_short_histories_are_not_judged():
+    today = date(2026, 11, 26)
+    history = {today - timedelta(days=d): 100.0 for d in range(2, 80)}
+    series = {today: 900.0, today - timedelta(days=1): 900.0, today - timedelta(days=2): 900.0}
+    assert [b.day for b in unusual_days(series, history, today)] == [today - timedelta(days=2)]
+    short = {today - timedelta(days=9): 100.0, today - timedelta(days=16): 100.0}
+    assert unusual_days({today - timedelta(days=2): 900.0}, short, today) == []
+
+
+def test_trending_ranks_by_ratio_above_a_minimum_volume():
+    usual = {"Post": usual_per_window(28 * 48 * 4.0), "Home": usual_per_window(28 * 48 * 30.0),
+             "Quiet": usual_per_window(28 * 48 * 0.1), "Shared": usual_per_window(28 * 48 * 2.0)}
+    assert usual["Post"] == pytest.approx(4.0)
+    now = {"Post": 40.0, "Home": 33.0, "Quiet": 6.0, "Shared": 30.0, "Brand new": 25.0}
+    paths = {"Shared": ["/a", "/b"], "Post": ["/post"]}
+    found = trending(now, usual, paths, min_views=20, min_ratio=3)
+    assert [t.title for t in found] == ["Brand new", "Shared", "Post"]
+    post = found[-1]
+    assert post.ratio == pytest.approx(10.0) and post.label() == "×10 usual"
+    assert found[1].ambiguous and found[1].label() == "×15 usual"
+    assert found[0].new and found[0].label() == "new"
+    assert "Home" not in [t.title for t in found]  # at about its usual rate
+    assert "Quiet" not in [t.title for t in found]  # too few views to speak of
