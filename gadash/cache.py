@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -124,6 +124,66 @@ class CacheStore:
     def set_many(self, items: dict[str, Any], ttl: float) -> None:
         if items:
             self._call("set_many", items, timeout=max(1, int(ttl)))
+
+    def add(self, key: str, value: Any, ttl: float) -> bool:
+        """Set ``key`` only if it is absent; True when this call set it.
+
+        On Redis one ``SET NX EX``: cachelib's ``add`` is SETNX then EXPIRE, and a
+        failure between the two would leave a key that never expires.
+        """
+        timeout = max(1, int(ttl))
+        return bool(self._either(
+            lambda client, name: client.set(
+                name, self._primary.serializer.dumps(value), nx=True, ex=timeout),
+            lambda backend: backend.add(key, value, timeout=timeout), key))
+
+    def incr(self, key: str, ttl: float) -> int:
+        """Add 1 to the counter at ``key`` (0 when absent) and return the new count.
+
+        On Redis the counter expires ``ttl`` seconds after it was created (INCR alone
+        sets no expiry); in process memory, ``ttl`` seconds after its last increment.
+        """
+        timeout = max(1, int(ttl))
+
+        def on_redis(client: Any, name: str) -> int:
+            with client.pipeline(transaction=True) as pipe:
+                pipe.set(name, 0, nx=True, ex=timeout)
+                pipe.incr(name)
+                created, count = pipe.execute()
+            if count == 1 and not created:  # the key expired between the two: no expiry
+                client.expire(name, timeout)
+            return int(count)
+
+        def in_memory(backend: Any) -> int:
+            # cachelib's inc re-sets the key with the default timeout, not ``ttl``.
+            with self._locks_guard:
+                count = int(backend.get(key) or 0) + 1
+                backend.set(key, count, timeout=timeout)
+            return count
+
+        return int(self._either(on_redis, in_memory, key))
+
+    def delete(self, key: str) -> bool:
+        """Remove ``key``; True when it was there."""
+        return bool(self._call("delete", key))
+
+    def _either(self, on_redis: Callable[[Any, str], Any], in_memory: Callable[[Any], Any],
+                key: str) -> Any:
+        """``on_redis(client, prefixed key)`` on Redis, else ``in_memory(backend)``, with
+        the same fallback to process memory as ``_call``."""
+        backend = self._backend()
+        if self._redis is None or backend is not self._primary:
+            return in_memory(backend)
+        try:
+            result = on_redis(self._redis, f"{self._primary._get_prefix()}{key}")
+        except Exception as exc:  # noqa: BLE001 -- any backend failure means "use memory"
+            self._failed(exc)
+            return in_memory(self._local)
+        if self.down_since is not None:
+            log.warning("shared cache is back")
+            self.down_since = None
+        self.last_error = ""
+        return result
 
     @contextmanager
     def lock(self, key: str, wait: float, hold: float) -> Iterator[bool]:
