@@ -1,7 +1,7 @@
 // Big screen: rotation, clock and the stale mark run in the browser, so they
 // keep working while the server cannot be reached.
 (function () {
-  const SCREENS = ["overview", "realtime", "pages", "sources"];
+  const SCREENS = ["overview", "realtime", "pages", "sources", "trending"];
   const seen = { data: { at: null, okAt: null }, rt: { at: null, okAt: null } };
 
   function dot(active, title) {

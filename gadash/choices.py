@@ -14,6 +14,7 @@ SCREENS: dict[str, str] = {
     "realtime": "Right now",
     "pages": "Top pages",
     "sources": "Top sources",
+    "trending": "Trending now",
 }
 
 

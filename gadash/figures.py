@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from gadash.frames import OTHER_TIP, is_other
+from gadash.insights import Band
 from gadash.transforms import align_previous, split_ranges
 
 
@@ -20,10 +21,11 @@ class Theme:
     second: str
     muted: str
     paper: str
+    alert: str = "#c5221f"  # unusual days
 
 
 LIGHT = Theme("plotly_white", 13, "#1a73e8", "#e8710a", "#9aa0a6", "rgba(0,0,0,0)")
-DARK = Theme("plotly_dark", 22, "#8ab4f8", "#fdd663", "#9aa0a6", "rgba(0,0,0,0)")
+DARK = Theme("plotly_dark", 22, "#8ab4f8", "#fdd663", "#9aa0a6", "rgba(0,0,0,0)", "#f28b82")
 
 
 def _layout(fig: go.Figure, theme: Theme, **extra: object) -> go.Figure:
@@ -104,11 +106,26 @@ def add_markers(fig: go.Figure, markers: list[Marker], top: float, theme: Theme)
     )
 
 
+def add_unusual(fig: go.Figure, unusual: list[Band], theme: Theme) -> None:
+    """Unusual days as rings on the sessions line, their tooltip saying how far off."""
+    if not unusual:
+        return
+    fig.add_scatter(
+        x=[pd.Timestamp(b.day).strftime("%Y-%m-%d %H:%M") for b in unusual],
+        y=[b.value for b in unusual], mode="markers", name="Unusual days",
+        marker={"symbol": "circle-open", "size": 16, "line": {"width": 3},
+                "color": theme.alert},
+        text=[b.describe("Sessions", f"{b.day:%A}") for b in unusual],
+        customdata=[f"{b.day:%a %d %b %Y}" for b in unusual],
+        hovertemplate="%{customdata}: %{text}<extra></extra>",
+    )
+
+
 def trend_figure(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...] = (
-        "sessions", "totalUsers"), theme: Theme = LIGHT, markers: list[Marker] | None = None
-        ) -> go.Figure:
+        "sessions", "totalUsers"), theme: Theme = LIGHT, markers: list[Marker] | None = None,
+        unusual: list[Band] | None = None) -> go.Figure:
     """Metrics over time; the comparison period as dashed lines on the same axis;
-    annotations as shaded days with a flag that shows the note."""
+    annotations as shaded days with a flag that shows the note; unusual days ringed."""
     current, previous = split_ranges(rows)
     drawn = [m for m in metrics if m in current.columns]
     if current.empty or not current[drawn].fillna(0).to_numpy().any():
@@ -138,6 +155,7 @@ def trend_figure(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...] = (
             )
     top = max([float(current[m].max()) for m in metrics if m in current.columns] + [1.0])
     add_markers(fig, markers or [], top * 1.08, theme)
+    add_unusual(fig, unusual or [], theme)
     fig.update_yaxes(rangemode="tozero", tickformat=",~s")
     return _layout(fig, theme)
 

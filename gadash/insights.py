@@ -137,8 +137,8 @@ def sentence(c: Contribution, label: str) -> str:
         verb = "came from" if c.total_change > 0 else "was"
         return f"{share:.0%} of the {word} {verb} {label} ({amount}){status}."
     if share is not None:  # against the overall direction
-        way = "fell" if c.change < 0 else "grew"
-        return f"{label} {way} against the trend ({amount}){status}."
+        way, total = ("fell", "rose") if c.change < 0 else ("grew", "fell")
+        return f"{label} {way} ({amount}) while the total {total}{status}."
     return f"{label} changed by {amount}{status}, while the total held."
 
 

@@ -40,6 +40,7 @@ class Panel:
     shown: int = 0  # rows a table shows (0: all); comparisons cover these
     after: str = ""  # asked only for the comparison, for the rows of this panel
     current_only: bool = False  # nothing on screen compares it: one date range
+    ttl: int = 0  # seconds fresh when longer than the usual TTL (whole past days)
 
     @property
     def max_rows(self) -> int:
@@ -155,6 +156,43 @@ for _name, _dim in CHOICE_DIMENSIONS.items():
     PANELS[f"choices_{_name}"] = Panel(
         f"choices_{_name}", f"Values of {_dim}", (_dim,), (_metric,),
         (Order(_metric, desc=True, metric=True),), limit=CHOICE_LIMIT, current_only=True)
+
+
+# "What changed": sessions and key events by each dimension an analyst acts on, both
+# periods in one report each; the five fit one batch call. Totals let the values GA
+# did not list count as one remainder, so contributions add up to the whole change.
+CHANGE_DIMENSIONS = {
+    "source": ("sessionSource", "sessionMedium"),
+    "channel": ("sessionDefaultChannelGroup",),
+    "landing": ("landingPage",),
+    "country": ("country",),
+    "device": ("deviceCategory",),
+}
+CHANGE_METRICS = ("sessions", "keyEvents")
+for _name, _dims in CHANGE_DIMENSIONS.items():
+    PANELS[f"changes_{_name}"] = Panel(
+        f"changes_{_name}", f"What changed by {', '.join(_dims)}", _dims, CHANGE_METRICS,
+        _BY_SESSIONS, limit=500, totals=True)
+
+# Unusual days: the daily series from 8 weeks before the range to its end, one range,
+# so each day has its earlier same weekdays (the KPI totals stay the range's own).
+PANELS["baseline"] = Panel("baseline", "Daily baseline", ("date",), ("sessions", "keyEvents"),
+                           (Order("date"),), limit=5_000, current_only=True)
+
+# Trending: views per title and path over the last 28 whole days (each page's usual
+# 30 minutes, and the paths a realtime title stands for), and realtime views per title,
+# with the readers' countries.
+PANELS["trending_usual"] = Panel(
+    "trending_usual", "Usual reading", ("pageTitle", "pagePath"), ("screenPageViews",),
+    (Order("screenPageViews", desc=True, metric=True),), limit=10_000, current_only=True,
+    ttl=6 * 3600)
+PANELS["trending_now"] = Panel(
+    "trending_now", "Pages read now", ("unifiedScreenName",), ("screenPageViews",),
+    (Order("screenPageViews", desc=True, metric=True),), limit=100, realtime=True)
+PANELS["trending_countries"] = Panel(
+    "trending_countries", "Where readers are", ("unifiedScreenName", "country"),
+    ("screenPageViews",), (Order("screenPageViews", desc=True, metric=True),), limit=1_000,
+    realtime=True)
 
 
 def get_panel(panel_id: str) -> Panel:

@@ -17,16 +17,19 @@ from flask import current_app
 
 from gadash.cache import CacheStore
 from gadash.errors import QueryError
+from gadash.findings import Changes, TrendingPage, judged_days, trending_pages, what_changed
 from gadash.flight import SingleFlight
 from gadash.frames import ReportFrame
+from gadash.insights import Band
 from gadash.memo import Recent
-from gadash.query import ReportQuery, local_date
+from gadash.query import DateRange, Filters, ReportQuery, local_date
 from gadash.reports import get_panel
 from gadash.settings import Settings
 from gadash.shares import Provider, ShareCounts
 from gadash.shares.canonical import page_url
 from gadash.shares.fetch import FetchLimits, fetch_counts
 from gadash.sources.base import DataSource
+from gadash.views import baseline_query, changes_query, trending_queries
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +157,10 @@ class DataService:
 
     def ttl_for(self, query: ReportQuery) -> float:
         """Seconds a query stays fresh: longer when the hourly GA quota runs low."""
-        realtime = all(get_panel(p).realtime for p in query.panels)
+        panels = [get_panel(p) for p in query.panels]
+        realtime = all(p.realtime for p in panels)
         base = self.settings.realtime_ttl if realtime else self.settings.cache_ttl
+        base = max([base, *(p.ttl for p in panels)])
         return base * self.ttl_for_property(query.property_id)
 
     def ttl_for_property(self, property_id: str) -> float:
@@ -237,6 +242,35 @@ class DataService:
     def today(self, property_id: str) -> date:
         """Today in the property's time zone."""
         return local_date(self.time_zone(property_id))
+
+    # -------------------------------------------------------------- insights
+    # Each costs at most one more batch call per view, cached like a view.
+
+    def changes(self, property_id: str, ranges: tuple[DateRange, ...], filters: Filters
+                ) -> tuple[Changes, ViewResult]:
+        """What changed between the view's two periods (raises QueryError without one)."""
+        result = self.view(changes_query(property_id, ranges, filters,
+                                         self.available_fields(property_id)))
+        return what_changed(result.reports), result
+
+    def unusual_days(self, property_id: str, current: DateRange, filters: Filters
+                     ) -> list[Band]:
+        """The judged days of the range that fall outside their band."""
+        result = self.view(baseline_query(property_id, current, filters,
+                                          self.available_fields(property_id)))
+        today = self.today(property_id)
+        return [b for b in judged_days(result.reports["baseline"], current.start,
+                                       current.end, today) if b.unusual]
+
+    def trending(self, property_id: str, warm: bool = False) -> list[TrendingPage]:
+        """Pages read now far above their usual rate (realtime against 28 days)."""
+        usual_q, now_q = trending_queries(property_id, self.today(property_id),
+                                          self.available_fields(property_id))
+        usual = self.view(usual_q, warm=warm).reports["trending_usual"]
+        now = self.view(now_q, warm=warm).reports
+        return trending_pages(now["trending_now"], now.get("trending_countries"), usual,
+                              self.settings.trending_min_views,
+                              self.settings.trending_min_ratio)
 
 
 def get_service() -> DataService:

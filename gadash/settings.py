@@ -134,6 +134,7 @@ class Settings(BaseSettings):
     alert_max_per_hour: int = Field(default=12, ge=1, le=1000)
     alert_repeat_hours: float = Field(default=24.0, gt=0)
     alert_timeout: float = Field(default=5.0, gt=0)
+    alert_check_seconds: int = Field(default=300, ge=10)
 
     standin_time_zone: str = "America/New_York"
     standin_days: int = Field(default=800, ge=30, le=3000)

@@ -8,9 +8,12 @@ page (up to its cap).
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from gadash.errors import QueryError
+from gadash.insights import BASELINE_WEEKS, USUAL_DAYS
 from gadash.query import DateRange, Filters, ReportQuery
-from gadash.reports import TREND_PANELS, get_panel
+from gadash.reports import CHANGE_DIMENSIONS, TREND_PANELS, get_panel
 
 GRAINS: dict[str, str] = {
     "auto": "Automatic",
@@ -81,6 +84,36 @@ def choices_query(property_id: str, current: DateRange, filters: Filters, name: 
     if fields and not set(panel.dimensions) <= fields:
         raise QueryError(f"This property has no {panel.dimensions[0]} dimension in GA.")
     return ReportQuery(property_id, (panel.id,), (current,), filters.without(name))
+
+
+def changes_query(property_id: str, ranges: tuple[DateRange, ...], filters: Filters,
+                  fields: frozenset[str]) -> ReportQuery:
+    """"What changed": one report per dimension with both periods, one batch call.
+    Raises QueryError without a comparison period."""
+    if len(ranges) < 2:
+        raise QueryError("What changed needs a comparison period.")
+    panels = _offered([f"changes_{name}" for name in CHANGE_DIMENSIONS], fields)
+    return ReportQuery(property_id, tuple(panels), ranges[:2], filters,
+                       omit=_missing(panels, fields), compare_tables=False)
+
+
+def baseline_query(property_id: str, current: DateRange, filters: Filters,
+                   fields: frozenset[str]) -> ReportQuery:
+    """The daily series an unusual day is judged against: 8 weeks before the range,
+    and the range itself. One report, one batch call."""
+    start = current.start - timedelta(weeks=BASELINE_WEEKS)
+    return ReportQuery(property_id, ("baseline",), (DateRange(start, current.end),), filters,
+                       omit=_missing(["baseline"], fields))
+
+
+def trending_queries(property_id: str, today: date, fields: frozenset[str]
+                     ) -> tuple[ReportQuery, ReportQuery]:
+    """Pages trending now: the usual reading (28 whole days, one report; the same all
+    day, so cached like any past range) and the realtime views with their countries."""
+    usual = DateRange(today - timedelta(days=USUAL_DAYS), today - timedelta(days=1))
+    return (ReportQuery(property_id, ("trending_usual",), (usual,),
+                        omit=_missing(["trending_usual"], fields)),
+            ReportQuery(property_id, ("trending_now", "trending_countries"), ()))
 
 
 def _offered(panels: list[str], fields: frozenset[str]) -> list[str]:

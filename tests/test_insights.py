@@ -88,8 +88,8 @@ def test_sentences_say_new_gone_and_against_the_trend():
                                           {"x": 300.0, "gone": 50.0}, 5_000.0, 3_000.0)}
     assert sentence(cs["hn"], "news.ycombinator.com / referral") == (
         "98% of the rise came from news.ycombinator.com / referral (+1,960), new this period.")
-    assert sentence(cs["x"], "x") == "x fell against the trend (−200)."
-    assert sentence(cs["gone"], "gone") == "gone fell against the trend (−50), gone this period."
+    assert sentence(cs["x"], "x") == "x fell (−200) while the total rose."
+    assert sentence(cs["gone"], "gone") == "gone fell (−50) while the total rose, gone this period."
     fall = contributions({"a": 10.0}, {"a": 110.0})
     assert sentence(fall[0], "a") == "100% of the fall was a (−100)."
     assert headline("Sessions", 21_000, 17_790) == "Sessions +18% (+3,210)."

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 import dash_ag_grid as dag
 import plotly.graph_objects as go
@@ -30,7 +31,9 @@ from gadash.figures import (
     message_figure,
     trend_figure,
 )
+from gadash.findings import Changes, Finding, TrendingPage, describe_dimension
 from gadash.frames import OTHER_TIP, ReportFrame, is_other
+from gadash.insights import Band
 from gadash.query import COMPARISONS, DEFAULT_MATCH, MATCHES, PRESETS, Condition, DateRange
 from gadash.reports import TREND_PANELS, get_panel
 from gadash.service import ViewResult
@@ -415,6 +418,53 @@ def create_note_form() -> html.Details:
     ])
 
 
+def create_changes(changes: Changes | None, comparing: bool, error: str = "") -> list[Any]:
+    """"What changed": the headlines, then ranked sentences, each with a button that
+    filters the view to its value."""
+    if error:
+        return [html.P(error, className="alert alert-error", role="alert")]
+    if not comparing:
+        return [html.P("Compare with the previous period or last year to see what "
+                       "changed and why.", className="muted")]
+    if changes is None or not changes.headlines:
+        return [html.P("No sessions in either period.", className="muted")]
+    out: list[Any] = []
+    for group in changes.groups:
+        out.append(html.P(group.headline, className="change-head"))
+        out.append(html.Ol([_change_item(f) for f in group.findings], className="changes"))
+    return out
+
+
+def _change_item(f: Finding) -> html.Li:
+    button: Any = None
+    if f.filters:
+        what = " and ".join(f"{k} is {v}" for k, v in f.filters)
+        aria: Any = {"aria-label": f"Filter the view: {what}"}
+        button = html.Button(
+            "Filter", id={"type": ids.CHANGE_APPLY, "filters": urlencode(f.filters)},
+            className="btn btn-small", title=f"Show only {what}", **aria)
+    return html.Li([html.Span(describe_dimension(f.dimension), className="change-dim"),
+                    html.Span(f.text, className="change-text"), button], className="change")
+
+
+def create_trending_box(pages: list[TrendingPage], error: str = "") -> list[Any]:
+    """"Trending now": pages read far above their usual rate in the last 30 minutes."""
+    if error:
+        return [html.P(error, className="alert alert-error", role="alert")]
+    if not pages:
+        return [html.P("No page is read far above its usual rate right now.",
+                       className="muted")]
+    return [html.Ol(className="trending", children=[
+        html.Li([
+            html.Span(p.trend.label(), className="trend-ratio"),
+            html.Span(p.title, className="trend-title", title=p.path or p.title),
+            html.Span(f"{p.trend.views:,.0f} views in 30 min"
+                      + (f" · {', '.join(p.countries)}" if p.countries else "")
+                      + (f" · title shared by {len(p.trend.paths)} pages"
+                         if p.trend.ambiguous else ""), className="trend-sub"),
+        ]) for p in pages[:5]])]
+
+
 def create_layout(properties: list[str]) -> html.Div:
     """The analyst page: controls and empty panels. It carries no data."""
     return html.Div(className="page analyst", children=[
@@ -443,6 +493,14 @@ def create_layout(properties: list[str]) -> html.Div:
             ]),
             html.Div(id=ids.ERROR),
             dcc.Loading(html.Div(id=ids.KPIS, className="kpis"), type="dot", delay_show=300),
+            dcc.Interval(id=ids.TRENDING_TICK, interval=60_000),
+            html.Div(className="grid-2", children=[
+                create_card("What changed", html.Div(id=ids.CHANGES, className="changes-box"),
+                            ids.footer("changes"), class_name="span-2"),
+                create_card("Trending now", html.Div(id=ids.TRENDING,
+                                                     className="trending-box"),
+                            ids.footer("trending")),
+            ]),
             html.Div(className="grid-2", children=[
                 create_card("Sessions and users", [_graph(ids.TREND, "340px"),
                                                    create_note_form()],
@@ -548,7 +606,8 @@ def trend_panel_of(reports: dict[str, ReportFrame]) -> ReportFrame:
 
 def render_view(result: ViewResult, state: ViewState,
                 ranges: tuple[DateRange, ...] = (), markers: list[Marker] | None = None,
-                trend_notes: list[str] | None = None, partial: bool = False) -> Rendered:
+                trend_notes: list[str] | None = None, partial: bool = False,
+                unusual: list[Band] | None = None) -> Rendered:
     """A view's frames as figures, grid rows and notes (pure); ``ranges`` lets the
     trend show periods without sessions as zero; ``markers`` are the annotations
     drawn on it; ``partial``: the range ends today, so its totals are not
@@ -570,7 +629,7 @@ def render_view(result: ViewResult, state: ViewState,
     audience = reports["audience"]
     figures = {
         "trend": trend_figure(fill_days(trend.rows, ranges, not trend.meta.capped), time_col,
-                              markers=markers),
+                              markers=markers, unusual=unusual),
         "devices": donut_figure(rollup(audience, "deviceCategory"), "deviceCategory",
                                 "sessions"),
         "new-returning": donut_figure(rollup(audience, "newVsReturning"), "newVsReturning",

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from gadash.components.cards import fetched_clock
 from gadash.figures import DARK, TREND_TIME, Marker, message_figure, trend_figure
+from gadash.findings import TrendingPage
 from gadash.frames import ReportFrame, is_other
 from gadash.query import DateRange
 from gadash.shares import Provider, ShareCounts
@@ -54,6 +55,8 @@ class TvIds:
     PAGES = "tv-pages"
     SOURCES = "tv-sources"
     CHANNELS = "tv-channels"
+    TRENDING = "tv-trending"
+    TRENDING_DRAWN = "tv-trending-drawn"
 
     @staticmethod
     def screen(name: str) -> str:
@@ -112,6 +115,7 @@ def create_tv_layout() -> html.Div:
         dcc.Store(id=I.RT_STATUS),
         dcc.Store(id=I.DRAWN),
         dcc.Store(id=I.SPARK_DRAWN, data=False),
+        dcc.Store(id=I.TRENDING_DRAWN),
         dcc.Interval(id=I.REFRESH, interval=60_000, disabled=True),
         dcc.Interval(id=I.REALTIME_TICK, interval=20_000, disabled=True),
         dcc.Interval(id=I.ROTATE, interval=30_000, disabled=True),
@@ -151,6 +155,7 @@ def create_tv_layout() -> html.Div:
             ]),
             _screen("pages", [html.Ol(id=I.PAGES, className="tv-list tv-list-wide")]),
             _screen("sources", [html.Ol(id=I.SOURCES, className="tv-list tv-list-wide")]),
+            _screen("trending", [html.Ol(id=I.TRENDING, className="tv-list tv-list-wide")]),
         ]),
     ])
 
@@ -244,6 +249,31 @@ def pages_items(top: pd.DataFrame, shares: dict[str, dict[str, ShareCounts]] | N
         rows.append((title, f"{path}  ·  {summary}" if summary else path,
                      format_number(float(views))))
     return list_items(rows, "views")
+
+
+def trending_items(pages: list[TrendingPage],
+                   shares: dict[str, dict[str, ShareCounts]] | None = None,
+                   providers: list[Provider] | None = None) -> list[html.Li]:
+    """Pages read far above their usual rate: "×7 usual" as the figure, where readers
+    are and the discussion (HN points, Reddit score) on the second line."""
+    if not pages:
+        return [html.Li("No page is read far above its usual rate right now.",
+                        className="tv-item tv-empty")]
+    rows = []
+    for page in pages[:LIST_ROWS]:
+        t = page.trend
+        parts = [f"{t.views:,.0f} views in 30 min"]
+        if page.countries:
+            parts.append(", ".join(page.countries))
+        summary = share_summary((shares or {}).get(page.path, {}), providers or [])
+        if summary:
+            parts.append(summary)
+        if t.ambiguous:
+            parts.append(f"title shared by {len(t.paths)} pages")
+        ratio = "new" if t.new else f"×{t.ratio:.0f}" if t.ratio >= 10 else f"×{t.ratio:.1f}"
+        rows.append((page.title, "  ·  ".join(parts), ratio))
+    return list_items(rows, "its usual rate" if any(not p.trend.new for p in pages)
+                      else "page")
 
 
 def channels_items(report: ReportFrame) -> list[html.Li]:

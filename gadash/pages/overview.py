@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import dash
 from dash import (
@@ -33,7 +33,9 @@ from gadash.components.analyst import (
     GRIDS,
     choice_options,
     condition_value,
+    create_changes,
     create_layout,
+    create_trending_box,
     export_name,
     picked_condition,
     picker_dates,
@@ -50,7 +52,7 @@ from gadash.query import Condition, DateRange
 from gadash.reports import get_panel
 from gadash.service import get_service
 from gadash.team import add_annotation, get_store, save_view, trend_markers, view_url
-from gadash.views import choices_query, view_query
+from gadash.views import choices_query, trend_panel, view_query
 from gadash.viewstate import FILTER_PARAMS, ViewState, filter_params, parse_query_string
 
 
@@ -131,6 +133,11 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
     elif isinstance(trigger, dict) and trigger.get("type") == ids.PICK_CLEAR:
         if trigger.get("filter") in FILTER_PARAMS:
             state = state.without_filter(str(trigger["filter"]))
+    elif isinstance(trigger, dict) and trigger.get("type") == ids.CHANGE_APPLY:
+        # A "What changed" sentence: its value as exact filters (source and medium).
+        for name, value in parse_qsl(str(trigger.get("filters", ""))):
+            if name in FILTER_PARAMS and value and not is_other(value):
+                state = state.with_filter(name, Condition((value,)))
     elif isinstance(trigger, dict) and trigger.get("type") == ids.CHIP:
         if trigger.get("filter") in FILTER_PARAMS:  # a chip naming no filter changes nothing
             state = state.without_filter(str(trigger["filter"]))
@@ -197,6 +204,7 @@ _PICKER_OUT = ((ids.PICK_COND, "value"), (ids.PICK_VALUES, "value"), (ids.PICK_T
     Input(ids.COUNTRIES, "clickData"),
     Input(ids.DEVICES, "clickData"),
     Input(ids.SAVED, "value"),
+    Input({"type": ids.CHANGE_APPLY, "filters": ALL}, "n_clicks"),
     *(State({"type": t, "filter": ALL}, prop) for t, prop in _PICKER_OUT),
     State(ids.STATE, "data"),
 )
@@ -206,7 +214,7 @@ def sync_state(search: str | None, prop: str | None, rng: str | None, start: str
                ) -> tuple[Any, ...]:
     """Keep URL, controls and state in step after any user action."""
     cells = dict(zip(CELL_FILTERS, rest[: len(CELL_FILTERS)], strict=True))
-    country_click, device_click, saved, *_pickers, store = rest[len(CELL_FILTERS):]
+    country_click, device_click, saved, _changes, *_pickers, store = rest[len(CELL_FILTERS):]
     trigger = ctx.triggered_id
     notes_before: list[str] = []
     if trigger == ids.SAVED:
@@ -287,8 +295,20 @@ def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any,
         query = view_query(property_id, ranges, state.filters,
                            service.available_fields(property_id), state.grain)
         markers, missing = trend_markers(state.property, ranges[0].start, ranges[0].end)
-        out = render_view(service.view(query), state, ranges, markers,
-                          [missing] if missing else [], partial=ranges[0].end >= today)
+        result = service.view(query)
+        trend_notes = [missing] if missing else []
+        unusual = []
+        if trend_panel(state.grain, ranges[0]) == "trend":  # daily: days can be judged
+            try:
+                unusual = service.unusual_days(property_id, ranges[0], state.filters)
+            except GadashError as exc:
+                trend_notes.append(f"Unusual days not marked: {exc.message}")
+            if unusual:
+                trend_notes.append(
+                    f"{len(unusual)} unusual day{'s' * (len(unusual) > 1)} ringed: more than "
+                    "3 spreads from the same weekday's median of the 8 weeks before")
+        out = render_view(result, state, ranges, markers, trend_notes,
+                          partial=ranges[0].end >= today, unusual=unusual)
     except GadashError as exc:
         out = render_error(exc)
     error = [*create_notes(notes), out.error] if notes else out.error
@@ -301,6 +321,55 @@ def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any,
         *(out.footers[p] for p in (*FIGURES, *GRIDS)),
         error, label,
     )
+
+
+@callback(
+    Output(ids.CHANGES, "children"),
+    Output(ids.footer("changes"), "children"),
+    Input(ids.STATE, "data"),
+)
+def explain(data: dict[str, Any] | None) -> tuple[Any, Any]:
+    """"What changed" between the two periods: one more batch call, cached."""
+    if not data:
+        raise dash.exceptions.PreventUpdate
+    state, _ = _state_from_store(data)
+    if state.compare == "none":
+        return create_changes(None, comparing=False), ""
+    service = get_service()
+    try:
+        property_id = service.property_id(state.property)
+        ranges = state.ranges(service.today(property_id))
+        changes, result = service.changes(property_id, ranges, state.filters)
+    except GadashError as exc:
+        return create_changes(None, True, exc.message), ""
+    notes = sorted({n for f in result.reports.values() for n in f.meta.quality_notes()})
+    rule = ("Each dimension's value with the largest change, ranked by how much it explains "
+            "beyond its share of the total")
+    return create_changes(changes, True), html.Span(" · ".join([rule, *notes]),
+                                                    className="quality")
+
+
+@callback(
+    Output(ids.TRENDING, "children"),
+    Output(ids.footer("trending"), "children"),
+    Input(ids.STATE, "data"),
+    Input(ids.TRENDING_TICK, "n_intervals"),
+)
+def trending_now(data: dict[str, Any] | None, _tick: int | None) -> tuple[Any, Any]:
+    """Pages read far above their usual rate: realtime views against 28 days."""
+    if not data:
+        raise dash.exceptions.PreventUpdate
+    state, _ = _state_from_store(data)
+    service = get_service()
+    try:
+        pages = service.trending(service.property_id(state.property))
+    except GadashError as exc:
+        return create_trending_box([], exc.message), ""
+    s = service.settings
+    return create_trending_box(pages), html.Span(
+        f"Views in the last 30 minutes, at least {s.trending_min_views} and "
+        f"{s.trending_min_ratio:g}x the page's usual 30 minutes over 28 days",
+        className="quality")
 
 
 @callback(

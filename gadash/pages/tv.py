@@ -37,6 +37,7 @@ from gadash.components.tv import (
     spark_figure,
     spark_series,
     top_pages,
+    trending_items,
     tv_trend_figure,
     updated_label,
 )
@@ -49,7 +50,7 @@ from gadash.team import trend_markers
 from gadash.transforms import fill_days, kpis, outcome_metrics
 from gadash.tvconfig import SCREENS, TvConfig, parse_tv_query
 from gadash.tvlinks import pinned_query
-from gadash.views import tv_query
+from gadash.views import trending_queries, tv_query
 from gadash.viewstate import ViewState
 
 I = TvIds  # noqa: E741
@@ -121,7 +122,7 @@ def configure(search: str | None) -> tuple[Any, ...]:
     return (
         data, config.property, " · ".join(notes),
         config.refresh * 1000, False,
-        config.realtime * 1000, "realtime" not in config.screens,
+        config.realtime * 1000, not {"realtime", "trending"} & set(config.screens),
         config.rotate * 1000, len(config.screens) < 2,
         max(reload_ms, 60_000), reload_ms == 0,
     )
@@ -351,6 +352,50 @@ def _draw_realtime(result: ViewResult, property_id: str, zone: str) -> DrawnReal
         figure=spark_figure(x, y), y=y, items=now_pages_items(reports["realtime_pages"]),
         label=label,
         status=_status_of(result, label))
+
+
+@callback(
+    Output(I.TRENDING, "children"),
+    Output(I.updated("trending"), "children"),
+    Output(I.TRENDING_DRAWN, "data"),
+    Input(I.REALTIME_TICK, "n_intervals"),
+    Input(I.CONFIG, "data"),
+    State(I.TRENDING_DRAWN, "data"),
+    prevent_initial_call=True,
+)
+def refresh_trending(_n: int | None, data: dict[str, Any] | None, drawn: Any
+                     ) -> tuple[Any, ...]:
+    """Pages read far above their usual rate, on the realtime interval. A poll that finds
+    the answers the screen shows answers without reading them; on an error the list
+    stays and its line says why."""
+    config = _config(data)
+    if "trending" not in config.screens:
+        raise dash.exceptions.PreventUpdate
+    service = get_service()
+    try:
+        property_id = service.property_id(config.property)
+        zone = service.time_zone(property_id)
+        queries = trending_queries(property_id, service.today(property_id),
+                                   service.available_fields(property_id))
+        versions = [service.view_version(q) for q in queries]
+        key = f"{property_id}#{'|'.join(v or '' for v in versions)}"
+        done = _TRENDING.peek(key) if all(versions) else None
+        if done is None:
+            pages = service.trending(property_id, warm=True)
+            shares = service.shares(config.property, [p.path for p in pages if p.path])
+            key = f"{property_id}#{'|'.join(v or '' for v in map(service.view_version, queries))}"
+            label = f"updated {datetime.now(ZoneInfo(zone or 'UTC')):%H:%M}"
+            done = (trending_items(pages, shares, service.providers), label)
+            _TRENDING.put(key, done)
+    except GadashError as exc:
+        why = getattr(exc, "short", "") or exc.message
+        return nu, f"{why}: showing what was last drawn", nu
+    if drawn == key:
+        return nu, nu, nu
+    return done[0], done[1], key
+
+
+_TRENDING: Recent[str, tuple[Any, str]] = Recent(600, size=64)
 
 
 clientside_callback(
