@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -325,3 +326,61 @@ def test_a_picker_offers_gas_values_for_the_period_under_the_other_filters(app):
     assert open_picker("device", [], ["smart tv"])["values"][0] == "smart tv"
     pages = open_picker("page", [])
     assert "/" in pages["values"] and "by views" in pages["note"]
+
+
+def test_what_changed_costs_one_batch_call_and_agrees_with_the_kpis(ctx, standin):
+    from gadash.findings import CHANGE_FILTERS
+    from gadash.transforms import kpis
+
+    service = get_service()
+    state = ViewState("Blog", "last28", "previous")
+    ranges = state.ranges(service.today(BLOG))
+    before = standin.servicer.calls["BatchRunReports"]
+    changes, result = service.changes(BLOG, ranges, state.filters)
+    assert standin.servicer.calls["BatchRunReports"] == before + 1
+    assert not result.cached
+    service.changes(BLOG, ranges, state.filters)  # the second time from the cache
+    assert standin.servicer.calls["BatchRunReports"] == before + 1
+    view = service.view(view_query(BLOG, ranges, state.filters, service.available_fields(BLOG)))
+    trend = next(f for k, f in view.reports.items() if k.startswith("trend"))
+    sessions = next(k for k in kpis(trend) if k.metric == "sessions")
+    head = changes.groups[0]
+    assert head.metric == "sessions"
+    assert f"({'+' if sessions.change > 0 else '−'}" in head.headline
+    assert head.findings and all(f.filters for f in head.findings)
+    for f in head.findings:
+        assert tuple(k for k, _ in f.filters) == CHANGE_FILTERS[f.dimension]
+
+
+def test_a_sentence_filters_the_view_with_one_click(ctx, app):
+    state = step({"type": ids.CHANGE_APPLY, "filters": "source=google&medium=organic"})
+    assert state.filters.source == Condition(("google",))
+    assert state.filters.medium == Condition(("organic",))
+    assert step({"type": ids.CHANGE_APPLY, "filters": "source=(other)"}).filters.source is None
+    client = app.server.test_client()
+    out = _dash_call(client, f"..{ids.CHANGES}.children", [
+        {"id": ids.STATE, "property": "data", "value": STORE}])
+    text = json.dumps(out[ids.CHANGES]["children"])
+    assert "Sessions" in text and ids.CHANGE_APPLY in text and "of the" in text
+    out = _dash_call(client, f"..{ids.CHANGES}.children", [
+        {"id": ids.STATE, "property": "data", "value": {**STORE, "compare": "none"}}])
+    assert "Compare with" in json.dumps(out[ids.CHANGES]["children"])
+
+
+def test_unusual_days_cost_one_batch_call_and_ring_the_trend(ctx, standin):
+    service = get_service()
+    state = ViewState("Blog", "last90", "none", grain="day")
+    current = state.ranges(service.today(BLOG))[0]
+    before = standin.servicer.calls["BatchRunReports"]
+    unusual = service.unusual_days(BLOG, current, state.filters)
+    assert standin.servicer.calls["BatchRunReports"] == before + 1
+    today = service.today(BLOG)
+    assert all(current.start <= b.day <= today - timedelta(days=2)
+               and b.unusual for b in unusual)
+    from gadash.pages.overview import render
+
+    out = render({"property": "Blog", "range": "last90", "compare": "none", "grain": "day"})
+    trend = out[1]
+    names = [t.name for t in trend.data]
+    assert unusual  # the stand-in's blog has days when a post took off
+    assert "Unusual days" in names
