@@ -12,6 +12,7 @@ from dash import _callback as dash_callbacks
 from flask import Flask, Response, jsonify
 from pydantic import SecretStr
 
+from gadash.alerts import Alerts
 from gadash.auth import AUTH_EXTENSION, CSRF_COOKIE, CSRF_HEADER, Auth
 from gadash.cache import CacheStore, cache, init_cache
 from gadash.limits import create_limiter, limit_routes
@@ -27,6 +28,7 @@ from gadash.team import STORE_EXTENSION
 from gadash.team import register_routes as register_team_routes
 from gadash.validation import guard_callbacks, refuse_large_bodies
 from gadash.warmer import Warmer
+from gadash.watch import AlertWatcher
 
 __all__ = ["create_app"]
 
@@ -43,8 +45,9 @@ def _demo(settings: Settings) -> tuple[Settings, dict[str, str]]:
 
     Settings given explicitly (an endpoint, a provider URL) are kept.
     """
+    from gadash.errors import ConfigError
     from gadash.standin.http import BackgroundServer
-    from gadash.standin.server import StandinServer, demo_properties
+    from gadash.standin.server import StandinServer, demo_properties, parse_spike
     from gadash.standin.shares import create_share_app, standin_urls
 
     props = demo_properties(settings.standin_sessions_per_day, settings.standin_days,
@@ -53,10 +56,21 @@ def _demo(settings: Settings) -> tuple[Settings, dict[str, str]]:
     given = settings.model_fields_set
     update: dict[str, object] = {}
     if not settings.ga_endpoint:
-        standin = StandinServer(props).start()
+        standin = StandinServer(props)
+        if settings.standin_spike:
+            try:  # every demo property with the page; none having it is a mistake
+                spiked = standin.servicer.spike_everywhere(*parse_spike(settings.standin_spike))
+            except ValueError as exc:
+                raise ConfigError(f"gadash cannot start, a setting is wrong:\n"
+                                  f"  GADASH_STANDIN_SPIKE: {exc}") from None
+            log.info("demo mode: %s spiking in %s", settings.standin_spike, ", ".join(spiked))
+        standin.start()
         atexit.register(standin.stop)
         update["ga_endpoint"] = standin.endpoint
         log.info("demo mode: GA4 stand-in on %s", standin.endpoint)
+    elif settings.standin_spike:
+        log.warning("GADASH_STANDIN_SPIKE ignored: GA is answered by %s, not the stand-in",
+                    settings.ga_endpoint)
     if "site_urls" not in given:
         update["site_urls"] = DEMO_SITES
     provider_urls = {"hackernews_url", "reddit_url", "facebook_url"}
@@ -127,6 +141,14 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         warmer = Warmer(service, settings.warm_interval)
         warmer.start()
         atexit.register(warmer.stop)
+
+    alerts = Alerts(settings, store)
+    if alerts.enabled:
+        watcher = AlertWatcher(service, alerts, settings.alert_check_seconds)
+        watcher.start()
+        atexit.register(watcher.stop)
+        log.info("alerts: checked every %s s, sent to %s", settings.alert_check_seconds,
+                 alerts.target)
 
     from gadash.pages import overview, tv  # noqa: F401 -- each registers its page
 

@@ -47,10 +47,14 @@ from gadash.standin.engine import (
 )
 from gadash.standin.traffic import (
     NEWS_START,
+    PageSpike,
+    Traffic,
     TrafficProfile,
     TrafficStore,
+    check_spike_factor,
     local_now,
     local_seconds,
+    spliced,
 )
 
 SERVICE = "google.analytics.data.v1beta.BetaAnalyticsData"
@@ -62,6 +66,7 @@ PERMISSION_MESSAGE = (
 )
 QUOTA_URL = "https://developers.google.com/analytics/devguides/reporting/data/v1/quotas"
 MAX_REALTIME_LOOKBACK = 6 * 3600
+SPIKE_EXAMPLE = "/blog/getting-started-with-python/*10"
 
 Req = TypeVar("Req")
 
@@ -150,6 +155,19 @@ def demo_properties(
     ]
 
 
+def parse_spike(text: str) -> tuple[str, float]:
+    """``"PATH*FACTOR"`` as (path, factor); raises ValueError saying what is wrong."""
+    path, star, factor = text.strip().rpartition("*")
+    if not star or not path.startswith("/"):
+        raise ValueError(f"{text!r} is not PATH*FACTOR, e.g. {SPIKE_EXAMPLE}")
+    try:
+        value = float(factor)
+    except ValueError:
+        raise ValueError(f"{text!r}: the factor {factor!r} is not a number "
+                         f"(PATH*FACTOR, e.g. {SPIKE_EXAMPLE})") from None
+    return path, check_spike_factor(value)
+
+
 def _bad_request(err: ReportError) -> status_pb2.Status:
     code = getattr(code_pb2, err.code)
     status = status_pb2.Status(code=code, message=err.message)
@@ -178,6 +196,7 @@ class StandinServicer:
         self._fault: tuple[str, str] | None = None
         self._lock = threading.Lock()
         self._quota: dict[str, _QuotaState] = {}
+        self._spikes: dict[str, dict[int, PageSpike]] = {}  # property -> page code -> spike
 
     # -- test and demo controls -------------------------------------------------
     def set_fault(self, code: str, message: str = "") -> None:
@@ -191,6 +210,49 @@ class StandinServicer:
     def reset_quota(self) -> None:
         with self._lock:
             self._quota.clear()
+
+    def spike(self, property_id: str, path: str, factor: float) -> None:
+        """From now on, the page with this pagePath is read at ``factor`` times its usual rate.
+
+        Its extra views come from now and the 30 minutes before (not before today), so
+        realtime shows the page trending at once and today's reports count them; past
+        days never change. Raises ValueError for an unknown property or path, or a
+        factor not in (1, 100].
+        """
+        prop = self.properties.get(property_id)
+        if prop is None:
+            raise ValueError(f"the stand-in serves no property {property_id!r}; it serves "
+                             f"{', '.join(self.properties)}")
+        factor = check_spike_factor(factor)
+        now = local_now(prop.time_zone)
+        page = prop.profile.site.page_code(path, now.date())
+        if page is None:
+            raise ValueError(f"unknown page {path!r}: {prop.display_name} ({property_id}) "
+                             f"has no page with that pagePath")
+        spike = PageSpike(page, factor, local_seconds(now), prop.profile.seed)
+        with self._lock:
+            self._spikes.setdefault(property_id, {})[page] = spike
+
+    def spike_everywhere(self, path: str, factor: float) -> list[str]:
+        """Spike the page in every property that has it; returns their ids.
+
+        Raises ValueError when no property has it, or for a bad factor.
+        """
+        factor = check_spike_factor(factor)
+        spiked = []
+        for prop in self.properties.values():
+            if prop.profile.site.page_code(path, local_now(prop.time_zone).date()) is not None:
+                self.spike(prop.property_id, path, factor)
+                spiked.append(prop.property_id)
+        if not spiked:
+            raise ValueError(f"unknown page {path!r}: no property of the stand-in has a page "
+                             f"with that pagePath (e.g. {SPIKE_EXAMPLE.partition('*')[0]})")
+        return spiked
+
+    def clear_spikes(self) -> None:
+        """Every page back to its usual rate."""
+        with self._lock:
+            self._spikes.clear()
 
     # -- plumbing ---------------------------------------------------------------
     def _call(self, method: str, context: grpc.ServicerContext,
@@ -261,6 +323,19 @@ class StandinServicer:
             )
 
     # -- reports ------------------------------------------------------------------
+    def _with_spikes(self, prop: StandinProperty, traffic: Traffic, s0: int, s1: int,
+                     t0: int, t1: int) -> tuple[Traffic, int, int]:
+        """Sessions ``[s0, s1)`` with the property's spike sessions of ``[t0, t1]`` (local
+        seconds) among them: a new Traffic of just those and its session range; the same
+        when no spike has sessions then."""
+        with self._lock:
+            spikes = list(self._spikes.get(prop.property_id, {}).values())
+        extra = [spike.sessions(traffic, t0, t1) for spike in spikes]
+        if not any(cols["s_start"].size for cols in extra):
+            return traffic, s0, s1
+        merged = spliced(traffic, s0, s1, extra)
+        return merged, 0, merged.session_count
+
     def _validate_fields(self, dims: list[str], metrics: list[str], realtime: bool,
                          dimension_filter: ga.FilterExpression | None,
                          metric_filter: ga.FilterExpression | None) -> None:
@@ -324,9 +399,14 @@ class StandinServicer:
             s0, s1 = np.searchsorted(traffic.s_day, [start.toordinal(), end.toordinal() + 1])
             s1 = min(int(s1), int(np.searchsorted(traffic.s_start, now_sec, side="right")))
             s0 = min(int(s0), s1)
-            e0, e1 = np.searchsorted(traffic.e_session, [s0, s1])
-            x0, x1 = np.searchsorted(traffic.x_view, [e0, e1])
-            rows = Rows(traffic, s0, s1, int(e0), int(e1), int(x0), int(x1), uses_events,
+            # A spike's views of today so far count today; no other day has any.
+            seen = traffic
+            if start <= today <= end:
+                seen, s0, s1 = self._with_spikes(prop, traffic, s0, s1,
+                                                 today.toordinal() * 86400, now_sec)
+            e0, e1 = np.searchsorted(seen.e_session, [s0, s1])
+            x0, x1 = np.searchsorted(seen.x_view, [e0, e1])
+            rows = Rows(seen, s0, s1, int(e0), int(e1), int(x0), int(x1), uses_events,
                         now_sec)
             windows.append(Window(dr.name or f"date_range_{i}", rows))
         limit = min(request.limit or 10_000, 250_000)
@@ -387,6 +467,9 @@ class StandinServicer:
         traffic = prop.store.get(now.date())
         now_sec = local_seconds(now)
         s0, s1 = np.searchsorted(traffic.s_start, [now_sec - MAX_REALTIME_LOOKBACK, now_sec + 1])
+        # Only a spike's last 30 minutes: its sessions are one view long.
+        traffic, s0, s1 = self._with_spikes(prop, traffic, int(s0), int(s1),
+                                            now_sec - 30 * 60, now_sec)
         e0, e1 = np.searchsorted(traffic.e_session, [s0, s1])
         x0, x1 = np.searchsorted(traffic.x_view, [e0, e1])
         times = traffic.e_time[traffic.x_view[x0:x1]]

@@ -22,6 +22,7 @@ Times are the property's local wall-clock time, as "local seconds":
 from __future__ import annotations
 
 import ctypes
+import math
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -434,6 +435,36 @@ class Site:
             return NEWS_STATIC[code][1]
         _, section, slug = news_article(code)
         return f"{slug.replace('-', ' ').capitalize()} | {section.capitalize()} - Demo news"
+
+    def page_code(self, path: str, today: date) -> int | None:
+        """The code of the page with this pagePath on ``today`` (a missing final slash is
+        forgiven), or None."""
+        for candidate in (path,) if path.endswith("/") else (path, path + "/"):
+            code = self._page_code(candidate, today)
+            if code is not None:
+                return code
+        return None
+
+    def _page_code(self, path: str, today: date) -> int | None:
+        if self.kind != "news":
+            pages = PAGES if self.kind == "blog" else SHOP_PAGES
+            return next((i for i, (p, _) in enumerate(pages) if p == path), None)
+        static = next((i for i, (p, _) in enumerate(NEWS_STATIC) if p == path), None)
+        if static is not None:
+            return static
+        # Articles: /section/YYYY/MM/DD/slug/, one of the day's 16.
+        parts = path.strip("/").split("/")
+        if len(parts) != 5 or not all(p.isdigit() for p in parts[1:4]):
+            return None
+        try:
+            published = date(int(parts[1]), int(parts[2]), int(parts[3]))
+        except ValueError:
+            return None
+        if not NEWS_START <= published <= today:
+            return None
+        first = len(NEWS_STATIC) + (published - NEWS_START).days * NEWS_ARTICLES_PER_DAY
+        return next((c for c in range(first, first + NEWS_ARTICLES_PER_DAY)
+                     if self.page_path(c) == path), None)
 
     def draw_pages(self, rng: np.random.Generator, n: int, day: int) -> IntArray:
         """Pages of ``n`` views on local day ordinal ``day``."""
@@ -901,3 +932,246 @@ class TrafficStore:
             if self._traffic is None or self._traffic.last_day != today.toordinal():
                 self._traffic = generate(self.profile, today)
             return self._traffic
+
+
+# ---------------------------------------------------------------- spikes on demand
+
+SPIKE_MAX_FACTOR = 100.0
+USUAL_DAYS = 28  # a page's usual 30 minutes: its views over 28 days / (28 * 48)
+_BACKFILL = 1800  # a spike starts 30 minutes back, so the page trends at once
+_SPIKE_USER = 1 << 62  # new readers of a spike get ids from here up
+
+
+def check_spike_factor(factor: float) -> float:
+    """``factor`` as a float; raises ValueError unless 1 < factor <= SPIKE_MAX_FACTOR."""
+    value = float(factor)
+    if not 1.0 < value <= SPIKE_MAX_FACTOR:  # false for NaN too
+        raise ValueError(f"a spike's factor must be more than 1 and at most "
+                         f"{SPIKE_MAX_FACTOR:g}, not {factor!r}")
+    return value
+
+
+def _hashes(key: int, index: IntArray, count: int) -> npt.NDArray[np.uint64]:
+    """``count`` 64-bit hashes per index (splitmix64), a pure function of (key, index)."""
+    x = (index.astype(np.uint64)[None, :] * np.uint64(count)
+         + np.arange(count, dtype=np.uint64)[:, None]) ^ np.uint64(key)
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _unit(h: npt.NDArray[np.uint64]) -> FloatArray:
+    """Hashes as uniform numbers in [0, 1)."""
+    return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+# Session columns a spike's readers copy from the page's usual readers.
+_DONOR_COLUMNS = ("s_user", "s_new", "s_source", "s_campaign", "s_first_source",
+                  "s_first_campaign", "s_country", "s_city", "s_language", "s_device", "s_os",
+                  "s_browser")
+
+
+@dataclass(frozen=True)
+class _SpikeDay:
+    """One local day of a spike's stream: view k comes at ``start + (k + u) * gap``, u in
+    [0, 1) drawn for it."""
+
+    start: int  # local seconds
+    gap: float  # seconds between extra views
+    key: int
+    usual: float  # the page's usual views in 30 minutes
+    donors: dict[str, np.ndarray]  # _DONOR_COLUMNS of the page's usual readers
+
+
+class PageSpike:
+    """A page read at ``factor`` times its usual rate from local second ``since`` on.
+
+    The extra readers are one-page sessions landing on the page, with the countries,
+    devices and sources of the page's readers of the 28 days before (the site's, if it
+    had none). Each local day's stream is fixed by its usual rate and a hash of
+    (seed, page, day, view number), so every request sees the same views: realtime
+    windows move over one stream and today's reports count what has passed. It starts
+    30 minutes before ``since`` (not before the day: no past day changes).
+    """
+
+    def __init__(self, page: int, factor: float, since: int, seed: int) -> None:
+        self.page = page
+        self.factor = check_spike_factor(factor)
+        self.since = since
+        self.seed = seed
+        self._days: dict[int, _SpikeDay] = {}
+
+    def usual(self, traffic: Traffic, day: int) -> float:
+        """The page's usual views in 30 minutes as of local day ordinal ``day``."""
+        return self._day(traffic, day).usual
+
+    def sessions(self, traffic: Traffic, t0: int, t1: int) -> dict[str, np.ndarray]:
+        """The extra sessions starting in ``[t0, t1]`` (local seconds), by start."""
+        first = (self.since - _BACKFILL) // 86400
+        parts = [self._sessions_of_day(traffic, d, t0, t1)
+                 for d in range(max(first, t0 // 86400), t1 // 86400 + 1)]
+        return _join(parts or [self._sessions_of_day(traffic, t1 // 86400, t1 + 1, t1)])
+
+    def _day(self, traffic: Traffic, day: int) -> _SpikeDay:
+        found = self._days.get(day)
+        if found is not None:
+            return found
+        s0, s1 = (int(i) for i in _find(traffic.s_day, [day - USUAL_DAYS, day]))
+        e0, e1 = (int(i) for i in _find(traffic.e_session, [s0, s1]))
+        hits = np.flatnonzero(traffic.e_page[e0:e1] == self.page) + e0
+        usual = hits.size / (USUAL_DAYS * 48)
+        donors = np.unique(traffic.e_session[hits]) if hits.size else np.arange(s0, s1)
+        if donors.size:
+            cols = {c: getattr(traffic, c)[donors] for c in _DONOR_COLUMNS}
+        else:  # no history at all: direct visitors from the first country
+            cols = {c: np.zeros(1, dtype=getattr(traffic, c).dtype) for c in _DONOR_COLUMNS}
+            cols["s_new"][:] = True
+        # One view per slot, somewhere in it: any 30 minutes hold at least ``extra`` views
+        # (so a page with next to no views still shows ``factor``), on average one more.
+        extra = max((self.factor - 1.0) * usual, self.factor)  # per 30 minutes
+        key = int(np.random.SeedSequence([self.seed, self.page, day, 0x5B1CE])
+                  .generate_state(1, np.uint64)[0])
+        spike_day = _SpikeDay(max(day * 86400, self.since - _BACKFILL),
+                              1800.0 / (math.ceil(extra) + 1), key, usual, cols)
+        # Deterministic, so two threads computing it at once agree; keep the last days.
+        self._days = {d: v for d, v in self._days.items() if d >= day - 2} | {day: spike_day}
+        return spike_day
+
+    def _sessions_of_day(self, traffic: Traffic, day: int, t0: int, t1: int
+                         ) -> dict[str, np.ndarray]:
+        sd = self._day(traffic, day)
+        t0, t1 = max(t0, sd.start), min(t1, day * 86400 + 86399)
+        k = np.arange(max(0, int((t0 - sd.start) / sd.gap) - 1),
+                      int((t1 - sd.start) / sd.gap) + 2 if t0 <= t1 else 0, dtype=np.int64)
+        h = _hashes(sd.key, k, 9)
+        u = _unit(h)
+        start = sd.start + np.floor((k + u[0]) * sd.gap).astype(np.int64)
+        keep = (start >= t0) & (start <= t1)
+        k, h, u, start = k[keep], h[:, keep], u[:, keep], start[keep]
+        n = k.size
+        donor = (h[1] % np.uint64(sd.donors["s_user"].size)).astype(np.int64)
+        cols = {c: v[donor] for c, v in sd.donors.items()}
+        new = cols["s_new"]
+        cols["s_user"] = np.where(new, _SPIKE_USER + (h[2] >> np.uint64(3)).astype(np.int64),
+                                  cols["s_user"])
+        # Half glance and leave, the others read: the generator's one-page visits.
+        normal = np.sqrt(-2.0 * np.log1p(-u[3])) * np.cos(2.0 * np.pi * u[4])
+        dwell = np.where(u[5] < 0.5, 0.5 + 9.0 * u[6], np.minimum(np.exp(3.6 + normal), 1800.0))
+        engagement = dwell * (0.6 + 0.4 * u[7])
+        engaged = dwell >= 10.0
+        scroll = (dwell > 15.0) & (u[8] < 0.55)
+        view = np.arange(n, dtype=np.int64)
+        parts = [(view, EV["session_start"]), (view[new], EV["first_visit"]),
+                 (view, EV["page_view"]), (view[scroll], EV["scroll"]),
+                 (view[engaged], EV["user_engagement"])]
+        x_view = np.concatenate([p[0] for p in parts])
+        x_name = np.concatenate([np.full(p[0].size, p[1], dtype=np.int8) for p in parts])
+        order = np.lexsort((x_name, x_view))
+        zeros = np.zeros(n, dtype=np.int32)
+        cols.update(
+            s_day=(start // 86400).astype(np.int32),
+            s_start=start,
+            s_landing=np.full(n, self.page, dtype=np.int32),
+            s_landing_query=zeros,
+            s_views=np.ones(n, dtype=np.int32),
+            s_events=(2 + new.astype(np.int32) + scroll + engaged).astype(np.int32),
+            s_key=zeros, s_purchases=zeros, s_revenue=np.zeros(n),
+            s_duration=dwell, s_engagement=engagement, s_engaged=engaged,
+            e_session=view.astype(np.int32),
+            e_day=(start // 86400).astype(np.int32),
+            e_time=start,
+            e_page=np.full(n, self.page, dtype=np.int32),
+            e_query=zeros,
+            e_engagement=engagement,
+            x_view=x_view[order].astype(np.int32),
+            x_name=x_name[order],
+            p_event=np.zeros(0, dtype=np.int64),
+            p_value=np.zeros(0),
+        )
+        return cols
+
+
+def spliced(traffic: Traffic, s0: int, s1: int, extra: list[dict[str, np.ndarray]]
+            ) -> Traffic:
+    """Sessions ``[s0, s1)`` of ``traffic`` with the ``extra`` sessions among them, by start.
+
+    A new Traffic (the slice is copied, ``traffic`` is not touched) whose indices count
+    from its first session. Only the sessions from the first extra one's start on are
+    sorted again, so a long slice with a few sessions of today costs about a copy.
+    """
+    first = min((int(cols["s_start"].min()) for cols in extra if cols["s_start"].size),
+                default=None)
+    split = s1 if first is None else min(max(
+        int(_find(traffic.s_start, [first])[0]), s0), s1)
+    head = _bounds(traffic, s0, split)
+    tail = _bounds(traffic, split, s1)
+    parts = [{name: getattr(traffic, name)[slice(*tail[name[0]])] for name in _COLUMNS}]
+    for name, target in _INDEX_OF.items():
+        parts[0][name] = parts[0][name] - tail[target[0]][0]
+    parts += [{k: v.astype(parts[0][k].dtype, copy=False) for k, v in cols.items()}
+              for cols in extra]
+    merged = _by_start(_join(parts))
+    cols = {}
+    for name in _COLUMNS:
+        lo, hi = head[name[0]]
+        before, after = getattr(traffic, name)[lo:hi], merged[name]
+        if name in _INDEX_OF:  # count from the slice's first session, view, event
+            start, end = head[_INDEX_OF[name][0]]
+            before, after = before - start, after + (end - start)
+        cols[name] = np.concatenate([before, after.astype(before.dtype, copy=False)])
+    return Traffic(first_day=traffic.first_day, last_day=traffic.last_day, site=traffic.site,
+                   **cols)
+
+
+def _find(arr: np.ndarray, keys: list[int]) -> IntArray:
+    """``np.searchsorted`` (left), with the keys in the array's own type: not a cast copy."""
+    return np.searchsorted(arr, np.asarray(keys, dtype=arr.dtype)).astype(np.int64)
+
+
+def _bounds(traffic: Traffic, s0: int, s1: int) -> dict[str, tuple[int, int]]:
+    """The ranges of sessions ``[s0, s1)``, their views and their events, by column kind."""
+    e0, e1 = (int(i) for i in _find(traffic.e_session, [s0, s1]))
+    x0, x1 = (int(i) for i in _find(traffic.x_view, [e0, e1]))
+    p0, p1 = (int(i) for i in _find(traffic.p_event, [x0, x1]))
+    return {"s": (s0, s1), "e": (e0, e1), "x": (x0, x1), "p": (p0, p1)}
+
+
+# Traffic's column arrays; the first letter says what they are of (sessions, views ...).
+_COLUMNS = [name for name in Traffic.__dataclass_fields__
+            if name not in ("first_day", "last_day", "site")]
+
+
+def _by_start(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Sessions sorted by start, their views and events following them."""
+    start = cols["s_start"]
+    if bool(np.all(start[1:] >= start[:-1])):
+        return cols
+    order = np.argsort(start, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    e_session = rank[cols["e_session"]]
+    e_order = np.argsort(e_session, kind="stable")  # a session's views keep their order
+    e_rank = np.empty_like(e_order)
+    e_rank[e_order] = np.arange(e_order.size)
+    x_view = e_rank[cols["x_view"]]
+    x_order = np.argsort(x_view, kind="stable")
+    x_rank = np.empty_like(x_order)
+    x_rank[x_order] = np.arange(x_order.size)
+    p_event = x_rank[cols["p_event"]]
+    p_order = np.argsort(p_event, kind="stable")
+    out: dict[str, np.ndarray] = {}
+    for name, arr in cols.items():
+        kind = name[0]
+        if kind == "s":
+            out[name] = arr[order]
+        elif kind == "e":
+            out[name] = arr[e_order]
+        elif kind == "x":
+            out[name] = arr[x_order]
+        else:
+            out[name] = arr[p_order]
+    out["e_session"] = e_session[e_order].astype(cols["e_session"].dtype)
+    out["x_view"] = x_view[x_order].astype(cols["x_view"].dtype)
+    out["p_event"] = p_event[p_order].astype(cols["p_event"].dtype)
+    return out
