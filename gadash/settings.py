@@ -141,7 +141,7 @@ class Settings(BaseSettings):
     standin_sessions_per_day: int = Field(default=1800, ge=10, le=200_000)
     standin_seed: int = 2015
     # The stand-in only: a page read at FACTOR times its usual rate from now on, for the
-    # demo and tests of trending, e.g. "/blog/why-we-built-gadash*10".
+    # demo and tests of trending, e.g. "/blog/getting-started-with-python/*10".
     standin_spike: str = ""
 
     @field_validator("properties", mode="before")

@@ -384,3 +384,52 @@ def test_unusual_days_cost_one_batch_call_and_ring_the_trend(ctx, standin):
     names = [t.name for t in trend.data]
     assert unusual  # the stand-in's blog has days when a post took off
     assert "Unusual days" in names
+
+
+def test_a_page_read_at_ten_times_its_usual_rate_trends_and_others_do_not(ctx, app, standin):
+    from gadash.insights import usual_per_window
+    from gadash.views import trending_queries
+
+    service = get_service()
+    usual_q, now_q = trending_queries(BLOG, service.today(BLOG), service.available_fields(BLOG))
+    usual = service.view(usual_q).reports["trending_usual"].rows
+    per_title = usual.groupby("pageTitle")["screenPageViews"].sum().map(usual_per_window)
+    # A page read a few times every 30 minutes, whose title no other path has.
+    single = usual.groupby("pageTitle")["pagePath"].nunique() == 1
+    title = per_title[(per_title > 3) & (per_title < 8) & single].index[0]
+    path = usual.loc[usual["pageTitle"] == title, "pagePath"].iloc[0]
+    standin.servicer.spike(BLOG, path, 10)
+    try:
+        service.store.delete(now_q.cache_key())  # what earlier tests cached of realtime
+        service.store.delete(now_q.cache_key() + ":version")
+        found = service.trending(BLOG)
+        page = next(p for p in found if p.title == title)
+        assert page.path == path and page.trend.ratio >= 7 and page.countries
+        assert page.trend.label().startswith("×")
+        # The other pages are at their usual rate: none is listed (but on a day when the
+        # stand-in's own Hacker News burst lifts one page, that one).
+        assert len(found) <= 2
+        client = app.server.test_client()
+        out = _dash_call(client, f"..{ids.TRENDING}.children", [
+            {"id": ids.STATE, "property": "data", "value": STORE},
+            {"id": ids.TRENDING_TICK, "property": "n_intervals", "value": 1}])
+        assert title in json.dumps(out[ids.TRENDING]["children"])
+        # With a webhook set, the page starting to trend is posted once.
+        from gadash.alerts import Alerts
+        from gadash.watch import check_alerts
+        from tests.test_alerts import Receiver
+
+        receiver = Receiver()
+        receiver.thread.start()
+        try:
+            alerts = Alerts(Settings(alert_webhook_url=receiver.url, _env_file=None),
+                            service.store)
+            assert check_alerts(service, alerts) >= 1
+            assert check_alerts(service, alerts) == 0  # the same alerts are not sent again
+            texts = [p["json"]["text"] for p in receiver.posts]
+            assert any(f"“{title}” is read at ×" in t for t in texts)
+        finally:
+            receiver.server.shutdown()
+            receiver.server.server_close()
+    finally:
+        standin.servicer.clear_spikes()
