@@ -441,7 +441,7 @@ def _change_item(f: Finding) -> html.Li:
         what = " and ".join(f"{k} is {v}" for k, v in f.filters)
         aria: Any = {"aria-label": f"Filter the view: {what}"}
         button = html.Button(
-            "Filter", id={"type": ids.CHANGE_APPLY, "filters": urlencode(f.filters)},
+            "Filter", id={"type": ids.CHANGE_APPLY, "filter": urlencode(f.filters)},
             className="btn btn-small", title=f"Show only {what}", **aria)
     return html.Li([html.Span(describe_dimension(f.dimension), className="change-dim"),
                     html.Span(f.text, className="change-text"), button], className="change")

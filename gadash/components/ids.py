@@ -39,7 +39,7 @@ SOURCES = "an-sources"
 PAGES = "an-pages"
 QUICK_FILTER = "an-quick-filter"  # suffix: -<grid>
 CHANGES = "an-changes"  # "What changed" (when comparing)
-CHANGE_APPLY = "an-change-apply"  # pattern type: {"type": CHANGE_APPLY, "filters": "k=v&..."}
+CHANGE_APPLY = "an-change-apply"  # pattern type: {"type": CHANGE_APPLY, "filter": "k=v&..."}
 TRENDING = "an-trending"  # "Trending now"
 TRENDING_TICK = "an-trending-tick"
 EXPORT = "an-export"  # suffix: -<grid>

@@ -135,7 +135,7 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
             state = state.without_filter(str(trigger["filter"]))
     elif isinstance(trigger, dict) and trigger.get("type") == ids.CHANGE_APPLY:
         # A "What changed" sentence: its value as exact filters (source and medium).
-        for name, value in parse_qsl(str(trigger.get("filters", ""))):
+        for name, value in parse_qsl(str(trigger.get("filter", ""))):
             if name in FILTER_PARAMS and value and not is_other(value):
                 state = state.with_filter(name, Condition((value,)))
     elif isinstance(trigger, dict) and trigger.get("type") == ids.CHIP:
@@ -204,7 +204,7 @@ _PICKER_OUT = ((ids.PICK_COND, "value"), (ids.PICK_VALUES, "value"), (ids.PICK_T
     Input(ids.COUNTRIES, "clickData"),
     Input(ids.DEVICES, "clickData"),
     Input(ids.SAVED, "value"),
-    Input({"type": ids.CHANGE_APPLY, "filters": ALL}, "n_clicks"),
+    Input({"type": ids.CHANGE_APPLY, "filter": ALL}, "n_clicks"),
     *(State({"type": t, "filter": ALL}, prop) for t, prop in _PICKER_OUT),
     State(ids.STATE, "data"),
 )

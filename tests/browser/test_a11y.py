@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from gadash.choices import SCREENS
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 -- same browser set-up
 
 pytestmark = pytest.mark.browser
@@ -66,7 +67,7 @@ def test_analyst_view_has_no_serious_violation(axe_page, live_app):
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
-@pytest.mark.parametrize("screen", ["overview", "realtime", "pages", "sources"])
+@pytest.mark.parametrize("screen", list(SCREENS))
 def test_every_tv_screen_has_no_serious_violation(axe_page, live_app, screen, size):
     axe_page.set_viewport_size({"width": size[0], "height": size[1]})
     axe_page.goto(live_app + f"/tv?screens={screen}&refresh=5&realtime=5")

@@ -171,3 +171,24 @@ def test_every_number_says_what_it_counts_and_nothing_is_under_20px(page, tv_app
         box = items.nth(i).bounding_box()
         clip = items.nth(i).locator("xpath=..").bounding_box()  # the list clips its rows
         assert box["y"] + box["height"] <= clip["y"] + clip["height"] + 1, i
+
+
+def test_the_trending_screen_lists_a_page_read_at_ten_times_its_usual_rate(page, tv_app,
+                                                                          standin_clean,
+                                                                          tmp_path):
+    standin_clean.servicer.spike(BLOG, "/", 10)  # the blog's home page
+    try:
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.goto(tv_app["url"] + "/tv?screens=trending&realtime=5")
+        page.wait_for_selector(".tv-screen.active .tv-item-value", timeout=20_000)
+        assert page.evaluate(SMALL_TEXT) == []
+        items = page.locator(".tv-screen.active .tv-item:visible")
+        assert items.count() >= 1
+        first = items.nth(0)
+        assert first.locator(".tv-item-main").inner_text() == "Home"
+        assert first.locator(".tv-item-value").inner_text().startswith("×")
+        assert first.locator(".tv-item-unit").inner_text() == "its usual rate"
+        assert "views in 30 min" in first.locator(".tv-item-sub").inner_text()
+        page.screenshot(path=str(tmp_path / "tv-trending-1366x768.png"))
+    finally:
+        standin_clean.servicer.clear_spikes()

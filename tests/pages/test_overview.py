@@ -353,10 +353,10 @@ def test_what_changed_costs_one_batch_call_and_agrees_with_the_kpis(ctx, standin
 
 
 def test_a_sentence_filters_the_view_with_one_click(ctx, app):
-    state = step({"type": ids.CHANGE_APPLY, "filters": "source=google&medium=organic"})
+    state = step({"type": ids.CHANGE_APPLY, "filter": "source=google&medium=organic"})
     assert state.filters.source == Condition(("google",))
     assert state.filters.medium == Condition(("organic",))
-    assert step({"type": ids.CHANGE_APPLY, "filters": "source=(other)"}).filters.source is None
+    assert step({"type": ids.CHANGE_APPLY, "filter": "source=(other)"}).filters.source is None
     client = app.server.test_client()
     out = _dash_call(client, f"..{ids.CHANGES}.children", [
         {"id": ids.STATE, "property": "data", "value": STORE}])
