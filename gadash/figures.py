@@ -115,9 +115,8 @@ def add_unusual(fig: go.Figure, unusual: list[Band], theme: Theme) -> None:
         y=[b.value for b in unusual], mode="markers", name="Unusual days",
         marker={"symbol": "circle-open", "size": 16, "line": {"width": 3},
                 "color": theme.alert},
-        text=[b.describe("Sessions", f"{b.day:%A}") for b in unusual],
-        customdata=[f"{b.day:%a %d %b %Y}" for b in unusual],
-        hovertemplate="%{customdata}: %{text}<extra></extra>",
+        text=["<br>".join(b.lines(f"{b.day:%A}")) for b in unusual],
+        hovertemplate="Unusual day: %{text}<extra></extra>",
     )
 
 

@@ -171,18 +171,24 @@ class Band:
     def unusual(self) -> bool:
         return abs(self.spreads_off) > SPREADS
 
-    def describe(self, metric: str, weekday: str) -> str:
-        """For the chart's tooltip: "2.4x the usual Tuesday (1,200; 1,050–1,350 expected)"."""
+    def lines(self, weekday: str) -> tuple[str, str, str]:
+        """How far off, what was expected, and on what it rests."""
         if self.expected:
             ratio = self.value / self.expected
             how = f"{ratio:.1f}x the usual {weekday}" if ratio >= 1 else \
                 f"{1 - ratio:.0%} below the usual {weekday}"
         else:
             how = f"none expected on a {weekday}"
-        return (f"Unusual {metric.lower()}: {how} ({self.value:,.0f} against "
-                f"{self.low:,.0f}–{self.high:,.0f} expected, {abs(self.spreads_off):.1f} "
-                f"spreads {'above' if self.spreads_off > 0 else 'below'} the median of "
-                f"{self.weeks} earlier {weekday}s)")
+        side = "above" if self.spreads_off > 0 else "below"
+        return (how, f"{self.value:,.0f} against {self.low:,.0f}–{self.high:,.0f} expected",
+                f"{abs(self.spreads_off):.1f} spreads {side} the median of {self.weeks} "
+                f"earlier {weekday}s")
+
+    def describe(self, metric: str, weekday: str) -> str:
+        """For alerts: "Unusual sessions: 2.4x the usual Tuesday (2,900 against
+        1,050–1,350 expected, 14.0 spreads above the median of 8 earlier Tuesdays)"."""
+        how, expected, basis = self.lines(weekday)
+        return f"Unusual {metric.lower()}: {how} ({expected}, {basis})"
 
 
 def robust_spread(values: Sequence[float]) -> float:

@@ -4,7 +4,8 @@
 
 Starts the GA4 stand-in and the app (demo mode, share-count stand-ins included)
 on free loopback ports, then shoots: the analyst view at 1440x900 with a filter
-picker open and, after applying it, the whole page with share counts; every TV
+picker open and, after applying it, the whole page with share counts; "What
+changed", "Trending now" and an unusual day's tooltip; every TV
 screen at 1920x1080 and 1366x768; the TV with a range GA cannot answer; the TV
 after GA stops answering (the stale mark). Everything it starts is stopped at
 the end.
@@ -25,7 +26,8 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENS = ("overview", "realtime", "pages", "sources")
+SCREENS = ("overview", "realtime", "pages", "sources", "trending")
+SPIKE = "/blog/getting-started-with-python/*25"  # a post taking off, for "trending"
 SIZES = ((1920, 1080), (1366, 768))
 
 
@@ -65,6 +67,25 @@ def wait_numbers(page: Page) -> None:
         "() => /\\d/.test(document.querySelector('.tv-screen.active .tv-updated')"
         "?.innerText ?? '')", timeout=30_000)
     page.wait_for_timeout(1_500)  # charts finish drawing
+
+
+def insights(page: Page, url: str, out: Path) -> None:
+    """What changed, trending now, and an unusual day's tooltip on the trend."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(url + "/?range=last90&compare=previous&grain=day")
+    page.wait_for_selector("#an-changes .change", timeout=30_000)
+    page.wait_for_selector("#an-trending .trending li", timeout=30_000)
+    ring = page.locator("#an-trend .scatterlayer .trace").last.locator("path.point").first
+    ring.wait_for(timeout=30_000)
+    page.evaluate("""() => { const el = document.getElementById('an-changes').closest('section');
+        const dock = document.querySelector('.filter-dock').offsetHeight;
+        window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - dock - 16); }""")
+    page.wait_for_timeout(800)
+    box = ring.bounding_box()  # plotly's drag layer covers the points: move the mouse there
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(600)
+    page.screenshot(path=out / "analyst-insights.png")
 
 
 def analyst(page: Page, url: str, out: Path) -> None:
@@ -118,7 +139,8 @@ def main() -> None:
     ga_port, app_port = free_port(), free_port()
     data = tempfile.mkdtemp(prefix="gadash-shots-")
     standin = subprocess.Popen(  # noqa: S603 -- our own module
-        [sys.executable, "-m", "gadash.standin", "--port", str(ga_port)], cwd=ROOT,
+        [sys.executable, "-m", "gadash.standin", "--port", str(ga_port), "--spike", SPIKE],
+        cwd=ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     app = None
     try:
@@ -136,6 +158,7 @@ def main() -> None:
                 "CHROMIUM", "/usr/bin/chromium"))
             page = browser.new_page()
             analyst(page, url, args.out)
+            insights(page, url, args.out)
             tv(page, url, args.out)
             # GA stops answering: the TV keeps its numbers and marks them stale.
             page.set_viewport_size({"width": 1920, "height": 1080})
