@@ -447,8 +447,10 @@ def _change_item(f: Finding) -> html.Li:
                     html.Span(f.text, className="change-text"), button], className="change")
 
 
-def create_trending_box(pages: list[TrendingPage], error: str = "") -> list[Any]:
-    """"Trending now": pages read far above their usual rate in the last 30 minutes."""
+def create_trending_box(pages: list[TrendingPage], error: str = "",
+                        discussion: dict[str, str] | None = None) -> list[Any]:
+    """"Trending now": pages read far above their usual rate in the last 30 minutes;
+    ``discussion``: path -> "285 HN points · 1,881 Reddit score" where counts exist."""
     if error:
         return [html.P(error, className="alert alert-error", role="alert")]
     if not pages:
@@ -461,7 +463,9 @@ def create_trending_box(pages: list[TrendingPage], error: str = "") -> list[Any]
             html.Span(f"{p.trend.views:,.0f} views in 30 min"
                       + (f" · {', '.join(p.countries)}" if p.countries else "")
                       + (f" · title shared by {len(p.trend.paths)} pages"
-                         if p.trend.ambiguous else ""), className="trend-sub"),
+                         if p.trend.ambiguous else "")
+                      + (f" · {(discussion or {})[p.path]}"
+                         if (discussion or {}).get(p.path) else ""), className="trend-sub"),
         ]) for p in pages[:5]])]
 
 

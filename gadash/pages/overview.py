@@ -46,6 +46,7 @@ from gadash.components.analyst import (
     share_fields,
 )
 from gadash.components.cards import create_chips, create_notes
+from gadash.components.tv import share_summary
 from gadash.errors import GadashError, QueryError, StoreError
 from gadash.frames import is_other
 from gadash.query import Condition, DateRange
@@ -365,8 +366,11 @@ def trending_now(data: dict[str, Any] | None, _tick: int | None) -> tuple[Any, A
         pages = service.trending(service.property_id(state.property))
     except GadashError as exc:
         return create_trending_box([], exc.message), ""
+    counts = service.shares(state.property, [p.path for p in pages[:5] if p.path])
+    discussion = {path: share_summary(by_provider, service.providers)
+                  for path, by_provider in counts.items()}
     s = service.settings
-    return create_trending_box(pages), html.Span(
+    return create_trending_box(pages, discussion=discussion), html.Span(
         f"Views in the last 30 minutes, at least {s.trending_min_views} and "
         f"{s.trending_min_ratio:g}x the page's usual 30 minutes over 28 days",
         className="quality")
