@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from gadash import create_app
 from gadash.errors import ConfigError
+from gadash.logs import configure_logging
 from gadash.settings import load_settings
-
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 try:
     settings = load_settings()
 except ConfigError as exc:
     sys.exit(str(exc))
+configure_logging(settings)
 
 app = create_app(settings)
 server = app.server

@@ -16,13 +16,14 @@ from gadash.alerts import Alerts
 from gadash.auth import AUTH_EXTENSION, CSRF_COOKIE, CSRF_HEADER, Auth
 from gadash.cache import CacheStore, cache, init_cache
 from gadash.limits import create_limiter, limit_routes
+from gadash.logs import init_request_ids
 from gadash.security import init_security
 from gadash.service import EXTENSION, DataService
 from gadash.settings import Settings, load_settings
 from gadash.shares import create_providers
 from gadash.sources import create_source
 from gadash.speed import init_speed
-from gadash.status import service_status, status_page
+from gadash.status import readiness, service_status, status_page
 from gadash.store import Store
 from gadash.team import STORE_EXTENSION
 from gadash.team import register_routes as register_team_routes
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         csrf_header_name=CSRF_HEADER,
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
+    init_request_ids(server)  # first: every later line of the request carries its id
     init_security(server, app, settings)
     init_speed(server, app)
     # Bodies past the limit are refused before anything reads them, for everyone.
@@ -154,9 +156,17 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
     @server.get("/healthz")
     def healthz() -> Response:
-        """For load balancers: the process answers. A Redis outage is degraded, not down."""
+        """Liveness: the process answers; what it knows of the cache, asked of nobody."""
         return jsonify(status="ok", cache="shared" if store.shared else (
             "degraded" if store.down_since else "process"))
+
+    @server.get("/readyz")
+    def readyz() -> tuple[Response, int]:
+        """Readiness for load balancers and orchestrators: 503 only when the team
+        database is unreachable or lacks migrations. GA or Redis trouble is "degraded"
+        with 200: the app then serves stale data, and pulling every instance out would
+        blank every TV."""
+        return readiness(service, db)
 
     @server.get("/status")
     def status() -> Response:

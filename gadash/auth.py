@@ -64,8 +64,8 @@ MAX_COOKIE_AGE = 366 * 86400  # the longest TV link, and a day
 # Load balancers call these by address: they answer whatever the Host header says.
 SIGNOUT_RECHECK = 5.0  # seconds a process trusts what it knows of a person's sign-out
 HOST_FREE_PATHS = {"/healthz", "/readyz", "/metrics"}
-PUBLIC_PATHS = {"/healthz", "/login", "/login/start", "/auth/callback", "/favicon.ico",
-                "/robots.txt", "/whoami"}
+PUBLIC_PATHS = {"/healthz", "/readyz", "/login", "/login/start", "/auth/callback",
+                "/favicon.ico", "/robots.txt", "/whoami"}
 # What a TV link may reach besides /tv: the page's scripts, layout and callbacks.
 TV_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_dash-layout", "/_dash-dependencies",
                "/_dash-update-component", "/_favicon.ico", "/_reload-hash")
@@ -372,7 +372,7 @@ class Auth:
         return None
 
     def set_csrf_cookie(self, response: Response) -> Response:
-        if request.path in ("/healthz",):
+        if request.path in ("/healthz", "/readyz"):
             return response
         token = csrf_token()
         if request.cookies.get(CSRF_COOKIE) != token:

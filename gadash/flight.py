@@ -65,6 +65,7 @@ class SingleFlight:
         self.error_retry = error_retry
         self.stats: Counter[str] = Counter()
         self.last_fetch: float | None = None
+        self.last_error = ""  # why this process's last GA refresh failed ("" if it worked)
         # key -> (version tuple, when read): many screens polling one key each second
         # cost the shared store one read a second per process, not one each.
         self._versions: dict[str, tuple[Any, float]] = {}
@@ -169,6 +170,7 @@ class SingleFlight:
             value = create()
         except SourceError as exc:
             self.stats["error"] += 1
+            self.last_error = exc.message
             if old is None:
                 raise
             failed = replace(old, error=exc.message, error_short=exc.short,
@@ -176,5 +178,6 @@ class SingleFlight:
             self._write(key, failed)
             return Outcome.of(failed, "stale")
         now = time.time()
+        self.last_error = ""
         self._write(key, Entry(value, now, now + ttl))
         return Outcome(value, now, "fetched")

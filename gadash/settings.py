@@ -7,7 +7,7 @@ build ``Settings(...)`` directly instead of patching ``os.environ``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("port", "GADASH_PORT", "PORT"),
     )
     debug: bool = False
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning",
+                       "error"] = "INFO"
 
     properties: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     ga_endpoint: str | None = None

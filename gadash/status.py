@@ -7,12 +7,13 @@ import time
 from html import escape
 from typing import Any
 
-from flask import Response
+from flask import Response, jsonify
 
 from gadash.auth import page
-from gadash.errors import StoreError
+from gadash.errors import GadashError, StoreError
 from gadash.service import DataService
 from gadash.store import Store
+from gadash.store.core import head_revision
 
 
 def _when(epoch: float | None) -> str:
@@ -88,3 +89,27 @@ def status_page(service: DataService, store: Store) -> Response:
             f"<h2>Database</h2><p class='note'>{escape(store.url)}</p>"
             f"<h2>Audit log</h2>{audit_html(store)}")
     return page("Status", body)
+
+
+def readiness(service: DataService, db: Store) -> tuple[Response, int]:
+    """/readyz: "ready", "degraded" (200, with why) or "not ready" (503)."""
+    problems: list[str] = []
+    degraded: list[str] = []
+    try:
+        if not db.ping():
+            problems.append("the team database is not answering")
+        elif db.current_revision() != head_revision():
+            problems.append("the team database lacks migrations: run python -m gadash.store "
+                            "upgrade")
+    except GadashError as exc:
+        problems.append(exc.message)
+    if service.store.down_since is not None:
+        degraded.append(service.store.note)
+    stats = service.flight.stats
+    if service.flight.last_error:
+        degraded.append(f"GA: {service.flight.last_error}")
+    status = "not ready" if problems else "degraded" if degraded else "ready"
+    body = jsonify(status=status, problems=problems, degraded=degraded,
+                   ga_errors=stats["error"], database=db.backend,
+                   cache="shared" if service.store.shared else "process")
+    return body, 503 if problems else 200
