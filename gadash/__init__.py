@@ -34,7 +34,6 @@ from gadash.watch import AlertWatcher
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent.parent
 
 
 DEMO_SITES = {"Demo blog": "https://blog.example.com", "Demo shop": "https://shop.example.com",
@@ -104,7 +103,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         server=server,  # type: ignore[arg-type]
         use_pages=True,
         pages_folder="",
-        assets_folder=str(ROOT / "assets"),
+        assets_folder=str(Path(__file__).resolve().parent / "assets"),
         assets_ignore=r"^plotly-basic-.*\.js$",  # served where graphs load it (gadash.speed)
         title="gadash",
         update_title=None,  # type: ignore[arg-type]

@@ -1,0 +1,430 @@
+"""The ``gadash`` command (``pip install .``): serve, check the setup, run the stand-in,
+migrate the team database, manage TV links.
+
+Every subcommand reads the same settings as the app (``GADASH_*``, ``.env``). Exit
+status: 0 done, 1 something is wrong (the output says what), 2 a bad setting or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlencode
+
+import redis
+from alembic.script import ScriptDirectory
+from google.auth.exceptions import GoogleAuthError
+
+from gadash.auth import local_secret
+from gadash.errors import ConfigError, GadashError, StoreError
+from gadash.settings import Settings, load_settings
+from gadash.sources.ga4 import GA4Source
+from gadash.standin.__main__ import main as standin_main
+from gadash.standin.server import StandinServer, demo_properties
+from gadash.store import Store, head_revision
+from gadash.store.__main__ import main as store_main
+from gadash.store.core import alembic_config
+from gadash.tvconfig import parse_tv_query
+from gadash.tvlinks import MAX_QUERY, TV_LINK_DAYS, TV_PARAMS, TvLinks, clean_query
+
+# The production gunicorn options, as the Procfile's: 64 threads a worker, at most 64
+# connections each (slow clients cannot starve health checks), and the timeouts a
+# platform's router expects. Given on the command line: a checkout's gunicorn.conf.py
+# is not part of the package (gunicorn still reads one in the working directory).
+GUNICORN_OPTIONS = ("--threads", "64", "--worker-connections", "64", "--timeout", "60",
+                    "--graceful-timeout", "30", "--keep-alive", "5")
+DEFAULT_WORKERS = 4
+REDIS_TIMEOUT = 2.0
+
+
+# ----------------------------------------------------------------- helpers
+
+def _settings() -> Settings | None:
+    """The settings, or None after printing why they cannot be read."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
+def _report(ok: bool, text: str) -> bool:
+    """One line of ``gadash check``: ``OK``/``FAIL``, what was checked, what was found."""
+    print(f"{'OK' if ok else 'FAIL':<4} {text}", flush=True)
+    return ok
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _hide_password(url: str) -> str:
+    return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)
+
+
+def _quiet_logs() -> None:
+    """The commands' own output says what failed; library warnings would repeat it."""
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _property_names(settings: Settings) -> dict[str, str]:
+    """The properties the app shows: the configured ones, or the demo's."""
+    if not settings.demo:
+        return dict(settings.properties)
+    return {p.display_name: p.property_id for p in demo_properties(
+        settings.standin_sessions_per_day, settings.standin_days, settings.standin_seed,
+        settings.standin_time_zone)}
+
+
+def _migrated_store(settings: Settings) -> Store | None:
+    """The team database when it is at the newest migration, else None (after saying why)."""
+    try:
+        store = Store.from_settings(settings)
+    except GadashError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return None
+    try:
+        current, head = store.current_revision(), head_revision()
+    except GadashError as exc:
+        store.dispose()
+        print(f"error: {exc.message}", file=sys.stderr)
+        return None
+    if current != head:
+        store.dispose()
+        print(f"error: the team database {store.url} is at revision {current or 'none'}, "
+              f"not {head}: run `gadash db upgrade` first (the app also does it when it "
+              "starts).", file=sys.stderr)
+        return None
+    return store
+
+
+def _link_secret(settings: Settings) -> str:
+    """The key the app signs TV links with: GADASH_SECRET_KEY, or the data dir's own."""
+    if settings.secret_key:
+        return settings.secret_key.get_secret_value()
+    return local_secret(settings.data_dir)
+
+
+def _who() -> str:
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        user = "unknown user"
+    return f"{user} (gadash command)"
+
+
+# ----------------------------------------------------------------- serve
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings is None:
+        return 2
+    port = args.port or settings.port
+    if args.dev:
+        from gadash.wsgi import app  # importing it builds the app
+
+        app.run(host=args.host or settings.host, port=port, debug=settings.debug)
+        return 0
+    concurrency = os.environ.get("WEB_CONCURRENCY") or str(DEFAULT_WORKERS)
+    if not args.workers and not concurrency.isdigit():
+        print(f"WEB_CONCURRENCY: {concurrency!r} is not a number of workers", file=sys.stderr)
+        return 2
+    workers = args.workers or int(concurrency)
+    command = [sys.executable, "-m", "gunicorn", "gadash.wsgi:server",
+               "--bind", f"{args.host or '0.0.0.0'}:{port}",  # as the Procfile
+               "--workers", str(workers), *GUNICORN_OPTIONS]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execvp(command[0], command)  # gunicorn takes over the process, and its signals
+
+
+# ----------------------------------------------------------------- standin
+
+def _standin(rest: list[str]) -> int:
+    """The stand-in's own command line (``python -m gadash.standin``), whatever follows."""
+    standin_main(rest)
+    return 0
+
+
+# ----------------------------------------------------------------- check
+
+def _check(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings is None:
+        return 2
+    _quiet_logs()
+    settings = settings.model_copy(update={"ga_timeout": min(settings.ga_timeout,
+                                                             args.timeout)})
+    standin = None
+    if settings.demo:
+        if settings.ga_endpoint:
+            print(f"Demo mode (no GADASH_PROPERTIES): the demo properties, asked of "
+                  f"GADASH_GA_ENDPOINT={settings.ga_endpoint}.")
+        else:
+            standin = StandinServer(demo_properties(
+                settings.standin_sessions_per_day, settings.standin_days,
+                settings.standin_seed, settings.standin_time_zone)).start()
+            settings = settings.model_copy(update={"ga_endpoint": standin.endpoint})
+            print("Demo mode (no GADASH_PROPERTIES): the app answers from its built-in GA4 "
+                  "stand-in, started here to check it; set GADASH_PROPERTIES to use GA.")
+    try:
+        results = [_check_ga(settings), _check_database(settings), _check_redis(settings)]
+    finally:
+        if standin is not None:
+            standin.stop()
+    if all(results):
+        print("All good.")
+        return 0
+    print("Something is wrong: see the FAIL lines.")
+    return 1
+
+
+def _credentials_origin(settings: Settings) -> str:
+    if settings.ga_endpoint:
+        return f"GADASH_GA_ENDPOINT={settings.ga_endpoint}: no credentials"
+    if settings.credentials_file:
+        return f"GADASH_CREDENTIALS_FILE={settings.credentials_file}"
+    if os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
+        return f"GOOGLE_APPLICATION_CREDENTIALS={os.environ['GOOGLE_APPLICATION_CREDENTIALS']}"
+    return "application default credentials"
+
+
+def _check_ga(settings: Settings) -> bool:
+    """GetMetadata for each property, through the client the app uses."""
+    source = GA4Source(settings)
+    origin = _credentials_origin(settings)
+    try:
+        account = source.account
+    except GadashError as exc:
+        return _report(False, f"Credentials ({origin}): {exc.message}")
+    except (GoogleAuthError, ValueError) as exc:  # an unreadable or malformed key file
+        return _report(False, f"Credentials ({origin}) cannot be used: {exc}")
+    print(f"Credentials: {_sentence(account)} ({origin})")
+    ok = True
+    try:
+        for name, property_id in _property_names(settings).items():
+            try:
+                fields = source.available_fields(property_id)
+            except GadashError as exc:
+                ok = _report(False, f"{name} ({property_id}): {exc.title}. "
+                             f"{_sentence(exc.message)}")
+            else:
+                _report(True, f"{name} ({property_id}): {len(fields)} dimensions and metrics")
+    finally:
+        source.close()
+    return ok
+
+
+def _check_database(settings: Settings) -> bool:
+    """Reachable, and at a migration this gadash knows."""
+    try:
+        store = Store.from_settings(settings)
+    except (GadashError, OSError) as exc:
+        return _report(False, f"Database: {exc}")
+    try:
+        current = store.current_revision()
+    except GadashError as exc:
+        return _report(False, f"Database {store.url}: {exc.message}")
+    finally:
+        store.dispose()
+    head = head_revision()
+    where = f"Database {store.url}: reachable"
+    if current == head:
+        return _report(True, f"{where}, migrations current ({head})")
+    scripts = ScriptDirectory.from_config(alembic_config())
+    if current is not None and current not in {s.revision for s in scripts.walk_revisions()}:
+        return _report(False, f"{where}, but at revision {current}, which this gadash does not "
+                       "know: a newer gadash migrated it. Run that version of gadash.")
+    state = f"at revision {current}" if current else "no migration applied yet"
+    return _report(True, f"{where}, {state} (newest {head}): the app applies migrations "
+                   "when it starts, or run `gadash db upgrade`")
+
+
+def _check_redis(settings: Settings) -> bool:
+    """A PING within REDIS_TIMEOUT seconds, when a shared cache is configured."""
+    if not settings.redis_url:
+        print(f"{'--':<4} Redis: REDIS_URL not set; each process caches on its own")
+        return True
+    shown = _hide_password(settings.redis_url)
+    try:
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT,
+                                      socket_connect_timeout=REDIS_TIMEOUT)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        return _report(False, f"Redis {shown}: no answer to PING within {REDIS_TIMEOUT:g} s "
+                       f"({type(exc).__name__}: {exc}); the app would fall back to a cache "
+                       "per process")
+    return _report(True, f"Redis {shown}: answers PING")
+
+
+# ----------------------------------------------------------------- db
+
+def _db(args: argparse.Namespace) -> int:
+    return store_main([args.action])
+
+
+# ----------------------------------------------------------------- tv-links
+
+def _tv_links(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings is None:
+        return 2
+    _quiet_logs()
+    store = _migrated_store(settings)
+    if store is None:
+        return 1
+    action: Callable[[Settings, Store, argparse.Namespace], int] = args.links_action
+    try:
+        return action(settings, store, args)
+    except StoreError as exc:
+        print(f"error: {exc.message} Nothing was changed.", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "never"
+
+
+def _links_list(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    rows = store.links.list(include_inactive=args.all)
+    if not rows:
+        print("No TV links." if args.all else "No active TV links (--all lists every one).")
+        return 0
+    print("ID\tNAME\tEXPIRES (UTC)\tLAST SEEN (UTC)\tSTATE\tBY\tPLAYLIST")
+    for link in rows:
+        state = "revoked" if link.revoked_at else "active" if link.active else "expired"
+        print(f"{link.id}\t{link.label}\t{_when(link.expires_at)}\t{_when(link.last_seen_at)}"
+              f"\t{state}\t{link.created_by}\t{link.query or '(defaults)'}")
+    return 0
+
+
+def _playlist_problems(query: str, settings: Settings) -> list[str]:
+    """What is wrong with a playlist, checked like the /tv-links form does."""
+    if len(query) > MAX_QUERY:
+        return [f"The playlist has {len(query)} characters; at most {MAX_QUERY} fit."]
+    unknown = sorted(set(parse_qs(query.strip().lstrip("?"))) - set(TV_PARAMS))
+    notes = [f"Unknown parameter(s): {', '.join(unknown)}."] if unknown else []
+    _, refused = parse_tv_query(clean_query(query), list(_property_names(settings)),
+                                datetime.now(UTC).date(), settings)
+    return notes + refused
+
+
+def _links_create(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    label = " ".join(args.label.split())[:80] or "TV"
+    problems = _playlist_problems(args.playlist, settings)
+    if problems:
+        print("The playlist needs a change; nothing was created:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    links = TvLinks(store, _link_secret(settings))
+    link, token = links.create(args.playlist, label, _who(), args.days)
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    print(f"TV link {link.id} for {link.label!r} ({link.query or 'default playlist'}), "
+          f"until {_when(link.expires_at)} UTC:")
+    print(f"{base.rstrip('/')}/tv?{urlencode({'key': token})}")
+    if not settings.public_url:
+        print("(GADASH_PUBLIC_URL is not set, so the address is this machine's.)",
+              file=sys.stderr)
+    return 0
+
+
+def _links_revoke(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    if not TvLinks(store, _link_secret(settings)).revoke(args.id, _who()):
+        print(f"error: there is no TV link {args.id!r} (`gadash tv-links list --all`)",
+              file=sys.stderr)
+        return 1
+    print(f"Revoked TV link {args.id}; screens using it stop within seconds.")
+    return 0
+
+
+# ----------------------------------------------------------------- parser
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per job."""
+    parser = argparse.ArgumentParser(
+        prog="gadash", description="A team dashboard for Google Analytics 4. Settings come "
+        "from GADASH_* variables and a .env file in the working directory (README, Settings).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve", help="serve the dashboard with gunicorn (production settings)",
+        description="Serve gadash.wsgi:server with gunicorn: WEB_CONCURRENCY workers "
+        "(default 4) of 64 threads, at most 64 connections each, timeout 60 s.")
+    serve.add_argument("--port", type=int, help="port (default GADASH_PORT or PORT, else 8050)")
+    serve.add_argument("--host", help="address to bind (default 0.0.0.0; with --dev "
+                       "GADASH_HOST, else 127.0.0.1)")
+    serve.add_argument("--workers", type=int,
+                       help="gunicorn worker processes (default WEB_CONCURRENCY, else 4)")
+    serve.add_argument("--dev", action="store_true",
+                       help="Flask's development server instead (GADASH_DEBUG for hot reload)")
+    serve.set_defaults(run=_serve)
+
+    # Its options are the stand-in's own (``gadash standin --help``): main passes them on.
+    commands.add_parser("standin", add_help=False,
+                        help="run the GA4 Data API stand-in (demo data over gRPC)")
+
+    check = commands.add_parser(
+        "check", help="check credentials, GA access to each property, the database, Redis",
+        description="Ask GA for each property's metadata (GetMetadata) with the configured "
+        "credentials, then check the team database and Redis. Exit status 1 when anything "
+        "is wrong.")
+    check.add_argument("--timeout", type=float, default=10.0,
+                       help="seconds each GA call may take, retries included (default 10)")
+    check.set_defaults(run=_check)
+
+    db = commands.add_parser("db", help="the team database's migrations: upgrade, current",
+                             description="Migrations of the team database "
+                             "(GADASH_DATABASE_URL, else SQLite in GADASH_DATA_DIR).")
+    db.add_argument("action", choices=("upgrade", "current"),
+                    help="upgrade: apply every migration not yet applied; current: print "
+                    "the database's revision")
+    db.set_defaults(run=_db)
+
+    links = commands.add_parser("tv-links", help="list, create and revoke TV links",
+                                description="TV links open the big screen without sign-in, "
+                                "showing one playlist until they expire or are revoked.")
+    actions = links.add_subparsers(dest="links_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="the active links (--all: every link)")
+    listing.add_argument("--all", action="store_true", help="expired and revoked ones too")
+    listing.set_defaults(links_action=_links_list)
+    create = actions.add_parser("create", help="a new link; prints its URL")
+    create.add_argument("label", help="a name for the screen, e.g. 'Office TV'")
+    create.add_argument("--playlist", default="", metavar="QUERY",
+                        help="the /tv query string, e.g. 'screens=overview,realtime&rotate=30'"
+                        " (default: the app's playlist)")
+    create.add_argument("--days", type=int, choices=TV_LINK_DAYS, default=7,
+                        help="days until it expires (default 7)")
+    create.set_defaults(links_action=_links_create)
+    revoke = actions.add_parser("revoke", help="revoke a link by its id")
+    revoke.add_argument("id", help="the link's id (see `gadash tv-links list`)")
+    revoke.set_defaults(links_action=_links_revoke)
+    links.set_defaults(run=_tv_links)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; returns its exit status."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "standin":
+        return _standin(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    run: Callable[[argparse.Namespace], int] = args.run
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
