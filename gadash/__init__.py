@@ -17,6 +17,7 @@ from gadash.auth import AUTH_EXTENSION, CSRF_COOKIE, CSRF_HEADER, Auth
 from gadash.cache import CacheStore, cache, init_cache
 from gadash.limits import create_limiter, limit_routes
 from gadash.logs import init_request_ids
+from gadash.metrics import init_metrics
 from gadash.security import init_security
 from gadash.service import EXTENSION, DataService
 from gadash.settings import Settings, load_settings
@@ -174,6 +175,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     @server.get("/status.json")
     def status_json() -> Response:
         return jsonify(service_status(service))
+
+    init_metrics(server, settings, service,
+                 lambda: app.callback_map or dash_callbacks.GLOBAL_CALLBACK_MAP)
 
     _finish_dash_setup(server, app)
     return app

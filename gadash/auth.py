@@ -372,7 +372,7 @@ class Auth:
         return None
 
     def set_csrf_cookie(self, response: Response) -> Response:
-        if request.path in ("/healthz", "/readyz"):
+        if request.path in HOST_FREE_PATHS:  # probes and scrapers: no session, no cookie
             return response
         token = csrf_token()
         if request.cookies.get(CSRF_COOKIE) != token:

@@ -19,6 +19,7 @@ from typing import Any
 
 from gadash.cache import CacheStore
 from gadash.errors import SourceError, SourceUnavailableError
+from gadash.metrics import cache_answer, singleflight_wait
 
 ERROR_RETRY = 30.0  # seconds before a failed refresh is tried again
 VERSION_READ_EVERY = 1.0  # seconds a process trusts a version it read from the store
@@ -118,25 +119,31 @@ class SingleFlight:
         entry = self._read(key)
         if entry is not None and (now < entry.fresh_until or now < entry.retry_at):
             self.stats["stale" if entry.error else "hit"] += 1
+            cache_answer("stale" if entry.error else "hit")
             how = "stale" if entry.error else "cached"
             return Outcome.of(entry, how)
         if entry is not None:
             with self.store.lock(key, wait=0, hold=self.wait + 30) as mine:
                 if not mine:  # someone else is refreshing: the old value, at once
                     self.stats["stale"] += 1
+                    cache_answer("stale")
                     return Outcome.of(entry, "stale")
                 latest = self._read(key) or entry
                 if time.time() < max(latest.fresh_until, latest.retry_at):
                     # Another worker refreshed it between our read and our lock.
                     self.stats["hit"] += 1
+                    cache_answer("hit")
                     return Outcome.of(latest, "stale" if latest.error else "cached")
                 return self._refresh(key, create, ttl, latest)
         with self.store.lock(key, wait=self.wait, hold=self.wait + 30) as mine:
             entry = self._read(key)
             if entry is not None and time.time() < max(entry.fresh_until, entry.retry_at):
                 self.stats["hit"] += 1
+                cache_answer("hit")
+                singleflight_wait()  # another request created it while this one waited
                 return Outcome.of(entry, "cached")
             if not mine:
+                singleflight_wait()  # waited for another's creation, in vain
                 if entry is not None:
                     return Outcome.of(entry, "stale")
                 raise SourceUnavailableError(
@@ -165,11 +172,13 @@ class SingleFlight:
         ttl = ttl_of() if callable(ttl_of) else ttl_of
         started = time.time()
         self.stats["fetch"] += 1
+        cache_answer("fetch")
         self.last_fetch = started
         try:
             value = create()
         except SourceError as exc:
             self.stats["error"] += 1
+            cache_answer("error")
             self.last_error = exc.message
             if old is None:
                 raise

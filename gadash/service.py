@@ -22,6 +22,7 @@ from gadash.flight import SingleFlight
 from gadash.frames import ReportFrame
 from gadash.insights import Band
 from gadash.memo import Recent
+from gadash.metrics import quota_left
 from gadash.query import DateRange, Filters, ReportQuery, local_date
 from gadash.reports import get_panel
 from gadash.settings import Settings
@@ -147,6 +148,7 @@ class DataService:
             if "tokens_per_hour" in report.meta.quota:
                 self.store.set(f"quota:{query.property_id}", {
                     **{k: v for k, v in report.meta.quota.items()}, "at": time.time()}, 3600)
+                quota_left(query.property_id, report.meta.quota)
                 break
         return reports
 

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning",
                        "error"] = "INFO"
+    metrics_token: SecretStr | None = None
 
     properties: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     ga_endpoint: str | None = None

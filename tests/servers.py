@@ -31,8 +31,11 @@ def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> No
 
 
 def start_app(env: dict[str, str], log_path: Path, port: int | None = None,
-              workers: int = 0) -> tuple[subprocess.Popen[bytes], str]:
-    """``python app.py`` (or gunicorn with ``workers``) with the given settings, healthy."""
+              workers: int = 0, config: str | None = None
+              ) -> tuple[subprocess.Popen[bytes], str]:
+    """``python app.py`` (or gunicorn with ``workers``) with the given settings, healthy.
+
+    ``config``: gunicorn's config file (its settings, then the ones given here)."""
     port = port or int(env.get("GADASH_PORT") or 0) or free_port()
     full_env = {**os.environ, "GADASH_PORT": str(port), "GADASH_HOST": "127.0.0.1",
                 "GADASH_WARM_INTERVAL": "0", **env}
@@ -40,6 +43,8 @@ def start_app(env: dict[str, str], log_path: Path, port: int | None = None,
         cmd = [sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--threads", "64", "--worker-connections", "64",
                "--timeout", "60"]
+        if config:
+            cmd += ["--config", config]
     else:
         cmd = [sys.executable, "app.py"]
     log = log_path.open("wb")

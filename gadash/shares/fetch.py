@@ -19,6 +19,7 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 from aiolimiter import AsyncLimiter
 
+from gadash.metrics import share_request
 from gadash.shares.base import ParseError, Provider, ShareCounts
 
 
@@ -68,6 +69,9 @@ async def _fetch_one(session: aiohttp.ClientSession, provider: Provider, limiter
     def fail(reason: str) -> ShareCounts:
         return ShareCounts(provider.name, url, error=reason)
 
+    def asked(outcome: str) -> None:  # one HTTP request and how it went
+        share_request(provider.name, outcome)
+
     attempt = 0
     while True:
         await limiter.acquire()
@@ -80,6 +84,8 @@ async def _fetch_one(session: aiohttp.ClientSession, provider: Provider, limiter
             async with slots, session.get(req.url, params=req.params, headers=req.headers,
                                           timeout=timeout) as resp:
                 body = await resp.text(errors="replace")
+                if resp.status >= 400:
+                    asked("http_429" if resp.status == 429 else f"http_{resp.status // 100}xx")
                 if resp.status == 429 or resp.status >= 500:
                     wait = retry_after_seconds(resp.headers.get("Retry-After"))
                     reason = f"HTTP {resp.status}" + (
@@ -90,19 +96,27 @@ async def _fetch_one(session: aiohttp.ClientSession, provider: Provider, limiter
                     try:
                         payload = json.loads(body)
                     except ValueError:
+                        asked("bad_answer")
                         what = "an HTML page" if "<html" in body[:500].lower() else "not JSON"
                         return fail(f"answered with {what}")
                     try:
-                        return ShareCounts(provider.name, url, provider.parse(url, payload))
+                        counts = ShareCounts(provider.name, url, provider.parse(url, payload))
                     except ParseError as exc:
+                        asked("bad_answer")
                         return fail(str(exc))
                     except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                        asked("bad_answer")
                         return fail(f"unexpected answer from {provider.label}: {exc!r}")
+                    asked("ok")
+                    return counts
         except TimeoutError:
+            asked("timeout")
             reason = f"no answer within {min(limits.timeout, remaining):.3g} s"
         except aiohttp.ClientConnectionError as exc:
+            asked("connect_error")
             return fail(f"cannot connect: {exc}")
         except aiohttp.ClientError as exc:
+            asked("request_error")
             return fail(f"request failed: {exc}")
         attempt += 1
         delay = wait if wait is not None else 0.25 * 2 ** (attempt - 1)

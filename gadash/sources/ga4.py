@@ -37,6 +37,7 @@ from gadash.errors import (
     SourceUnavailableError,
 )
 from gadash.frames import OTHER, ReportFrame, ReportMeta
+from gadash.metrics import counted_channel
 from gadash.query import (
     FILTER_FIELDS,
     RANGE_NAMES,
@@ -382,15 +383,28 @@ class GA4Source(DataSource):
             return self._client
 
     def _make_client(self) -> BetaAnalyticsDataClient:
+        # GA calls are counted on the gRPC channel (gadash.metrics), not in _rpc:
+        # google's Retry inside the client method may send one call several times,
+        # and the channel sees each attempt as GA receives it.
         s = self._settings
         if s.ga_endpoint:
-            channel = grpc.insecure_channel(s.ga_endpoint)
+            channel = counted_channel(grpc.insecure_channel(s.ga_endpoint))
             return BetaAnalyticsDataClient(
                 transport=BetaAnalyticsDataGrpcTransport(channel=channel))
+
+        def make_channel(*args: Any, **kwargs: Any) -> grpc.Channel:
+            # Google's own secure channel (credentials, scopes, TLS), then counted.
+            return counted_channel(BetaAnalyticsDataGrpcTransport.create_channel(
+                *args, **kwargs))
+
+        def transport(**kwargs: Any) -> BetaAnalyticsDataGrpcTransport:
+            return BetaAnalyticsDataGrpcTransport(channel=make_channel, **kwargs)
+
         if s.credentials_file:
-            return BetaAnalyticsDataClient.from_service_account_file(str(s.credentials_file))
+            return BetaAnalyticsDataClient.from_service_account_file(
+                str(s.credentials_file), transport=transport)
         try:
-            return BetaAnalyticsDataClient()
+            return BetaAnalyticsDataClient(transport=transport)
         except auth_exc.DefaultCredentialsError as exc:
             raise translate(exc, "", "") from exc
 

