@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 import redis
@@ -33,12 +34,9 @@ from gadash.store.core import alembic_config
 from gadash.tvconfig import parse_tv_query
 from gadash.tvlinks import MAX_QUERY, TV_LINK_DAYS, TV_PARAMS, TvLinks, clean_query
 
-# The production gunicorn options, as the Procfile's: 64 threads a worker, at most 64
-# connections each (slow clients cannot starve health checks), and the timeouts a
-# platform's router expects. Given on the command line: a checkout's gunicorn.conf.py
-# is not part of the package (gunicorn still reads one in the working directory).
-GUNICORN_OPTIONS = ("--threads", "64", "--worker-connections", "64", "--timeout", "60",
-                    "--graceful-timeout", "30", "--keep-alive", "5")
+# The production gunicorn settings and hooks (threads, connections, timeouts, the
+# metrics directory every worker shares): the package's config file, as the Procfile's.
+GUNICORN_OPTIONS = ("--config", str(Path(__file__).with_name("gunicorn_conf.py")))
 DEFAULT_WORKERS = 4
 REDIS_TIMEOUT = 2.0
 

@@ -15,7 +15,7 @@ Metrics (all ``gadash_``):
 - ``tv_screens{window="5m"}``: distinct TV screens that polled lately (``TvScreens``).
 
 Under gunicorn every worker counts on its own; with ``PROMETHEUS_MULTIPROC_DIR``
-set (``gunicorn.conf.py`` makes one) each writes its values to files there and
+set (``gadash/gunicorn_conf.py`` makes one) each writes its values to files there and
 ``/metrics`` adds them up (``MultiProcessCollector``), whichever worker answers.
 The variable must be set before ``prometheus_client`` is first imported.
 

@@ -200,8 +200,10 @@ def test_serve_runs_gunicorn_with_the_procfile_settings(env, monkeypatch, capsys
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     assert run(capsys, "serve")[0] == 0
     assert run(capsys, "serve", "--port", "8123", "--workers", "1", "--host", "127.0.0.1")[0] == 0
-    options = ["--threads", "64", "--worker-connections", "64", "--timeout", "60",
-               "--graceful-timeout", "30", "--keep-alive", "5"]
+    import gadash
+
+    # The Procfile's settings and hooks: the installed package's gunicorn config file.
+    options = ["--config", str(Path(gadash.__file__).with_name("gunicorn_conf.py"))]
     assert calls == [
         [sys.executable, "-m", "gunicorn", "gadash.wsgi:server", "--bind", "0.0.0.0:9000",
          "--workers", "3", *options],
@@ -349,6 +351,10 @@ def test_wheel_gadash_serve_demo_serves_the_installed_assets(installed, tmp_path
         ready = requests.get(url + "/readyz", timeout=30)
         assert ready.status_code == 200, ready.text
         assert f"Listening at: {url}" in log_path.read_text()  # gunicorn, not Flask's server
+        # The installed gunicorn config: the workers share a metrics directory.
+        assert "metrics of all workers in" in log_path.read_text()
+        metrics = requests.get(url + "/metrics", timeout=30)
+        assert metrics.status_code == 200 and "gadash_tv_screens" in metrics.text
     finally:
         _stop_group(proc)
 

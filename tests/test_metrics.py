@@ -1,6 +1,6 @@
 """/metrics: every gunicorn worker's counts in one answer, and who may read it.
 
-gunicorn with four workers (``gunicorn.conf.py``, prometheus-client's
+gunicorn with four workers (``gadash/gunicorn_conf.py``, prometheus-client's
 multiprocess mode) serves the app over a real Valkey; the GA4 stand-in counts
 the calls that reach it, and /metrics must say the same.
 """
@@ -48,7 +48,7 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture()
 def cluster(standin_clean, redis_url, tmp_path) -> Iterator[tuple[str, Path]]:
-    """Four gunicorn workers with gunicorn.conf.py and a fresh metrics directory."""
+    """Four gunicorn workers with gadash/gunicorn_conf.py and a fresh metrics directory."""
     metrics_dir = tmp_path / "prometheus"
     metrics_dir.mkdir()
     env = {"GADASH_GA_ENDPOINT": standin_clean.endpoint,
@@ -56,7 +56,7 @@ def cluster(standin_clean, redis_url, tmp_path) -> Iterator[tuple[str, Path]]:
            "REDIS_URL": redis_url, "GADASH_SHARE_PROVIDERS": "",
            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     proc, url = start_app(env, tmp_path / "gunicorn.log", workers=4,
-                          config=str(ROOT / "gunicorn.conf.py"))
+                          config=str(ROOT / "gadash" / "gunicorn_conf.py"))
     try:
         yield url, metrics_dir
     finally:

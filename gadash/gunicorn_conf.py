@@ -1,4 +1,7 @@
-"""gunicorn's settings for gadash: ``gunicorn app:server --config gunicorn.conf.py``.
+"""gunicorn's settings for gadash, read as a file: ``gunicorn app:server --config
+gadash/gunicorn_conf.py`` (the Procfile), and ``gadash serve`` gives gunicorn this file
+of the installed package. A file, not ``python:gadash.gunicorn_conf``: importing the
+package in gunicorn's master would create the metrics before their directory is set.
 
 Importing this file only reads environment variables; the hooks below do the rest.
 
