@@ -45,11 +45,15 @@ HOUR_KEY_TTL = 2 * 3600  # an hour's counter outlives its hour, whatever the clo
 
 
 def escape(text: str) -> str:
-    """Text safe in Slack mrkdwn: ``&``, ``<`` and ``>`` as entities.
+    """Text safe in Slack mrkdwn: ``&``, ``<`` and ``>`` as entities, and a zero-width
+    space after every ``@``.
 
-    A page title such as ``<!channel>`` then shows as such and pings nobody.
+    Page titles come from GA, where anyone can send hits: a title such as
+    ``<!channel>`` (Slack) or ``@everyone`` / ``@channel`` (Discord, Mattermost) then
+    shows as such and pings nobody.
     """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("@", "@\u200b"))
 
 
 def payload(text: str, link: str | None = None) -> dict[str, Any]:

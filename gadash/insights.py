@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 REST = "(other values)"  # the values GA did not list, as one
+OTHER = "(other)"  # GA's row of rare values past a report's cardinality limit
 BASELINE_WEEKS = 8
 SPREADS = 3.0
 MIN_WEEKS = 4  # fewer earlier same weekdays than this: no judgement
@@ -100,8 +101,9 @@ def contributions(current: Mapping[str, float], previous: Mapping[str, float],
 
 def leading(ranked: Sequence[Contribution]) -> Contribution | None:
     """The value that explains most of a dimension's change: the first listed value
-    (the remainder of unlisted values is no value one could act on)."""
-    return next((c for c in ranked if not c.is_rest and c.change), None)
+    (neither the remainder of unlisted values nor GA's "(other)" is a value one could
+    act on)."""
+    return next((c for c in ranked if not c.is_rest and c.key != OTHER and c.change), None)
 
 
 def signed(n: float) -> str:

@@ -27,7 +27,9 @@ from gadash.settings import Settings
 log = logging.getLogger(__name__)
 
 REFUSED = (400, 401, 403, 404, 413, 421)
-UNLIMITED = {"/healthz", "/readyz", "/metrics"}
+# Never limited: load balancers must always get an answer (they are never refused).
+# /metrics is: a wrong token counts as a refusal, so guessing it is limited.
+HEALTH = {"/healthz", "/readyz"}
 
 
 def _refused(response: Response) -> bool:
@@ -49,11 +51,13 @@ class RefusedLimit:
     """At most ``rate`` refused answers per address (a moving window), counted in the
     shared storage so every worker and instance counts together.
 
-    Every refusal is counted. Asking the shared counter before every request would
-    cost each request a round trip (a TV polls every few seconds); an address found
-    clear is trusted for ``CLEAR_SECONDS`` in this process unless it is refused
-    meanwhile, after which its next request asks again. Only refusals spread over
-    several processes within those seconds can pass the limit, by one each.
+    Every refusal is counted (after its answer). Asking the shared counter before every
+    request would cost each request a round trip (a TV polls every few seconds); an
+    address found clear is trusted for ``CLEAR_SECONDS`` in this process unless it is
+    refused meanwhile, after which its next request asks again. Requests in flight
+    at once are not counted until they are answered: an address can pass the limit
+    by as many requests as the processes run at once (threads x workers), then it is
+    stopped (flask-limiter's conditional deduction had the same bound).
     """
 
     CLEAR_SECONDS = 2.0
@@ -108,12 +112,13 @@ def create_limiter(server: Flask, settings: Settings) -> Limiter:
     server.extensions["gadash_refused_limit"] = refused
 
     def check() -> Response | None:
-        if request.path in UNLIMITED:  # load balancers and monitoring always get an answer
+        if request.path in HEALTH:  # load balancers always get an answer
             return None
         return None if refused.allowed(_address()) else _too_many(refused.rate)
 
     def count(response: Response) -> Response:
-        if _refused(response) and request.path not in UNLIMITED:
+        # A refused /metrics (a wrong token) counts too: guessing is limited like any.
+        if _refused(response) and request.path not in HEALTH:
             refused.count(_address())
         return response
 

@@ -18,7 +18,7 @@ from pythonjsonlogger.json import JsonFormatter
 from gadash.settings import Settings
 
 HEADER = "X-Request-ID"
-_SANE = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+_SANE = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 
@@ -52,7 +52,7 @@ def init_request_ids(server: Flask) -> None:
     @server.before_request
     def assign() -> None:
         given = request.headers.get(HEADER, "")
-        g.request_id = given if _SANE.match(given) else uuid.uuid4().hex
+        g.request_id = given if _SANE.fullmatch(given) else uuid.uuid4().hex
 
     @server.after_request
     def answer(response: Response) -> Response:

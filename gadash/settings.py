@@ -219,6 +219,13 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin") from None
         return value
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 24:
+            raise ValueError("must be at least 24 characters (e.g. `openssl rand -hex 16`)")
+        return value
+
     @field_validator("rate_signin", "rate_links", "rate_refused")
     @classmethod
     def _check_rate(cls, value: str) -> str:

@@ -92,24 +92,24 @@ def status_page(service: DataService, store: Store) -> Response:
 
 
 def readiness(service: DataService, db: Store) -> tuple[Response, int]:
-    """/readyz: "ready", "degraded" (200, with why) or "not ready" (503)."""
-    problems: list[str] = []
-    degraded: list[str] = []
+    """/readyz: "ready", "degraded" (200) or "not ready" (503), with one word per check.
+
+    Public and unlimited (load balancers call it), so it names no host, account,
+    property or error text: the signed-in /status has the details.
+    """
     try:
         if not db.ping():
-            problems.append("the team database is not answering")
+            database = "unreachable"
         elif db.current_revision() != head_revision():
-            problems.append("the team database lacks migrations: run python -m gadash.store "
-                            "upgrade")
-    except GadashError as exc:
-        problems.append(exc.message)
-    if service.store.down_since is not None:
-        degraded.append(service.store.note)
-    stats = service.flight.stats
-    if service.flight.last_error:
-        degraded.append(f"GA: {service.flight.last_error}")
-    status = "not ready" if problems else "degraded" if degraded else "ready"
-    body = jsonify(status=status, problems=problems, degraded=degraded,
-                   ga_errors=stats["error"], database=db.backend,
-                   cache="shared" if service.store.shared else "process")
-    return body, 503 if problems else 200
+            database = "migrations missing"
+        else:
+            database = "ok"
+    except GadashError:
+        database = "unreachable"
+    ga = "failing" if service.flight.last_error else "ok"
+    cache = "down" if service.store.down_since is not None else (
+        "shared" if service.store.shared else "process")
+    status = "not ready" if database != "ok" else (
+        "degraded" if ga != "ok" or cache == "down" else "ready")
+    body = jsonify(status=status, database=database, ga=ga, cache=cache)
+    return body, 503 if database != "ok" else 200

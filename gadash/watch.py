@@ -13,6 +13,8 @@ import threading
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from filelock import FileLock, Timeout
+
 from gadash.alerts import Alerts
 from gadash.errors import GadashError
 from gadash.insights import PROVISIONAL_DAYS
@@ -56,15 +58,39 @@ def check_alerts(service: DataService, alerts: Alerts) -> int:
 
 
 class AlertWatcher(threading.Thread):
-    """Every ``interval`` seconds, ``check_alerts``."""
+    """Every ``interval`` seconds, ``check_alerts``.
+
+    With the shared cache every process may look (each alert is sent once across
+    instances). Without it each process would send its own copy, so the processes of
+    a machine elect one sender by a file lock in the data directory (held while that
+    process lives); several machines without Redis each send theirs.
+    """
 
     def __init__(self, service: DataService, alerts: Alerts, interval: float):
         super().__init__(name="gadash-alerts", daemon=True)
         self.service, self.alerts, self.interval = service, alerts, interval
         self._stop_event = threading.Event()
+        self._lock: FileLock | None = None
+
+    def may_send(self) -> bool:
+        """True when this process is the one to look now."""
+        if self.service.store.shared:
+            return True
+        if self._lock is None:
+            folder = self.service.settings.data_dir
+            folder.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(folder / "alerts.lock"))
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                return False  # another process of this machine sends
+            self._lock = lock
+        return True
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
+            if not self.may_send():
+                continue
             try:
                 check_alerts(self.service, self.alerts)
             except Exception:  # noqa: BLE001 -- the watcher must outlive any one failure

@@ -22,5 +22,9 @@ except ConfigError as exc:
     sys.exit(2)
 configure_logging(settings)
 
-app = create_app(settings)
+try:
+    app = create_app(settings)  # some settings are checked as the app is built
+except ConfigError as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(2)
 server = app.server

@@ -294,3 +294,23 @@ def test_alerts_work_in_process_memory_while_valkey_is_down(receiver):
     assert not alerts.send("trending", "/r", "trending")
     assert receiver.count() == 2
     assert store.down_since is not None
+
+
+def test_mentions_in_page_titles_ping_nobody():
+    from gadash.alerts import escape
+
+    assert escape("@everyone look <!channel>") == "@\u200beveryone look &lt;!channel&gt;"
+
+
+def test_without_a_shared_cache_one_process_of_a_machine_sends(tmp_path):
+    from cachelib import SimpleCache
+
+    from gadash.watch import AlertWatcher
+
+    class Service:  # what the watcher reads of the data service
+        store = CacheStore(SimpleCache())
+        settings = Settings(data_dir=tmp_path, _env_file=None)
+
+    one = AlertWatcher(Service(), None, 60)  # type: ignore[arg-type]
+    other = AlertWatcher(Service(), None, 60)  # type: ignore[arg-type]
+    assert one.may_send() and not other.may_send() and one.may_send()

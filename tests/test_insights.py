@@ -152,3 +152,33 @@ def test_trending_ranks_by_ratio_above_a_minimum_volume():
     assert found[0].new and found[0].label() == "new"
     assert "Home" not in [t.title for t in found]  # at about its usual rate
     assert "Quiet" not in [t.title for t in found]  # too few views to speak of
+
+
+def test_gas_other_row_never_leads_a_dimension():
+    cs = contributions({"(other)": 900.0, "/a": 120.0}, {"(other)": 100.0, "/a": 100.0})
+    assert cs[0].key == "(other)" and leading(cs).key == "/a"
+
+
+def test_a_filter_offered_twice_gets_one_button():
+    from gadash.components.analyst import create_changes
+    from gadash.findings import Changes, Finding, Group
+
+    desktop = (("device", "desktop"),)
+    changes = Changes((
+        Group("sessions", "Sessions +5% (+10).", (Finding("a", "sessions", "device", "desktop",
+                                                          desktop),)),
+        Group("keyEvents", "Key events +3% (+1).", (Finding("b", "keyEvents", "device",
+                                                            "desktop", desktop),))))
+    ids = [str(node.id) for node in _walk(create_changes(changes, True)) if
+           getattr(node, "id", None)]
+    assert len(ids) == 1  # pattern ids must be unique on the page
+
+
+def _walk(nodes):
+    for node in nodes if isinstance(nodes, list) else [nodes]:
+        yield node
+        children = getattr(node, "children", None)
+        if isinstance(children, list | tuple):
+            yield from _walk(list(children))
+        elif children is not None and not isinstance(children, str):
+            yield from _walk([children])

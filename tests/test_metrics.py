@@ -178,9 +178,12 @@ def test_a_repeated_request_is_a_cache_hit(cluster, standin_clean):
     assert again["error"] == 0
 
 
+SECRET = "s3cret-token-for-the-metrics-1"
+
+
 def test_metrics_behind_a_proxy_need_the_token(standin_clean, tmp_path):
     env = {"GADASH_GA_ENDPOINT": standin_clean.endpoint, "GADASH_PROPERTIES": f"Blog={BLOG}",
-           "GADASH_PROXY_HOPS": "1", "GADASH_METRICS_TOKEN": "s3cret-token",
+           "GADASH_PROXY_HOPS": "1", "GADASH_METRICS_TOKEN": SECRET,
            "GADASH_SHARE_PROVIDERS": ""}
     proc, url = start_app(env, tmp_path / "app.log")  # one process, the default registry
     try:
@@ -189,7 +192,7 @@ def test_metrics_behind_a_proxy_need_the_token(standin_clean, tmp_path):
                             headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 403
         assert requests.get(url + "/metrics",
                             headers={"Authorization": "Bearer wrong"}).status_code == 403
-        ok = requests.get(url + "/metrics", headers={"Authorization": "Bearer s3cret-token"})
+        ok = requests.get(url + "/metrics", headers={"Authorization": f"Bearer {SECRET}"})
         assert ok.status_code == 200
         assert "gadash_ga_calls_total" in ok.text and "gadash_tv_screens" in ok.text
         assert "Set-Cookie" not in ok.headers
@@ -197,20 +200,28 @@ def test_metrics_behind_a_proxy_need_the_token(standin_clean, tmp_path):
         stop_app(proc)
 
 
+T = "t0k-t0k-t0k-t0k-t0k-t0k-t0k"  # a token of the length the settings ask
+
+
 @pytest.mark.parametrize(("proxy", "token", "addr", "header", "ok"), [
     (0, None, "127.0.0.1", "", True),
     (0, None, "::1", "", True),
     (0, None, "10.0.0.5", "", False),
-    (0, "t0k", "10.0.0.5", "Bearer t0k", True),
-    (0, "t0k", "10.0.0.5", "Bearer t0", False),
-    (0, "t0k", "10.0.0.5", "Basic t0k", False),
+    (0, T, "10.0.0.5", f"Bearer {T}", True),
+    (0, T, "10.0.0.5", f"Bearer {T[:-1]}", False),
+    (0, T, "10.0.0.5", f"Basic {T}", False),
     (1, None, "127.0.0.1", "", False),
-    (1, "t0k", "127.0.0.1", "", False),
-    (1, "t0k", "10.0.0.5", "bearer t0k", True),
+    (1, T, "127.0.0.1", "", False),
+    (1, T, "10.0.0.5", f"bearer {T}", True),
 ])
 def test_who_may_read_metrics(proxy, token, addr, header, ok):
     settings = Settings(proxy_hops=proxy, metrics_token=token, _env_file=None)
     assert allowed(settings, addr, header) is ok
+
+
+def test_a_short_metrics_token_is_refused_at_start():
+    with pytest.raises(ValueError, match="at least 24 characters"):
+        Settings(metrics_token="short", _env_file=None)
 
 
 def test_callback_names_are_first_output_ids():

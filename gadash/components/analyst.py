@@ -429,22 +429,28 @@ def create_changes(changes: Changes | None, comparing: bool, error: str = "") ->
     if changes is None or not changes.headlines:
         return [html.P("No sessions in either period.", className="muted")]
     out: list[Any] = []
+    offered: set[tuple[tuple[str, str], ...]] = set()  # one button per filter (ids unique)
     for group in changes.groups:
         out.append(html.P(group.headline, className="change-head"))
-        out.append(html.Ol([_change_item(f) for f in group.findings], className="changes"))
+        items = []
+        for f in group.findings:
+            items.append(_change_item(f, button=f.filters not in offered))
+            offered.add(f.filters)
+        out.append(html.Ol(items, className="changes"))
     return out
 
 
-def _change_item(f: Finding) -> html.Li:
-    button: Any = None
-    if f.filters:
+def _change_item(f: Finding, button: bool = True) -> html.Li:
+    """A sentence, with its Filter button unless the same filter is offered above."""
+    control: Any = None
+    if f.filters and button:
         what = " and ".join(f"{k} is {v}" for k, v in f.filters)
         aria: Any = {"aria-label": f"Filter the view: {what}"}
-        button = html.Button(
+        control = html.Button(
             "Filter", id={"type": ids.CHANGE_APPLY, "filter": urlencode(f.filters)},
             className="btn btn-small", title=f"Show only {what}", **aria)
     return html.Li([html.Span(describe_dimension(f.dimension), className="change-dim"),
-                    html.Span(f.text, className="change-text"), button], className="change")
+                    html.Span(f.text, className="change-text"), control], className="change")
 
 
 def create_trending_box(pages: list[TrendingPage], error: str = "",
