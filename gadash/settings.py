@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     allowed_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
     allowed_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Who may create and revoke TV links; empty: everyone who may sign in.
+    admin_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
     session_hours: float = Field(default=12.0, gt=0)
     session_max_hours: float = Field(default=168.0, gt=0)
     proxy_hops: int = Field(default=0, ge=0, le=5)
@@ -159,7 +161,7 @@ class Settings(BaseSettings):
             mapping[name] = f"properties/{number}"
         return mapping
 
-    @field_validator("allowed_domains", "allowed_emails", mode="before")
+    @field_validator("allowed_domains", "allowed_emails", "admin_emails", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> list[str]:
         if isinstance(value, str):

@@ -148,9 +148,15 @@ def register_routes(server: Flask, auth: Auth) -> None:
             return auth.refuse(401, "sign in to manage TV links")
         links = auth.links
         csrf = escape(csrf_token())
+        admins = auth.settings.admin_emails
+        manages = not auth.enabled or not admins or str(user.get("email", "")).lower() in admins
         if request.method == "POST":
             if not same_token(request.form.get("csrf", ""), csrf_token()):
                 abort(403)
+            if not manages:
+                return page("TV links", "<h1>Not allowed</h1><p class='err'>Only the TV-link "
+                            "admins (GADASH_ADMIN_EMAILS) create and revoke TV links; nothing "
+                            "was changed.</p><p><a href='/tv-links'>All TV links</a></p>", 403)
             try:
                 if request.form.get("revoke"):
                     if not links.revoke(request.form["revoke"], str(user["email"])):
@@ -184,21 +190,25 @@ def register_routes(server: Flask, auth: Auth) -> None:
         table = "".join(
             f"<tr><td>{escape(link.label)}</td><td>{escape(link.query or '(defaults)')}</td>"
             f"<td>{escape(link.created_by)}</td><td>{_when(link.expires_at)}</td>"
-            f"<td>{_when(link.last_seen_at)}</td><td><form method='post'>"
-            f"<input type='hidden' name='csrf' value='{csrf}'><button name='revoke' "
-            f"value='{escape(link.id)}'>Revoke</button></form></td></tr>"
+            f"<td>{_when(link.last_seen_at)}</td><td>"
+            + (f"<form method='post'><input type='hidden' name='csrf' value='{csrf}'>"
+               f"<button name='revoke' value='{escape(link.id)}'>Revoke</button></form>"
+               if manages else "") + "</td></tr>"
             for link in rows)
         options = "".join(f"<option value='{d}'>{d} day{'s' if d > 1 else ''}</option>"
                           for d in TV_LINK_DAYS)
+        form = ("<form method='post'>"
+                f"<input type='hidden' name='csrf' value='{csrf}'>"
+                "<label>Name<input name='label' placeholder='Office TV'></label>"
+                "<label>Playlist (the /tv query string)<input name='query' "
+                "placeholder='screens=overview,realtime&amp;rotate=30'></label>"
+                f"<label>Expires after<select name='days'>{options}</select></label>"
+                "<button class='btn'>Create link</button></form>") if manages else (
+            "<p class='note'>Only the TV-link admins create and revoke TV links: "
+            f"{escape(', '.join(admins))}.</p>")
         return page("TV links", f"<h1>TV links</h1><p class='note'>A TV link opens the big "
                     "screen without signing in, and nothing else: the property, range and "
-                    "screens it was made with.</p><form method='post'>"
-                    f"<input type='hidden' name='csrf' value='{csrf}'>"
-                    "<label>Name<input name='label' placeholder='Office TV'></label>"
-                    "<label>Playlist (the /tv query string)<input name='query' "
-                    "placeholder='screens=overview,realtime&amp;rotate=30'></label>"
-                    f"<label>Expires after<select name='days'>{options}</select></label>"
-                    "<button class='btn'>Create link</button></form>"
+                    f"screens it was made with.</p>{form}"
                     "<table><tr><th>Name</th><th>Playlist</th><th>By</th><th>Expires</th>"
                     f"<th>Last seen</th><th></th></tr>{table}</table>")
 

@@ -399,3 +399,27 @@ def test_rate_limits_on_sign_in_links_and_refusals(standin_clean, oidc, valkey, 
         assert requests.get(f"{app_url}/healthz").status_code == 200  # not refused, not limited
     finally:
         stop_app(proc)
+
+
+def test_only_the_admins_create_and_revoke_tv_links_when_named(standin_clean, oidc, valkey,
+                                                               tmp_path):
+    boss = {**ANN, "email": "boss@example.com", "name": "Boss"}
+    env = app_env(standin_clean, oidc, valkey["port"], tmp_path / "data",
+                  GADASH_ADMIN_EMAILS="Boss@example.com")
+    proc, app_url = start_app(env, tmp_path / "app.log")
+    try:
+        admin, _ = sign_in(app_url, oidc, boss)
+        create_link(app_url, admin, "property=Blog&screens=overview")
+        [link_id] = listed_ids(app_url, admin)
+        ann, _ = sign_in(app_url, oidc, ANN)
+        listing = ann.get(f"{app_url}/tv-links", headers=HTML)
+        assert listing.status_code == 200 and "Only the TV-link admins" in listing.text
+        assert listed_ids(app_url, ann) == []  # no revoke buttons
+        token = ann.get(f"{app_url}/whoami").json()["csrf"]
+        for form in ({"label": "Mine", "query": "", "days": "7"}, {"revoke": link_id}):
+            refused = ann.post(f"{app_url}/tv-links", data={"csrf": token, **form},
+                               headers={"Origin": app_url})
+            assert refused.status_code == 403 and "nothing was changed" in refused.text
+        assert listed_ids(app_url, admin) == [link_id]  # still there, nothing added
+    finally:
+        stop_app(proc)
