@@ -505,11 +505,17 @@ def create_layout(properties: list[str]) -> html.Div:
             dcc.Loading(html.Div(id=ids.KPIS, className="kpis"), type="dot", delay_show=300),
             dcc.Interval(id=ids.TRENDING_TICK, interval=60_000),
             html.Div(className="grid-2", children=[
-                create_card("What changed", html.Div(id=ids.CHANGES, className="changes-box"),
-                            ids.footer("changes"), class_name="span-2"),
-                create_card("Trending now", html.Div(id=ids.TRENDING,
-                                                     className="trending-box"),
-                            ids.footer("trending")),
+                # Boxes of a fixed height with what they are doing until the answer comes:
+                # nothing below moves, and the page's largest text is there from the start.
+                create_card("What changed", html.Div(
+                    html.P("Working out which sources, channels, landing pages, countries "
+                           "and devices explain the change between the two periods…",
+                           className="muted"), id=ids.CHANGES, className="changes-box"),
+                    ids.footer("changes"), class_name="span-2"),
+                create_card("Trending now", html.Div(
+                    html.P("Looking for pages read far above their usual rate in the last "
+                           "30 minutes…", className="muted"),
+                    id=ids.TRENDING, className="trending-box"), ids.footer("trending")),
             ]),
             html.Div(className="grid-2", children=[
                 create_card("Sessions and users", [_graph(ids.TREND, "340px"),
