@@ -273,3 +273,20 @@ def test_top_pages_carry_share_counts(page, live_app):
             "#an-pages .ag-row[row-index='0'] .ag-cell[col-id='share_facebook']");
         return cell ? cell.innerText : null; }""")
     assert grid_value.replace(",", "") == str(expected)
+
+
+def test_a_what_changed_sentence_filters_the_view_from_the_keyboard(page, live_app):
+    page.goto(live_app + "/?property=Blog&range=last28&compare=previous")
+    button = page.locator("#an-changes .change button").first
+    button.wait_for(timeout=30_000)
+    label = button.get_attribute("aria-label") or ""
+    assert label.startswith("Filter the view: ")
+    button.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => /(source|channel|page|country|device)=/.test(location.search)")
+    first = label.removeprefix("Filter the view: ").split(" and ")[0]
+    name, _, value = first.partition(" is ")
+    # exact values; a bare page= means "contains", so an exact page is page.is=
+    assert params(page).get("page.is" if name == "page" else name) == value
+    # the chip says so, and the panel now explains the filtered view
+    page.wait_for_selector(f"#an-chips :text('{value}')")
