@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     db.migrate()
     atexit.register(db.dispose)
     server.extensions[STORE_EXTENSION] = db
-    server.extensions[AUTH_EXTENSION] = Auth(server, settings, db)
+    server.extensions[AUTH_EXTENSION] = Auth(app, settings, db)
     register_team_routes(server)
     limit_routes(server, limiter, settings)
     # After the gate: a callback request must fit the callback it names.

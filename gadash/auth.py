@@ -28,10 +28,14 @@ import time
 from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
+import dash
 from authlib.integrations.flask_client import OAuth
+from dash_auth.auth import Auth as DashAuth
+from dash_auth.public_routes import PUBLIC_ROUTES as DASH_AUTH_PUBLIC_ROUTES
+from dash_auth.public_routes import get_public_routes
 from flask import (
     Flask,
     Request,
@@ -46,6 +50,7 @@ from flask import (
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import Map, Rule
 
 from gadash.errors import StoreError
 from gadash.memo import Recent
@@ -224,10 +229,24 @@ def page(title: str, body: str, status: int = 200) -> Response:
                     mimetype="text/html")
 
 
-class Auth:
-    """Sign-in, sessions, CSRF and TV links for one Flask server."""
+class Auth(DashAuth):  # type: ignore[misc]  # dash-auth ships no type information
+    """Sign-in, sessions, CSRF and TV links for one Dash app, on dash-auth's ``Auth``.
 
-    def __init__(self, server: Flask, settings: Settings, db: Store):
+    dash-auth gives the shape (``is_authorized`` / ``login_request``, a ``_protect``
+    hook, the public-routes map in the server's config and its ``public_callback``);
+    gadash overrides what falls short for a team dashboard:
+    - ``_protect``: dash-auth's check reads ``body["output"]`` unchecked (a malformed
+      body gives 500) and lets a callback through when its ``pathname`` input names a
+      public route; gadash's gate (``guard``) keeps its own rules: allowed domains and
+      ``hd``, ``email_verified``, session expiry, CSRF, Origin, TV-link scope.
+    - the public routes: dash-auth's base list makes ``/_dash-layout`` and
+      ``/_dash-dependencies`` public; here only the routes in ``PUBLIC_ROUTES`` are.
+    - ``login_request``: a redirect for pages, 401 JSON for callbacks (not a 302 a
+      renderer cannot follow).
+    """
+
+    def __init__(self, app: dash.Dash, settings: Settings, db: Store):
+        server = cast(Flask, app.server)
         self.settings = settings
         self.enabled = settings.sign_in
         server.session_interface = GadashSessionInterface()
@@ -259,8 +278,10 @@ class Auth:
                 server_metadata_url=settings.oidc_discovery_url,
                 client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
             )
-        server.before_request(self.guard)
-        server.after_request(self.set_csrf_cookie)
+        # dash-auth's public-routes map, holding gadash's routes only (see the docstring).
+        server.config[DASH_AUTH_PUBLIC_ROUTES] = Map(
+            [Rule(path) for path in sorted(PUBLIC_PATHS)]).bind("")
+        DashAuth.__init__(self, app)  # calls _protect
         server.add_url_rule("/login", "login", self.login)
         server.add_url_rule("/login/start", "login_start", self.login_start)
         server.add_url_rule("/auth/callback", "auth_callback", self.callback)
@@ -269,6 +290,21 @@ class Auth:
         server.add_url_rule("/whoami", "whoami", self.whoami)
 
     # -- the gate -------------------------------------------------------------------
+    def _protect(self) -> None:
+        """dash-auth's hook: gadash's gate before every request, its CSRF cookie after."""
+        server = self.app.server
+        server.before_request(self.guard)
+        server.after_request(self.set_csrf_cookie)
+
+    def is_authorized(self) -> bool:
+        """dash-auth's question: may this request see the dashboard (a person signed in,
+        or sign-in off)? TV sessions are judged by ``guard``, per path."""
+        return not self.enabled or current_user(self.settings) is not None
+
+    def login_request(self) -> Response:
+        """dash-auth's answer to a request that is not authorised."""
+        return self._refuse(401, "sign in to see this dashboard")
+
     def guard(self) -> Any:
         path = request.path
         if path in HOST_FREE_PATHS:
@@ -276,7 +312,7 @@ class Auth:
         if self.enabled and self.settings.public_url and request.host != self._public_host:
             # Sign-in redirects and cookies are for the public address only.
             return self._refuse(421, f"this gadash answers at {self.settings.public_url}")
-        if path in PUBLIC_PATHS:
+        if get_public_routes(self.app).test(path):
             return None
         if request.method == "POST" and not self._same_origin():
             return self._refuse(403, "cross-site request refused")
