@@ -9,22 +9,12 @@ import requests
 from sqlalchemy import create_engine, text
 
 from tests.conftest import BLOG
-from tests.servers import callback_body, start_app, stop_app
-
-TV_CONFIG = {"property": "Blog", "range": "last7", "compare": "previous",
-             "screens": ["overview"], "rotate": 30, "refresh": 60, "realtime": 20,
-             "reload_hours": 0}
+from tests.servers import start_app, stop_app
+from tests.test_instances import tv_request
 
 
 def poll_tv(url: str, request_id: str) -> requests.Response:
-    s = requests.Session()
-    s.get(url + "/tv", headers={"Accept": "text/html"})
-    body = callback_body(
-        s.get(url + "/_dash-dependencies").json(), "..tv-kpi-totalUsers",
-        [{"id": "tv-refresh", "property": "n_intervals", "value": 1},
-         {"id": "tv-config", "property": "data", "value": TV_CONFIG}],
-        [{"id": "tv-status", "property": "data", "value": None},
-         {"id": "tv-drawn", "property": "data", "value": None}])
+    s, body = tv_request(url)
     return s.post(url + "/_dash-update-component", data=json.dumps(body),
                   headers={"Content-Type": "application/json", "X-Request-ID": request_id,
                            "X-CSRFToken": s.cookies.get("_csrf_token") or ""})
