@@ -377,13 +377,17 @@ def refresh_trending(_n: int | None, data: dict[str, Any] | None, drawn: Any
         zone = service.time_zone(property_id)
         queries = trending_queries(property_id, service.today(property_id),
                                    service.available_fields(property_id))
-        versions = [service.view_version(q) for q in queries]
-        key = f"{property_id}#{'|'.join(v or '' for v in versions)}"
-        done = _TRENDING.peek(key) if all(versions) else None
+
+        def answers() -> tuple[str, bool]:  # which cached answers exist; all fresh?
+            versions = [service.view_version(q) for q in queries]
+            return f"{property_id}#{'|'.join(v or '' for v in versions)}", all(versions)
+
+        key, fresh = answers()
+        done = _TRENDING.peek(key) if fresh else None
         if done is None:
             pages = service.trending(property_id, warm=True)
             shares = service.shares(config.property, [p.path for p in pages if p.path])
-            key = f"{property_id}#{'|'.join(v or '' for v in map(service.view_version, queries))}"
+            key, _ = answers()  # the versions just drawn
             label = f"updated {datetime.now(ZoneInfo(zone or 'UTC')):%H:%M}"
             done = (trending_items(pages, shares, service.providers), label)
             _TRENDING.put(key, done)
