@@ -3,11 +3,13 @@
     python bench/viewers.py [--viewers 50] [--seconds 60] [--interval 1] [--workers 4]
                             [--signed-in]
 
-Starts the GA4 stand-in, a real Valkey server and gunicorn (the Procfile's
-settings) on loopback; each viewer polls the big screen's data and realtime
-callbacks every ``interval`` seconds. Then the same load against a minimal
-Dash callback that returns a constant, served the same way. Prints requests/s,
-p50/p95 latency, GA calls, and the latency ratio between the two.
+Starts the GA4 stand-in (a process of its own, as GA is elsewhere: its work must
+not stall the load generator's clock), a real Valkey server and gunicorn with the
+Procfile's config (``gadash/gunicorn_conf.py``) on loopback; each viewer polls the
+big screen's data and realtime callbacks every ``interval`` seconds. Then the
+same load against a minimal Dash callback that returns a constant, served the same
+way. Prints requests/s, p50/p95 latency, the GA calls the app made (its
+``/metrics``), and the latency ratio between the two.
 
 --signed-in: sign-in is on (a local OpenID provider, oidc-provider-mock); an
 owner signs in and makes a TV link, and every screen opens the big screen
@@ -35,7 +37,6 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gadash.standin.server import StandinServer, demo_properties  # noqa: E402
 
 TV_CONFIG = {"property": "Blog", "range": "last7", "compare": "previous",
              "screens": ["overview", "realtime"], "rotate": 30, "refresh": 1, "realtime": 1,
@@ -54,8 +55,8 @@ def gunicorn(app: str, port: int, workers: int, env: dict[str, str], cwd: Path
              ) -> subprocess.Popen[bytes]:
     log = tempfile.NamedTemporaryFile(prefix="gadash-bench-", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers",
-         str(workers), "--threads", "4", "--timeout", "60", "--keep-alive", "5"],
+        [sys.executable, "-m", "gunicorn", app, "--config", str(ROOT / "gadash/gunicorn_conf.py"),
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
         cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
@@ -66,6 +67,38 @@ def gunicorn(app: str, port: int, workers: int, env: dict[str, str], cwd: Path
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"gunicorn did not start, see {log.name}")
+
+
+def standin(port: int) -> subprocess.Popen[bytes]:
+    """The GA4 stand-in's demo properties in a process of its own, once it answers."""
+    import socket
+
+    proc = subprocess.Popen([sys.executable, "-m", "gadash.standin", "--host", "127.0.0.1",
+                             "--port", str(port), "--days", "400"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the GA4 stand-in did not start")
+
+
+def ga_calls(url: str) -> dict[str, float]:
+    """GA calls the app made so far, by method, from its /metrics (all workers)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = urllib.request.urlopen(url + "/metrics", timeout=10).read().decode()
+    calls: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name == "gadash_ga_calls":
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    method = sample.labels["method"]
+                    calls[method] = calls.get(method, 0) + sample.value
+    return calls
 
 
 def bodies(deps: list[dict[str, Any]], prefixes: list[str],
@@ -190,9 +223,10 @@ def main() -> None:
 
     redis = ValkeyServer()
     redis.start()
-    standin = StandinServer(demo_properties(days=400)).start()
+    ga_port = free_port()
+    ga = standin(ga_port)
     port, base_port = free_port(), free_port()
-    env = {"GADASH_GA_ENDPOINT": standin.endpoint, "GADASH_PROPERTIES": "Blog=100000001",
+    env = {"GADASH_GA_ENDPOINT": f"127.0.0.1:{ga_port}", "GADASH_PROPERTIES": "Blog=100000001",
            "REDIS_URL": redis.connection_url, "GADASH_SHARE_PROVIDERS": "",
            "GADASH_CACHE_TTL": "60", "GADASH_REALTIME_TTL": "30",
            "GADASH_DATA_DIR": tempfile.mkdtemp(prefix="gadash-viewers-")}
@@ -239,27 +273,30 @@ def main() -> None:
         base_deps = json.loads(urllib.request.urlopen(base_url + "/_dash-dependencies").read())
         constant = bodies(base_deps, ["out.children"], {
             "out.children": [{"id": "tick", "property": "n_intervals", "value": 1}]}, {})
-        standin.servicer.calls.clear()
+        before = ga_calls(url)
         ours = run_load(url, tv, args.viewers, args.seconds, args.interval, csrf=True,
                         opens=opens, warmup=args.warmup)
-        ga_calls = dict(standin.servicer.calls)
+        after = ga_calls(url)
+        calls = {m: int(n - before.get(m, 0)) for m, n in after.items() if n > before.get(m, 0)}
         baseline = run_load(base_url, constant * 2, args.viewers, args.seconds, args.interval,
                             csrf=False, warmup=args.warmup)
     finally:
         for proc in (app, base):
             proc.terminate()
             proc.wait(timeout=20)
-        standin.stop()
+        ga.terminate()
+        ga.wait(timeout=20)
         redis.stop()
         if provider is not None:
             provider.__exit__(None, None, None)
     print(f"{args.viewers} viewers x {args.seconds:g} s, each polling 2 callbacks every "
-          f"{args.interval:g} s; gunicorn {args.workers} workers x 4 threads; one Valkey"
+          f"{args.interval:g} s; gunicorn {args.workers} workers (gadash/gunicorn_conf.py); "
+          "one Valkey; the GA4 stand-in in its own process"
           + ("; sign-in on, screens opened through a TV link" if args.signed_in else ""))
     for name, r in (("gadash TV callbacks", ours), ("constant callback", baseline)):
         print(f"  {name:>20}: {r['requests']:6d} requests, {r['errors']} errors, "
               f"{r['rps']:6.1f} req/s, p50 {r['p50']:6.1f} ms, p95 {r['p95']:6.1f} ms")
-    print(f"  GA calls during the gadash run: {sum(ga_calls.values())} {ga_calls}")
+    print(f"  GA calls during the gadash run (warm-up included): {sum(calls.values())} {calls}")
     print(f"  latency ratio gadash / constant: p50 {ours['p50'] / baseline['p50']:.2f}x, "
           f"p95 {ours['p95'] / baseline['p95']:.2f}x")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
@@ -215,13 +216,18 @@ class ReportQuery:
             raise QueryError("A report needs a date range.")
 
     def cache_key(self) -> str:
-        payload = {
-            "property": self.property_id,
-            "panels": list(self.panels),
-            "ranges": [r.to_param() for r in self.ranges],
-            "filters": asdict(self.filters),
-            "omit": sorted(self.omit),
-            "compare_tables": self.compare_tables,
-        }
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        return f"report:{digest[:32]}"
+        return _cache_key(self)
+
+
+@functools.lru_cache(maxsize=4096)  # screens poll the same few queries all day
+def _cache_key(query: ReportQuery) -> str:
+    payload = {
+        "property": query.property_id,
+        "panels": list(query.panels),
+        "ranges": [r.to_param() for r in query.ranges],
+        "filters": asdict(query.filters),
+        "omit": sorted(query.omit),
+        "compare_tables": query.compare_tables,
+    }
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return f"report:{digest[:32]}"

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatch
 from pathlib import Path
@@ -129,10 +130,13 @@ def init_security(server: Flask, app: dash.Dash, settings: Settings) -> None:
             return Response("Not found\n", status=404, mimetype="text/plain")
         return None
 
+    @functools.cache
+    def policy() -> str:  # the app's inline scripts are fixed once it is built
+        return content_security_policy(app.csp_hashes(), settings.frame_ancestors, avatars)
+
     def add_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", content_security_policy(
-            app.csp_hashes(), settings.frame_ancestors, avatars))
+        headers.setdefault("Content-Security-Policy", policy())
         if not settings.frame_ancestors.strip():
             headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")

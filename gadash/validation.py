@@ -11,6 +11,7 @@ check meaning themselves, e.g. a date range or a filter name).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -78,6 +79,7 @@ def _check_value(prop: str, value: Any, where: str, many: bool = False) -> None:
         raise Refused(f"{where}: cellClicked.colId must be text")
 
 
+@functools.lru_cache(maxsize=1024)  # the app's callbacks: a fixed set of ids
 def declared_id(value: str) -> str | dict[str, Any]:
     """A callback's component id: text, or a pattern-matching id (Dash writes those
     as JSON, wildcards as ``["ALL"]``)."""
@@ -132,15 +134,20 @@ def _check_items(sent: Any, declared: list[dict[str, Any]], kind: str) -> None:
                          isinstance(wanted_id, dict) and wanted_id.get("type") in LIST_VALUES)
 
 
+@functools.lru_cache(maxsize=1024)  # only names in the callback map get here
+def _output_names(output: str) -> list[tuple[str | dict[str, Any], str]]:
+    """A callback's outputs as (component id, property), from Dash's output string."""
+    names = output[2:-2].split("...") if output.startswith("..") else [output]
+    return [(declared_id(name.rpartition(".")[0]), name.rpartition(".")[2]) for name in names]
+
+
 def _check_outputs(sent: Any, output: str) -> None:
     """``outputs`` as the renderer sends them: one object, or one per output, in order."""
-    names = output[2:-2].split("...") if output.startswith("..") else [output]
+    names = _output_names(output)
     items = sent if output.startswith("..") else [sent]
     if not isinstance(items, list) or len(items) != len(names):
         raise Refused("outputs do not match the callback")
-    for item, name in zip(items, names, strict=True):
-        wanted_id, _, prop = name.rpartition(".")
-        declared = declared_id(wanted_id)
+    for item, (declared, prop) in zip(items, names, strict=True):
         for one in item if _matches_many(declared) and isinstance(item, list) else [item]:
             if not isinstance(one, dict) or one.get("property") != prop \
                     or not _same_id(one.get("id"), declared):

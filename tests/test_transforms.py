@@ -107,15 +107,16 @@ def test_sources_and_pages_tables():
 
 def test_figures_never_blank():
     empty = trend_report().rows.iloc[0:0]
-    assert trend_figure(empty, "date").layout.annotations[0].text == "No data for this period"
+    blank = trend_figure(empty, "date")
+    assert blank["layout"]["annotations"][0]["text"] == "No data for this period"
     fig = trend_figure(trend_report().rows, "date")
-    assert [t.name for t in fig.data] == ["Sessions", "Sessions (comparison)", "Users",
+    assert [t["name"] for t in fig["data"]] == ["Sessions", "Sessions (comparison)", "Users",
                                           "Users (comparison)"]
     bars = bar_figure(pd.DataFrame({"c": ["a", "b"], "v": [1, 3]}), "c", "v", "users")
-    assert list(bars.data[0].y) == ["a", "b"] and list(bars.data[0].customdata) == ["a", "b"]
+    assert bars["data"][0]["y"] == ["a", "b"] and bars["data"][0]["customdata"] == ["a", "b"]
     donut = donut_figure(pd.DataFrame({"d": ["x"], "v": [0]}), "d", "v")
-    assert donut.layout.annotations[0].text == "No data for this period"
-    assert message_figure("GA is down").layout.annotations[0].text == "GA is down"
+    assert donut["layout"]["annotations"][0]["text"] == "No data for this period"
+    assert message_figure("GA is down")["layout"]["annotations"][0]["text"] == "GA is down"
 
 
 def test_rollup_sums_additive_metrics_over_the_other_dimension():
@@ -282,15 +283,15 @@ def test_other_row_is_no_link_and_no_filter():
     assert table["entrances"].iloc[0] == 4 and pd.isna(table["entrances"].iloc[1])
     bars = bar_figure(pd.DataFrame({"c": ["(other)", "Peru"], "v": [9, 3]}), "c", "v", "users")
     # (other) is drawn, but clicking it filters by nothing
-    assert list(bars.data[0].y) == ["Peru", "(other)"]
-    assert list(bars.data[0].customdata) == ["Peru", ""]
+    assert list(bars["data"][0]["y"]) == ["Peru", "(other)"]
+    assert list(bars["data"][0]["customdata"]) == ["Peru", ""]
 
 
 def test_an_all_zero_trend_says_no_data_instead_of_drawing_ticks():
     rows = pd.DataFrame({"date": pd.date_range("2026-01-01", periods=3), "sessions": [0, 0, 0],
                          "totalUsers": [0, 0, 0], "dateRange": ["current"] * 3})
     fig = trend_figure(rows, "date")
-    assert fig.layout.annotations[0].text == "No data for this period" and not fig.data
+    assert fig["layout"]["annotations"][0]["text"] == "No data for this period" and not fig["data"]
 
 
 def test_fetch_times_say_their_zone():

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import dash_ag_grid as dag
-import plotly.graph_objects as go
 from babel.numbers import get_currency_symbol
 from dash import dcc, html
 
@@ -25,6 +24,7 @@ from gadash.components.cards import (
 from gadash.errors import GadashError
 from gadash.figures import (
     TREND_TIME,
+    Figure,
     Marker,
     bar_figure,
     donut_figure,
@@ -554,7 +554,7 @@ class Rendered:
     """Everything the data callback writes, in one object."""
 
     kpis: list[Any]
-    figures: dict[str, go.Figure]  # FIGURES
+    figures: dict[str, Figure]  # FIGURES
     rows: dict[str, list[dict[str, Any]]]  # GRIDS
     columns: dict[str, list[dict[str, Any]]]  # GRIDS
     footers: dict[str, Any]  # FIGURES and GRIDS

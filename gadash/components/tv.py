@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
 
 from gadash.components.cards import fetched_clock
-from gadash.figures import DARK, TREND_TIME, Marker, message_figure, trend_figure
+from gadash.figures import DARK, TREND_TIME, Figure, Marker, figure, message_figure, trend_figure
 from gadash.findings import TrendingPage
 from gadash.frames import ReportFrame, is_other
 from gadash.query import DateRange
@@ -303,27 +302,26 @@ def spark_series(report: ReportFrame) -> tuple[list[int], list[int]]:
     return [-m for m in minutes], [int(per_minute.get(m, 0)) for m in minutes]
 
 
-def spark_figure(x: list[int], y: list[int]) -> go.Figure:
-    fig = go.Figure(go.Bar(x=x, y=y, marker_color=DARK.accent))
-    fig.update_layout(template=DARK.template, paper_bgcolor=DARK.paper, plot_bgcolor=DARK.paper,
-                      margin={"l": 0, "r": 0, "t": 0, "b": 28}, font={"size": DARK.font_size},
-                      bargap=0.15, showlegend=False)
-    fig.update_xaxes(showticklabels=False, range=[-29.6, 0.6])
-    for text, edge, anchor in (("30 min ago", 0, "left"), ("now", 1, "right")):
-        fig.add_annotation(text=text, x=edge, xref="paper", xanchor=anchor, y=0, yref="paper",
-                           yanchor="top", yshift=-4, showarrow=False,
-                           font={"color": DARK.muted})
-    # A scale on the right: how many users a bar stands for.
-    fig.update_yaxes(side="right", nticks=4, tickformat=",d", rangemode="tozero",
-                     gridcolor="#222831", tickfont={"color": DARK.muted})
-    fig.update_layout(margin={"l": 0, "r": 48, "t": 0, "b": 28})
-    return fig
+def spark_figure(x: list[int], y: list[int]) -> Figure:
+    """Active users per minute as bars, "30 min ago" to "now", a scale on the right."""
+    edges = [{"text": text, "x": edge, "xref": "paper", "xanchor": anchor, "y": 0,
+              "yref": "paper", "yanchor": "top", "yshift": -4, "showarrow": False,
+              "font": {"color": DARK.muted}}
+             for text, edge, anchor in (("30 min ago", 0, "left"), ("now", 1, "right"))]
+    bars = {"type": "bar", "x": x, "y": y, "marker": {"color": DARK.accent}}
+    return figure(DARK, [bars], margin={"l": 0, "r": 48, "t": 0, "b": 28}, bargap=0.15,
+                  showlegend=False, annotations=edges,
+                  xaxis={"showticklabels": False, "range": [-29.6, 0.6]},
+                  # how many users a bar stands for
+                  yaxis={"side": "right", "nticks": 4, "tickformat": ",d",
+                         "rangemode": "tozero", "gridcolor": "#222831",
+                         "tickfont": {"color": DARK.muted}})
 
 
 TV_TREND_METRICS = ("sessions", "totalUsers")
 
 
 def tv_trend_figure(rows: pd.DataFrame, panel: str, markers: list[Marker] | None = None
-                    ) -> go.Figure:
+                    ) -> Figure:
     """The overview's trend, at the grain of its panel, with the team's annotations."""
     return trend_figure(rows, TREND_TIME[panel], TV_TREND_METRICS, DARK, markers)

@@ -9,10 +9,11 @@ the server is unreachable.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -72,17 +73,22 @@ def _config(data: Any) -> TvConfig:
     pinned = pinned_query()
     if pinned is not None:
         return _parsed(pinned, date.today())
-    params = {k: str(data[k]) for k in ("property", "range", "compare", "rotate", "refresh",
-                                         "realtime") if k in data}
+    params = [(k, str(data[k])) for k in ("property", "range", "compare", "rotate", "refresh",
+                                           "realtime") if k in data]
     screens = data.get("screens")
     if isinstance(screens, list):
-        params["screens"] = ",".join(str(s) for s in screens)
+        params.append(("screens", ",".join(str(s) for s in screens)))
     if "reload_hours" in data:
-        params["reload"] = str(data["reload_hours"])
-    return _parsed("?" + urlencode(params), date.today())
+        params.append(("reload", str(data["reload_hours"])))
+    return _from_store(tuple(params), date.today())
 
 
 @functools.lru_cache(maxsize=256)  # screens poll with the same few playlists all day
+def _from_store(params: tuple[tuple[str, str], ...], today: date) -> TvConfig:
+    return _parsed("?" + urlencode(params), today)
+
+
+@functools.lru_cache(maxsize=256)
 def _parsed(query: str, today: date) -> TvConfig:
     service = get_service()
     return parse_tv_query(query, list(service.properties), today, service.settings)[0]
@@ -193,7 +199,7 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         # What is drawn: the panel and its annotations; new notes redraw the figure.
         signature = "|".join([query.panels[0],
                               *(f"{m.start}:{m.end}:{m.text}" for m in markers)])
-        done = _once(_DRAWN, signature, query, lambda result: _draw(
+        done = _DRAWN.once(signature, query, lambda result: _draw(
             result, query, ranges, markers, zone, config, signature))
     except GadashError as exc:
         # Never blank: every panel keeps what it shows; the status says why.
@@ -217,19 +223,53 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
 D = TypeVar("D", "Drawn", "DrawnRealtime")
 
 
-def _once(memo: Recent[str, D], prefix: str, query: ReportQuery,
-          draw: Callable[[ViewResult], D]) -> D:
-    """The rendering of the cache's current answer to ``query``: from this process's
-    memory while the answer is unchanged (without reading it), else drawn once."""
-    service = get_service()
-    version = service.view_version(query)
-    done = memo.peek(f"{prefix}#{version}") if version else None
-    if done is not None:
-        service.keep_warm(query.cache_key(), query)
-        return done
-    done = draw(service.view(query, warm=True))
-    memo.put(done.key, done)  # key: prefix#version of the answer drawn
-    return done
+class Drawings(Generic[D]):
+    """This process's renderings of polled answers: by what they show (``prefix#version``)
+    and the latest per prefix; one thread at a time draws a prefix.
+
+    While one thread draws a new answer, the other polls of that screen answer with the
+    latest drawing (no update for a screen that shows it) instead of drawing the same
+    answer again or waiting: a change costs one drawing per process, and no poll but
+    the one that draws it waits for it."""
+
+    def __init__(self, seconds: float, size: int):
+        self.memo: Recent[str, D] = Recent(seconds, size=size)
+        self.latest: Recent[str, D] = Recent(seconds, size=size)
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, prefix: str) -> threading.Lock:
+        with self._guard:
+            if len(self._locks) > 1_000:  # screens with annotations each have a prefix
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            return self._locks.setdefault(prefix, threading.Lock())
+
+    def once(self, prefix: str, query: ReportQuery, draw: Callable[[ViewResult], D]) -> D:
+        """The rendering of the cache's current answer to ``query``: from this process's
+        memory while the answer is unchanged (without reading it), else drawn once."""
+        service = get_service()
+        version = service.view_version(query)
+        done = self.memo.peek(f"{prefix}#{version}") if version else None
+        if done is not None:
+            service.keep_warm(query.cache_key(), query)
+            return done
+        lock = self._lock(prefix)
+        if not lock.acquire(blocking=False):
+            latest = self.latest.peek(prefix)
+            if latest is not None:  # another thread draws the news: show what was drawn
+                service.keep_warm(query.cache_key(), query)
+                return latest
+            lock.acquire()  # nothing drawn yet: wait for the first drawing
+        try:
+            version = service.view_version(query)
+            done = self.memo.peek(f"{prefix}#{version}") if version else None
+            if done is None:
+                done = draw(service.view(query, warm=True))
+                self.memo.put(done.key, done)  # key: prefix#version of the answer drawn
+                self.latest.put(prefix, done)
+            return done
+        finally:
+            lock.release()
 
 
 def _status_of(result: ViewResult, label: str) -> tuple[bool, str, str, str]:
@@ -253,7 +293,7 @@ class Drawn:
 
 
 # Renderings by what they show, per process; and annotations, re-read every 10 s.
-_DRAWN: Recent[str, Drawn] = Recent(3_600, size=64)
+_DRAWN: Drawings[Drawn] = Drawings(3_600, size=64)
 _MARKERS: Recent[tuple[str, date, date], tuple[list[Marker], str]] = Recent(10, size=1_000)
 
 
@@ -312,7 +352,7 @@ def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
         property_id = service.property_id(config.property)
         query = ReportQuery(property_id, REALTIME_PANELS, ())
         zone = service.time_zone(property_id)
-        done = _once(_RT_DRAWN, property_id, query,
+        done = _RT_DRAWN.once(property_id, query,
                      lambda result: _draw_realtime(result, property_id, zone))
     except GadashError as exc:
         return (nu, nu, nu, nu, _failed(status, exc), nu)
@@ -337,7 +377,7 @@ class DrawnRealtime:
     status: tuple[bool, str, str, str]
 
 
-_RT_DRAWN: Recent[str, DrawnRealtime] = Recent(600, size=64)
+_RT_DRAWN: Drawings[DrawnRealtime] = Drawings(600, size=64)
 
 
 def _draw_realtime(result: ViewResult, property_id: str, zone: str) -> DrawnRealtime:

@@ -178,9 +178,10 @@ def test_render_view_from_the_stand_in(ctx, blog_today):
     assert channels["Organic Search"]["sessionsChange"] is not None
     assert [c["field"] for c in out.columns["channels"]][-2:] == ["keyEvents",
                                                                   "sessionKeyEventRate"]
-    assert out.figures["trend"].data[0].name == "Sessions" and len(out.figures["trend"].data) == 4
-    assert list(out.figures["devices"].data[0].labels) == ["mobile"]
-    assert set(out.figures["new-returning"].data[0].labels) >= {"new", "returning"}
+    trend = out.figures["trend"]["data"]
+    assert trend[0]["name"] == "Sessions" and len(trend) == 4
+    assert list(out.figures["devices"]["data"][0]["labels"]) == ["mobile"]
+    assert set(out.figures["new-returning"]["data"][0]["labels"]) >= {"new", "returning"}
 
 
 def test_revenue_in_the_shops_currency(ctx):
@@ -224,7 +225,7 @@ def test_trend_grain_follows_the_range_or_the_choice(ctx):
         query = view_query(BLOG, ranges, state.filters, fields, state.grain)
         assert query.panels[0] == panel
         out = render_view(service.view(query), state, ranges)
-        assert out.figures["trend"].data[0].name == "Sessions"
+        assert out.figures["trend"]["data"][0]["name"] == "Sessions"
 
 
 def test_no_matching_rows_say_so(ctx):
@@ -240,7 +241,7 @@ def test_render_error_fills_every_panel():
     out = render_error(QuotaExhaustedError("GA4 quota exhausted for properties/1."))
     assert "quota exhausted" in str(out.error)
     for fig in out.figures.values():
-        assert fig.layout.annotations[0].text == "GA4 quota exhausted for properties/1."
+        assert fig["layout"]["annotations"][0]["text"] == "GA4 quota exhausted for properties/1."
     assert set(out.footers) == {"trend", "devices", "new-returning", "countries", "channels",
                                 "sources", "landing", "pages"}
 
@@ -381,7 +382,7 @@ def test_unusual_days_cost_one_batch_call_and_ring_the_trend(ctx, standin):
 
     out = render({"property": "Blog", "range": "last90", "compare": "none", "grain": "day"})
     trend = out[1]
-    names = [t.name for t in trend.data]
+    names = [t["name"] for t in trend["data"]]
     assert unusual  # the stand-in's blog has days when a post took off
     assert "Unusual days" in names
 
