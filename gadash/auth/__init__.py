@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import cast
 
 import dash
-from dash_auth.auth import Auth as DashAuth
 from flask import Flask
 
 from gadash.auth.gate import Gate, safe_next
@@ -51,6 +50,7 @@ class Auth(Gate, SignIn):
         secret = signing_key(settings)
         init_sessions(server, settings, secret)
         self.init_gate(app, settings, db, secret)
-        DashAuth.__init__(self, app)  # calls _protect: the gate's hooks
-        self.init_sign_in()
+        # The gate's state first: OIDCAuth's __init__ runs dash-auth's, which calls
+        # _protect (the gate's hooks).
+        self.init_sign_in(app, secret)
         register_tv_links(server, self)

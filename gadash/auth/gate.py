@@ -62,24 +62,14 @@ def safe_next(target: str | None) -> str:
 
 
 class Gate(DashAuth):  # type: ignore[misc]  # dash-auth ships no type information
-    """dash-auth's ``Auth`` with gadash's gate as its ``_protect`` hook.
-
-    What gadash overrides, and why:
-    - ``_protect``: dash-auth's check reads ``body["output"]`` unchecked (a malformed
-      body gives 500) and lets any callback through whose ``pathname`` input names a
-      public route; ``guard`` parses the body defensively and keeps gadash's rules.
-    - the public routes: dash-auth's ``add_public_routes`` starts an empty map with
-      its base list, which makes ``/_dash-layout`` and ``/_dash-dependencies`` (the
-      layout and the callback graph) and the scripts readable signed out; gadash
-      starts the map with its own routes, so later ``add_public_routes`` calls add
-      only theirs.
-    - ``is_authorized``: a session expires (idle and absolute lifetime) instead of
-      lasting as long as the cookie holds a user.
-    - refusals: a redirect to the sign-in page for a page, 401 JSON for a callback
-      (dash-auth's 302 is something the renderer cannot follow).
+    """dash-auth's ``Auth`` with gadash's gate as its ``_protect`` hook, and dash-auth's
+    public-routes map holding gadash's routes only. Each override says what dash-auth
+    does and why gadash differs.
 
     The gate's state is set by ``init_gate`` before dash-auth's ``__init__`` runs
-    ``_protect``.
+    ``_protect``. Where dash-auth answers an unauthorised request with
+    ``login_request``, the gate answers with ``refuse``; ``login_request`` only starts
+    a sign-in (``SignIn``).
     """
 
     app: dash.Dash
@@ -103,13 +93,18 @@ class Gate(DashAuth):  # type: ignore[misc]  # dash-auth ships no type informati
             n = settings.proxy_hops
             server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
                 server.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
-        # dash-auth's public-routes map, started with the gate's routes instead of
-        # dash-auth's base list (see the class docstring).
+        # dash-auth's public-routes map, started with the gate's routes: add_public_routes
+        # starts an empty map with dash-auth's base list, which makes /_dash-layout and
+        # /_dash-dependencies (the layout and the callback graph), the scripts and the
+        # assets readable signed out. Later add_public_routes calls add only theirs.
         server.config[PUBLIC_ROUTES] = Map([Rule(path) for path in PUBLIC_PATHS]).bind("")
 
     # -- dash-auth's hooks ------------------------------------------------------------
     def _protect(self) -> None:
         """dash-auth's hook: gadash's gate before every request, its CSRF cookie after."""
+        # dash-auth's check reads body["output"] unchecked (a malformed body gives 500),
+        # lets a callback through when its pathname input names a public route, and
+        # knows no CSRF, Origin, Host or TV-link rule.
         server = self.app.server
         server.before_request(self.guard)
         server.after_request(self.set_csrf_cookie)
@@ -117,11 +112,8 @@ class Gate(DashAuth):  # type: ignore[misc]  # dash-auth ships no type informati
     def is_authorized(self) -> bool:
         """dash-auth's question: may this request see the dashboard (a person signed in,
         or sign-in off)? TV sessions are judged by ``guard``, per path."""
+        # OIDCAuth's asks only whether the session holds a user: it never expires.
         return not self.enabled or current_user(self.settings) is not None
-
-    def login_request(self) -> Response:
-        """dash-auth's answer to a request that is not authorised."""
-        return self.refuse(401, "sign in to see this dashboard")
 
     # -- the gate -----------------------------------------------------------------------
     def guard(self) -> Response | None:

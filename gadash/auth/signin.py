@@ -1,6 +1,7 @@
 """Sign-in: OIDC (Google by default) for the allowed domains or emails, and sign-out.
 
-The authorization code flow with state, nonce and PKCE (authlib); the ID token's
+On dash-auth's ``OIDCAuth`` (see ``SignIn`` for what gadash overrides): the
+authorization code flow with state, nonce and PKCE (authlib); the ID token's
 claims decide, on the server (``check_claims``): ``email_verified``, one ``@``, and
 the email in GADASH_ALLOWED_EMAILS or its domain in GADASH_ALLOWED_DOMAINS with a
 matching ``hd`` claim. The session is replaced at sign-in (no session fixation);
@@ -17,8 +18,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 import dash
-from authlib.integrations.flask_client import OAuth
-from dash_auth import add_public_routes
+from dash_auth import OIDCAuth, add_public_routes
 from flask import Flask, Response, abort, jsonify, redirect, request, session
 
 from gadash.auth.gate import safe_next
@@ -31,8 +31,9 @@ from gadash.store import Store
 
 log = logging.getLogger(__name__)
 
-# Public: the sign-in pages and the provider's way back.
-SIGNIN_PATHS = ["/login", "/login/start", "/auth/callback", "/whoami"]
+CALLBACK_PATH = "/auth/callback"  # the redirect URI registered with the provider
+# Public: the sign-in pages and the provider's way back (and OIDCAuth's routes).
+SIGNIN_PATHS = ["/login", "/login/start", CALLBACK_PATH, "/whoami"]
 
 
 def check_claims(claims: dict[str, Any], settings: Settings) -> str | None:
@@ -71,34 +72,50 @@ def normal_email(value: object) -> str | None:
     return address if local and domain else None
 
 
-class SignIn:
-    """The sign-in routes: ``/login``, ``/login/start``, ``/auth/callback``,
-    ``/logout`` (GET asks, POST signs out) and ``/whoami``."""
+class SignIn(OIDCAuth):  # type: ignore[misc]  # dash-auth ships no type information
+    """dash-auth's ``OIDCAuth`` with one provider (``IDP``), gadash's pages and rules.
 
+    From dash-auth: the provider's registration (``register_provider``), its client
+    and arguments (``get_oauth_client``, ``get_oauth_kwargs``), the authorization
+    redirect (``login_request``) and its routes ``/oidc/<idp>/login`` and
+    ``/oidc/<idp>/callback``. Each override says what dash-auth does and why gadash
+    differs.
+    """
+
+    IDP = "google"
     app: dash.Dash
     settings: Settings
     enabled: bool
     db: Store
     signouts: Recent[str, float | None]  # the gate's memory of sign-outs
 
-    def init_sign_in(self) -> None:
-        """The provider and the routes."""
-        server = cast(Flask, self.app.server)
-        self.oauth = OAuth(server)
+    def init_sign_in(self, app: dash.Dash, secret: str) -> None:
+        """OIDCAuth (and through it dash-auth's ``Auth``), the provider, the routes."""
+        # The key is always passed: OIDCAuth's default is ``Optional[None]`` (a type, not
+        # None), which it sets as the server's key, so its own check never fires and
+        # the first session written answers 500.
+        OIDCAuth.__init__(self, app, secret_key=secret, logout_route="/logout")
+        server = cast(Flask, app.server)
+        add_public_routes(app, [*SIGNIN_PATHS, self.login_route, self.callback_route])
         if self.enabled:
             assert self.settings.oidc_client_secret is not None
-            self.oauth.register(
-                "oidc",
+            extra: dict[str, str] = {"prompt": "select_account"}
+            if self.settings.allowed_domains:
+                extra["hd"] = self.settings.allowed_domains[0]  # a hint; checked on return
+            self.register_provider(
+                self.IDP,
                 client_id=self.settings.oidc_client_id,
                 client_secret=self.settings.oidc_client_secret.get_secret_value(),
                 server_metadata_url=self.settings.oidc_discovery_url,
                 client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
+                authorize_redirect_kwargs=extra,
             )
-        add_public_routes(self.app, SIGNIN_PATHS)
         server.add_url_rule("/login", "login", self.login)
-        server.add_url_rule("/login/start", "login_start", self.login_start)
-        server.add_url_rule("/auth/callback", "auth_callback", self.callback)
-        server.add_url_rule("/logout", "logout", self.logout, methods=["GET", "POST"])
+        server.add_url_rule("/login/start", "login_start", self.login_request)
+        server.add_url_rule(CALLBACK_PATH, "auth_callback", self.callback,
+                            defaults={"idp": self.IDP})
+        # OIDCAuth registers /logout for GET (the question); signing out is a POST.
+        server.add_url_rule("/logout", "oidc_logout", self.logout, methods=["POST"])
         server.add_url_rule("/whoami", "whoami", self.whoami)
 
     def login(self) -> Response:
@@ -113,32 +130,44 @@ class SignIn:
                     f"{escape(who)}.</p><p><a class='btn' href='{escape(start)}'>"
                     "Sign in with Google</a></p>")
 
-    def login_start(self) -> Response:
-        """``/login/start``: off to the provider, back to ``?next=`` afterwards."""
+    def login_request(self, idp: str | None = None) -> Response:
+        """``/login/start`` and ``/oidc/<idp>/login``: off to the provider (OIDCAuth's
+        redirect, with state, nonce and PKCE), back to ``?next=`` afterwards."""
+        # OIDCAuth also answers unauthorised requests with this (a 302 to the provider,
+        # for a callback too, which the renderer cannot follow); here the gate refuses
+        # those (``Gate.refuse``), and this only starts a sign-in.
         if not self.enabled:
             return redirect("/")  # type: ignore[return-value]
         session["next"] = safe_next(request.args.get("next"))
-        extra: dict[str, str] = {"prompt": "select_account"}
-        if self.settings.allowed_domains:
-            extra["hd"] = self.settings.allowed_domains[0]  # a hint only; checked on return
-        response: Response = self.oauth.oidc.authorize_redirect(self._redirect_uri(), **extra)
+        response: Response = super().login_request(idp)
         return response
 
-    def _redirect_uri(self) -> str:
+    def _create_redirect_uri(self, idp: str) -> str:
+        """``/auth/callback`` at GADASH_PUBLIC_URL, whatever the idp."""
+        # OIDCAuth builds its <idp> route's URL from the request and puts X-Forwarded-Host
+        # in place of the Host whether or not a proxy is trusted (a forged header would
+        # send the code elsewhere); existing OAuth clients list /auth/callback.
         if self.settings.public_url:
-            return self.settings.public_url.rstrip("/") + "/auth/callback"
+            return self.settings.public_url.rstrip("/") + CALLBACK_PATH
         # Without ProxyFix (no proxy trusted) this is the Host the server was reached on;
         # X-Forwarded-Host is ignored.
-        return request.host_url.rstrip("/") + "/auth/callback"
+        return request.host_url.rstrip("/") + CALLBACK_PATH
 
-    def callback(self) -> Response:
-        """``/auth/callback``: verify the provider's answer, check the claims, sign in."""
+    def callback(self, idp: str) -> Response:
+        """``/auth/callback`` and ``/oidc/<idp>/callback``: verify the provider's answer
+        (OIDCAuth's client), check the claims, sign in."""
+        # OIDCAuth catches only OAuthError (a wrong nonce, an expired or foreign ID token,
+        # an unreachable provider give 500), echoes an unknown idp unescaped, keeps the
+        # session it had (fixation) and stores whatever the provider said; here any
+        # failure is the "Sign-in failed" page, the claims decide, the session is new.
         if not self.enabled:
             return redirect("/")  # type: ignore[return-value]
         if request.args.get("error"):
             return self._login_failed(f"Google answered: {request.args['error']}")
         try:
-            token = self.oauth.oidc.authorize_access_token()
+            client = self.get_oauth_client(idp)  # ValueError: not the registered idp
+            token = client.authorize_access_token(
+                **self.get_oauth_kwargs(idp).get("authorize_token_kwargs", {}))
         except Exception as exc:  # noqa: BLE001 -- state, PKCE, signature, nonce, expiry ...
             # Whatever fails while verifying the answer, the sign-in cannot be trusted.
             log.warning("sign-in refused: %s: %s", type(exc).__name__, exc)
@@ -175,6 +204,8 @@ class SignIn:
     def logout(self) -> Response:
         """``/logout``: GET asks, POST with the CSRF token signs out (here and, through
         the audit log, in every copy of the session)."""
+        # OIDCAuth signs out on a GET, so any page can sign a visitor out (an image will
+        # do), and only in this browser.
         if request.method == "GET":
             return page("Sign out", "<h1>Sign out?</h1><form method='post'><input type='hidden'"
                         f" name='csrf' value='{escape(csrf_token())}'><button class='btn'>"
