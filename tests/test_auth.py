@@ -525,3 +525,46 @@ def test_dash_auth_base_routes_are_not_public(app_url, oidc):
     for path in (suite, "/assets/gadash.css", "/_reload-hash", "/_favicon.ico",
                  "/_dash-layout", "/_dash-dependencies"):
         assert stranger.get(f"{app_url}{path}", allow_redirects=False).status_code == 401, path
+
+
+def test_public_callbacks_skip_sign_in_but_not_csrf(tmp_path):
+    """dash-auth's public-callback list (``dash_auth.public_callback``) is honoured by the
+    gate, with the CSRF and Origin checks kept; no gadash callback is public."""
+    from types import SimpleNamespace
+
+    from dash_auth.public_routes import PUBLIC_CALLBACKS
+
+    from gadash.auth import Auth
+    from gadash.store import Store
+
+    server = Flask("public")
+    settings = Settings(_env_file=None, oidc_client_id="x", oidc_client_secret="y",
+                        secret_key=SECRET, public_url="http://localhost",
+                        allowed_domains="example.com", data_dir=tmp_path)
+    db = Store.from_settings(settings)
+    db.migrate()
+    try:
+        Auth(SimpleNamespace(server=server), settings, db)  # what dash-auth uses of a Dash app
+        server.config[PUBLIC_CALLBACKS] = ["open.children"]
+        server.add_url_rule("/_dash-update-component", "dispatch", lambda: "reached",
+                            methods=["POST"])
+        client = server.test_client()
+        token = client.get("/whoami").json["csrf"]
+
+        def post(body: Any, csrf: str = token, origin: str | None = None) -> Any:
+            headers = {"X-CSRFToken": csrf} | ({"Origin": origin} if origin else {})
+            return client.post("/_dash-update-component", json=body, headers=headers)
+
+        reached = post({"output": "open.children", "inputs": []})
+        assert reached.status_code == 200 and reached.text == "reached"
+        assert post({"output": "open.children"}, csrf="wrong").status_code == 403
+        assert post({"output": "open.children"}, origin="https://evil.example").status_code == 403
+        for body in ({"output": "secret.children"}, {"output": ["open.children"]},
+                     ["open.children"], None, {"outputs": "open.children"}):
+            refused = post(body)
+            assert refused.status_code == 401 and refused.json["error"] == "signed_out", body
+        raw = client.post("/_dash-update-component", data=b"{not json",
+                          headers={"Content-Type": "application/json", "X-CSRFToken": token})
+        assert raw.status_code == 401
+    finally:
+        db.dispose()

@@ -1,12 +1,15 @@
 """The gate: the checks every request passes before Dash sees it, on dash-auth's ``Auth``.
 
-Every request but the probes (``/healthz``, ``/readyz``, ``/metrics``) and the public
-routes goes through ``Gate.guard``, so nothing below (callbacks, the data service,
-the cache) ever runs for a request that may not read data:
+Every request but the probes (``/healthz``, ``/readyz``, ``/metrics``) goes through
+``Gate.guard``, so nothing below (callbacks, the data service, the cache) ever runs
+for a request that may not read data:
 
 - the Host must be GADASH_PUBLIC_URL's (sign-in redirects and cookies are for it);
+  past that, dash-auth's public routes (gadash's only) are let through;
 - a POST must come from the same origin, and a callback must carry the session's
   CSRF token (Dash sends the ``_csrf_token`` cookie back as ``X-CSRFToken``);
+- a callback marked ``dash_auth.public_callback`` (none of gadash's is) needs no
+  sign-in, only the two checks above;
 - with sign-in, a person's session must be current (``sessions.current_user``) and
   not signed out since on another browser; a TV link's session reaches the big
   screen (``/tv``) and nothing else;
@@ -23,7 +26,7 @@ from urllib.parse import urlencode, urlsplit
 
 import dash
 from dash_auth.auth import Auth as DashAuth
-from dash_auth.public_routes import PUBLIC_ROUTES, get_public_routes
+from dash_auth.public_routes import PUBLIC_ROUTES, get_public_callbacks, get_public_routes
 from flask import Flask, Response, jsonify, redirect, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Map, Rule
@@ -128,6 +131,8 @@ class Gate(DashAuth):  # type: ignore[misc]  # dash-auth ships no type informati
             return None
         if request.method == "POST" and not self._same_origin():
             return self.refuse(403, "cross-site request refused")
+        if self._public_callback():
+            return self._check_csrf()
         if not self.enabled:
             if not self.settings.allow_open and request.remote_addr not in LOOPBACK:
                 return self.refuse(403, "this gadash runs without sign-in and only answers "
@@ -145,6 +150,23 @@ class Gate(DashAuth):  # type: ignore[misc]  # dash-auth ships no type informati
         if isinstance(tv, dict):
             return self._tv_request(tv, path)
         return self.refuse(401, "sign in to see this dashboard")
+
+    def _public_callback(self) -> bool:
+        """Is this a callback request for a callback marked ``dash_auth.public_callback``?
+
+        dash-auth reads ``body["output"]`` unchecked; here a body that is not a JSON
+        object naming one output is simply not a public callback."""
+        if request.path != CALLBACK_PATH or request.method != "POST":
+            return False
+        public = get_public_callbacks(self.app)
+        if not public:
+            return False
+        try:
+            body = callback_body()
+        except Refused:
+            return False
+        output = body.get("output") if isinstance(body, dict) else None
+        return isinstance(output, str) and output in public
 
     def _signed_out_since(self, email: str, since: float) -> bool:
         """Did this person sign out after this session began (on any browser)?
