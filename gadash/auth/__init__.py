@@ -2,7 +2,8 @@
 
 - ``gate``: the checks before Dash (Host, Origin, CSRF, session expiry, TV-link
   scope), on dash-auth's ``Auth``;
-- ``signin``: OIDC sign-in limited to the allowed domains or emails, and sign-out;
+- ``signin``: OIDC sign-in limited to the allowed domains or emails, and sign-out,
+  on dash-auth's ``OIDCAuth``;
 - ``tvlinks``: read-only, expiring, revocable links that open the big screen;
 - ``sessions``: the signed session cookie, the person in it, the CSRF token;
 - ``pages``: the plain HTML page these answer with.
@@ -43,7 +44,11 @@ AUTH_EXTENSION = "gadash_auth"
 
 
 class Auth(Gate, SignIn):
-    """Sign-in, sessions, CSRF and TV links for one Dash app."""
+    """Sign-in, sessions, CSRF and TV links for one Dash app.
+
+    The gate comes first: its ``_protect`` and ``is_authorized`` are the ones dash-auth
+    calls, in place of OIDCAuth's.
+    """
 
     def __init__(self, app: dash.Dash, settings: Settings, db: Store):
         server = cast(Flask, app.server)
