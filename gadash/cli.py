@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from google.auth.exceptions import GoogleAuthError
 
 from gadash.auth import local_secret
+from gadash.auth.tvlinks import MAX_QUERY, TV_LINK_DAYS, TV_PARAMS, TvLinks, clean_query
 from gadash.errors import ConfigError, GadashError, StoreError
 from gadash.settings import Settings, load_settings
 from gadash.sources.ga4 import GA4Source
@@ -32,7 +33,6 @@ from gadash.store import Store, head_revision
 from gadash.store.__main__ import main as store_main
 from gadash.store.core import alembic_config
 from gadash.tvconfig import parse_tv_query
-from gadash.tvlinks import MAX_QUERY, TV_LINK_DAYS, TV_PARAMS, TvLinks, clean_query
 
 # The production gunicorn settings and hooks (threads, connections, timeouts, the
 # metrics directory every worker shares): the package's config file, as the Procfile's.

@@ -144,6 +144,9 @@ def limit_routes(server: Flask, limiter: Limiter, settings: Settings) -> None:
     """Limits of their own on sign-in and on creating TV links (once routes exist)."""
     for endpoint, rate, methods in (("login_start", settings.rate_signin, None),
                                     ("auth_callback", settings.rate_signin, None),
+                                    # dash-auth's OIDCAuth routes (/oidc/<idp>/...)
+                                    ("oidc_login", settings.rate_signin, None),
+                                    ("oidc_callback", settings.rate_signin, None),
                                     ("tv_links", settings.rate_links, ["POST"])):
         view = server.view_functions.get(endpoint)
         if view is not None:

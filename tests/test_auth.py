@@ -7,6 +7,7 @@ real HTTP, so the checks run exactly where a browser's requests would meet them.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -464,3 +465,106 @@ def test_signing_out_ends_copies_of_the_session(app_url, oidc):
     assert copy.get(f"{app_url}/", headers=HTML, allow_redirects=False).status_code == 302
     again, _ = sign_in(app_url, oidc, ANN)  # a new sign-in is a new session
     assert again.get(f"{app_url}/", headers=HTML, allow_redirects=False).status_code == 200
+
+
+# ----------------------------------------------------------------- on dash-auth's OIDCAuth
+
+def test_dash_auth_idp_routes_sign_in_too(app_url, oidc):
+    # OIDCAuth's own routes start and finish a sign-in like /login/start and /auth/callback.
+    s = requests.Session()
+    requests.put(f"{oidc}/users/{quote(ANN['email'], safe='')}", json=ANN)
+    start = s.get(f"{app_url}/oidc/google/login", params={"next": "/tv"}, allow_redirects=False,
+                  headers={"X-Forwarded-Host": "evil.example"})
+    assert start.status_code == 302
+    query = parse_qs(urlsplit(start.headers["Location"]).query)
+    assert query["redirect_uri"] == [f"{app_url}/auth/callback"]  # not its <idp> route
+    assert query["hd"] == ["example.com"] and query["prompt"] == ["select_account"]
+    back = requests.post(start.headers["Location"], data={"sub": ANN["email"]},
+                         allow_redirects=False).headers["Location"]
+    parts = urlsplit(back)
+    done = s.get(f"{app_url}/oidc/google/callback?{parts.query}", allow_redirects=False)
+    assert done.status_code == 302 and done.headers["Location"] == "/tv"
+    assert s.get(f"{app_url}/whoami").json()["user"]["email"] == ANN["email"]
+
+
+def test_an_unknown_idp_is_a_failed_sign_in_page(app_url, oidc):
+    s = requests.Session()
+    url = _callback_url(app_url, oidc, ANN, s)
+    query = urlsplit(url).query
+    evil = quote("<b>evil", safe="")
+    answer = s.get(f"{app_url}/oidc/{evil}/callback?{query}", allow_redirects=False)
+    assert answer.status_code == 400 and "Sign-in failed" in answer.text
+    assert "<b>evil" not in answer.text
+    assert s.get(f"{app_url}/whoami").json()["user"] is None
+
+
+@pytest.mark.parametrize("forged", [{"nonce": "forged"}, {"exp": 1_000_000_000},
+                                    {"iss": "https://evil.example"}, {"aud": "someone-else"}])
+def test_id_tokens_authlib_refuses_are_a_failed_sign_in_page(app_url, oidc, forged):
+    # The provider puts these claims in the ID token; authlib refuses them with its JOSE
+    # errors, not OAuthError (the only exception dash-auth's callback catches).
+    claims = {**ANN, "email": f"ivy.{next(iter(forged))}@example.com", **forged}
+    s, back = sign_in(app_url, oidc, claims)
+    assert back.status_code == 400 and "could not be verified" in back.text
+    assert s.get(f"{app_url}/whoami").json()["user"] is None
+
+
+def test_logout_by_get_only_asks(app_url, oidc):
+    s, _ = sign_in(app_url, oidc, ANN)
+    asked = s.get(f"{app_url}/logout", headers=HTML, allow_redirects=False)
+    assert asked.status_code == 200 and "<form method='post'>" in asked.text
+    assert s.get(f"{app_url}/whoami").json()["user"]["email"] == ANN["email"]
+
+
+def test_dash_auth_base_routes_are_not_public(app_url, oidc):
+    s, _ = sign_in(app_url, oidc, ANN)
+    html = s.get(f"{app_url}/", headers=HTML).text
+    suite = re.findall(r'src="(/_dash-component-suites/[^"]+)"', html)[0]
+    assert s.get(f"{app_url}{suite}").status_code == 200
+    stranger = requests.Session()
+    for path in (suite, "/assets/gadash.css", "/_reload-hash", "/_favicon.ico",
+                 "/_dash-layout", "/_dash-dependencies"):
+        assert stranger.get(f"{app_url}{path}", allow_redirects=False).status_code == 401, path
+
+
+def test_public_callbacks_skip_sign_in_but_not_csrf(tmp_path):
+    """dash-auth's public-callback list (``dash_auth.public_callback``) is honoured by the
+    gate, with the CSRF and Origin checks kept; no gadash callback is public."""
+    from types import SimpleNamespace
+
+    from dash_auth.public_routes import PUBLIC_CALLBACKS
+
+    from gadash.auth import Auth
+    from gadash.store import Store
+
+    server = Flask("public")
+    settings = Settings(_env_file=None, oidc_client_id="x", oidc_client_secret="y",
+                        secret_key=SECRET, public_url="http://localhost",
+                        allowed_domains="example.com", data_dir=tmp_path)
+    db = Store.from_settings(settings)
+    db.migrate()
+    try:
+        Auth(SimpleNamespace(server=server), settings, db)  # what dash-auth uses of a Dash app
+        server.config[PUBLIC_CALLBACKS] = ["open.children"]
+        server.add_url_rule("/_dash-update-component", "dispatch", lambda: "reached",
+                            methods=["POST"])
+        client = server.test_client()
+        token = client.get("/whoami").json["csrf"]
+
+        def post(body: Any, csrf: str = token, origin: str | None = None) -> Any:
+            headers = {"X-CSRFToken": csrf} | ({"Origin": origin} if origin else {})
+            return client.post("/_dash-update-component", json=body, headers=headers)
+
+        reached = post({"output": "open.children", "inputs": []})
+        assert reached.status_code == 200 and reached.text == "reached"
+        assert post({"output": "open.children"}, csrf="wrong").status_code == 403
+        assert post({"output": "open.children"}, origin="https://evil.example").status_code == 403
+        for body in ({"output": "secret.children"}, {"output": ["open.children"]},
+                     ["open.children"], None, {"outputs": "open.children"}):
+            refused = post(body)
+            assert refused.status_code == 401 and refused.json["error"] == "signed_out", body
+        raw = client.post("/_dash-update-component", data=b"{not json",
+                          headers={"Content-Type": "application/json", "X-CSRFToken": token})
+        assert raw.status_code == 401
+    finally:
+        db.dispose()

@@ -24,9 +24,9 @@ import requests
 
 from gadash import cli
 from gadash.auth import local_secret
+from gadash.auth.tvlinks import TvLinks
 from gadash.settings import Settings
 from gadash.store import Store, head_revision
-from gadash.tvlinks import TvLinks
 from tests.conftest import BLOG, free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -401,6 +401,19 @@ def test_rate_limits_on_sign_in_links_and_refusals(standin_clean, oidc, valkey, 
         stop_app(proc)
 
 
+def test_dash_auth_sign_in_routes_are_rate_limited_too(standin_clean, oidc, valkey, tmp_path):
+    env = app_env(standin_clean, oidc, valkey["port"], tmp_path / "data",
+                  GADASH_RATE_SIGNIN="3/minute")
+    proc, app_url = start_app(env, tmp_path / "app.log")
+    try:
+        for path, answer in (("/oidc/google/login", 302), ("/oidc/google/callback", 400)):
+            codes = [requests.get(f"{app_url}{path}?code=x&state=y",
+                                  allow_redirects=False).status_code for _ in range(4)]
+            assert codes == [answer] * 3 + [429], path
+    finally:
+        stop_app(proc)
+
+
 def test_only_the_admins_create_and_revoke_tv_links_when_named(standin_clean, oidc, valkey,
                                                                tmp_path):
     boss = {**ANN, "email": "boss@example.com", "name": "Boss"}

@@ -21,6 +21,7 @@ import dash
 from dash import ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback
 from dash import no_update as nu
 
+from gadash.auth.tvlinks import pinned_query
 from gadash.components.tv import (
     REALTIME_PANELS,
     TV_KPIS,
@@ -50,7 +51,6 @@ from gadash.service import ViewResult, get_service
 from gadash.team import trend_markers
 from gadash.transforms import fill_days, kpis, outcome_metrics
 from gadash.tvconfig import SCREENS, TvConfig, parse_tv_query
-from gadash.tvlinks import pinned_query
 from gadash.views import trending_queries, tv_query
 from gadash.viewstate import ViewState
 

@@ -16,12 +16,14 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
 
 from flask import Flask, Response, abort, redirect, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from gadash.auth.pages import page
+from gadash.auth.sessions import csrf_token, current_user, same_token
 from gadash.errors import StoreError
 from gadash.memo import Recent
 from gadash.store import Store, TvLinkRow
@@ -141,8 +143,6 @@ def register_routes(server: Flask, auth: Auth) -> None:
     """``/tv-links``: create, list (with when each TV was last seen) and revoke."""
 
     def tv_links() -> Response:
-        from gadash.auth import csrf_token, current_user, page, same_token
-
         user = current_user(auth.settings) if auth.enabled else {"email": "local demo"}
         if user is None:
             return auth.refuse(401, "sign in to manage TV links")
@@ -214,8 +214,6 @@ def register_routes(server: Flask, auth: Auth) -> None:
 
     def open_here() -> Response:
         """A signed-in person makes this browser the TV of a link (asked, by POST)."""
-        from gadash.auth import csrf_token, page, same_token
-
         if not same_token(request.form.get("csrf", ""), csrf_token()):
             abort(403)
         key = request.form.get("key", "")
@@ -262,10 +260,3 @@ def _days(value: str) -> int:
         abort(400)
     return days
 
-
-def session_expiry(data: Any) -> datetime | None:
-    """When a TV session's cookie should expire: with its link."""
-    tv = data.get("tv") if hasattr(data, "get") else None
-    if isinstance(tv, dict) and isinstance(tv.get("until"), int):
-        return datetime.fromtimestamp(tv["until"], UTC)
-    return None
