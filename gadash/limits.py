@@ -1,24 +1,30 @@
-"""Rate limits: sign-in and TV-link creation (flask-limiter), and repeated refused
-requests (``RefusedLimit``, on the limits library flask-limiter is built on).
+"""Rate limits: sign-in and TV-link creation (``RouteLimits``), and repeated refused
+requests (``RefusedLimit``), both on the limits library (moving windows).
 
 Counters live in Redis when ``REDIS_URL`` is set, so every instance counts
 together; while Redis is down each process counts in its own memory and no
 request fails because of a limit. The refused-request limit runs before the
 access gate, so an address that keeps being refused (guessing TV keys, tokens,
 paths) is stopped before it costs a database lookup.
+
+The route limits wrap their views only. flask-limiter, which did this before,
+runs a before_request, an after_request and a teardown hook on every request of
+the app (about 50 us per TV poll, for no limit) and since 4.0 has no way to turn
+them off (its ``auto_check`` was removed; flask-limiter issue #489).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import limits
-from flask import Flask, Response, request
-from flask_limiter import Limiter, RequestLimit
+from flask import Flask, Response, current_app, request
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -36,15 +42,39 @@ def _refused(response: Response) -> bool:
     return response.status_code in REFUSED
 
 
-def _too_many(limit: RequestLimit | str) -> Response:
+def _too_many(rate: limits.RateLimitItem | str) -> Response:
     wants_html = "text/html" in request.headers.get("Accept", "")
-    rate = limit if isinstance(limit, str) else limit.limit
     text = f"Too many requests ({rate}); try again in a minute."
     if wants_html:
         return Response(f"<!doctype html><html lang='en'><title>Too many requests</title>"
                         f"<p>{text}</p></html>", status=429, mimetype="text/html")
     return Response('{"error": "too_many_requests", "message": "' + text + '"}', status=429,
                     mimetype="application/json")
+
+
+class Counters:
+    """Moving-window counters in the shared storage, in this process's memory while
+    the shared one cannot be reached (tried again after ``RETRY_SHARED_AFTER``)."""
+
+    RETRY_SHARED_AFTER = 5.0  # seconds counting locally before trying Redis again
+
+    def __init__(self, storage_uri: str) -> None:
+        options = ({"socket_timeout": 2, "socket_connect_timeout": 2}
+                   if storage_uri.startswith(("redis", "valkey")) else {})
+        self.shared = MovingWindowRateLimiter(storage_from_string(storage_uri, **options))
+        self.local = MovingWindowRateLimiter(MemoryStorage())  # while the shared one is down
+        self._down_until = 0.0
+
+    def ask(self, call: Callable[[MovingWindowRateLimiter], bool]) -> bool:
+        if time.monotonic() < self._down_until:
+            return call(self.local)
+        try:
+            return call(self.shared)
+        except Exception as exc:  # noqa: BLE001 -- a limit never fails a request
+            log.warning("rate limits counted in this process for %.0f s: %s",
+                        self.RETRY_SHARED_AFTER, exc)
+            self._down_until = time.monotonic() + self.RETRY_SHARED_AFTER
+            return call(self.local)
 
 
 class RefusedLimit:
@@ -62,36 +92,20 @@ class RefusedLimit:
 
     CLEAR_SECONDS = 2.0
     REMEMBERED = 10_000  # addresses trusted at once, per process
-    RETRY_SHARED_AFTER = 5.0  # seconds counting locally before trying Redis again
 
     def __init__(self, storage_uri: str, rate: str) -> None:
         self.rate = rate
         self.item = limits.parse(rate)
-        options = ({"socket_timeout": 2, "socket_connect_timeout": 2}
-                   if storage_uri.startswith(("redis", "valkey")) else {})
-        self.shared = MovingWindowRateLimiter(storage_from_string(storage_uri, **options))
-        self.local = MovingWindowRateLimiter(MemoryStorage())  # while the shared one is down
+        self.counters = Counters(storage_uri)
         self._clear: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
-        self._down_until = 0.0
-
-    def _ask(self, call: Callable[[MovingWindowRateLimiter], bool]) -> bool:
-        if time.monotonic() < self._down_until:
-            return call(self.local)
-        try:
-            return call(self.shared)
-        except Exception as exc:  # noqa: BLE001 -- a limit never fails a request
-            log.warning("rate limits counted in this process for %.0f s: %s",
-                        self.RETRY_SHARED_AFTER, exc)
-            self._down_until = time.monotonic() + self.RETRY_SHARED_AFTER
-            return call(self.local)
 
     def allowed(self, address: str) -> bool:
         now = time.monotonic()
         with self._lock:
             if now - self._clear.get(address, -self.CLEAR_SECONDS) < self.CLEAR_SECONDS:
                 return True
-        if not self._ask(lambda limiter: limiter.test(self.item, "refused", address)):
+        if not self.counters.ask(lambda limiter: limiter.test(self.item, "refused", address)):
             return False
         with self._lock:
             self._clear[address] = now
@@ -103,10 +117,43 @@ class RefusedLimit:
     def count(self, address: str) -> None:
         with self._lock:
             self._clear.pop(address, None)
-        self._ask(lambda limiter: limiter.hit(self.item, "refused", address))
+        self.counters.ask(lambda limiter: limiter.hit(self.item, "refused", address))
 
 
-def create_limiter(server: Flask, settings: Settings) -> Limiter:
+class RouteLimits:
+    """Limits of their own on a few routes: at most ``rate`` requests per address to
+    the route (each limit of the rate, a moving window), counted when its view is
+    called (after the gate), whatever the view answers."""
+
+    KEY_PREFIX = "gadash-limits"
+
+    def __init__(self, storage_uri: str) -> None:
+        self.counters = Counters(storage_uri)
+
+    def limit(self, view: Callable[..., Any], endpoint: str, rate: str,
+              methods: list[str] | None = None) -> Callable[..., Any]:
+        """``view`` limited to ``rate`` (``methods`` only, if given)."""
+        items = sorted(limits.parse_many(rate))  # the shortest window first
+        limited = {m.upper() for m in methods} if methods else None
+
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if limited is None or request.method in limited:
+                address = _address()
+                for item in items:
+                    # A breach stops here: longer windows are not counted for it.
+                    if not self._hit(item, address, endpoint):
+                        return _too_many(item)
+            return current_app.ensure_sync(view)(*args, **kwargs)
+
+        return checked
+
+    def _hit(self, item: limits.RateLimitItem, address: str, endpoint: str) -> bool:
+        return self.counters.ask(
+            lambda limiter: limiter.hit(item, self.KEY_PREFIX, address, endpoint))
+
+
+def create_limiter(server: Flask, settings: Settings) -> RouteLimits:
     """The limiters, bound before the gate: refused requests count against their address."""
     refused = RefusedLimit(settings.redis_url or "memory://", settings.rate_refused)
     server.extensions["gadash_refused_limit"] = refused
@@ -124,23 +171,14 @@ def create_limiter(server: Flask, settings: Settings) -> Limiter:
 
     server.before_request(check)
     server.after_request(count)
-    return Limiter(
-        key_func=_address,
-        app=server,
-        storage_uri=settings.redis_url or "memory://",
-        in_memory_fallback_enabled=True,
-        swallow_errors=True,
-        strategy="moving-window",
-        on_breach=_too_many,
-        key_prefix="gadash-limits",
-    )
+    return RouteLimits(settings.redis_url or "memory://")
 
 
 def _address() -> str:
     return request.remote_addr or "unknown"
 
 
-def limit_routes(server: Flask, limiter: Limiter, settings: Settings) -> None:
+def limit_routes(server: Flask, limiter: RouteLimits, settings: Settings) -> None:
     """Limits of their own on sign-in and on creating TV links (once routes exist)."""
     for endpoint, rate, methods in (("login_start", settings.rate_signin, None),
                                     ("auth_callback", settings.rate_signin, None),
@@ -150,5 +188,4 @@ def limit_routes(server: Flask, limiter: Limiter, settings: Settings) -> None:
                                     ("tv_links", settings.rate_links, ["POST"])):
         view = server.view_functions.get(endpoint)
         if view is not None:
-            server.view_functions[endpoint] = limiter.limit(  # type: ignore[assignment]
-                rate, methods=methods)(view)
+            server.view_functions[endpoint] = limiter.limit(view, endpoint, rate, methods)

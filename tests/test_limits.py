@@ -3,6 +3,8 @@ addresses that are not refused, and still counting (per process) when Redis is a
 
 from __future__ import annotations
 
+from flask import Flask
+
 from gadash.limits import RefusedLimit
 from tests.conftest import free_port
 
@@ -53,3 +55,65 @@ def test_without_redis_each_process_counts_alone_and_nothing_fails():
     limit.count("10.0.0.4")
     limit.count("10.0.0.4")
     assert not limit.allowed("10.0.0.4")
+
+
+def _limited_app(storage_uri: str, rate: str, methods: list[str] | None = None) -> Flask:
+    from gadash.limits import RouteLimits
+
+    app = Flask("limits")
+
+    @app.route("/login/start", methods=["GET", "POST"])
+    def login_start() -> str:
+        return "ok"
+
+    @app.get("/free")
+    def free() -> str:
+        return "ok"
+
+    limiter = RouteLimits(storage_uri)
+    app.view_functions["login_start"] = limiter.limit(app.view_functions["login_start"],
+                                                      "login_start", rate, methods)
+    return app
+
+
+def test_a_route_limit_counts_its_route_only_per_address():
+    app = _limited_app("memory://", "3/minute")
+    client = app.test_client()
+    codes = [client.get("/login/start").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    refused = client.get("/login/start", headers={"Accept": "text/html"})
+    assert "Too many requests (3 per 1 minute)" in refused.text
+    assert all(client.get("/free").status_code == 200 for _ in range(10))
+    other = app.test_client()
+    assert other.get("/login/start", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
+
+
+def test_a_route_limit_on_some_methods_and_with_several_windows():
+    app = _limited_app("memory://", "5/minute;2/second", methods=["POST"])
+    client = app.test_client()
+    assert all(client.get("/login/start").status_code == 200 for _ in range(8))  # GET: free
+    codes = [client.post("/login/start").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]  # the shorter window first
+
+
+def test_route_limits_count_together_and_without_redis_nothing_fails(valkey_url):
+    one, other = (_limited_app(valkey_url, "3/minute").test_client() for _ in range(2))
+    ip = {"REMOTE_ADDR": "10.0.0.7"}
+    codes = [c.get("/login/start", environ_base=ip).status_code
+             for c in (one, other, one, other)]
+    assert codes == [200, 200, 200, 429]
+    away = _limited_app(f"redis://127.0.0.1:{free_port()}/0", "2/minute").test_client()
+    assert [away.get("/login/start").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_route_limits_add_no_work_to_other_requests():
+    from gadash.limits import create_limiter, limit_routes
+    from gadash.settings import Settings
+
+    app = Flask("hooks")
+    settings = Settings(_env_file=None)
+    limiter = create_limiter(app, settings)  # the refused-request limit's hooks only
+    hooks = (len(app.before_request_funcs[None]), len(app.after_request_funcs[None]))
+    limit_routes(app, limiter, settings)
+    assert hooks == (1, 1) and not app.teardown_request_funcs
+    assert (len(app.before_request_funcs[None]), len(app.after_request_funcs[None])) == hooks
