@@ -1,0 +1,74 @@
+"""The gate in-process (Flask's test client): answers it remembers between requests
+(public paths, this app's origin) follow changes and differences as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from dash_auth.public_routes import add_public_routes
+from flask import Flask
+
+from gadash.auth import Auth
+from gadash.settings import Settings
+from gadash.store import Store
+
+SECRET = "test-secret-key-0123456789"
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[Flask]:
+    """A server behind the gate with sign-in on, answering at http://localhost."""
+    server = Flask("gate")
+    settings = Settings(_env_file=None, oidc_client_id="x", oidc_client_secret="y",
+                        secret_key=SECRET, public_url="http://localhost",
+                        allowed_domains="example.com", data_dir=tmp_path)
+    db = Store.from_settings(settings)
+    db.migrate()
+    try:
+        Auth(SimpleNamespace(server=server), settings, db)  # what dash-auth uses of a Dash app
+        server.add_url_rule("/later", "later", lambda: "reached")
+        yield server
+    finally:
+        db.dispose()
+
+
+def test_a_route_made_public_later_is_public_at_once(server):
+    client = server.test_client()
+    for _ in range(2):  # refused, and remembered as not public
+        assert client.get("/later").status_code == 401
+    add_public_routes(SimpleNamespace(server=server), ["/later"])
+    assert client.get("/later").text == "reached"
+    assert client.get("/later/more").status_code == 401  # only the route added
+
+
+@pytest.mark.parametrize(("origin", "allowed"), [
+    ("http://localhost", True), ("http://localhost/", True), ("https://localhost", False),
+    ("http://localhost:8050", False), ("http://evil.example", False), ("null", False),
+])
+def test_a_post_must_come_from_this_origin(server, origin, allowed):
+    client = server.test_client()
+    for _ in range(2):  # the second time from what the gate remembers
+        answer = client.post("/later", headers={"Origin": origin})
+        # Past the gate's Origin check a signed-out POST is asked to sign in.
+        assert answer.status_code == (401 if allowed else 403), origin
+
+
+def test_the_origin_follows_the_host_of_each_request(tmp_path):
+    server = Flask("open")
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # open demo: any Host
+    db = Store.from_settings(settings)
+    db.migrate()
+    try:
+        Auth(SimpleNamespace(server=server), settings, db)
+        server.add_url_rule("/echo", "echo", lambda: "reached", methods=["POST"])
+        client = server.test_client()
+        for base in ("http://localhost", "http://dash.example:8050", "https://dash.example"):
+            assert client.post("/echo", base_url=base, headers={"Origin": base}).text \
+                == "reached", base
+            assert client.post("/echo", base_url=base,
+                               headers={"Origin": "http://localhost:1"}).status_code == 403, base
+    finally:
+        db.dispose()
