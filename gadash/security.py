@@ -131,19 +131,26 @@ def init_security(server: Flask, app: dash.Dash, settings: Settings) -> None:
         return None
 
     @functools.cache
-    def policy() -> str:  # the app's inline scripts are fixed once it is built
-        return content_security_policy(app.csp_hashes(), settings.frame_ancestors, avatars)
+    def fixed_headers() -> tuple[tuple[str, str, str], ...]:
+        """(lower-case name, name, value) of the headers every response gets unless it
+        has its own: the app's inline scripts are fixed once it is built."""
+        policy = content_security_policy(app.csp_hashes(), settings.frame_ancestors, avatars)
+        fixed = [("Content-Security-Policy", policy)]
+        if not settings.frame_ancestors.strip():
+            fixed.append(("X-Frame-Options", "DENY"))
+        fixed += [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
+                  ("Cross-Origin-Opener-Policy", "same-origin")]
+        return tuple((name.lower(), name, value) for name, value in fixed)
 
     def add_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy())
-        if not settings.frame_ancestors.strip():
-            headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", HSTS)
+        # One pass over the response's headers, not one per header added.
+        present = {name.lower() for name, _ in headers}
+        for lower, name, value in fixed_headers():
+            if lower not in present:
+                headers.add(name, value)
+        if request.is_secure and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", HSTS)
         return response
 
     def favicon_ico() -> Response:

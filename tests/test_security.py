@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from gadash.security import content_security_policy
+from gadash.security import HSTS, content_security_policy
 from tests.conftest import BLOG, SHOP
 from tests.servers import start_app, stop_app
 
@@ -177,3 +177,35 @@ def test_static_responses_set_no_cookie(app_url, with_cookies):
         assert r.status_code == 200, path
         assert "Set-Cookie" not in r.headers, path
         assert "cookie" not in r.headers.get("Vary", "").lower(), path
+
+
+def test_a_response_keeps_headers_of_its_own(tmp_path):
+    """In-process, on a stand-in for the Dash app (what init_security reads of it)."""
+    from types import SimpleNamespace
+
+    from flask import Flask, Response
+
+    from gadash.security import init_security
+    from gadash.settings import Settings
+
+    server = Flask("own")
+    dash_app = SimpleNamespace(config=SimpleNamespace(routes_pathname_prefix="/",
+                                                      assets_folder=str(tmp_path)),
+                               csp_hashes=lambda: ["'sha256-abc='"])
+    init_security(server, dash_app, Settings(_env_file=None))  # type: ignore[arg-type]
+    server.add_url_rule("/own", "own", lambda: Response("x", headers={
+        "content-security-policy": "default-src 'none'", "X-Frame-Options": "SAMEORIGIN"}))
+    server.add_url_rule("/plain", "plain", lambda: "x")
+    client = server.test_client()
+    for _ in range(2):
+        own = client.get("/own", base_url="https://dash.example")
+        assert own.headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+        assert own.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+        assert own.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+        assert own.headers.getlist("Strict-Transport-Security") == [HSTS]
+        plain = client.get("/plain")
+        assert "'sha256-abc='" in plain.headers["Content-Security-Policy"]
+        assert plain.headers["X-Frame-Options"] == "DENY"
+        assert plain.headers["Referrer-Policy"] == "same-origin"
+        assert plain.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert "Strict-Transport-Security" not in plain.headers
