@@ -135,10 +135,12 @@ def _check_items(sent: Any, declared: list[dict[str, Any]], kind: str) -> None:
 
 
 @functools.lru_cache(maxsize=1024)  # only names in the callback map get here
-def _output_names(output: str) -> list[tuple[str | dict[str, Any], str]]:
-    """A callback's outputs as (component id, property), from Dash's output string."""
+def _output_names(output: str) -> tuple[tuple[str | dict[str, Any], str, bool], ...]:
+    """A callback's outputs as (component id, property, whether the id matches many),
+    from Dash's output string."""
     names = output[2:-2].split("...") if output.startswith("..") else [output]
-    return [(declared_id(name.rpartition(".")[0]), name.rpartition(".")[2]) for name in names]
+    outputs = [(declared_id(name.rpartition(".")[0]), name.rpartition(".")[2]) for name in names]
+    return tuple((declared, prop, _matches_many(declared)) for declared, prop in outputs)
 
 
 def _check_outputs(sent: Any, output: str) -> None:
@@ -147,8 +149,13 @@ def _check_outputs(sent: Any, output: str) -> None:
     items = sent if output.startswith("..") else [sent]
     if not isinstance(items, list) or len(items) != len(names):
         raise Refused("outputs do not match the callback")
-    for item, (declared, prop) in zip(items, names, strict=True):
-        for one in item if _matches_many(declared) and isinstance(item, list) else [item]:
+    for item, (declared, prop, many) in zip(items, names, strict=True):
+        if isinstance(declared, str):  # most outputs (a TV's 30 of them): one plain id
+            if not isinstance(item, dict) or item.get("property") != prop \
+                    or item.get("id") != declared:
+                raise Refused("outputs do not match the callback")
+            continue
+        for one in item if many and isinstance(item, list) else [item]:
             if not isinstance(one, dict) or one.get("property") != prop \
                     or not _same_id(one.get("id"), declared):
                 raise Refused("outputs do not match the callback")
