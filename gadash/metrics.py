@@ -271,6 +271,19 @@ def init_metrics(server: Flask, settings: Settings, service: DataService,
         if request.path == CALLBACK_PATH and request.method == "POST":
             g.metrics_started = time.perf_counter()
 
+    # output -> (its callback's name, its histogram): outputs of the callback map only.
+    timers: dict[str, tuple[str, Histogram]] = {}
+
+    def timer(output: str | None) -> tuple[str, Histogram]:
+        known = callbacks() if callbacks else {}
+        if output is None or output not in known:
+            return "other", CALLBACK_SECONDS.labels("other")
+        found = timers.get(output)
+        if found is None:
+            name = callback_name(output)
+            found = timers[output] = (name, CALLBACK_SECONDS.labels(name))
+        return found
+
     @server.after_request
     def observe(response: Response) -> Response:
         started = g.pop("metrics_started", None)
@@ -281,10 +294,8 @@ def init_metrics(server: Flask, settings: Settings, service: DataService,
         except Refused:
             body = None
         output = body.get("output") if isinstance(body, dict) else None
-        known = callbacks() if callbacks else {}
-        name = callback_name(output) if isinstance(output, str) and output in known \
-            else "other"
-        CALLBACK_SECONDS.labels(name).observe(time.perf_counter() - started)
+        name, seconds = timer(output if isinstance(output, str) else None)
+        seconds.observe(time.perf_counter() - started)
         token = request.cookies.get(CSRF_COOKIE)
         if name.startswith("tv-") and response.status_code == 200 and token:
             screens.seen(token)
