@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from flask import Flask, Request, has_request_context, request, session
+from flask import Flask, Request, Response, has_request_context, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -116,6 +116,16 @@ class GadashSessionInterface(SecureCookieSessionInterface):
         # The remembered payload is never handed out: a request changing its session
         # (nested values included) must not change what the next request opens.
         return self.session_class(_copy(known[0]))
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # Most responses (every poll) neither change nor renew the session: Flask's
+        # answer for them is the Vary header alone, without working out the cookie's
+        # seven attributes first.
+        if not self.should_set_cookie(app, session):
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
     def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
         # A TV's session lasts as long as its link, not the idle timeout of people.
