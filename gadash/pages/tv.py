@@ -256,15 +256,19 @@ class Drawings(Generic[D]):
         lock = self._lock(prefix)
         if not lock.acquire(blocking=False):
             latest = self.latest.peek(prefix)
-            if latest is not None:  # another thread draws the news: show what was drawn
+            if version and latest is not None:
+                # Another thread draws this fresh answer: show what was drawn until then.
+                # Without a fresh answer (stale, or GA failing) the answer must be read:
+                # the screens must learn why their data is old.
                 service.keep_warm(query.cache_key(), query)
                 return latest
-            lock.acquire()  # nothing drawn yet: wait for the first drawing
+            lock.acquire()
         try:
             version = service.view_version(query)
             done = self.memo.peek(f"{prefix}#{version}") if version else None
             if done is None:
-                done = draw(service.view(query, warm=True))
+                result = service.view(query, warm=True)
+                done = self.memo.peek(f"{prefix}#{result.version}") or draw(result)
                 self.memo.put(done.key, done)  # key: prefix#version of the answer drawn
                 self.latest.put(prefix, done)
             return done
