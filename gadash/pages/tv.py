@@ -224,17 +224,16 @@ D = TypeVar("D", "Drawn", "DrawnRealtime")
 
 
 class Drawings(Generic[D]):
-    """This process's renderings of polled answers: by what they show (``prefix#version``)
-    and the latest per prefix; one thread at a time draws a prefix.
+    """This process's renderings of polled answers, by what they show
+    (``prefix#version``); one thread at a time draws a prefix.
 
-    While one thread draws a new answer, the other polls of that screen answer with the
-    latest drawing (no update for a screen that shows it) instead of drawing the same
-    answer again or waiting: a change costs one drawing per process, and no poll but
-    the one that draws it waits for it."""
+    Polls that find a new answer while another thread draws it wait for that drawing
+    (a few ms) instead of drawing the same answer again: a change costs one drawing
+    per process, and every poll gets the answer the cache holds (a screen learns at
+    once that GA failed)."""
 
     def __init__(self, seconds: float, size: int):
         self.memo: Recent[str, D] = Recent(seconds, size=size)
-        self.latest: Recent[str, D] = Recent(seconds, size=size)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -253,27 +252,14 @@ class Drawings(Generic[D]):
         if done is not None:
             service.keep_warm(query.cache_key(), query)
             return done
-        lock = self._lock(prefix)
-        if not lock.acquire(blocking=False):
-            latest = self.latest.peek(prefix)
-            if version and latest is not None:
-                # Another thread draws this fresh answer: show what was drawn until then.
-                # Without a fresh answer (stale, or GA failing) the answer must be read:
-                # the screens must learn why their data is old.
-                service.keep_warm(query.cache_key(), query)
-                return latest
-            lock.acquire()
-        try:
-            version = service.view_version(query)
-            done = self.memo.peek(f"{prefix}#{version}") if version else None
+        with self._lock(prefix):
+            result = service.view(query, warm=True)
+            # Drawn meanwhile by the thread this one waited for?
+            done = self.memo.peek(f"{prefix}#{result.version}")
             if done is None:
-                result = service.view(query, warm=True)
-                done = self.memo.peek(f"{prefix}#{result.version}") or draw(result)
+                done = draw(result)
                 self.memo.put(done.key, done)  # key: prefix#version of the answer drawn
-                self.latest.put(prefix, done)
             return done
-        finally:
-            lock.release()
 
 
 def _status_of(result: ViewResult, label: str) -> tuple[bool, str, str, str]:
