@@ -252,8 +252,11 @@ class Drawings(Generic[D]):
         if done is not None:
             service.keep_warm(query.cache_key(), query)
             return done
+        result = service.view(query, warm=True)
+        done = self.memo.peek(f"{prefix}#{result.version}")
+        if done is not None:  # a stale answer (no version) drawn before
+            return done
         with self._lock(prefix):
-            result = service.view(query, warm=True)
             # Drawn meanwhile by the thread this one waited for?
             done = self.memo.peek(f"{prefix}#{result.version}")
             if done is None:
