@@ -132,7 +132,8 @@ class RouteLimits:
 
     def limit(self, view: Callable[..., Any], endpoint: str, rate: str,
               methods: list[str] | None = None) -> Callable[..., Any]:
-        """``view`` limited to ``rate`` (``methods`` only, if given)."""
+        """``view`` limited to ``rate`` (``methods`` only, if given); views given the same
+        ``endpoint`` name share one budget."""
         items = sorted(limits.parse_many(rate))  # the shortest window first
         limited = {m.upper() for m in methods} if methods else None
 
@@ -180,12 +181,15 @@ def _address() -> str:
 
 def limit_routes(server: Flask, limiter: RouteLimits, settings: Settings) -> None:
     """Limits of their own on sign-in and on creating TV links (once routes exist)."""
-    for endpoint, rate, methods in (("login_start", settings.rate_signin, None),
-                                    ("auth_callback", settings.rate_signin, None),
-                                    # dash-auth's OIDCAuth routes (/oidc/<idp>/...)
-                                    ("oidc_login", settings.rate_signin, None),
-                                    ("oidc_callback", settings.rate_signin, None),
-                                    ("tv_links", settings.rate_links, ["POST"])):
+    # (endpoint, the budget it counts against, rate, methods). dash-auth's OIDCAuth
+    # routes (/oidc/<idp>/...) are the same steps as gadash's: one budget a step, not
+    # one a route (two routes would double the limit).
+    for endpoint, budget, rate, methods in (
+            ("login_start", "signin-start", settings.rate_signin, None),
+            ("oidc_login", "signin-start", settings.rate_signin, None),
+            ("auth_callback", "signin-callback", settings.rate_signin, None),
+            ("oidc_callback", "signin-callback", settings.rate_signin, None),
+            ("tv_links", "tv-links", settings.rate_links, ["POST"])):
         view = server.view_functions.get(endpoint)
         if view is not None:
-            server.view_functions[endpoint] = limiter.limit(view, endpoint, rate, methods)
+            server.view_functions[endpoint] = limiter.limit(view, budget, rate, methods)

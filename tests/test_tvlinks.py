@@ -410,6 +410,22 @@ def test_dash_auth_sign_in_routes_are_rate_limited_too(standin_clean, oidc, valk
             codes = [requests.get(f"{app_url}{path}?code=x&state=y",
                                   allow_redirects=False).status_code for _ in range(4)]
             assert codes == [answer] * 3 + [429], path
+        # gadash's routes for the same steps share their budgets (not twice the limit)
+        for path in ("/login/start", "/auth/callback"):
+            assert requests.get(f"{app_url}{path}?code=x&state=y",
+                                allow_redirects=False).status_code == 429, path
+    finally:
+        stop_app(proc)
+
+
+def test_an_unreachable_provider_is_a_page_not_a_500(standin_clean, valkey, tmp_path):
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    env = app_env(standin_clean, nowhere, valkey["port"], tmp_path / "data")
+    proc, app_url = start_app(env, tmp_path / "app.log")
+    try:
+        for path in ("/login/start", "/oidc/google/login"):
+            r = requests.get(f"{app_url}{path}", headers=HTML, allow_redirects=False)
+            assert r.status_code == 503 and "could not be reached" in r.text, path
     finally:
         stop_app(proc)
 

@@ -139,7 +139,13 @@ class SignIn(OIDCAuth):  # type: ignore[misc]  # dash-auth ships no type informa
         if not self.enabled:
             return redirect("/")  # type: ignore[return-value]
         session["next"] = safe_next(request.args.get("next"))
-        response: Response = super().login_request(idp)
+        try:  # reads the provider's discovery document (once, then cached by authlib)
+            response: Response = super().login_request(idp)
+        except Exception as exc:  # noqa: BLE001 -- unreachable, not JSON, TLS ...
+            log.warning("sign-in could not start: %s: %r", type(exc).__name__, str(exc))
+            return page("Sign-in unavailable", "<h1>Sign-in unavailable</h1><p class='err'>"
+                        "The sign-in provider could not be reached. Try again in a minute."
+                        "</p><p><a class='btn' href='/login'>Try again</a></p>", 503)
         return response
 
     def _create_redirect_uri(self, idp: str) -> str:
@@ -170,13 +176,14 @@ class SignIn(OIDCAuth):  # type: ignore[misc]  # dash-auth ships no type informa
                 **self.get_oauth_kwargs(idp).get("authorize_token_kwargs", {}))
         except Exception as exc:  # noqa: BLE001 -- state, PKCE, signature, nonce, expiry ...
             # Whatever fails while verifying the answer, the sign-in cannot be trusted.
-            log.warning("sign-in refused: %s: %s", type(exc).__name__, exc)
+            # %r: the message may quote the URL's idp, which may hold a newline
+            log.warning("sign-in refused: %s: %r", type(exc).__name__, str(exc))
             return self._login_failed("The sign-in could not be verified (it may have been "
                                       "started in another tab, or taken too long).")
         claims = dict(token.get("userinfo") or {})
         reason = check_claims(claims, self.settings)
         if reason is not None:
-            log.info("sign-in refused for %s: %s", claims.get("email"), reason)
+            log.info("sign-in refused for %r: %s", claims.get("email"), reason)
             session.clear()
             again = "/login/start?" + urlencode({"next": "/"})
             who = ", ".join(self.settings.allowed_domains + self.settings.allowed_emails)

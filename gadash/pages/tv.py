@@ -196,8 +196,9 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
         markers, _ = _MARKERS.get((config.property, ranges[0].start, ranges[0].end),
                                   lambda: trend_markers(config.property, ranges[0].start,
                                                         ranges[0].end, authors=False))
-        # What is drawn: the panel and its annotations; new notes redraw the figure.
-        signature = "|".join([query.panels[0],
+        # What is drawn: the query (property, ranges, panel) and its annotations; new
+        # notes redraw the figure. Drawings are kept by it: another query's never answers.
+        signature = "|".join([query.cache_key(),
                               *(f"{m.start}:{m.end}:{m.text}" for m in markers)])
         done = _DRAWN.once(signature, query, lambda result: _draw(
             result, query, ranges, markers, zone, config, signature))

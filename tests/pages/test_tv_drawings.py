@@ -12,15 +12,15 @@ import pytest
 from gadash.query import ReportQuery
 from gadash.service import ViewResult, get_service
 from gadash.settings import Settings
-from tests.conftest import BLOG
+from tests.conftest import BLOG, SHOP
 
 
 @pytest.fixture(scope="module")
 def app(standin):  # pages register once the app exists
     from gadash import create_app
 
-    return create_app(Settings(ga_endpoint=standin.endpoint, properties={"Blog": BLOG},
-                               _env_file=None))
+    return create_app(Settings(ga_endpoint=standin.endpoint,
+                               properties={"Blog": BLOG, "Shop": SHOP}, _env_file=None))
 
 
 class Drawing:
@@ -100,3 +100,16 @@ def test_the_first_drawing_is_waited_for_and_made_once(app):
         t.join(10)
     assert len(got) == 4 and len(calls) == 1
     assert all(g is got[0] for g in got)
+
+
+def test_each_property_gets_its_own_drawing(app):
+    from gadash.pages import tv
+
+    config = {"range": "last7", "compare": "previous", "screens": ["overview"],
+              "rotate": 30, "refresh": 60, "realtime": 60, "reload_hours": 0}
+    with app.server.test_request_context():
+        blog = tv.refresh(1, {**config, "property": "Blog"}, None, None)
+        shop = tv.refresh(1, {**config, "property": "Shop"}, None, None)
+    # the last output names what was drawn: a screen of one property never gets another's
+    assert blog[-1] != shop[-1] and blog[-1].split("#")[0] != shop[-1].split("#")[0]
+    assert blog[0] != shop[0]  # their users differ
