@@ -127,6 +127,19 @@ def oidc() -> Iterator[str]:
         yield f"http://localhost:{server.server_port}"
 
 
+def skip_without_realtime_readers(standin: StandinServer, property_id: str = BLOG) -> None:
+    """Skip a test that needs someone reading right now when the property's last 30
+    minutes are empty: the test properties are small (a few sessions an hour at night),
+    so at some night hours nobody is reading, as on a real small site."""
+    prop = standin.servicer.properties[property_id]
+    now = local_now(prop.time_zone)
+    secs = local_seconds(now)
+    traffic = prop.store.get(now.date())
+    if not ((traffic.e_time > secs - 30 * 60) & (traffic.e_time <= secs)).any():
+        pytest.skip(f"nobody read {property_id} in the last 30 minutes ({now:%H:%M} in "
+                    f"{prop.time_zone})")
+
+
 def skip_just_after_midnight(standin: StandinServer, property_id: str = BLOG) -> None:
     """Skip a test of a spike's realtime views in the first half hour of the property's day.
 

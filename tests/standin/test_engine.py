@@ -207,6 +207,9 @@ def test_unknown_names_and_bad_dates_are_invalid_argument(ga_client):
 
 def test_realtime_counts_users_of_the_last_30_minutes(ga_client, standin):
     from gadash.standin.traffic import local_now, local_seconds
+    from tests.conftest import skip_without_realtime_readers
+
+    skip_without_realtime_readers(standin)
 
     prop = standin.servicer.properties[BLOG]
     response = ga_client.run_realtime_report(ga.RunRealtimeReportRequest(
