@@ -347,7 +347,7 @@ def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
         query = ReportQuery(property_id, REALTIME_PANELS, ())
         zone = service.time_zone(property_id)
         done = _RT_DRAWN.once(property_id, query,
-                     lambda result: _draw_realtime(result, property_id, zone))
+                              lambda result: _draw_realtime(result, property_id, zone))
     except GadashError as exc:
         return (nu, nu, nu, nu, _failed(status, exc), nu)
     new_status = _status(*done.status)

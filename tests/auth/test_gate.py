@@ -1,14 +1,16 @@
 """The gate in-process (Flask's test client): answers it remembers between requests
-(public paths, this app's origin) follow changes and differences as before."""
+(public paths, this app's origin) follow changes and differences as before; dash-auth's
+public callbacks."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
-from dash_auth.public_routes import add_public_routes
+from dash_auth.public_routes import PUBLIC_CALLBACKS, add_public_routes
 from flask import Flask
 
 from gadash.auth import Auth
@@ -72,3 +74,29 @@ def test_the_origin_follows_the_host_of_each_request(tmp_path):
                                headers={"Origin": "http://localhost:1"}).status_code == 403, base
     finally:
         db.dispose()
+
+
+def test_public_callbacks_skip_sign_in_but_not_csrf(server):
+    """dash-auth's public-callback list (``dash_auth.public_callback``) is honoured by the
+    gate, with the CSRF and Origin checks kept; no gadash callback is public."""
+    server.config[PUBLIC_CALLBACKS] = ["open.children"]
+    server.add_url_rule("/_dash-update-component", "dispatch", lambda: "reached",
+                        methods=["POST"])
+    client = server.test_client()
+    token = client.get("/whoami").json["csrf"]
+
+    def post(body: Any, csrf: str = token, origin: str | None = None) -> Any:
+        headers = {"X-CSRFToken": csrf} | ({"Origin": origin} if origin else {})
+        return client.post("/_dash-update-component", json=body, headers=headers)
+
+    reached = post({"output": "open.children", "inputs": []})
+    assert reached.status_code == 200 and reached.text == "reached"
+    assert post({"output": "open.children"}, csrf="wrong").status_code == 403
+    assert post({"output": "open.children"}, origin="https://evil.example").status_code == 403
+    for body in ({"output": "secret.children"}, {"output": ["open.children"]},
+                 ["open.children"], None, {"outputs": "open.children"}):
+        refused = post(body)
+        assert refused.status_code == 401 and refused.json["error"] == "signed_out", body
+    raw = client.post("/_dash-update-component", data=b"{not json",
+                      headers={"Content-Type": "application/json", "X-CSRFToken": token})
+    assert raw.status_code == 401
