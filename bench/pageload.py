@@ -8,8 +8,11 @@ per run: cold (a new browser profile: nothing cached) and warm (the same
 profile again: what the browser cache keeps). Bytes are what crossed the wire
 (compressed, headers excluded, as Chromium reports each response body;
 BENCH_VERBOSE=1 lists the largest); "numbers"
-is the time from navigation until every KPI, chart and table shows data.
-Prints one table of medians.
+is the time from navigation until every panel on the first screen shows data.
+On `/` the visit then scrolls down the page as a reader would (400 px every
+100 ms, 2 s to the bottom): "scrolled" is the time from the first scroll until
+every panel below has mounted and shows data, and "KB all" the bytes on the wire
+by then. Prints one table of medians.
 
 Lighthouse 12.2.3 (Node 20) against Debian's Chromium, desktop preset:
 
@@ -36,15 +39,22 @@ from playwright.sync_api import Browser, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEW: Any = {"viewport": {"width": 1440, "height": 900}}
-# When a page counts as showing numbers: every panel has data.
+# When a page counts as showing numbers: every panel on its first screen has data.
 READY = {
     "/": """() => /\\d/.test(document.getElementById('an-kpi-sessions')?.innerText ?? '')
-        && document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4
-        && document.querySelectorAll('#an-sources .ag-row').length > 0""",
+        && document.querySelector('#an-trend .scatterlayer .trace')
+        && document.querySelector('#an-devices .pielayer .trace')""",
     "/tv?screens=overview": """() => /\\d/.test(document.getElementById('tv-kpi-sessions')
         ?.innerText ?? '') && document.querySelector('#tv-trend .scatterlayer .trace')
         && document.querySelectorAll('#tv-channels li').length > 0""",
 }
+
+
+# Every panel of `/`, those mounted when scrolled to included.
+ALL_PANELS = """() => document.querySelector('#an-countries .bars path')
+    && document.querySelector('#an-new-returning .pielayer .trace')
+    && ['channels', 'sources', 'landing', 'pages'].every(
+        g => document.querySelector(`#an-${g} .ag-row`))"""
 
 
 def free_port() -> int:
@@ -84,6 +94,15 @@ def load(browser: Browser, url: str, ready: str, profile: Any) -> dict[str, floa
     numbers = (time.perf_counter() - started) * 1000
     page.wait_for_timeout(1500)  # late requests (share counts, chunks) still count
     out = {"kb": sum(wire.values()) / 1024, "requests": len(wire), "numbers_ms": numbers}
+    if url.endswith("/"):  # the analyst view: read on down the page
+        started = time.perf_counter()
+        for _ in range(20):
+            page.mouse.wheel(0, 400)
+            page.wait_for_timeout(100)
+        page.wait_for_function(ALL_PANELS, timeout=60_000, polling=50)
+        out["all_ms"] = (time.perf_counter() - started) * 1000
+        page.wait_for_timeout(1500)
+        out["kb_all"] = sum(wire.values()) / 1024
     if os.environ.get("BENCH_VERBOSE"):
         for name, size in sorted(wire.items(), key=lambda kv: -kv[1])[:12]:
             print(f"  {size / 1024:9,.1f} KB  {name}")
@@ -120,11 +139,13 @@ def main() -> None:
         if proc is not None:
             proc.terminate()
             proc.wait(15)
-    print(f"{'page':24} {'cache':5} {'KB on wire':>10} {'requests':>9} {'numbers ms':>11}")
+    print(f"{'page':24} {'cache':5} {'KB on wire':>10} {'requests':>9} {'numbers ms':>11} "
+          f"{'scrolled ms':>11} {'KB all':>7}")
     for (path, cache), runs in rows.items():
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         print(f"{path:24} {cache:5} {med['kb']:10,.0f} {med['requests']:9.0f} "
-              f"{med['numbers_ms']:11,.0f}")
+              f"{med['numbers_ms']:11,.0f} {med.get('all_ms', 0):11,.0f} "
+              f"{med.get('kb_all', 0):7,.0f}")
 
 
 if __name__ == "__main__":

@@ -180,6 +180,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                  lambda: app.callback_map or dash_callbacks.GLOBAL_CALLBACK_MAP)
 
     _finish_dash_setup(server, app)
+    # Panels mounted by callbacks (the analyst view's below the fold) are in no
+    # page's layout: the renderer checks callbacks against this one.
+    if app.validation_layout is not None:  # None: callbacks are not checked
+        app.validation_layout.children.append(overview.mounted_later())
     return app
 
 

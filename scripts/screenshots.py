@@ -106,7 +106,7 @@ def analyst(page: Page, url: str, out: Path) -> None:
     page.screenshot(path=out / "analyst-picker.png")
     page.click(f"{picker} button:has-text('Apply')")
     page.wait_for_function("() => location.search.includes('source=')")
-    page.locator("#an-pages").scroll_into_view_if_needed()
+    page.locator("#an-lazy-pages").scroll_into_view_if_needed()  # mounts when seen
     page.wait_for_selector("#an-pages .ag-header-cell[col-id='share_hackernews']",
                            timeout=30_000)
     # The filter dock stays on top: the chip and the top pages with share counts.

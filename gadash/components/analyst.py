@@ -525,40 +525,86 @@ def create_layout(properties: list[str]) -> html.Div:
                             ids.footer("devices")),
             ]),
             html.Div(className="grid-2", children=[
-                create_card("Channels", create_grid(ids.CHANNELS, CHANNEL_COLUMNS, "channels.csv",
-                                                     height="340px", paged=False),
-                            ids.footer("channels"), tools=_grid_tools("channels")),
-                create_card("New and returning", _graph(ids.NEW_RETURNING, "340px"),
-                            ids.footer("new-returning")),
+                create_card("Channels", _lazy("channels"), ids.footer("channels"),
+                            tools=_grid_tools("channels"), footer=False),
+                create_card("New and returning", _lazy("new-returning"),
+                            ids.footer("new-returning"), footer=False),
             ]),
-            create_card("How did people find our pages?", create_grid(
-                ids.SOURCES, SOURCE_COLUMNS, "traffic-sources.csv"), ids.footer("sources"),
-                tools=_grid_tools("sources")),
-            create_card("Landing pages", create_grid(ids.LANDING, LANDING_COLUMNS,
-                                                     "landing-pages.csv"),
-                        ids.footer("landing"), tools=_grid_tools("landing")),
-            create_card("Top pages", create_grid(ids.PAGES, PAGE_COLUMNS, "top-pages.csv"),
-                        ids.footer("pages"), tools=_grid_tools("pages")),
-            create_card("Sessions by country", _graph(ids.COUNTRIES, "380px"),
-                        ids.footer("countries")),
+            create_card("How did people find our pages?", _lazy("sources"),
+                        ids.footer("sources"), tools=_grid_tools("sources"), footer=False),
+            create_card("Landing pages", _lazy("landing"), ids.footer("landing"),
+                        tools=_grid_tools("landing"), footer=False),
+            create_card("Top pages", _lazy("pages"), ids.footer("pages"),
+                        tools=_grid_tools("pages"), footer=False),
+            create_card("Sessions by country", _lazy("countries"), ids.footer("countries"),
+                        footer=False),
         ]),
     ])
 
 
+# Panels below the fold are mounted when their box scrolls into view
+# (assets/lazy.js sets the box's "seen" store, a callback mounts the panel, and its
+# data callback fills it): a first visit builds only what is on screen, as
+# Grafana does with its rows. The box holds the panel's height meanwhile.
 GRIDS = ("channels", "sources", "landing", "pages")
-FIGURES = ("trend", "devices", "new-returning", "countries")
+CHARTS = ("new-returning", "countries")  # charts mounted when seen
+LAZY = (*GRIDS, *CHARTS)
+_GRID_SPECS: dict[str, tuple[str, list[dict[str, Any]], str, str]] = {
+    "channels": (ids.CHANNELS, CHANNEL_COLUMNS, "channels.csv", "340px"),
+    "sources": (ids.SOURCES, SOURCE_COLUMNS, "traffic-sources.csv", "460px"),
+    "landing": (ids.LANDING, LANDING_COLUMNS, "landing-pages.csv", "460px"),
+    "pages": (ids.PAGES, PAGE_COLUMNS, "top-pages.csv", "460px"),
+}
+_CHART_SPECS = {"new-returning": (ids.NEW_RETURNING, "340px"),
+                "countries": (ids.COUNTRIES, "380px")}
+
+
+def _height(panel: str) -> str:
+    return _GRID_SPECS[panel][3] if panel in _GRID_SPECS else _CHART_SPECS[panel][1]
+
+
+def _lazy(panel: str) -> list[Any]:
+    """A panel's box until it is seen: its height, and an empty footer."""
+    data: Any = {"data-seen": ids.seen(panel)}  # the store assets/lazy.js sets
+    return [
+        dcc.Store(id=ids.seen(panel), data=False),
+        html.Div(id=ids.lazy(panel), className="lazy", **data,
+                 children=[html.Div(className="panel-box", style={"height": _height(panel)}),
+                           html.Footer(className="card-foot")]),
+    ]
+
+
+def mount_panel(panel: str) -> list[Any]:
+    """A lazy panel's components, empty: its data callback fills them."""
+    if panel in _GRID_SPECS:
+        grid_id, columns, file_name, height = _GRID_SPECS[panel]
+        body = create_grid(grid_id, columns, file_name, height=height,
+                           paged=panel != "channels")
+    else:
+        body = _graph(*_CHART_SPECS[panel])
+    return [body, html.Footer(id=ids.footer(panel), className="card-foot")]
+
+
+FIGURES = ("trend", "devices")  # charts drawn with the KPIs: on screen at first
 
 
 @dataclass
 class Rendered:
-    """Everything the data callback writes, in one object."""
+    """What the view's data callback writes: KPIs, the first charts, notes."""
 
     kpis: list[Any]
     figures: dict[str, Figure]  # FIGURES
-    rows: dict[str, list[dict[str, Any]]]  # GRIDS
-    columns: dict[str, list[dict[str, Any]]]  # GRIDS
-    footers: dict[str, Any]  # FIGURES and GRIDS
+    footers: dict[str, Any]  # FIGURES
     error: Any
+
+
+@dataclass
+class GridPanel:
+    """What a table's data callback writes."""
+
+    rows: list[dict[str, Any]]
+    columns: list[dict[str, Any]]
+    footer: Any
 
 
 def _footer(report: ReportFrame, extra: list[str] | None = None) -> list[Any]:
@@ -588,18 +634,26 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
+def _error_parts(exc: GadashError) -> tuple[Figure, Any]:
+    return (message_figure(exc.message if len(exc.message) < 90 else exc.title),
+            html.Span(exc.title, className="quality"))
+
+
 def render_error(exc: GadashError) -> Rendered:
     """Every panel says what went wrong; nothing is left blank."""
-    fig = message_figure(exc.message if len(exc.message) < 90 else exc.title)
-    foot = html.Span(exc.title, className="quality")
-    return Rendered(
-        kpis=[], figures={f: fig for f in FIGURES},
-        rows={g: [] for g in GRIDS},
-        columns={"channels": CHANNEL_COLUMNS, "sources": SOURCE_COLUMNS,
-                 "landing": LANDING_COLUMNS, "pages": PAGE_COLUMNS},
-        footers={p: foot for p in (*FIGURES, *GRIDS)},
-        error=create_error(exc),
-    )
+    fig, foot = _error_parts(exc)
+    return Rendered(kpis=[], figures={f: fig for f in FIGURES},
+                    footers={p: foot for p in FIGURES}, error=create_error(exc))
+
+
+def grid_error(grid: str, exc: GadashError) -> GridPanel:
+    """A table with no rows whose footer says why."""
+    return GridPanel(rows=[], columns=_GRID_SPECS[grid][1], footer=_error_parts(exc)[1])
+
+
+def chart_error(exc: GadashError) -> tuple[Figure, Any]:
+    """A chart and footer that say what went wrong."""
+    return _error_parts(exc)
 
 
 def _empty_note(trend: ReportFrame, state: ViewState) -> Any:
@@ -624,73 +678,83 @@ def render_view(result: ViewResult, state: ViewState,
                 ranges: tuple[DateRange, ...] = (), markers: list[Marker] | None = None,
                 trend_notes: list[str] | None = None, partial: bool = False,
                 unusual: list[Band] | None = None) -> Rendered:
-    """A view's frames as figures, grid rows and notes (pure); ``ranges`` lets the
-    trend show periods without sessions as zero; ``markers`` are the annotations
-    drawn on it; ``partial``: the range ends today, so its totals are not
-    compared with whole days (no red arrow for a day that is not over)."""
+    """A view's KPIs, trend and devices chart and its notes (pure); ``ranges`` lets
+    the trend show periods without sessions as zero; ``markers`` are the
+    annotations drawn on it; ``partial``: the range ends today, so its totals are
+    not compared with whole days (no red arrow for a day that is not over)."""
     reports = result.reports
     trend = trend_panel_of(reports)
     time_col = TREND_TIME[trend.panel]
-    currency = trend.meta.currency
     comparing = state.compare != "none"
     note = "so far today: not compared" if partial and comparing else ""
     tiles = [create_kpi_tile(k, comparing, ids.KPI, note) for k in kpis(trend)]
     if partial:
         trend_notes = [*(trend_notes or []), "Today is not over, and GA's figures for it "
                        "arrive hours late: they will still grow"]
-    sources_panel = get_panel("sources")
-    sources = sources_table(reports["sources"], sources_panel.shown)
-    channels = channels_table(reports["sources"], reports.get("channels"))
-    pages = pages_table(reports["pages"], reports.get("landing"))
-    audience = reports["audience"]
+    devices, devices_foot = render_chart("devices", result)
     figures = {
         "trend": trend_figure(fill_days(trend.rows, ranges, not trend.meta.capped), time_col,
                               markers=markers, unusual=unusual),
-        "devices": donut_figure(rollup(audience, "deviceCategory"), "deviceCategory",
-                                "sessions"),
-        "new-returning": donut_figure(rollup(audience, "newVsReturning"), "newVsReturning",
-                                      "sessions", clickable=False),
-        "countries": bar_figure(rollup(audience, "country"), "country", "sessions",
-                                "sessions", top=12),
-    }
-    change = [CHANGE_COLUMN] if comparing else []
-    rows = {"channels": _records(channels), "sources": _records(sources),
-            "pages": _records(pages)}
-    columns = {
-        "channels": [*CHANNEL_COLUMNS, *change, *outcome_columns(channels, currency)],
-        "sources": [*SOURCE_COLUMNS, *change, *outcome_columns(sources, currency)],
-        "pages": [*PAGE_COLUMNS, *([ENTRANCES_COLUMN] if "entrances" in pages.columns else []),
-                  *([VIEWS_CHANGE_COLUMN] if comparing else []),
-                  *outcome_columns(pages, currency, rate=False)],
+        "devices": devices,
     }
     footers: dict[str, Any] = {
         "trend": _footer(trend, [*_trend_notes(trend), *(trend_notes or [])]),
-        "devices": _footer(audience, _truncation(audience)),
-        "new-returning": _footer(audience),
-        "countries": _footer(audience, _truncation(audience)),
-        "channels": _footer(reports["sources"]),
-        "sources": _footer(reports["sources"], _truncation(
-            reports["sources"], len(sources), "source / medium rows")),
-        "pages": _footer(reports["pages"], _truncation(reports["pages"], what="pages")),
+        "devices": devices_foot,
     }
-    if "landing" in reports:
-        landing = landing_table(reports["landing"])
-        rows["landing"] = _records(landing)
-        columns["landing"] = [*LANDING_COLUMNS, *change, *outcome_columns(landing, currency)]
-        footers["landing"] = _footer(reports["landing"], _truncation(
-            reports["landing"], what="landing pages"))
-    else:
-        rows["landing"], columns["landing"] = [], LANDING_COLUMNS
-        footers["landing"] = html.Span("This property offers no landing-page dimension",
-                                       className="quality")
     notes = [n for n in (result.stale_note(trend.meta.time_zone), result.cache_note) if n]
     error = _empty_note(trend, state)
     if notes:
         stale = html.Div([html.Div(n) for n in notes], className="alert alert-note",
                          role="status", id="an-stale-note")
         error = [stale, error] if error is not None else stale
-    return Rendered(kpis=tiles, figures=figures, rows=rows, columns=columns, footers=footers,
-                    error=error)
+    return Rendered(kpis=tiles, figures=figures, footers=footers, error=error)
+
+
+def render_chart(chart: str, result: ViewResult) -> tuple[Figure, Any]:
+    """One of the audience charts (devices, new-returning, countries) and its footer."""
+    audience = result.reports["audience"]
+    if chart == "devices":
+        return (donut_figure(rollup(audience, "deviceCategory"), "deviceCategory", "sessions"),
+                _footer(audience, _truncation(audience)))
+    if chart == "new-returning":
+        return (donut_figure(rollup(audience, "newVsReturning"), "newVsReturning", "sessions",
+                             clickable=False), _footer(audience))
+    return (bar_figure(rollup(audience, "country"), "country", "sessions", "sessions", top=12),
+            _footer(audience, _truncation(audience)))
+
+
+def render_grid(grid: str, result: ViewResult, state: ViewState) -> GridPanel:
+    """One table's rows, columns (with the comparison's and outcomes') and footer."""
+    reports = result.reports
+    currency = trend_panel_of(reports).meta.currency
+    change = [CHANGE_COLUMN] if state.compare != "none" else []
+    if grid == "sources":
+        table = sources_table(reports["sources"], get_panel("sources").shown)
+        return GridPanel(_records(table), [*SOURCE_COLUMNS, *change,
+                                           *outcome_columns(table, currency)],
+                         _footer(reports["sources"], _truncation(
+                             reports["sources"], len(table), "source / medium rows")))
+    if grid == "channels":
+        table = channels_table(reports["sources"], reports.get("channels"))
+        return GridPanel(_records(table), [*CHANNEL_COLUMNS, *change,
+                                           *outcome_columns(table, currency)],
+                         _footer(reports["sources"]))
+    if grid == "pages":
+        table = pages_table(reports["pages"], reports.get("landing"))
+        columns = [*PAGE_COLUMNS,
+                   *([ENTRANCES_COLUMN] if "entrances" in table.columns else []),
+                   *([VIEWS_CHANGE_COLUMN] if change else []),
+                   *outcome_columns(table, currency, rate=False)]
+        return GridPanel(_records(table), columns, _footer(reports["pages"], _truncation(
+            reports["pages"], what="pages")))
+    if "landing" not in reports:
+        return GridPanel([], LANDING_COLUMNS, html.Span(
+            "This property offers no landing-page dimension", className="quality"))
+    table = landing_table(reports["landing"])
+    return GridPanel(_records(table), [*LANDING_COLUMNS, *change,
+                                       *outcome_columns(table, currency)],
+                     _footer(reports["landing"], _truncation(reports["landing"],
+                                                             what="landing pages")))
 
 
 def _trend_notes(trend: ReportFrame) -> list[str]:

@@ -30,8 +30,9 @@ def fetched_clock(report: ReportFrame, zone: str = "UTC") -> str:
 
 
 def create_card(title: str, body: Any, footer_id: str, tools: Any = None,
-                class_name: str = "") -> html.Section:
-    """A titled panel with a loading indicator and a footer for data notes."""
+                class_name: str = "", footer: bool = True) -> html.Section:
+    """A titled panel with a loading indicator and a footer for data notes
+    (``footer=False``: the body brings its own, as a panel mounted when seen does)."""
     title_id = f"{footer_id}-title"  # the card's title names its region (and grid)
     aria: Any = {"aria-labelledby": title_id}
     return html.Section(
@@ -40,7 +41,7 @@ def create_card(title: str, body: Any, footer_id: str, tools: Any = None,
         children=[
             html.Header(className="card-head", children=[html.H2(title, id=title_id), tools]),
             dcc.Loading(body, type="dot", delay_show=300, parent_className="card-body"),
-            html.Footer(id=footer_id, className="card-foot"),
+            *([html.Footer(id=footer_id, className="card-foot")] if footer else []),
         ],
     )
 

@@ -44,6 +44,9 @@ TRENDING = "an-trending"  # "Trending now"
 TRENDING_TICK = "an-trending-tick"
 EXPORT = "an-export"  # suffix: -<grid>
 FOOTER = "an-footer"  # suffix: -<panel>
+# Panels below the fold mount when they scroll into view (assets/lazy.js)
+LAZY = "an-lazy"  # suffix: -<panel>: the box its components are mounted in
+SEEN = "an-seen"  # suffix: -<panel>: a store set to true once the box was in view
 RANGE_LABEL = "an-range-label"
 # Saved views and annotations
 SAVED = "an-saved"  # dropdown of the team's saved views
@@ -60,6 +63,14 @@ NOTES_VERSION = "an-notes-version"  # bumped when a note is added: the trend red
 
 def footer(panel: str) -> str:
     return f"{FOOTER}-{panel}"
+
+
+def lazy(panel: str) -> str:
+    return f"{LAZY}-{panel}"
+
+
+def seen(panel: str) -> str:
+    return f"{SEEN}-{panel}"
 
 
 def quick_filter(grid: str) -> str:

@@ -29,18 +29,25 @@ from dash import (
 
 from gadash.components import ids
 from gadash.components.analyst import (
+    CHARTS,
     FIGURES,
     GRIDS,
+    LAZY,
+    chart_error,
     choice_options,
     condition_value,
     create_changes,
     create_layout,
     create_trending_box,
     export_name,
+    grid_error,
+    mount_panel,
     picked_condition,
     picker_dates,
     range_label,
+    render_chart,
     render_error,
+    render_grid,
     render_view,
     share_columns,
     share_fields,
@@ -63,6 +70,11 @@ def layout(**_query: str) -> Any:
 
 dash.register_page(__name__, path="/", title="gadash – analyst view", name="Analyst view",
                    layout=layout)
+
+
+def mounted_later() -> html.Div:
+    """The components this page mounts by callback, for Dash's validation layout."""
+    return html.Div([part for panel in LAZY for part in mount_panel(panel)])
 
 
 def _today(property_name: str) -> date:
@@ -201,8 +213,9 @@ _PICKER_OUT = ((ids.PICK_COND, "value"), (ids.PICK_VALUES, "value"), (ids.PICK_T
     Input({"type": ids.PICK_CLEAR, "filter": ALL}, "n_clicks"),
     Input({"type": ids.PICK_TEXT, "filter": ALL}, "n_submit"),
     Input({"type": ids.CHIP, "filter": ALL}, "n_clicks"),
-    *(Input(grid, "cellClicked") for grid in CELL_FILTERS),
-    Input(ids.COUNTRIES, "clickData"),
+    # Tables and the countries chart are mounted when seen: until then, None.
+    *(Input(grid, "cellClicked", allow_optional=True) for grid in CELL_FILTERS),
+    Input(ids.COUNTRIES, "clickData", allow_optional=True),
     Input(ids.DEVICES, "clickData"),
     Input(ids.SAVED, "value"),
     Input({"type": ids.CHANGE_APPLY, "filter": ALL}, "n_clicks"),
@@ -271,23 +284,20 @@ FIGURE_IDS = {"trend": ids.TREND, "devices": ids.DEVICES, "new-returning": ids.N
 @callback(
     Output(ids.KPIS, "children"),
     *(Output(FIGURE_IDS[f], "figure") for f in FIGURES),
-    *(Output(GRID_IDS[g], "rowData") for g in GRIDS),
-    *(Output(GRID_IDS[g], "columnDefs") for g in GRIDS),
-    *(Output(GRID_IDS[g], "csvExportParams") for g in GRIDS),
-    *(Output(ids.footer(p), "children") for p in (*FIGURES, *GRIDS)),
+    *(Output(ids.footer(p), "children") for p in FIGURES),
     Output(ids.ERROR, "children"),
     Output(ids.RANGE_LABEL, "children"),
     Input(ids.STATE, "data"),
     Input(ids.NOTES_VERSION, "data"),
 )
 def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any, ...]:
-    """Fetch the view's data (one batched GA call, cached) and draw every panel."""
+    """Fetch the view's data (one batched GA call, cached) and draw the KPIs and the
+    charts on screen at first; each panel below has its own callback (``panel_data``)."""
     if not data:
         raise dash.exceptions.PreventUpdate
     state, notes = _state_from_store(data)
     service = get_service()
     label = ""
-    ranges: tuple[DateRange, ...] = ()
     try:
         property_id = service.property_id(state.property)
         today = service.today(property_id)
@@ -313,15 +323,73 @@ def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any,
     except GadashError as exc:
         out = render_error(exc)
     error = [*create_notes(notes), out.error] if notes else out.error
-    return (
-        out.kpis,
-        *(out.figures[f] for f in FIGURES),
-        *(out.rows[g] for g in GRIDS),
-        *(out.columns[g] for g in GRIDS),
-        *({"fileName": export_name(g, state, ranges)} for g in GRIDS),
-        *(out.footers[p] for p in (*FIGURES, *GRIDS)),
-        error, label,
+    return (out.kpis, *(out.figures[f] for f in FIGURES),
+            *(out.footers[p] for p in FIGURES), error, label)
+
+
+def _view_of(data: dict[str, Any] | None) -> tuple[Any, ViewState, tuple[DateRange, ...]]:
+    """The view's data for a panel's callback: the same cached answer ``render`` got
+    (its GA error raised as it is)."""
+    if not data:
+        raise dash.exceptions.PreventUpdate
+    state, _ = _state_from_store(data)
+    service = get_service()
+    property_id = service.property_id(state.property)
+    ranges = state.ranges(service.today(property_id))
+    query = view_query(property_id, ranges, state.filters,
+                       service.available_fields(property_id), state.grain)
+    return service.view(query), state, ranges
+
+
+for _panel in LAZY:
+
+    @callback(
+        Output(ids.lazy(_panel), "children"),
+        Input(ids.seen(_panel), "data"),
+        prevent_initial_call=True,
     )
+    def mount(seen: Any, _panel: str = _panel) -> Any:
+        """The panel's components, once its box has scrolled into view."""
+        if not seen:
+            raise dash.exceptions.PreventUpdate
+        return mount_panel(_panel)
+
+
+for _grid in GRIDS:
+
+    @callback(
+        Output(GRID_IDS[_grid], "rowData"),
+        Output(GRID_IDS[_grid], "columnDefs"),
+        Output(GRID_IDS[_grid], "csvExportParams"),
+        Output(ids.footer(_grid), "children"),
+        Input(ids.STATE, "data"),
+    )
+    def grid_data(data: dict[str, Any] | None, _grid: str = _grid) -> tuple[Any, ...]:
+        """A table's rows, once mounted and whenever the view changes."""
+        try:
+            result, state, ranges = _view_of(data)
+            out = render_grid(_grid, result, state)
+        except GadashError as exc:
+            out, ranges = grid_error(_grid, exc), ()
+            state = _state_from_store(data)[0]
+        return (out.rows, out.columns, {"fileName": export_name(_grid, state, ranges)},
+                out.footer)
+
+
+for _chart in CHARTS:
+
+    @callback(
+        Output(FIGURE_IDS[_chart], "figure"),
+        Output(ids.footer(_chart), "children"),
+        Input(ids.STATE, "data"),
+    )
+    def chart_data(data: dict[str, Any] | None, _chart: str = _chart) -> tuple[Any, Any]:
+        """A chart below the fold, once mounted and whenever the view changes."""
+        try:
+            result, _state, _ranges = _view_of(data)
+            return render_chart(_chart, result)
+        except GadashError as exc:
+            return chart_error(exc)
 
 
 @callback(

@@ -10,6 +10,7 @@ import pytest
 
 from gadash.choices import SCREENS
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 -- same browser set-up
+from tests.browser.panels import reveal_all
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +49,7 @@ def test_analyst_view_has_no_serious_violation(axe_page, live_app):
     axe_page.goto(live_app + "/?range=last28")
     axe_page.wait_for_function(
         "() => /\\d/.test(document.getElementById('an-kpi-sessions')?.innerText ?? '')")
+    reveal_all(axe_page)  # every panel below the fold mounted: all of them audited
     axe_page.wait_for_selector("#an-sources .ag-row", state="attached", timeout=20_000)
     # Audit the settled page: share counts merged into the top pages, no grid still
     # drawing (AG Grid's half-drawn header has no rows for a moment).
@@ -76,22 +78,33 @@ def test_every_tv_screen_has_no_serious_violation(axe_page, live_app, screen, si
     assert serious(axe_page) == []
 
 
+def _first_tab_mounts_every_panel(page: Any) -> None:
+    """Keyboard users get the panels below the fold at their first Tab, unscrolled."""
+    page.wait_for_function(
+        "() => /\\d/.test(document.getElementById('an-kpi-sessions')?.innerText ?? '')")
+    assert page.locator("#an-sources").count() == 0  # not mounted: nobody scrolled
+    page.keyboard.press("Tab")
+    for grid in ("channels", "sources", "landing", "pages"):
+        page.wait_for_selector(f"#an-{grid} .ag-row", state="attached", timeout=20_000)
+    assert page.evaluate("() => window.scrollY") == 0
+
+
 def test_the_keyboard_reaches_every_control_without_walking_grids(page, live_app):
     page.goto(live_app + "/?range=last7&compare=none")
-    page.wait_for_selector("#an-sources .ag-row", state="attached", timeout=20_000)
+    _first_tab_mounts_every_panel(page)
     seen: list[str] = []
     for _ in range(120):
         page.keyboard.press("Tab")
         seen.append(page.evaluate("() => { const e = document.activeElement; "
                                   "return (e.id || '') + '|' + e.className; }"))
-        if seen[-1].startswith("|") and "ag-" not in seen[-1] and len(seen) > 60:
+        if seen[-1].startswith("an-property|"):  # back at the first control: a full round
             break
     ids = {s.split("|")[0] for s in seen}
     for control in ("an-range", "an-dates", "an-compare", "an-grain", "an-save-name",
                     "an-save", "an-quick-filter-pages", "an-export-pages"):
         assert control in ids, (control, seen)
     pickers = [s for s in seen if "picker-open" in s]
-    assert len(pickers) == 6, seen  # one stop per filter picker
+    assert len(pickers) == 6, "\n".join(seen)  # one stop per filter picker
     cells = [s for s in seen if "ag-cell" in s]
     assert len(cells) <= 8, cells  # one stop per grid, not one per cell
 
@@ -219,7 +232,7 @@ def test_keyboard_alone_sets_every_filter_compares_and_exports_csv(page, live_ap
 
 def test_enter_on_a_table_value_filters_like_a_click(page, live_app):
     page.goto(live_app + "/?range=last28&compare=none")
-    page.wait_for_selector("#an-sources .ag-row", state="attached", timeout=20_000)
+    _first_tab_mounts_every_panel(page)
     _tab_to(page, "e.closest('#an-sources .ag-header-cell')", limit=150)
     # The grid's one Tab stop is its header; arrow down to the top source, a filter link.
     page.keyboard.press("ArrowDown")

@@ -17,6 +17,7 @@ from gadash.reports import KPI_METRICS
 from gadash.standin.traffic import local_now
 from gadash.transforms import KPI_LABELS, format_metric
 from gadash.viewstate import ViewState
+from tests.browser.panels import reveal
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +57,9 @@ def wait_kpi(page, metric: str, text: str) -> None:
 
 
 def show(page, selector: str) -> None:
-    """Scroll a panel into view: AG Grid draws rows and headers only where they can be seen."""
+    """Scroll a panel into view: panels below the fold mount when seen, and AG Grid
+    draws rows and headers only where they can be seen."""
+    reveal(page, selector.removeprefix("#an-"))
     page.locator(selector).scroll_into_view_if_needed()
 
 
@@ -81,6 +84,7 @@ def test_default_view_shows_the_stand_ins_numbers(page, live_app, ga_client, pas
     assert kpi(page, "sessionKeyEventRate") == events["sessionKeyEventRate"]
     assert page.locator("#an-kpi-totalRevenue").count() == 0
     assert page.locator("#an-kpis .kpi-delta").count() == 8
+    show(page, "#an-sources")
     page.wait_for_selector("#an-sources .ag-row")
     assert page.locator("#an-footer-sources .fetched").inner_text().startswith("Fetched ")
     # the trend draws both periods
@@ -118,6 +122,7 @@ def test_preset_custom_range_and_comparison(page, live_app, ga_client, past_days
 
 def test_cross_filter_chip_reload_and_remove(page, live_app, ga_client, past_days):
     page.goto(live_app + "/?range=last28&compare=none")
+    show(page, "#an-sources")
     page.wait_for_selector("#an-sources .ag-row")
     page.locator("#an-sources .ag-cell[col-id='sessionSource']", has_text="bing").first.click()
     page.wait_for_url("**source=bing**")
@@ -135,6 +140,7 @@ def test_cross_filter_chip_reload_and_remove(page, live_app, ga_client, past_day
     assert page.locator("#an-chips .chip").count() == 1
 
     # A bar in the countries chart adds a second filter.
+    show(page, "#an-countries")
     page.locator("#an-countries .bars path").last.click(force=True)
     page.wait_for_url("**country=**")
     assert page.locator("#an-chips .chip").count() == 2
@@ -247,8 +253,52 @@ def test_ga_error_is_shown_in_the_panels(page, live_app, standin_clean, blog_tod
         assert "No access to the property" in text and "Viewer" in text
         annotation = page.locator("#an-trend .annotation-text").first.text_content()
         assert "No access" in annotation or "cannot read" in annotation
+        # Panels mounted later, when scrolled to, say it too.
+        show(page, "#an-countries")
+        page.wait_for_selector("#an-countries .annotation-text")
+        assert "access" in page.locator("#an-countries .annotation-text").first.text_content()
+        show(page, "#an-sources")
+        page.wait_for_function("() => /access/i.test(document.getElementById("
+                               "'an-footer-sources')?.innerText ?? '')")
+        assert page.locator("#an-sources .ag-row").count() == 0
     finally:
         standin_clean.servicer.clear_fault()
+
+
+def test_panels_below_the_fold_mount_when_scrolled_to(page, live_app):
+    page.goto(live_app + "/?range=last28")
+    page.wait_for_selector("#an-trend .scatterlayer .trace")
+    page.wait_for_selector("#an-devices .pielayer .trace")
+    page.wait_for_timeout(500)
+    # Nothing below the fold was built: no grid, no chart, no grid code loaded.
+    assert page.locator(".ag-root").count() == 0
+    assert page.locator("#an-countries, #an-new-returning").count() == 0
+    assert not page.evaluate("() => performance.getEntriesByType('resource')"
+                             ".some(r => r.name.includes('async-community'))")
+    where = """() => ['channels', 'new-returning', 'sources', 'landing', 'pages', 'countries']
+        .map(p => document.getElementById('an-lazy-' + p).getBoundingClientRect().top
+                  + window.scrollY)"""
+    before = page.evaluate(where)
+    # Scrolled to, top to bottom: each mounts and shows its numbers.
+    for panel in ("channels", "new-returning", "sources", "landing", "pages", "countries"):
+        show(page, f"#an-{panel}")
+    for grid in ("channels", "sources", "landing", "pages"):
+        page.wait_for_selector(f"#an-{grid} .ag-row")
+        assert page.locator(f"#an-footer-{grid} .fetched").count() == 1
+    page.wait_for_selector("#an-new-returning .pielayer .trace")
+    page.wait_for_selector("#an-countries .bars path")
+    # The boxes held their panels' heights: nothing below moved.
+    assert page.evaluate(where) == pytest.approx(before, abs=1)
+    # A view change redraws the mounted panels, each from its own callback.
+    cell = "#an-sources .ag-row[row-index='0'] .ag-cell[col-id='sessions']"
+    before_text = page.inner_text(cell)
+    page.evaluate("window.scrollTo(0, 0)")
+    choose(page, "an-range", "Last 7 days")
+    page.wait_for_url("**range=last7**")
+    show(page, "#an-sources")
+    page.wait_for_function("([sel, old]) => document.querySelector(sel)?.innerText !== old",
+                           arg=[cell, before_text], timeout=20_000)
+    assert page.locator(".ag-root").count() == 4  # the same grids, not built again
 
 
 def test_top_pages_carry_share_counts(page, live_app):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.panels import reveal_all
+
 pytestmark = pytest.mark.browser
 
 WATCH = """
@@ -45,6 +47,7 @@ def test_analyst_view_runs_under_the_policy(watched, live_app):
     page.goto(live_app + "/")
     wait_digits(page, "#an-kpi-sessions")
     page.wait_for_selector("#an-trend .scatterlayer .trace", timeout=20_000)
+    reveal_all(page)  # the panels below the fold mount when seen
     page.wait_for_selector("#an-sources .ag-row", timeout=20_000)
     # valueFormatter given as {"function": ...}: formatted by dash-ag-grid without eval
     page.wait_for_function("() => /^[\\d,]+$/.test(document.querySelector("
@@ -97,6 +100,7 @@ def test_today_view_runs_under_the_policy(watched, live_app):
     wait_digits(page, "#an-kpi-sessions")
     # Drawn, if not yet visible: just after midnight today's line is one point.
     page.wait_for_selector("#an-trend .scatterlayer .trace", timeout=20_000, state="attached")
+    reveal_all(page)
     page.wait_for_selector("#an-pages .ag-row", timeout=20_000, state="attached")
     page.wait_for_timeout(500)
     assert_clean(page, console)

@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from gadash.components import ids
-from gadash.components.analyst import render_error, render_view
+from gadash.components.analyst import (
+    GRIDS,
+    LAZY,
+    chart_error,
+    grid_error,
+    render_chart,
+    render_error,
+    render_grid,
+    render_view,
+)
 from gadash.errors import QuotaExhaustedError
 from gadash.query import Condition, Filters
 from gadash.service import get_service
@@ -162,37 +171,42 @@ def test_render_view_from_the_stand_in(ctx, blog_today):
     ranges = state.ranges(service.today(BLOG))
     query = view_query(BLOG, ranges, state.filters, service.available_fields(BLOG))
     assert query.panels == ("trend", "sources", "pages", "audience", "landing", "channels")
-    out = render_view(service.view(query), state, ranges)
+    result = service.view(query)
+    out = render_view(result, state, ranges)
     tiles = [t.children[0].children for t in out.kpis]
     # the blog has key events (newsletter sign-ups), no revenue
     assert tiles == ["Users", "Sessions", "Page views", "Avg. session", "Engagement rate",
                      "Bounce rate", "Key events", "Session key event rate"]
     assert out.error is None
-    sources = out.rows["sources"]
+    sources = render_grid("sources", result, state).rows
     assert {r["sessionSource"] for r in sources} >= {"google", "(direct)"}
     assert all(isinstance(r["averageSessionDuration"], float) for r in sources)
     assert any(r["sessionsChange"] is not None for r in sources)
-    assert "entrances" in out.rows["pages"][0]
-    channels = {r["sessionDefaultChannelGroup"]: r for r in out.rows["channels"]}
+    assert "entrances" in render_grid("pages", result, state).rows[0]
+    channels_panel = render_grid("channels", result, state)
+    channels = {r["sessionDefaultChannelGroup"]: r for r in channels_panel.rows}
     assert sum(r["sessions"] for r in sources) == sum(r["sessions"] for r in channels.values())
     assert channels["Organic Search"]["sessionsChange"] is not None
-    assert [c["field"] for c in out.columns["channels"]][-2:] == ["keyEvents",
-                                                                  "sessionKeyEventRate"]
+    assert [c["field"] for c in channels_panel.columns][-2:] == ["keyEvents",
+                                                                 "sessionKeyEventRate"]
     trend = out.figures["trend"]["data"]
     assert trend[0]["name"] == "Sessions" and len(trend) == 4
     assert list(out.figures["devices"]["data"][0]["labels"]) == ["mobile"]
-    assert set(out.figures["new-returning"]["data"][0]["labels"]) >= {"new", "returning"}
+    new_returning, _ = render_chart("new-returning", result)
+    assert set(new_returning["data"][0]["labels"]) >= {"new", "returning"}
 
 
 def test_revenue_in_the_shops_currency(ctx):
     service = get_service()
     state = ViewState("Shop", "last28", "previous")
     ranges = state.ranges(service.today(SHOP))
-    out = render_view(service.view(view_query(SHOP, ranges, state.filters,
-                                              service.available_fields(SHOP))), state, ranges)
+    result = service.view(view_query(SHOP, ranges, state.filters,
+                                     service.available_fields(SHOP)))
+    out = render_view(result, state, ranges)
     tiles = {t.children[0].children: t.children[1].children for t in out.kpis}
     assert tiles["Revenue"].startswith("€") and int(tiles["Transactions"].replace(",", "")) > 0
-    revenue = next(c for c in out.columns["landing"] if c["field"] == "totalRevenue")
+    revenue = next(c for c in render_grid("landing", result, state).columns
+                   if c["field"] == "totalRevenue")
     assert '"€"' in revenue["valueFormatter"]["function"]
 
 
@@ -200,17 +214,20 @@ def test_revenue_in_pounds_on_a_gbp_property_with_other_rows(ctx):
     service = get_service()
     state = ViewState("News", "last90", "previous")
     ranges = state.ranges(service.today(LARGE))
-    out = render_view(service.view(view_query(LARGE, ranges, state.filters,
-                                              service.available_fields(LARGE))), state, ranges)
+    result = service.view(view_query(LARGE, ranges, state.filters,
+                                     service.available_fields(LARGE)))
+    out = render_view(result, state, ranges)
     tiles = {t.children[0].children: t.children[1].children for t in out.kpis}
     assert tiles["Revenue"].startswith("£") and tiles["Key events"] != "–"
-    revenue = next(c for c in out.columns["sources"] if c["field"] == "totalRevenue")
+    revenue = next(c for c in render_grid("sources", result, state).columns
+                   if c["field"] == "totalRevenue")
     assert '"£"' in revenue["valueFormatter"]["function"]
     # GA's (other) row: shown, marked, never a link; its change is unknown
-    other = [r for r in out.rows["pages"] if r["pagePath"] == "(other)"]
+    pages = render_grid("pages", result, state)
+    other = [r for r in pages.rows if r["pagePath"] == "(other)"]
     assert other and other[0]["isOther"] and "cardinality" in other[0]["otherTip"]
     assert other[0].get("viewsChange") is None
-    assert any("(other)" in str(part) for part in out.footers["pages"])
+    assert any("(other)" in str(part) for part in pages.footer)
 
 
 def test_trend_grain_follows_the_range_or_the_choice(ctx):
@@ -238,12 +255,16 @@ def test_no_matching_rows_say_so(ctx):
 
 
 def test_render_error_fills_every_panel():
-    out = render_error(QuotaExhaustedError("GA4 quota exhausted for properties/1."))
+    exc = QuotaExhaustedError("GA4 quota exhausted for properties/1.")
+    out = render_error(exc)
     assert "quota exhausted" in str(out.error)
-    for fig in out.figures.values():
+    figures = [*out.figures.values(), chart_error(exc)[0]]
+    for fig in figures:
         assert fig["layout"]["annotations"][0]["text"] == "GA4 quota exhausted for properties/1."
-    assert set(out.footers) == {"trend", "devices", "new-returning", "countries", "channels",
-                                "sources", "landing", "pages"}
+    assert set(out.footers) == {"trend", "devices"}
+    for panel in LAZY:  # panels mounted when seen say it in their footer
+        foot = grid_error(panel, exc).footer if panel in GRIDS else chart_error(exc)[1]
+        assert "quota" in str(foot).lower()
 
 
 def _dash_call(client, output_prefix: str, inputs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -271,7 +292,12 @@ def test_data_callback_over_http(app):
         {"id": ids.NOTES_VERSION, "property": "data", "value": 0}])
     tiles = json.dumps(out[ids.KPIS]["children"])
     assert "Sessions" in tiles and "Avg. session" in tiles
+    # A table below the fold asks for its rows once mounted: the same cached view.
+    out = _dash_call(client, f"..{ids.SOURCES}.rowData", [
+        {"id": ids.STATE, "property": "data", "value": {**STORE, "property": "Shop"}}])
     assert out[ids.SOURCES]["rowData"]
+    assert out[ids.SOURCES]["csvExportParams"]["fileName"].startswith("traffic-sources_Shop_")
+    assert "Fetched" in json.dumps(out[ids.footer("sources")])
 
 
 def test_today_is_not_compared_with_whole_days(ctx):

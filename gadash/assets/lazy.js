@@ -1,0 +1,46 @@
+// Panels below the fold are mounted when their box comes near the viewport: each
+// box (class "lazy", data-seen naming its store) sets that store to true once it
+// is within 200 px of the viewport, and the page's callback mounts the panel. A
+// first visit builds only the panels on screen.
+// Keyboard users and printing get every panel at once: the first Tab press (or
+// printing) mounts them all, so no table is tabbed past while it loads.
+(function () {
+  if (!('IntersectionObserver' in window)) { return; }
+
+  function mount(box) {
+    if (box.dataset.mounted) { return true; }
+    if (!window.dash_clientside?.set_props) { return false; }  // Dash not ready yet
+    box.dataset.mounted = '1';
+    window.dash_clientside.set_props(box.dataset.seen, {data: true});
+    return true;
+  }
+
+  const seen = new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (!entry.isIntersecting) { return; }
+      seen.unobserve(entry.target);
+      if (!mount(entry.target)) {  // look again soon
+        setTimeout(function () { seen.observe(entry.target); }, 100);
+      }
+    });
+  }, {rootMargin: '0px 0px 200px 0px'});
+
+  function watch() {
+    document.querySelectorAll('.lazy[data-seen]:not([data-watched])').forEach(function (box) {
+      box.dataset.watched = '1';
+      seen.observe(box);
+    });
+  }
+
+  function mountAll() {
+    document.querySelectorAll('.lazy[data-seen]:not([data-mounted])').forEach(mount);
+  }
+
+  // Boxes appear whenever Dash renders the page (and again after navigating).
+  new MutationObserver(watch).observe(document.documentElement, {childList: true,
+                                                                 subtree: true});
+  document.addEventListener('keydown', function (event) {
+    if (event.key === 'Tab') { mountAll(); }
+  }, true);
+  window.addEventListener('beforeprint', mountAll);
+})();
