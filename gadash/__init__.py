@@ -111,6 +111,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         # The renderer sends this cookie back as this header; gadash.auth checks it.
         csrf_token_name=CSRF_COOKIE,
         csrf_header_name=CSRF_HEADER,
+        # The analyst view mounts its panels below the fold by callback (their ids are
+        # in no layout until then), and AG Grid's scripts load only then: the renderer
+        # cannot check callbacks against a layout that holds every component.
+        suppress_callback_exceptions=True,
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     init_request_ids(server)  # first: every later line of the request carries its id
@@ -180,10 +184,6 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
                  lambda: app.callback_map or dash_callbacks.GLOBAL_CALLBACK_MAP)
 
     _finish_dash_setup(server, app)
-    # Panels mounted by callbacks (the analyst view's below the fold) are in no
-    # page's layout: the renderer checks callbacks against this one.
-    if app.validation_layout is not None:  # None: callbacks are not checked
-        app.validation_layout.children.append(overview.mounted_later())
     return app
 
 

@@ -11,13 +11,15 @@
 - Fingerprinted bundles are cached for a year (Dash's header); chunks Dash
   loads by a fixed name (its async components, plotly.js) for a day, then
   revalidated by ETag.
-- ``/tv`` has no table: its page leaves out AG Grid's scripts.
+- No page loads AG Grid's scripts up front: no table is on screen at first (``/tv``
+  has none; on ``/`` they mount when scrolled to). The page names them in a
+  ``<meta name="gadash-grid-scripts">``, and ``assets/lazy.js`` loads them before
+  the first table mounts.
 """
 
 from __future__ import annotations
 
-import functools
-import json
+import html
 import re
 import threading
 from collections import OrderedDict
@@ -35,7 +37,7 @@ YEAR = 31_536_000
 _FINGERPRINT = re.compile(r"\.v[\w]+m\d+\.")
 # Compressed static bundles kept per process (all of Dash's and ours are ~3 MB).
 STATIC_CACHE_BYTES = 32 * 1024 * 1024
-_GRID_SCRIPT = re.compile(r'<script src="[^"]*/_dash-component-suites/dash_ag_grid/[^"]*">'
+_GRID_SCRIPT = re.compile(r'<script src="([^"]*/_dash-component-suites/dash_ag_grid/[^"]*)">'
                           r"</script>\s*")
 _NO_STORE = "-"  # cache key of a response that is not kept
 
@@ -70,45 +72,12 @@ class StaticCache:
                 self.size -= len(dropped)
 
 
-_CONFIG = re.compile(r'(<script id="_dash-config" type="application/json">)(.*?)(</script>)',
-                     re.S)
-
-
-def _is_grid(node: Any) -> bool:
-    return isinstance(node, dict) and node.get("namespace") == "dash_ag_grid"
-
-
-def _grid_free(node: Any) -> Any:
-    """A layout without its AG Grids (their callbacks then name absent components,
-    which pages allow)."""
-    if isinstance(node, list):
-        return [_grid_free(n) for n in node if not _is_grid(n)]
-    if not isinstance(node, dict):
-        return node
-    return {k: None if _is_grid(v) else _grid_free(v) for k, v in node.items()}
-
-
-@functools.lru_cache(maxsize=4)  # the config is the same for every /tv page of a process
-def _without_grids(config_html: str) -> str:
-    """The page's Dash config with no AG Grid in its validation layout (the renderer
-    resolves every component of it, which would need the grid's scripts)."""
-    def swap(m: re.Match[str]) -> str:
-        config = json.loads(m.group(2))
-        config["validation_layout"] = _grid_free(config.get("validation_layout"))
-        # The analyst view's grid callbacks now name absent components: fine on /tv.
-        config["suppress_callback_exceptions"] = True
-        text = json.dumps(config, separators=(",", ":")).replace("</", "<\\/")
-        return m.group(1) + text + m.group(3)
-
-    return _CONFIG.sub(swap, config_html)
-
-
 def _is_static(prefix: str, path: str) -> bool:
     return path.startswith((prefix + "_dash-component-suites/", prefix + "assets/"))
 
 
 def init_speed(server: Flask, app: dash.Dash) -> None:
-    """Compression, cache lifetimes, the basic plotly.js and a grid-free /tv."""
+    """Compression, cache lifetimes, the basic plotly.js and pages without grid code."""
     prefix = str(app.config.routes_pathname_prefix)
     plotly_url = prefix + PLOTLY_PATH
     plotly_file = Path(str(app.config.assets_folder)) / PLOTLY_BASIC
@@ -159,9 +128,11 @@ def init_speed(server: Flask, app: dash.Dash) -> None:
     original = app.interpolate_index
 
     def interpolate_index(**kwargs: Any) -> str:
-        if request.path.rstrip("/") == prefix + "tv":
-            kwargs["scripts"] = _GRID_SCRIPT.sub("", kwargs.get("scripts", ""))
-            kwargs["config"] = _without_grids(kwargs.get("config", ""))
+        scripts = kwargs.get("scripts", "")
+        grid = " ".join(m.group(1) for m in _GRID_SCRIPT.finditer(scripts))
+        kwargs["scripts"] = _GRID_SCRIPT.sub("", scripts)
+        kwargs["metas"] = (kwargs.get("metas", "") + '<meta name="gadash-grid-scripts" '
+                           f'content="{html.escape(grid)}">')
         return str(original(**kwargs))
 
     app.interpolate_index = interpolate_index  # type: ignore[method-assign,assignment]

@@ -275,8 +275,8 @@ def test_saved_views_and_notes_from_the_analyst_view(standin_clean, tmp_path):
         def note(start: str, end: str | None, text: str) -> dict[str, Any]:
             return _call(url, s, f"..{ids.NOTES_VERSION}.data", [
                 {"id": ids.NOTE_ADD, "property": "n_clicks", "value": 1},
-                {"id": ids.NOTE_TEXT, "property": "n_submit", "value": 0},
-                {"id": ids.STATE, "property": "data", "value": state}], [
+                {"id": ids.NOTE_TEXT, "property": "n_submit", "value": 0}], [
+                {"id": ids.STATE, "property": "data", "value": state},
                 {"id": ids.NOTE_DATES, "property": "start_date", "value": start},
                 {"id": ids.NOTE_DATES, "property": "end_date", "value": end},
                 {"id": ids.NOTE_TEXT, "property": "value", "value": text},

@@ -4,14 +4,44 @@
 // first visit builds only the panels on screen.
 // Keyboard users and printing get every panel at once: the first Tab press (or
 // printing) mounts them all, so no table is tabbed past while it loads.
+// No page loads AG Grid's code up front (gadash.speed names it in a meta tag): a
+// table's box (data-grid) loads it first, once.
 (function () {
   if (!('IntersectionObserver' in window)) { return; }
+  let gridCode = null;
+
+  function loadGridCode() {
+    if (window.dash_ag_grid) { return Promise.resolve(); }
+    if (!gridCode) {
+      const meta = document.querySelector('meta[name="gadash-grid-scripts"]');
+      const sources = (meta?.content || '').split(' ').filter(Boolean);
+      gridCode = sources.reduce(function (previous, src) {
+        return previous.then(function () {
+          return new Promise(function (resolve, reject) {
+            const script = document.createElement('script');
+            script.src = src;
+            script.onload = resolve;
+            script.onerror = function () { gridCode = null; reject(new Error(src)); };
+            document.head.appendChild(script);
+          });
+        });
+      }, Promise.resolve());
+    }
+    return gridCode;
+  }
 
   function mount(box) {
     if (box.dataset.mounted) { return true; }
     if (!window.dash_clientside?.set_props) { return false; }  // Dash not ready yet
     box.dataset.mounted = '1';
-    window.dash_clientside.set_props(box.dataset.seen, {data: true});
+    const ready = box.dataset.grid ? loadGridCode() : Promise.resolve();
+    ready.then(function () {
+      window.dash_clientside.set_props(box.dataset.seen, {data: true});
+    }, function () {
+      delete box.dataset.mounted;  // the code did not load: look again in 5 s
+      delete box.dataset.watched;
+      setTimeout(watch, 5000);
+    });
     return true;
   }
 

@@ -566,6 +566,8 @@ def _height(panel: str) -> str:
 def _lazy(panel: str) -> list[Any]:
     """A panel's box until it is seen: its height, and an empty footer."""
     data: Any = {"data-seen": ids.seen(panel)}  # the store assets/lazy.js sets
+    if panel in GRIDS:
+        data["data-grid"] = "1"  # lazy.js loads AG Grid's code before mounting it
     return [
         dcc.Store(id=ids.seen(panel), data=False),
         html.Div(id=ids.lazy(panel), className="lazy", **data,
@@ -585,7 +587,7 @@ def mount_panel(panel: str) -> list[Any]:
     return [body, html.Footer(id=ids.footer(panel), className="card-foot")]
 
 
-FIGURES = ("trend", "devices")  # charts drawn with the KPIs: on screen at first
+FIGURES = ("trend",)  # drawn with the KPIs; every other chart has its own callback
 
 
 @dataclass
@@ -678,7 +680,7 @@ def render_view(result: ViewResult, state: ViewState,
                 ranges: tuple[DateRange, ...] = (), markers: list[Marker] | None = None,
                 trend_notes: list[str] | None = None, partial: bool = False,
                 unusual: list[Band] | None = None) -> Rendered:
-    """A view's KPIs, trend and devices chart and its notes (pure); ``ranges`` lets
+    """A view's KPIs, trend and notes (pure); ``ranges`` lets
     the trend show periods without sessions as zero; ``markers`` are the
     annotations drawn on it; ``partial``: the range ends today, so its totals are
     not compared with whole days (no red arrow for a day that is not over)."""
@@ -691,16 +693,9 @@ def render_view(result: ViewResult, state: ViewState,
     if partial:
         trend_notes = [*(trend_notes or []), "Today is not over, and GA's figures for it "
                        "arrive hours late: they will still grow"]
-    devices, devices_foot = render_chart("devices", result)
-    figures = {
-        "trend": trend_figure(fill_days(trend.rows, ranges, not trend.meta.capped), time_col,
-                              markers=markers, unusual=unusual),
-        "devices": devices,
-    }
-    footers: dict[str, Any] = {
-        "trend": _footer(trend, [*_trend_notes(trend), *(trend_notes or [])]),
-        "devices": devices_foot,
-    }
+    figures = {"trend": trend_figure(fill_days(trend.rows, ranges, not trend.meta.capped),
+                                     time_col, markers=markers, unusual=unusual)}
+    footers = {"trend": _footer(trend, [*_trend_notes(trend), *(trend_notes or [])])}
     notes = [n for n in (result.stale_note(trend.meta.time_zone), result.cache_note) if n]
     error = _empty_note(trend, state)
     if notes:

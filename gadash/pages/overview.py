@@ -72,11 +72,6 @@ dash.register_page(__name__, path="/", title="gadash – analyst view", name="An
                    layout=layout)
 
 
-def mounted_later() -> html.Div:
-    """The components this page mounts by callback, for Dash's validation layout."""
-    return html.Div([part for panel in LAZY for part in mount_panel(panel)])
-
-
 def _today(property_name: str) -> date:
     service = get_service()
     try:
@@ -292,7 +287,7 @@ FIGURE_IDS = {"trend": ids.TREND, "devices": ids.DEVICES, "new-returning": ids.N
 )
 def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any, ...]:
     """Fetch the view's data (one batched GA call, cached) and draw the KPIs and the
-    charts on screen at first; each panel below has its own callback (``panel_data``)."""
+    trend; every other panel has its own callback (``grid_data``, ``chart_data``)."""
     if not data:
         raise dash.exceptions.PreventUpdate
     state, notes = _state_from_store(data)
@@ -376,7 +371,9 @@ for _grid in GRIDS:
                 out.footer)
 
 
-for _chart in CHARTS:
+# Devices is on screen at first, the others mount when seen; each chart is drawn
+# by its own callback, so the browser draws them in separate tasks.
+for _chart in ("devices", *CHARTS):
 
     @callback(
         Output(FIGURE_IDS[_chart], "figure"),
@@ -384,7 +381,7 @@ for _chart in CHARTS:
         Input(ids.STATE, "data"),
     )
     def chart_data(data: dict[str, Any] | None, _chart: str = _chart) -> tuple[Any, Any]:
-        """A chart below the fold, once mounted and whenever the view changes."""
+        """An audience chart, once mounted and whenever the view changes."""
         try:
             result, _state, _ranges = _view_of(data)
             return render_chart(_chart, result)
@@ -478,38 +475,47 @@ def saved_views(_clicks: int, _submit: int, _path: str | None, name: str | None,
 
 
 @callback(
+    Output(ids.NOTE_LINKS, "children"),
+    Input(ids.STATE, "data"),
+)
+def note_links(data: dict[str, Any] | None) -> list[Any]:
+    """Links to the property's notes, as a page and as CSV."""
+    state, _ = _state_from_store(data)
+    query = urlencode({"property": state.property})
+    return [html.A("All notes", href=f"/annotations?{query}"), " · ",
+            html.A("CSV", href=f"/annotations.csv?{query}")]
+
+
+# Only a click or Enter bumps the notes' version: a view change does not make the
+# KPIs' callback (which redraws the trend on a new note) wait for this one.
+@callback(
     Output(ids.NOTES_VERSION, "data"),
     Output(ids.NOTE_STATUS, "children"),
     Output(ids.NOTE_TEXT, "value"),
-    Output(ids.NOTE_LINKS, "children"),
     Input(ids.NOTE_ADD, "n_clicks"),
     Input(ids.NOTE_TEXT, "n_submit"),
-    Input(ids.STATE, "data"),
+    State(ids.STATE, "data"),
     State(ids.NOTE_DATES, "start_date"),
     State(ids.NOTE_DATES, "end_date"),
     State(ids.NOTE_TEXT, "value"),
     State(ids.NOTES_VERSION, "data"),
+    prevent_initial_call=True,
 )
 def add_note(_clicks: int, _submit: int, data: dict[str, Any] | None, start: str | None,
              end: str | None, text: str | None, version: int | None) -> tuple[Any, ...]:
     """Add an annotation to the property's trend (the trend redraws with it)."""
     state, _ = _state_from_store(data)
-    query = urlencode({"property": state.property})
-    links = [html.A("All notes", href=f"/annotations?{query}"), " · ",
-             html.A("CSV", href=f"/annotations.csv?{query}")]
-    if ctx.triggered_id not in (ids.NOTE_ADD, ids.NOTE_TEXT):
-        return no_update, no_update, no_update, links
     try:
         first = date.fromisoformat((start or "")[:10])
         last = date.fromisoformat(end[:10]) if end else first
     except ValueError:
         return no_update, html.Span("Pick the day (and the last day of a span) first.",
-                                    className="save-error"), no_update, links
+                                    className="save-error"), no_update
     try:
         add_annotation(state.property, first, last, text or "")
     except GadashError as exc:
-        return no_update, html.Span(exc.message, className="save-error"), no_update, links
-    return (version or 0) + 1, "Note added.", "", links
+        return no_update, html.Span(exc.message, className="save-error"), no_update
+    return (version or 0) + 1, "Note added.", ""
 
 
 @callback(
