@@ -504,18 +504,20 @@ def note_links(data: dict[str, Any] | None) -> list[Any]:
 def add_note(_clicks: int, _submit: int, data: dict[str, Any] | None, start: str | None,
              end: str | None, text: str | None, version: int | None) -> tuple[Any, ...]:
     """Add an annotation to the property's trend (the trend redraws with it)."""
+    if ctx.triggered_id not in (ids.NOTE_ADD, ids.NOTE_TEXT):
+        raise dash.exceptions.PreventUpdate
     state, _ = _state_from_store(data)
     try:
-        first = date.fromisoformat((start or "")[:10])
-        last = date.fromisoformat(end[:10]) if end else first
+        first = date.fromisoformat(start[:10] if isinstance(start, str) else "")
+        last = date.fromisoformat(end[:10]) if isinstance(end, str) and end else first
     except ValueError:
         return no_update, html.Span("Pick the day (and the last day of a span) first.",
                                     className="save-error"), no_update
     try:
-        add_annotation(state.property, first, last, text or "")
+        add_annotation(state.property, first, last, text if isinstance(text, str) else "")
     except GadashError as exc:
         return no_update, html.Span(exc.message, className="save-error"), no_update
-    return (version or 0) + 1, "Note added.", ""
+    return (version if isinstance(version, int) else 0) + 1, "Note added.", ""
 
 
 @callback(
