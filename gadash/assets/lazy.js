@@ -7,7 +7,6 @@
 // No page loads AG Grid's code up front (gadash.speed names it in a meta tag): a
 // table's box (data-grid) loads it first, once.
 (function () {
-  if (!('IntersectionObserver' in window)) { return; }
   let gridCode = null;
 
   function loadGridCode() {
@@ -45,20 +44,27 @@
     return true;
   }
 
-  const seen = new IntersectionObserver(function (entries) {
-    entries.forEach(function (entry) {
-      if (!entry.isIntersecting) { return; }
-      seen.unobserve(entry.target);
-      if (!mount(entry.target)) {  // look again soon
-        setTimeout(function () { seen.observe(entry.target); }, 100);
-      }
-    });
-  }, {rootMargin: '0px 0px 200px 0px'});
+  // Without IntersectionObserver (old browsers), every panel mounts at once.
+  const seen = !('IntersectionObserver' in window) ? null : new IntersectionObserver(
+    function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) { return; }
+        seen.unobserve(entry.target);
+        if (!mount(entry.target)) {  // look again soon
+          setTimeout(function () { seen.observe(entry.target); }, 100);
+        }
+      });
+    }, {rootMargin: '0px 0px 200px 0px'});
 
   function watch() {
     document.querySelectorAll('.lazy[data-seen]:not([data-watched])').forEach(function (box) {
       box.dataset.watched = '1';
-      seen.observe(box);
+      if (seen) {
+        seen.observe(box);
+      } else if (!mount(box)) {  // Dash not ready yet: look again soon
+        delete box.dataset.watched;
+        setTimeout(watch, 100);
+      }
     });
   }
 

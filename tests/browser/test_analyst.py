@@ -301,6 +301,15 @@ def test_panels_below_the_fold_mount_when_scrolled_to(page, live_app):
     assert page.locator(".ag-root").count() == 4  # the same grids, not built again
 
 
+def test_without_intersection_observer_every_panel_mounts(page, live_app):
+    page.add_init_script("delete window.IntersectionObserver")  # an old browser
+    page.goto(live_app + "/?range=last28")
+    for grid in ("channels", "sources", "landing", "pages"):
+        page.wait_for_selector(f"#an-{grid} .ag-row", state="attached", timeout=20_000)
+    page.wait_for_selector("#an-countries .bars path", state="attached")
+    assert page.evaluate("() => window.scrollY") == 0
+
+
 def test_top_pages_carry_share_counts(page, live_app):
     from gadash.shares.canonical import page_url
     from gadash.standin.shares import _count
