@@ -2,8 +2,10 @@
 // box (class "lazy", data-seen naming its store) sets that store to true once it
 // is within 200 px of the viewport, and the page's callback mounts the panel. A
 // first visit builds only the panels on screen.
-// Keyboard users and printing get every panel at once: the first Tab press (or
-// printing) mounts them all, so no table is tabbed past while it loads.
+// Keyboard users get every panel at once: the first Tab press mounts them all, so
+// no table is tabbed past while it loads. Printing starts mounting them too, but
+// the browser prints at once: a print shows the panels scrolled to (or, printed
+// again, all of them).
 // No page loads AG Grid's code up front (gadash.speed names it in a meta tag): a
 // table's box (data-grid) loads it first, once.
 (function () {
@@ -20,7 +22,11 @@
             const script = document.createElement('script');
             script.src = src;
             script.onload = resolve;
-            script.onerror = function () { gridCode = null; reject(new Error(src)); };
+            script.onerror = function () {
+              gridCode = null;
+              script.remove();
+              reject(new Error(src));
+            };
             document.head.appendChild(script);
           });
         });
@@ -37,9 +43,10 @@
     ready.then(function () {
       window.dash_clientside.set_props(box.dataset.seen, {data: true});
     }, function () {
-      delete box.dataset.mounted;  // the code did not load: look again in 5 s
-      delete box.dataset.watched;
-      setTimeout(watch, 5000);
+      setTimeout(function () {  // the code did not load: look again in 5 s
+        delete box.dataset.mounted;
+        if (seen) { seen.observe(box); } else { mount(box); }
+      }, 5000);
     });
     return true;
   }

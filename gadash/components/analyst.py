@@ -191,12 +191,14 @@ def share_fields(counts: dict[str, ShareCounts] | None, providers: list[Provider
 
 
 def create_grid(grid_id: str, columns: list[dict[str, Any]], file_name: str,
-                height: str = "460px", paged: bool = True) -> html.Div:
+                height: str = "460px", paged: bool = True, search: str = "") -> html.Div:
     """A grid in a box of its height (held while the grid's code loads)."""
     # One Tab stop per grid: arrows move between cells, Tab leaves the grid.
     options: dict[str, Any] = {"tooltipShowDelay": 300, "animateRows": False,
                                "tabToNextCell": {"function": "false"},
                                "tabToNextHeader": {"function": "false"}}
+    if search:
+        options["quickFilterText"] = search
     if paged:
         options |= {"pagination": True, "paginationPageSize": 10,
                     "paginationPageSizeSelector": [10, 25, 50, 100]}
@@ -482,6 +484,7 @@ def create_layout(properties: list[str]) -> html.Div:
         dcc.Store(id=ids.STATE),
         dcc.Store(id=ids.SHARES),
         dcc.Store(id=ids.NOTES_VERSION, data=0),
+        dcc.Store(id=ids.CLICKED),
         html.Header(className="topbar", children=[
             html.H1([html.Span("ga", className="logo-a"), html.Span("dash", className="logo-b"),
                      html.Span(" – analyst view", className="visually-hidden")],
@@ -576,12 +579,13 @@ def _lazy(panel: str) -> list[Any]:
     ]
 
 
-def mount_panel(panel: str) -> list[Any]:
-    """A lazy panel's components, empty: its data callback fills them."""
+def mount_panel(panel: str, search: str = "") -> list[Any]:
+    """A lazy panel's components, empty: its data callback fills them. ``search``:
+    a table's quick-filter text, typed before it mounted."""
     if panel in _GRID_SPECS:
         grid_id, columns, file_name, height = _GRID_SPECS[panel]
         body = create_grid(grid_id, columns, file_name, height=height,
-                           paged=panel != "channels")
+                           paged=panel != "channels", search=search)
     else:
         body = _graph(*_CHART_SPECS[panel])
     return [body, html.Footer(id=ids.footer(panel), className="card-foot")]

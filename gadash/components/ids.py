@@ -47,6 +47,7 @@ FOOTER = "an-footer"  # suffix: -<panel>
 # Panels below the fold mount when they scroll into view (assets/lazy.js)
 LAZY = "an-lazy"  # suffix: -<panel>: the box its components are mounted in
 SEEN = "an-seen"  # suffix: -<panel>: a store set to true once the box was in view
+CLICKED = "an-clicked"  # a click in a panel mounted when seen: {"from": id, "value": ...}
 RANGE_LABEL = "an-range-label"
 # Saved views and annotations
 SAVED = "an-saved"  # dropdown of the team's saved views

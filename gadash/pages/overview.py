@@ -7,6 +7,7 @@ one callback); the data callback renders whatever state it is given.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -164,6 +165,12 @@ def next_state(trigger: Any, search: str, store: dict[str, Any] | None,
     return parse_query_string(state.to_query_string(), properties, _today(state.property))
 
 
+def _points(click: Any) -> bool:
+    """Plotly's clickData as the chart sends it: {"points": [{...}, ...]}."""
+    return isinstance(click, dict) and isinstance(click.get("points"), list) and all(
+        isinstance(p, dict) for p in click["points"])
+
+
 def _by_filter(items: list[dict[str, Any]]) -> dict[str, Any]:
     """Pattern-matching (ALL) values keyed by their filter name."""
     return {item["id"]["filter"]: item.get("value") for item in items}
@@ -208,9 +215,10 @@ _PICKER_OUT = ((ids.PICK_COND, "value"), (ids.PICK_VALUES, "value"), (ids.PICK_T
     Input({"type": ids.PICK_CLEAR, "filter": ALL}, "n_clicks"),
     Input({"type": ids.PICK_TEXT, "filter": ALL}, "n_submit"),
     Input({"type": ids.CHIP, "filter": ALL}, "n_clicks"),
-    # Tables and the countries chart are mounted when seen: until then, None.
-    *(Input(grid, "cellClicked", allow_optional=True) for grid in CELL_FILTERS),
-    Input(ids.COUNTRIES, "clickData", allow_optional=True),
+    # Clicks in the tables and the countries chart (mounted when seen) come through
+    # a store: a panel appearing is no input of this callback, so mounting one never
+    # redoes the state (which would drop what the user is doing meanwhile).
+    Input(ids.CLICKED, "data"),
     Input(ids.DEVICES, "clickData"),
     Input(ids.SAVED, "value"),
     Input({"type": ids.CHANGE_APPLY, "filter": ALL}, "n_clicks"),
@@ -222,9 +230,20 @@ def sync_state(search: str | None, prop: str | None, rng: str | None, start: str
                _clear: list[int], _submit: list[int], _chips: list[int], *rest: Any
                ) -> tuple[Any, ...]:
     """Keep URL, controls and state in step after any user action."""
-    cells = dict(zip(CELL_FILTERS, rest[: len(CELL_FILTERS)], strict=True))
-    country_click, device_click, saved, _changes, *_pickers, store = rest[len(CELL_FILTERS):]
+    clicked, device_click, saved, _changes, *_pickers, store = rest
     trigger = ctx.triggered_id
+    cells: dict[str, Any] = {}
+    country_click = None
+    if trigger == ids.CLICKED:  # the store holds what the browser sent: checked here
+        source = clicked.get("from") if isinstance(clicked, dict) else None
+        value = clicked.get("value") if isinstance(clicked, dict) else None
+        if source in CELL_FILTERS and isinstance(value, dict) \
+                and isinstance(value.get("colId"), str | None):
+            trigger, cells = source, {source: value}
+        elif source == ids.COUNTRIES and _points(value):
+            trigger, country_click = source, value
+        else:
+            raise dash.exceptions.PreventUpdate
     notes_before: list[str] = []
     if trigger == ids.SAVED:
         if not saved:
@@ -341,13 +360,16 @@ for _panel in LAZY:
     @callback(
         Output(ids.lazy(_panel), "children"),
         Input(ids.seen(_panel), "data"),
+        # A table's search box is in its card's header: what was typed before the
+        # table mounted filters it from the start.
+        *([State(ids.quick_filter(_panel), "value")] if _panel in GRIDS else []),
         prevent_initial_call=True,
     )
-    def mount(seen: Any, _panel: str = _panel) -> Any:
+    def mount(seen: Any, search: Any = None, _panel: str = _panel) -> Any:
         """The panel's components, once its box has scrolled into view."""
         if not seen:
             raise dash.exceptions.PreventUpdate
-        return mount_panel(_panel)
+        return mount_panel(_panel, search if isinstance(search, str) else "")
 
 
 for _grid in GRIDS:
@@ -631,6 +653,20 @@ clientside_callback(
     Input({"type": ids.PICK_TEXT, "filter": MATCH}, "n_submit"),
     prevent_initial_call=True,
 )
+
+
+# A click in a table or the countries chart, relayed to sync_state in the browser
+# (no initial call: a panel mounting is no click).
+for _source, _prop in (*((grid, "cellClicked") for grid in CELL_FILTERS),
+                       (ids.COUNTRIES, "clickData")):
+    clientside_callback(
+        # A grid may set its props as it mounts: only a value is a click.
+        f"(value) => value ? {{from: {json.dumps(_source)}, value: value, at: Date.now()}}"
+        " : window.dash_clientside.no_update",
+        Output(ids.CLICKED, "data", allow_duplicate=True),
+        Input(_source, _prop),
+        prevent_initial_call=True,
+    )
 
 
 for _grid in GRID_IDS:

@@ -7,6 +7,7 @@ same query, asked through Google's client.
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -299,6 +300,30 @@ def test_panels_below_the_fold_mount_when_scrolled_to(page, live_app):
     page.wait_for_function("([sel, old]) => document.querySelector(sel)?.innerText !== old",
                            arg=[cell, before_text], timeout=20_000)
     assert page.locator(".ag-root").count() == 4  # the same grids, not built again
+
+
+def test_a_panel_mounting_keeps_what_the_user_is_doing(page, live_app):
+    page.goto(live_app + "/?range=bogus")
+    page.wait_for_selector("#an-notes .alert-note")
+    page.wait_for_selector("#an-trend .scatterlayer .trace")
+    # Typed into a table's search box before the table mounted: applied when it does.
+    page.fill("#an-quick-filter-landing", "python")
+    page.press("#an-quick-filter-landing", "Enter")
+    # Text typed in a picker, not applied yet.
+    requests = []
+    page.on("request", lambda r: requests.append(r) if "update-component" in r.url else None)
+    for panel in ("channels", "new-returning", "sources", "landing", "pages", "countries"):
+        reveal(page, panel)
+    page.wait_for_selector("#an-landing .ag-row")
+    page.wait_for_selector("#an-countries .bars path")
+    page.wait_for_timeout(1000)
+    # Mounting panels redid no state: the note stays, the URL and the KPIs are untouched.
+    assert "Unknown date range" in page.inner_text("#an-notes")
+    outputs = [json.loads(r.post_data)["output"] for r in requests]
+    assert not [o for o in outputs if o.startswith("..an-url.search")], outputs
+    landing = page.locator("#an-landing .ag-center-cols-container .ag-cell[col-id='landingPage']")
+    texts = landing.all_inner_texts()
+    assert texts and all("python" in t for t in texts), texts
 
 
 def test_without_intersection_observer_every_panel_mounts(page, live_app):
