@@ -276,17 +276,30 @@ def sync_state(search: str | None, prop: str | None, rng: str | None, start: str
     active = state.filters.active()
     order = [item["id"]["filter"] for item in ctx.outputs_list[10]]
     conds = [active.get(name) for name in order]
-    return (
-        state.to_query_string(), data, state.property, range_value, start_date, end_date,
-        state.compare, state.grain, create_chips(active, ids.CHIP), create_notes(notes),
+    # Each picker's condition, values, text and case, as its controls hold them.
+    picked: list[list[Any]] = [
         [condition_value(c, n) for c, n in zip(conds, order, strict=True)],
         [list(c.values) if c and c.match == "is" else [] for c in conds],
         [c.values[0] if c and c.match != "is" else "" for c in conds],
         ["true" if c and c.case else "false" for c in conds],
+    ]
+    # Only what changes is sent: every value sent redraws its control in the browser.
+    return (
+        _changed(state.to_query_string(), search), _changed(data, store),
+        _changed(state.property, prop), _changed(range_value, rng),
+        _changed(start_date, start), _changed(end_date, end), _changed(state.compare, compare),
+        _changed(state.grain, grain), create_chips(active, ids.CHIP), create_notes(notes),
+        *([_changed(v, pickers[n][i]) for v, n in zip(new, order, strict=True)]
+          for i, new in enumerate(picked)),
         [[{"label": v, "value": v, "search": v} for v in c.values] if c and c.match == "is"
          else [] for c in conds],
         ["picker active" if c else "picker" for c in conds],
     )
+
+
+def _changed(new: Any, old: Any) -> Any:
+    """``new``, or no_update when the component holds it already."""
+    return no_update if new == old else new
 
 
 GRID_IDS = {"channels": ids.CHANNELS, "sources": ids.SOURCES, "landing": ids.LANDING,
