@@ -57,7 +57,7 @@ from gadash.components.cards import create_chips, create_notes
 from gadash.components.tv import share_summary
 from gadash.errors import GadashError, QueryError, StoreError
 from gadash.frames import is_other
-from gadash.query import Condition, DateRange
+from gadash.query import Condition, DateRange, ReportQuery
 from gadash.reports import get_panel
 from gadash.service import get_service
 from gadash.team import add_annotation, get_store, save_view, trend_markers, view_url
@@ -326,12 +326,8 @@ def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any,
     service = get_service()
     label = ""
     try:
-        property_id = service.property_id(state.property)
-        today = service.today(property_id)
-        ranges = state.ranges(today)
+        property_id, today, ranges, query = _view_query(state)
         label = range_label(ranges)
-        query = view_query(property_id, ranges, state.filters,
-                           service.available_fields(property_id), state.grain)
         markers, missing = trend_markers(state.property, ranges[0].start, ranges[0].end)
         result = service.view(query)
         trend_notes = [missing] if missing else []
@@ -354,18 +350,15 @@ def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any,
             *(out.footers[p] for p in FIGURES), error, label)
 
 
-def _view_of(data: dict[str, Any] | None) -> tuple[Any, ViewState, tuple[DateRange, ...]]:
-    """The view's data for a panel's callback: the same cached answer ``render`` got
-    (its GA error raised as it is)."""
-    if not data:
-        raise dash.exceptions.PreventUpdate
-    state, _ = _state_from_store(data)
+def _view_query(state: ViewState) -> tuple[str, date, tuple[DateRange, ...], ReportQuery]:
+    """The property, its today, the ranges and the view's query for ``state``: the
+    KPIs' callback and every panel's ask for the same cached answer."""
     service = get_service()
     property_id = service.property_id(state.property)
-    ranges = state.ranges(service.today(property_id))
-    query = view_query(property_id, ranges, state.filters,
-                       service.available_fields(property_id), state.grain)
-    return service.view(query), state, ranges
+    today = service.today(property_id)
+    ranges = state.ranges(today)
+    return property_id, today, ranges, view_query(
+        property_id, ranges, state.filters, service.available_fields(property_id), state.grain)
 
 
 for _panel in LAZY:
@@ -396,12 +389,15 @@ for _grid in GRIDS:
     )
     def grid_data(data: dict[str, Any] | None, _grid: str = _grid) -> tuple[Any, ...]:
         """A table's rows, once mounted and whenever the view changes."""
+        if not data:
+            raise dash.exceptions.PreventUpdate
+        state, _ = _state_from_store(data)
+        ranges: tuple[DateRange, ...] = ()
         try:
-            result, state, ranges = _view_of(data)
-            out = render_grid(_grid, result, state)
+            _, _, ranges, query = _view_query(state)
+            out = render_grid(_grid, get_service().view(query), state)
         except GadashError as exc:
-            out, ranges = grid_error(_grid, exc), ()
-            state = _state_from_store(data)[0]
+            out = grid_error(_grid, exc)
         return (out.rows, out.columns, {"fileName": export_name(_grid, state, ranges)},
                 out.footer)
 
@@ -417,9 +413,11 @@ for _chart in ("devices", *CHARTS):
     )
     def chart_data(data: dict[str, Any] | None, _chart: str = _chart) -> tuple[Any, Any]:
         """An audience chart, once mounted and whenever the view changes."""
+        if not data:
+            raise dash.exceptions.PreventUpdate
         try:
-            result, _state, _ranges = _view_of(data)
-            return render_chart(_chart, result)
+            query = _view_query(_state_from_store(data)[0])[3]
+            return render_chart(_chart, get_service().view(query))
         except GadashError as exc:
             return chart_error(exc)
 
