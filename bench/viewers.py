@@ -6,7 +6,8 @@
 Starts the GA4 stand-in (a process of its own, as GA is elsewhere: its work must
 not stall the load generator's clock), a real Valkey server and gunicorn with the
 Procfile's config (``gadash/gunicorn_conf.py``) on loopback; each viewer polls the
-big screen's data and realtime callbacks every ``interval`` seconds. Then the
+big screen's overview poll and realtime callbacks every ``interval`` seconds, and
+the overview's drawing when a poll names one (after a change), as the browser does. Then the
 same load against a minimal Dash callback that returns a constant, served the same
 way. Prints requests/s, p50/p95 latency, the GA calls the app made (its
 ``/metrics``), and the latency ratio between the two.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -29,6 +31,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +122,12 @@ def bodies(deps: list[dict[str, Any]], prefixes: list[str],
 
 async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, interval: float,
                  latencies: list[float], errors: list[int], csrf: bool, opens: str = "/tv",
-                 warmup: float = 0.0) -> None:
+                 warmup: float = 0.0, follows: dict[str, dict[str, Any]] | None = None,
+                 offset: float = 0.0) -> None:
+    """One screen: every ``interval`` it posts each payload; when an answer sets a store
+    named in ``follows``, the callback that store triggers follows, as in the browser
+    (its first input gets the value). Every answer updates the states it carries.
+    ``offset``: seconds into the interval at which this screen polls."""
     # unsafe: keep cookies from an IP address host (127.0.0.1)
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         headers = {"Content-Type": "application/json", "Origin": url}
@@ -130,54 +138,79 @@ async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, inter
                     raise RuntimeError(f"{opens} answered {r.status}")
             token = next((c.value for c in session.cookie_jar if c.key == "_csrf_token"), "")
             headers["X-CSRFToken"] = token
-        payloads = json.loads(json.dumps(payloads))  # this screen's own state
+        # this screen's own state
+        payloads, follows = json.loads(json.dumps([payloads, follows or {}]))
         counted = time.monotonic() + warmup
         end = counted + seconds
-        await asyncio.sleep(interval * (hash(id(session)) % 100) / 100)  # spread the screens
+
+        async def post(body: dict[str, Any]) -> dict[str, Any]:
+            start = time.monotonic()
+            async with session.post(url + "/_dash-update-component", data=json.dumps(body),
+                                    headers=headers) as r:
+                answer = await r.read()
+                if start < counted:
+                    pass  # warming up: not counted
+                elif r.status in (200, 204):
+                    latencies.append(time.monotonic() - start)
+                else:
+                    errors.append(r.status)
+            response = json.loads(answer).get("response", {}) if answer else {}
+            for known in [*payloads, *follows.values()]:
+                remember(known, response)
+            return dict(response)
+
+        await asyncio.sleep(offset)  # screens poll spread over the interval
         while time.monotonic() < end:
             tick = time.monotonic()
             for body in payloads:
-                start = time.monotonic()
-                async with session.post(url + "/_dash-update-component", data=json.dumps(body),
-                                        headers=headers) as r:
-                    answer = await r.read()
-                    if start < counted:
-                        pass  # warming up: not counted
-                    elif r.status in (200, 204):
-                        latencies.append(time.monotonic() - start)
-                    else:
-                        errors.append(r.status)
-                remember(body, answer)
+                response = await post(body)
+                for store, then in follows.items():
+                    if store in response:
+                        then["inputs"][0]["value"] = response[store]["data"]
+                        await post(then)
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - tick)))
 
 
-def remember(body: dict[str, Any], answer: bytes) -> None:
+def remember(body: dict[str, Any], response: dict[str, Any]) -> None:
     """As the browser does: what a screen drew goes back with its next poll."""
-    if not answer:
-        return
-    try:
-        response = json.loads(answer).get("response", {})
-    except ValueError:
-        return
     for item in body.get("state", []):
         sent = response.get(item["id"], {})
         if item["property"] in sent:
             item["value"] = sent[item["property"]]
 
 
-def run_load(url: str, payloads: list[dict[str, Any]], viewers: int, seconds: float,
-             interval: float, csrf: bool, opens: str = "/tv", warmup: float = 0.0
-             ) -> dict[str, float]:
+def client(job: dict[str, Any]) -> tuple[list[float], list[int]]:
+    """One load-generating process: its share of the screens, on one event loop."""
     latencies: list[float] = []
     errors: list[int] = []
 
     async def main() -> None:
-        await asyncio.gather(*(viewer(url, payloads, seconds, interval, latencies, errors,
-                                      csrf, opens, warmup) for _ in range(viewers)))
+        await asyncio.gather(*(viewer(job["url"], job["payloads"], job["seconds"],
+                                      job["interval"], latencies, errors, job["csrf"],
+                                      job["opens"], job["warmup"], job["follows"], offset)
+                               for offset in job["offsets"]))
 
-    start = time.monotonic()
     asyncio.run(main())
+    return latencies, errors
+
+
+def run_load(url: str, payloads: list[dict[str, Any]], viewers: int, seconds: float,
+             interval: float, csrf: bool, opens: str = "/tv", warmup: float = 0.0,
+             follows: dict[str, dict[str, Any]] | None = None, clients: int = 5
+             ) -> dict[str, float]:
+    """``viewers`` screens from ``clients`` processes. One event loop for all of them
+    would add its own queueing to every latency: a response waits while the loop
+    handles others, and the more a screen's exchange costs the client, the more."""
+    offsets = [interval * i / viewers for i in range(viewers)]
+    jobs = [{"url": url, "payloads": payloads, "seconds": seconds, "interval": interval,
+             "csrf": csrf, "opens": opens, "warmup": warmup, "follows": follows,
+             "offsets": offsets[i::clients]} for i in range(clients)]
+    start = time.monotonic()
+    with ProcessPoolExecutor(clients, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(client, jobs))
     elapsed = time.monotonic() - start - warmup
+    latencies = [x for found, _ in results for x in found]
+    errors = [x for _, found in results for x in found]
     q = statistics.quantiles(latencies, n=20) if len(latencies) > 20 else [float("nan")] * 19
     return {"requests": len(latencies), "errors": len(errors), "rps": len(latencies) / elapsed,
             "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
@@ -216,6 +249,9 @@ def main() -> None:
                         help="seconds of polling before timing starts, for both apps (each "
                              "screen's first answer is a whole render; imports and caches warm)")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=5,
+                        help="load-generating processes the screens are spread over (10 "
+                             "screens each by default)")
     parser.add_argument("--signed-in", action="store_true",
                         help="sign-in on; the screens open /tv through a TV link")
     args = parser.parse_args()
@@ -256,18 +292,28 @@ def main() -> None:
             deps = screen.get(url + "/_dash-dependencies").json()
         else:
             deps = json.loads(urllib.request.urlopen(url + "/_dash-dependencies").read())
-        tv = bodies(deps, ["..tv-kpi-totalUsers", "..tv-active-users"], {
-            "..tv-kpi-totalUsers": [
+        tv = bodies(deps, ["..tv-status", "..tv-rt-status"], {
+            "..tv-status": [
                 {"id": "tv-refresh", "property": "n_intervals", "value": 1},
                 {"id": "tv-config", "property": "data", "value": TV_CONFIG}],
-            "..tv-active-users": [
+            "..tv-rt-status": [
                 {"id": "tv-realtime-tick", "property": "n_intervals", "value": 1},
                 {"id": "tv-config", "property": "data", "value": TV_CONFIG}],
         }, {
-            "..tv-kpi-totalUsers": [{"id": "tv-status", "property": "data", "value": None},
-                                    {"id": "tv-drawn", "property": "data", "value": "trend"}],
-            "..tv-active-users": [{"id": "tv-rt-status", "property": "data", "value": None},
-                                  {"id": "tv-spark-drawn", "property": "data", "value": True}],
+            "..tv-status": [{"id": "tv-status", "property": "data", "value": None},
+                            {"id": "tv-drawn", "property": "data", "value": None}],
+            "..tv-rt-status": [{"id": "tv-rt-status", "property": "data", "value": None},
+                               {"id": "tv-spark-drawn", "property": "data", "value": False}],
+        })
+        # A poll that names a rendering the screen lacks is followed by its drawing.
+        draw, draw_rt = bodies(deps, ["..tv-kpi-totalUsers", "..tv-active-users"], {
+            "..tv-kpi-totalUsers": [{"id": "tv-todraw", "property": "data", "value": None}],
+            "..tv-active-users": [{"id": "tv-rt-todraw", "property": "data", "value": None}],
+        }, {
+            "..tv-kpi-totalUsers": [{"id": "tv-config", "property": "data", "value": TV_CONFIG},
+                                    {"id": "tv-drawn", "property": "data", "value": None}],
+            "..tv-active-users": [{"id": "tv-config", "property": "data", "value": TV_CONFIG},
+                                  {"id": "tv-spark-drawn", "property": "data", "value": False}],
         })
         base_url = f"http://127.0.0.1:{base_port}"
         base_deps = json.loads(urllib.request.urlopen(base_url + "/_dash-dependencies").read())
@@ -275,11 +321,13 @@ def main() -> None:
             "out.children": [{"id": "tick", "property": "n_intervals", "value": 1}]}, {})
         before = ga_calls(url)
         ours = run_load(url, tv, args.viewers, args.seconds, args.interval, csrf=True,
-                        opens=opens, warmup=args.warmup)
+                        opens=opens, warmup=args.warmup,
+                        follows={"tv-todraw": draw, "tv-rt-todraw": draw_rt},
+                        clients=args.clients)
         after = ga_calls(url)
         calls = {m: int(n - before.get(m, 0)) for m, n in after.items() if n > before.get(m, 0)}
         baseline = run_load(base_url, constant * 2, args.viewers, args.seconds, args.interval,
-                            csrf=False, warmup=args.warmup)
+                            csrf=False, warmup=args.warmup, clients=args.clients)
     finally:
         for proc in (app, base):
             proc.terminate()
@@ -291,7 +339,7 @@ def main() -> None:
             provider.__exit__(None, None, None)
     print(f"{args.viewers} viewers x {args.seconds:g} s, each polling 2 callbacks every "
           f"{args.interval:g} s; gunicorn {args.workers} workers (gadash/gunicorn_conf.py); "
-          "one Valkey; the GA4 stand-in in its own process"
+          f"one Valkey; the GA4 stand-in in its own process; {args.clients} client processes"
           + ("; sign-in on, screens opened through a TV link" if args.signed_in else ""))
     for name, r in (("gadash TV callbacks", ours), ("constant callback", baseline)):
         print(f"  {name:>20}: {r['requests']:6d} requests, {r['errors']} errors, "

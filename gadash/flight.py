@@ -22,7 +22,12 @@ from gadash.errors import SourceError, SourceUnavailableError
 from gadash.metrics import cache_answer, singleflight_wait
 
 ERROR_RETRY = 30.0  # seconds before a failed refresh is tried again
-VERSION_READ_EVERY = 1.0  # seconds a process trusts a version it read from the store
+# Seconds a process trusts a version it read from the store. Its own refreshes it knows
+# at once and an expiry it sees by the clock; only another process's earlier refresh
+# (the warmer's) shows this much later. Every read is a round trip on the poll that
+# makes it, and with the GIL held by other threads meanwhile such a poll can take ten
+# times as long as the others: at 1 s they were one poll in ten under 50 screens.
+VERSION_READ_EVERY = 5.0
 Ttl = float | Callable[[], float]  # seconds an entry stays fresh, or how to work it out
 
 
@@ -74,7 +79,13 @@ class SingleFlight:
 
     def _read(self, key: str) -> Entry | None:
         entry = self.store.get(key)
-        return entry if isinstance(entry, Entry) else None
+        if not isinstance(entry, Entry):
+            return None
+        # What the key holds now: version() need not ask again for a while.
+        found = (entry.fetched_at, entry.fresh_until, entry.retry_at, entry.error)
+        with self._versions_lock:
+            self._versions[key] = (found, time.monotonic())
+        return entry
 
     def _write(self, key: str, entry: Entry) -> None:
         keep = entry.fresh_until + self.stale_max - time.time()

@@ -50,6 +50,18 @@ def on_starting(server: Any) -> None:
     server.log.info("metrics of all workers in %s", os.environ[MULTIPROC_ENV])
 
 
+def post_worker_init(worker: Any) -> None:
+    """The app is loaded in this worker: what it built to start (the layout, the
+    callback map, plotly's templates, pandas) lives as long as the worker, so the
+    collector stops scanning it. A full collection then walks only what requests
+    made since, instead of stalling a worker for 0.2-0.4 s (measured under
+    bench/viewers.py), every request it holds waiting."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """A worker is gone: its live gauges go with it (its counters stay counted)."""
     from prometheus_client import multiprocess

@@ -120,3 +120,23 @@ def test_quota_factor_slows_refreshes_when_quota_runs_low():
     assert quota_factor(10_000, 40_000) == 2
     assert quota_factor(4_000, 40_000) == 4
     assert quota_factor(100, 40_000) == 12
+
+
+def test_a_version_is_read_seldom_and_any_read_of_the_entry_updates_it(store):
+    """Two processes on one store: the second learns of the first's refresh at its next
+    version read, or at once when it reads the entry itself; expiry it sees by the clock."""
+    first, second = (SingleFlight(store, stale_max=60, wait=5) for _ in range(2))
+    creator = Creator(delay=0)
+    first.get("k", creator, 1.0)
+    v1 = second.version("k")
+    assert v1 is not None and v1 == first.version("k")
+    time.sleep(1.1)  # expired: both see it by the clock, without a read
+    assert first.version("k") is None and second.version("k") is None
+    first.get("k", creator, 30)  # the first refreshes
+    assert first.version("k") not in (None, v1)  # it knows its own refresh at once
+    # The second read a version lately (None while expired): it trusts that for a while ...
+    assert second.version("k") is None
+    # ... unless it reads the entry, which tells the version too.
+    second.get("k", creator, 30)
+    assert second.version("k") == first.version("k")
+    assert creator.calls == 2

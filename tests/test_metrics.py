@@ -133,7 +133,7 @@ def analyst(url: str, range_: str) -> dict[str, Any]:
 
 def realtime(url: str) -> dict[str, Any]:
     config = {**TV_CONFIG, "screens": ["realtime"]}
-    return call(url, "..tv-active-users.children", [
+    return call(url, "..tv-rt-status.data", [
         {"id": "tv-realtime-tick", "property": "n_intervals", "value": 1},
         {"id": "tv-config", "property": "data", "value": config}],
         [{"id": "tv-rt-status", "property": "data", "value": None},
@@ -175,8 +175,10 @@ def test_ga_calls_counted_by_all_workers_equal_the_calls_ga_received(cluster, ow
     print("GA calls per worker:", per_worker, "TV screens:", screens)
     assert sum(1 for n in per_worker.values() if n) >= 2
 
-    # Every TV poll was timed under its callback's first output id; 20 screens.
+    # Every TV poll was timed under its callback's first output id, and each fresh
+    # screen's drawing under the drawing's; 20 screens.
     seconds = metrics["gadash_callback_seconds_count"]
+    assert seconds[(("callback", "tv-status"),)] == screens
     assert seconds[(("callback", "tv-kpi-totalUsers"),)] == screens
     assert seconds[(("callback", "an-kpis"),)] == 6
     # every TV session: the overview screens and the realtime six

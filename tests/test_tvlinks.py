@@ -80,10 +80,10 @@ def load_deps(app_url: str, s: requests.Session) -> None:
 
 def tv_poll(app_url: str, tv: requests.Session, config: dict[str, Any] | None = None
             ) -> requests.Response:
-    """One refresh of the TV overview, with whatever store the browser claims."""
+    """One poll of the TV overview, with whatever store the browser claims."""
     from tests.servers import callback_body
 
-    body = callback_body(DEPS, "..tv-kpi-totalUsers.children", [
+    body = callback_body(DEPS, "..tv-status.data", [
         {"id": "tv-refresh", "property": "n_intervals", "value": 1},
         {"id": "tv-config", "property": "data", "value": config or TV_CONFIG}])
     body["state"] = [{"id": "tv-status", "property": "data", "value": None},
@@ -153,7 +153,7 @@ def test_links_are_pinned_concurrent_and_outlive_idle_sessions(standin_clean, oi
         # The TV's browser store asks for the shop and another range: it gets the blog.
         answer = tv_poll(app_url, tv, TV_CONFIG)
         assert answer.status_code == 200
-        realtime = _dash_body(app_url, tv, "..tv-active-users.children", [
+        realtime = _dash_body(app_url, tv, "..tv-rt-status.data", [
             {"id": "tv-realtime-tick", "property": "n_intervals", "value": 1},
             {"id": "tv-config", "property": "data", "value": TV_CONFIG}])
         realtime["state"] = [{"id": "tv-rt-status", "property": "data", "value": None},

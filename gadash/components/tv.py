@@ -34,7 +34,9 @@ class TvIds:
     STATUS = "tv-status"
     RT_STATUS = "tv-rt-status"
     DRAWN = "tv-drawn"  # which trend figure is drawn, so refreshes can patch it
+    TODRAW = "tv-todraw"  # the rendering a poll found the screen lacks
     SPARK_DRAWN = "tv-spark-drawn"
+    RT_TODRAW = "tv-rt-todraw"  # the realtime rendering a poll found the screen lacks
     REFRESH = "tv-refresh"
     REALTIME_TICK = "tv-realtime-tick"
     ROTATE = "tv-rotate"
@@ -113,7 +115,9 @@ def create_tv_layout() -> html.Div:
         dcc.Store(id=I.STATUS),
         dcc.Store(id=I.RT_STATUS),
         dcc.Store(id=I.DRAWN),
+        dcc.Store(id=I.TODRAW),
         dcc.Store(id=I.SPARK_DRAWN, data=False),
+        dcc.Store(id=I.RT_TODRAW),
         dcc.Store(id=I.TRENDING_DRAWN),
         dcc.Interval(id=I.REFRESH, interval=60_000, disabled=True),
         dcc.Interval(id=I.REALTIME_TICK, interval=20_000, disabled=True),

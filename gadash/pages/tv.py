@@ -146,6 +146,86 @@ def _failed(previous: dict[str, Any] | None, exc: GadashError) -> dict[str, Any]
     return _status(False, label, exc.message, getattr(exc, "short", exc.title))
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a playlist's overview asks GA today; the same for every poll of the day."""
+
+    ranges: tuple[DateRange, ...]
+    query: ReportQuery
+    key: str  # the query's cache key
+    zone: str
+
+
+# Plans by playlist and day, re-made every minute (fields and time zones can change).
+_PLANS: Recent[tuple[TvConfig, date], Plan] = Recent(60, size=256)
+
+
+def _plan(config: TvConfig) -> Plan:
+    service = get_service()
+    property_id = service.property_id(config.property)
+    today = service.today(property_id)
+
+    def make() -> Plan:
+        state = ViewState(config.property, config.range, config.compare)
+        ranges = state.ranges(today)
+        query = tv_query(property_id, ranges, service.available_fields(property_id))
+        return Plan(ranges, query, query.cache_key(), service.time_zone(property_id))
+
+    return _PLANS.get((config, today), make)
+
+
+def _overview(config: TvConfig, latest: bool = False) -> tuple[Drawn, Plan]:
+    """The rendering of the cache's current answer for a playlist's overview (drawn at
+    most once per answer and process). Raises GadashError when there is none.
+    ``latest``: see ``Drawings.once``."""
+    plan = _plan(config)
+    start, end = plan.ranges[0].start, plan.ranges[0].end
+    markers, _ = _MARKERS.get((config.property, start, end), lambda: trend_markers(
+        config.property, start, end, authors=False))
+    # What is drawn: the query (property, ranges, panel) and its annotations; new
+    # notes redraw the figure. Drawings are kept by it: another query's never answers.
+    signature = "|".join([plan.key, *(f"{m.start}:{m.end}:{m.text}" for m in markers)])
+    done = _DRAWN.once(signature, plan.query, lambda result: _draw(
+        result, plan.query, plan.ranges, markers, plan.zone, config, signature), latest)
+    return done, plan
+
+
+@callback(
+    Output(I.STATUS, "data"),
+    Output(I.updated("overview"), "children"),
+    Output(I.updated("pages"), "children"),
+    Output(I.updated("sources"), "children"),
+    Output(I.TODRAW, "data"),
+    Input(I.REFRESH, "n_intervals"),
+    Input(I.CONFIG, "data"),
+    State(I.STATUS, "data"),
+    State(I.DRAWN, "data"),
+    prevent_initial_call=True,
+)
+def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] | None,
+            drawn: str | None) -> tuple[Any, ...]:
+    """The overview's poll: is the cache (shared, GA once per TTL) holding what this
+    screen drew? It answers with the times and the status, and names the rendering to
+    fetch (``draw``) only when the screen shows something else.
+
+    Polls are most of the traffic of an office of screens, so this callback has few
+    outputs (Dash's dispatch costs grow with them) and renders nothing itself; the
+    first poll after a change renders once per process, and the other screens get
+    that rendering."""
+    if not data:
+        raise dash.exceptions.PreventUpdate
+    config = _config(data)
+    try:
+        done, plan = _overview(config)
+    except GadashError as exc:
+        # Never blank: every panel keeps what it shows; the status says why.
+        return _failed(status, exc), nu, nu, nu, nu
+    # When this poll looked (the data may be older: "updated" says when it changed).
+    checked = f"{datetime.now(ZoneInfo(plan.zone or 'UTC')):%H:%M}"
+    labels = [f"{u} · checked {checked}" for u in done.updated]
+    return (_status(*done.status), *labels, nu if drawn == done.key else done.key)
+
+
 OVERVIEW_OUTPUTS = (
     [Output(I.kpi(m), "children") for m in TV_KPIS]
     + [Output(I.delta(m), "children") for m in TV_KPIS]
@@ -156,11 +236,7 @@ OVERVIEW_OUTPUTS = (
         Output(I.CHANNELS, "children"),
         Output(I.PAGES, "children"),
         Output(I.SOURCES, "children"),
-        Output(I.updated("overview"), "children"),
-        Output(I.updated("pages"), "children"),
-        Output(I.updated("sources"), "children"),
         Output(I.RANGE, "children"),
-        Output(I.STATUS, "data"),
         Output(I.DRAWN, "data"),
     ]
 )
@@ -168,57 +244,34 @@ OVERVIEW_OUTPUTS = (
 
 @callback(
     *OVERVIEW_OUTPUTS,
-    Input(I.REFRESH, "n_intervals"),
-    Input(I.CONFIG, "data"),
-    State(I.STATUS, "data"),
+    Input(I.TODRAW, "data"),
+    State(I.CONFIG, "data"),
     State(I.DRAWN, "data"),
     prevent_initial_call=True,
 )
-def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] | None,
-            drawn: str | None) -> tuple[Any, ...]:
-    """KPIs, trend, top pages and sources from the shared cache (GA once per TTL).
-
-    A poll that finds the cache holding what this screen drew answers without
-    rendering (``drawn`` names it); the first poll after a change renders once per
-    process, and the other screens get that rendering."""
-    if not data:
+def draw(todraw: Any, data: dict[str, Any] | None, drawn: Any) -> tuple[Any, ...]:
+    """KPIs, trend, channels, top pages and sources: the rendering a poll named, or the
+    cache's current one when this process no longer holds that (another worker drew
+    it). On an error every panel keeps what it shows (the poll reports it)."""
+    if not data or not isinstance(todraw, str):
         raise dash.exceptions.PreventUpdate
     drawn = drawn if isinstance(drawn, str) else None  # the browser's store: any JSON
-    config = _config(data)
-    service = get_service()
-    keep = (nu,) * (len(OVERVIEW_OUTPUTS) - 2)
-    try:
-        property_id = service.property_id(config.property)
-        state = ViewState(config.property, config.range, config.compare)
-        ranges = state.ranges(service.today(property_id))
-        query = tv_query(property_id, ranges, service.available_fields(property_id))
-        zone = service.time_zone(property_id)
-        markers, _ = _MARKERS.get((config.property, ranges[0].start, ranges[0].end),
-                                  lambda: trend_markers(config.property, ranges[0].start,
-                                                        ranges[0].end, authors=False))
-        # What is drawn: the query (property, ranges, panel) and its annotations; new
-        # notes redraw the figure. Drawings are kept by it: another query's never answers.
-        signature = "|".join([query.cache_key(),
-                              *(f"{m.start}:{m.end}:{m.text}" for m in markers)])
-        done = _DRAWN.once(signature, query, lambda result: _draw(
-            result, query, ranges, markers, zone, config, signature))
-    except GadashError as exc:
-        # Never blank: every panel keeps what it shows; the status says why.
-        return (*keep, _failed(status, exc), nu)
-    # When this poll looked (the data may be older: "updated" says when it changed).
-    checked = f"{datetime.now(ZoneInfo(zone or 'UTC')):%H:%M}"
-    labels = [f"{u} · checked {checked}" for u in done.updated]
-    new_status = _status(*done.status)
-    if drawn == done.key:  # the screen shows this already: only the times move
-        return (*(nu,) * (len(OVERVIEW_OUTPUTS) - 6), *labels, nu, new_status, nu)
+    done = _DRAWN.memo.peek(todraw)
+    if done is None:  # named by a poll on another worker: read what the cache holds
+        try:
+            done, _ = _overview(_config(data), latest=True)
+        except GadashError:
+            raise dash.exceptions.PreventUpdate from None
+    if drawn == done.key:
+        raise dash.exceptions.PreventUpdate
     figure: Any = done.figure
-    if drawn and drawn.split("#")[0] == signature and done.series:
+    if drawn and drawn.startswith(done.signature + "#") and done.series:
         # Same traces as before: send only their new points.
         figure = Patch()
         for i, (x, y) in enumerate(done.series):
             figure["data"][i]["x"] = x
             figure["data"][i]["y"] = y
-    return (*done.tiles, figure, *done.lists, *labels, done.range, new_status, done.key)
+    return (*done.tiles, figure, *done.lists, done.range, done.key)
 
 
 D = TypeVar("D", "Drawn", "DrawnRealtime")
@@ -244,11 +297,15 @@ class Drawings(Generic[D]):
                 self._locks = {k: v for k, v in self._locks.items() if v.locked()}
             return self._locks.setdefault(prefix, threading.Lock())
 
-    def once(self, prefix: str, query: ReportQuery, draw: Callable[[ViewResult], D]) -> D:
+    def once(self, prefix: str, query: ReportQuery, draw: Callable[[ViewResult], D],
+             latest: bool = False) -> D:
         """The rendering of the cache's current answer to ``query``: from this process's
-        memory while the answer is unchanged (without reading it), else drawn once."""
+        memory while the answer is unchanged (without reading it), else drawn once.
+
+        ``latest``: read the answer even when this process believes it knows which one
+        the cache holds (a poll on another worker named a newer one)."""
         service = get_service()
-        version = service.view_version(query)
+        version = None if latest else service.view_version(query)
         done = self.memo.peek(f"{prefix}#{version}") if version else None
         if done is not None:
             service.keep_warm(query.cache_key(), query)
@@ -277,6 +334,7 @@ class Drawn:
     """One rendering of the overview, for every screen showing the same answer."""
 
     key: str  # signature#version: what a screen that shows it has drawn
+    signature: str  # the query and its annotations: the traces drawn
     tiles: tuple[Any, ...]  # KPI texts, deltas, delta classes, optional tile classes
     figure: Any
     series: list[tuple[list[Any], list[Any]]]
@@ -306,6 +364,7 @@ def _draw(result: ViewResult, query: ReportQuery, ranges: tuple[DateRange, ...],
     top = top_pages(reports["pages"])
     return Drawn(
         key=f"{signature}#{result.version}",
+        signature=signature,
         tiles=(*[tiles[m].text for m in TV_KPIS], *[d[0] for d in deltas],
                *[d[1] for d in deltas],
                *["tv-kpi" if m in earned else "tv-kpi tv-kpi-off" for m in TV_OPTIONAL_KPIS]),
@@ -321,13 +380,25 @@ def _draw(result: ViewResult, query: ReportQuery, ranges: tuple[DateRange, ...],
     )
 
 
+def _realtime(config: TvConfig, latest: bool = False) -> DrawnRealtime:
+    """The rendering of the cache's current realtime answer for a playlist's property.
+    Raises GadashError when there is none. ``latest``: see ``Drawings.once``."""
+    service = get_service()
+    property_id = service.property_id(config.property)
+    query = _realtime_query(property_id)
+    zone = service.time_zone(property_id)
+    return _RT_DRAWN.once(property_id, query,
+                          lambda result: _draw_realtime(result, property_id, zone), latest)
+
+
+@functools.lru_cache(maxsize=64)
+def _realtime_query(property_id: str) -> ReportQuery:
+    return ReportQuery(property_id, REALTIME_PANELS, ())
+
+
 @callback(
-    Output(I.ACTIVE, "children"),
-    Output(I.SPARK, "figure"),
-    Output(I.NOW_PAGES, "children"),
-    Output(I.updated("realtime"), "children"),
     Output(I.RT_STATUS, "data"),
-    Output(I.SPARK_DRAWN, "data"),
+    Output(I.RT_TODRAW, "data"),
     Input(I.REALTIME_TICK, "n_intervals"),
     Input(I.CONFIG, "data"),
     State(I.RT_STATUS, "data"),
@@ -336,28 +407,48 @@ def _draw(result: ViewResult, query: ReportQuery, ranges: tuple[DateRange, ...],
 )
 def refresh_realtime(_n: int | None, data: dict[str, Any] | None,
                      status: dict[str, Any] | None, drawn: Any) -> tuple[Any, ...]:
-    """Active users of the last 30 minutes, on the shorter realtime interval; like the
-    overview, a poll that finds what the screen shows answers without rendering."""
+    """Active users of the last 30 minutes, polled on the shorter realtime interval:
+    like the overview's poll, it answers with the status and names the rendering to
+    fetch (``draw_realtime``) only when the screen shows something else."""
     config = _config(data)  # checked like a URL; a TV link's own playlist
     if "realtime" not in config.screens:
         raise dash.exceptions.PreventUpdate
-    service = get_service()
     try:
-        property_id = service.property_id(config.property)
-        query = ReportQuery(property_id, REALTIME_PANELS, ())
-        zone = service.time_zone(property_id)
-        done = _RT_DRAWN.once(property_id, query,
-                              lambda result: _draw_realtime(result, property_id, zone))
+        done = _realtime(config)
     except GadashError as exc:
-        return (nu, nu, nu, nu, _failed(status, exc), nu)
-    new_status = _status(*done.status)
+        return _failed(status, exc), nu
+    return _status(*done.status), nu if drawn == done.key else done.key
+
+
+@callback(
+    Output(I.ACTIVE, "children"),
+    Output(I.SPARK, "figure"),
+    Output(I.NOW_PAGES, "children"),
+    Output(I.updated("realtime"), "children"),
+    Output(I.SPARK_DRAWN, "data"),
+    Input(I.RT_TODRAW, "data"),
+    State(I.CONFIG, "data"),
+    State(I.SPARK_DRAWN, "data"),
+    prevent_initial_call=True,
+)
+def draw_realtime(todraw: Any, data: dict[str, Any] | None, drawn: Any) -> tuple[Any, ...]:
+    """The active users, their bars and pages now: the rendering a poll named, or the
+    cache's current one when this process no longer holds that."""
+    if not data or not isinstance(todraw, str):
+        raise dash.exceptions.PreventUpdate
+    done = _RT_DRAWN.memo.peek(todraw)
+    if done is None:  # named by a poll on another worker: read what the cache holds
+        try:
+            done = _realtime(_config(data), latest=True)
+        except GadashError:
+            raise dash.exceptions.PreventUpdate from None
     if drawn == done.key:
-        return (nu, nu, nu, nu, new_status, nu)
+        raise dash.exceptions.PreventUpdate
     figure: Any = done.figure
     if drawn:  # the bars are drawn: send only their heights
         figure = Patch()
         figure["data"][0]["y"] = done.y
-    return (done.active, figure, done.items, done.label, new_status, done.key)
+    return done.active, figure, done.items, done.label, done.key
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,9 @@ def test_sign_in_in_the_browser_shows_the_user(page, app_url, oidc):  # noqa: F8
     page.wait_for_url("**/?range=last7**")
     page.wait_for_selector("#an-kpi-sessions")
     assert "ann@example.com" in page.inner_text(".user-badge")
+    # Signing out leaves the page: let its callbacks finish first (a fetch cut short by
+    # leaving is reported by the renderer as an error).
+    page.wait_for_load_state("networkidle")
     # Signing out is a POST with the CSRF token, from the header's button.
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login?out=1")

@@ -8,6 +8,8 @@ import time
 from typing import Any
 
 import pytest
+from dash import Patch, no_update
+from dash.exceptions import PreventUpdate
 
 from gadash.query import ReportQuery
 from gadash.service import ViewResult, get_service
@@ -108,8 +110,58 @@ def test_each_property_gets_its_own_drawing(app):
     config = {"range": "last7", "compare": "previous", "screens": ["overview"],
               "rotate": 30, "refresh": 60, "realtime": 60, "reload_hours": 0}
     with app.server.test_request_context():
-        blog = tv.refresh(1, {**config, "property": "Blog"}, None, None)
-        shop = tv.refresh(1, {**config, "property": "Shop"}, None, None)
-    # the last output names what was drawn: a screen of one property never gets another's
+        polls = {p: tv.refresh(1, {**config, "property": p}, None, None) for p in ("Blog", "Shop")}
+        drawn = {p: tv.draw(polls[p][-1], {**config, "property": p}, None) for p in polls}
+        # A screen that shows what the poll named gets no rendering, only the times.
+        again = tv.refresh(2, {**config, "property": "Blog"}, None, drawn["Blog"][-1])
+    # the poll names a rendering; its last output names what was drawn
+    assert [drawn[p][-1] for p in polls] == [polls[p][-1] for p in polls]
+    # a screen of one property never gets another's
+    blog, shop = drawn["Blog"], drawn["Shop"]
     assert blog[-1] != shop[-1] and blog[-1].split("#")[0] != shop[-1].split("#")[0]
     assert blog[0] != shop[0]  # their users differ
+    assert again[0]["ok"] and again[1].startswith("updated ") and again[-1] is no_update
+
+
+def test_a_rendering_this_process_never_made_is_drawn_from_the_cache(app):
+    """The poll and the draw of a screen can reach different workers: a draw for a
+    rendering this process does not hold draws what the cache holds now."""
+    from gadash.pages import tv
+
+    config = {"property": "Blog", "range": "last7", "compare": "previous",
+              "screens": ["overview"], "rotate": 30, "refresh": 60, "realtime": 60,
+              "reload_hours": 0}
+    with app.server.test_request_context():
+        named = tv.refresh(1, config, None, None)[-1]
+        tv._DRAWN.memo.forget(named)  # as in a worker that never drew it
+        drawn = tv.draw(named, config, None)
+        assert drawn[-1] == named and drawn[0] not in ("", "–")
+        # The screen then shows it: drawing it again sends nothing.
+        with pytest.raises(PreventUpdate):
+            tv.draw(named, config, named)
+        # A screen showing an older answer of the same traces gets only new points.
+        patch = tv.draw(named, config, named.split("#")[0] + "#0:")
+        assert isinstance(patch[len(tv.OVERVIEW_OUTPUTS) - 6], Patch)
+
+
+def test_the_realtime_poll_names_its_rendering_and_the_draw_sends_it(app):
+    from gadash.pages import tv
+
+    config = {"property": "Blog", "range": "last7", "compare": "previous",
+              "screens": ["realtime"], "rotate": 30, "refresh": 60, "realtime": 20,
+              "reload_hours": 0}
+    with app.server.test_request_context():
+        status, named = tv.refresh_realtime(1, config, None, False)
+        assert status["ok"] and named.startswith(f"{BLOG}#")
+        active, figure, _items, label, key = tv.draw_realtime(named, config, False)
+        assert key == named and active.replace(",", "").isdigit() and label.startswith("updated")
+        assert figure["data"][0]["type"] == "bar"  # a screen without bars gets the figure
+        # The screen shows it now: the poll names nothing, the draw sends nothing.
+        assert tv.refresh_realtime(2, config, status, named)[1] is no_update
+        with pytest.raises(PreventUpdate):
+            tv.draw_realtime(named, config, named)
+        # A screen with older bars gets only their heights.
+        assert isinstance(tv.draw_realtime(named, config, f"{BLOG}#0:")[1], Patch)
+        # A screen whose playlist has no realtime screen is not polled for it.
+        with pytest.raises(PreventUpdate):
+            tv.refresh_realtime(3, {**config, "screens": ["overview"]}, None, False)

@@ -14,7 +14,7 @@ from tests.test_instances import tv_request
 
 
 def poll_tv(url: str, request_id: str) -> requests.Response:
-    s, body = tv_request(url)
+    s, body, _ = tv_request(url)  # the poll: it asks GA when nothing is cached
     return s.post(url + "/_dash-update-component", data=json.dumps(body),
                   headers={"Content-Type": "application/json", "X-Request-ID": request_id,
                            "X-CSRFToken": s.cookies.get("_csrf_token") or ""})
