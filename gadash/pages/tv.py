@@ -256,12 +256,15 @@ def draw(todraw: Any, data: dict[str, Any] | None, drawn: Any) -> tuple[Any, ...
     if not data or not isinstance(todraw, str):
         raise dash.exceptions.PreventUpdate
     drawn = drawn if isinstance(drawn, str) else None  # the browser's store: any JSON
-    done = _DRAWN.memo.peek(todraw)
-    if done is None:  # named by a poll on another worker: read what the cache holds
-        try:
-            done, _ = _overview(_config(data), latest=True)
-        except GadashError:
-            raise dash.exceptions.PreventUpdate from None
+    config = _config(data)  # a TV link's own playlist, whatever the store says
+    try:
+        done = _DRAWN.memo.peek(todraw)
+        if done is not None and done.query_key != _plan(config).key:
+            done = None  # another playlist's rendering is never sent: this one's is
+        if done is None:  # named by a poll on another worker: read what the cache holds
+            done, _ = _overview(config, latest=True)
+    except GadashError:
+        raise dash.exceptions.PreventUpdate from None
     if drawn == done.key:
         raise dash.exceptions.PreventUpdate
     figure: Any = done.figure
@@ -335,6 +338,7 @@ class Drawn:
 
     key: str  # signature#version: what a screen that shows it has drawn
     signature: str  # the query and its annotations: the traces drawn
+    query_key: str  # the query's cache key: whose data it shows
     tiles: tuple[Any, ...]  # KPI texts, deltas, delta classes, optional tile classes
     figure: Any
     series: list[tuple[list[Any], list[Any]]]
@@ -365,6 +369,7 @@ def _draw(result: ViewResult, query: ReportQuery, ranges: tuple[DateRange, ...],
     return Drawn(
         key=f"{signature}#{result.version}",
         signature=signature,
+        query_key=query.cache_key(),
         tiles=(*[tiles[m].text for m in TV_KPIS], *[d[0] for d in deltas],
                *[d[1] for d in deltas],
                *["tv-kpi" if m in earned else "tv-kpi tv-kpi-off" for m in TV_OPTIONAL_KPIS]),
@@ -436,12 +441,15 @@ def draw_realtime(todraw: Any, data: dict[str, Any] | None, drawn: Any) -> tuple
     cache's current one when this process no longer holds that."""
     if not data or not isinstance(todraw, str):
         raise dash.exceptions.PreventUpdate
-    done = _RT_DRAWN.memo.peek(todraw)
-    if done is None:  # named by a poll on another worker: read what the cache holds
-        try:
-            done = _realtime(_config(data), latest=True)
-        except GadashError:
-            raise dash.exceptions.PreventUpdate from None
+    config = _config(data)  # a TV link's own playlist, whatever the store says
+    try:
+        property_id = get_service().property_id(config.property)
+        # Only this playlist's property's rendering is ever sent.
+        done = _RT_DRAWN.memo.peek(todraw) if todraw.startswith(f"{property_id}#") else None
+        if done is None:  # named by a poll on another worker: read what the cache holds
+            done = _realtime(config, latest=True)
+    except GadashError:
+        raise dash.exceptions.PreventUpdate from None
     if drawn == done.key:
         raise dash.exceptions.PreventUpdate
     figure: Any = done.figure

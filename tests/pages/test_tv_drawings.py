@@ -165,3 +165,20 @@ def test_the_realtime_poll_names_its_rendering_and_the_draw_sends_it(app):
         # A screen whose playlist has no realtime screen is not polled for it.
         with pytest.raises(PreventUpdate):
             tv.refresh_realtime(3, {**config, "screens": ["overview"]}, None, False)
+
+
+def test_a_draw_never_sends_another_playlists_rendering(app):
+    """The name a draw carries comes from the browser: a screen (a TV link pinned to one
+    property, say) that names another property's rendering gets its own."""
+    from gadash.pages import tv
+
+    base = {"range": "last7", "compare": "previous", "rotate": 30, "refresh": 60,
+            "realtime": 20, "reload_hours": 0, "screens": ["overview", "realtime"]}
+    blog, shop = ({**base, "property": p} for p in ("Blog", "Shop"))
+    with app.server.test_request_context():
+        shop_named = tv.refresh(1, shop, None, None)[-1]
+        blog_named = tv.refresh(1, blog, None, None)[-1]
+        shop_rt = tv.refresh_realtime(1, shop, None, False)[1]
+        blog_rt = tv.refresh_realtime(1, blog, None, False)[1]
+        assert tv.draw(shop_named, blog, None)[-1] == blog_named
+        assert tv.draw_realtime(shop_rt, blog, False)[-1] == blog_rt
