@@ -81,11 +81,15 @@ class SingleFlight:
         entry = self.store.get(key)
         if not isinstance(entry, Entry):
             return None
-        # What the key holds now: version() need not ask again for a while.
+        self._know(key, entry)  # what the key holds now: version() need not ask for a while
+        return entry
+
+    def _know(self, key: str, entry: Entry) -> tuple[Any, ...]:
+        """Remember which value ``key`` holds; its version tuple (see ``version``)."""
         found = (entry.fetched_at, entry.fresh_until, entry.retry_at, entry.error)
         with self._versions_lock:
             self._versions[key] = (found, time.monotonic())
-        return entry
+        return found
 
     def _write(self, key: str, entry: Entry) -> None:
         keep = entry.fresh_until + self.stale_max - time.time()
@@ -93,10 +97,7 @@ class SingleFlight:
             self.store.set(key, entry, keep)
             # A few bytes that say which value the key holds, for pollers that only
             # need to know whether anything changed (gadash.pages.tv).
-            found = (entry.fetched_at, entry.fresh_until, entry.retry_at, entry.error)
-            self.store.set(key + ":version", found, keep)
-            with self._versions_lock:
-                self._versions[key] = (found, time.monotonic())
+            self.store.set(key + ":version", self._know(key, entry), keep)
 
     def version(self, key: str) -> str | None:
         """Which value ``key`` holds, while it needs no refresh; None otherwise (then

@@ -257,16 +257,8 @@ def draw(todraw: Any, data: dict[str, Any] | None, drawn: Any) -> tuple[Any, ...
         raise dash.exceptions.PreventUpdate
     drawn = drawn if isinstance(drawn, str) else None  # the browser's store: any JSON
     config = _config(data)  # a TV link's own playlist, whatever the store says
-    try:
-        done = _DRAWN.memo.peek(todraw)
-        if done is not None and done.query_key != _plan(config).key:
-            done = None  # another playlist's rendering is never sent: this one's is
-        if done is None:  # named by a poll on another worker: read what the cache holds
-            done, _ = _overview(config, latest=True)
-    except GadashError:
-        raise dash.exceptions.PreventUpdate from None
-    if drawn == done.key:
-        raise dash.exceptions.PreventUpdate
+    done = _DRAWN.named(todraw, drawn, lambda d: d.query_key == _plan(config).key,
+                        lambda: _overview(config, latest=True)[0])
     figure: Any = done.figure
     if drawn and drawn.startswith(done.signature + "#") and done.series:
         # Same traces as before: send only their new points.
@@ -299,6 +291,23 @@ class Drawings(Generic[D]):
             if len(self._locks) > 1_000:  # screens with annotations each have a prefix
                 self._locks = {k: v for k, v in self._locks.items() if v.locked()}
             return self._locks.setdefault(prefix, threading.Lock())
+
+    def named(self, name: str, drawn: Any, ours: Callable[[D], bool],
+              current: Callable[[], D]) -> D:
+        """For a draw callback: the rendering a poll named, when this process holds it
+        and it is the screen's own (``ours``: the name comes from the browser, and
+        another playlist's is never sent); else ``current()``, the cache's current one
+        (the poll ran on another worker). PreventUpdate when the screen shows it
+        (``drawn``) or on an error: every panel keeps what it shows, the poll reports."""
+        try:
+            done = self.memo.peek(name)
+            if done is None or not ours(done):
+                done = current()
+        except GadashError:
+            raise dash.exceptions.PreventUpdate from None
+        if drawn == done.key:
+            raise dash.exceptions.PreventUpdate
+        return done
 
     def once(self, prefix: str, query: ReportQuery, draw: Callable[[ViewResult], D],
              latest: bool = False) -> D:
@@ -442,16 +451,10 @@ def draw_realtime(todraw: Any, data: dict[str, Any] | None, drawn: Any) -> tuple
     if not data or not isinstance(todraw, str):
         raise dash.exceptions.PreventUpdate
     config = _config(data)  # a TV link's own playlist, whatever the store says
-    try:
-        property_id = get_service().property_id(config.property)
-        # Only this playlist's property's rendering is ever sent.
-        done = _RT_DRAWN.memo.peek(todraw) if todraw.startswith(f"{property_id}#") else None
-        if done is None:  # named by a poll on another worker: read what the cache holds
-            done = _realtime(config, latest=True)
-    except GadashError:
-        raise dash.exceptions.PreventUpdate from None
-    if drawn == done.key:
-        raise dash.exceptions.PreventUpdate
+    done = _RT_DRAWN.named(
+        todraw, drawn,
+        lambda d: d.key.startswith(f"{get_service().property_id(config.property)}#"),
+        lambda: _realtime(config, latest=True))
     figure: Any = done.figure
     if drawn:  # the bars are drawn: send only their heights
         figure = Patch()
