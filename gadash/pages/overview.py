@@ -19,7 +19,6 @@ from dash import (
     MATCH,
     Input,
     Output,
-    Patch,
     State,
     callback,
     clientside_callback,
@@ -682,16 +681,17 @@ for _source, _prop in (*((grid, "cellClicked") for grid in CELL_FILTERS),
 
 for _grid in GRID_IDS:
 
-    @callback(
+    # Type to filter the table's rows (ag-grid's quick filter), in the browser.
+    # Also run as the grid mounts (its output is in the new chunk): text entered
+    # while the panel's mount was on its way applies too.
+    clientside_callback(
+        """(text, options) => ((options || {}).quickFilterText || "") === (text || "")
+            ? window.dash_clientside.no_update
+            : Object.assign({}, options, {quickFilterText: text || ""})""",
         Output(GRID_IDS[_grid], "dashGridOptions"),
         Input(ids.quick_filter(_grid), "value"),
-        prevent_initial_call=True,
+        State(GRID_IDS[_grid], "dashGridOptions"),
     )
-    def quick_filter(text: str | None) -> Patch:
-        """Type to filter the table's rows (ag-grid's quick filter)."""
-        patch = Patch()
-        patch["quickFilterText"] = text or ""
-        return patch
 
     @callback(
         Output(GRID_IDS[_grid], "exportDataAsCsv"),

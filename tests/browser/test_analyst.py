@@ -326,6 +326,33 @@ def test_a_panel_mounting_keeps_what_the_user_is_doing(page, live_app):
     assert texts and all("python" in t for t in texts), texts
 
 
+def test_search_entered_while_its_table_mounts_applies(page, live_app):
+    page.goto(live_app + "/?range=last28")
+    page.wait_for_selector("#an-trend .scatterlayer .trace")
+    # Hold the landing table's mount on its way while the reader types and presses Enter.
+    held = []
+    page.route("**/_dash-update-component*",
+               lambda route: held.append(route) if "an-lazy-landing" in (route.request.post_data or "")
+               else route.continue_())
+    reveal(page, "landing")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the landing table's mount was not requested"
+    page.fill("#an-quick-filter-landing", "python")
+    page.press("#an-quick-filter-landing", "Enter")
+    held[0].continue_()
+    page.unroute("**/_dash-update-component*")
+    page.wait_for_selector("#an-landing .ag-row")
+    cells = "#an-landing .ag-center-cols-container .ag-cell[col-id='landingPage']"
+    page.wait_for_function(
+        "sel => [...document.querySelectorAll(sel)].every(c => c.innerText.includes('python'))",
+        arg=cells, timeout=10_000)
+    texts = page.locator(cells).all_inner_texts()
+    assert texts and all("python" in t for t in texts), texts
+
+
 def test_without_intersection_observer_every_panel_mounts(page, live_app):
     page.add_init_script("delete window.IntersectionObserver")  # an old browser
     page.goto(live_app + "/?range=last28")
