@@ -92,6 +92,20 @@ def standin(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the GA4 stand-in did not start")
 
 
+def cpu_seconds(master: subprocess.Popen[bytes]) -> float:
+    """CPU time (user + system) of a gunicorn master's workers so far, from /proc
+    (Linux); nan elsewhere."""
+    try:
+        children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+        total = 0
+        for pid in children:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return float("nan")
+
+
 def ga_calls(url: str) -> dict[str, float]:
     """GA calls the app made so far, by method, from its /metrics (all workers)."""
     from prometheus_client.parser import text_string_to_metric_families
@@ -124,9 +138,9 @@ def bodies(deps: list[dict[str, Any]], prefixes: list[str],
 
 
 async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, interval: float,
-                 latencies: list[float], errors: list[int], csrf: bool, opens: str = "/tv",
-                 warmup: float = 0.0, follows: dict[str, dict[str, Any]] | None = None,
-                 offset: float = 0.0) -> None:
+                 latencies: list[tuple[str, float]], errors: list[int], csrf: bool,
+                 opens: str = "/tv", warmup: float = 0.0,
+                 follows: dict[str, dict[str, Any]] | None = None, offset: float = 0.0) -> None:
     """One screen: every ``interval`` it posts each payload; when an answer sets a store
     named in ``follows``, the callback that store triggers follows, as in the browser
     (its first input gets the value). Every answer updates the states it carries.
@@ -154,7 +168,7 @@ async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, inter
                 if start < counted:
                     pass  # warming up: not counted
                 elif r.status in (200, 204):
-                    latencies.append(time.monotonic() - start)
+                    latencies.append((body["output"], time.monotonic() - start))
                 else:
                     errors.append(r.status)
             response = json.loads(answer).get("response", {}) if answer else {}
@@ -182,9 +196,9 @@ def remember(body: dict[str, Any], response: dict[str, Any]) -> None:
             item["value"] = sent[item["property"]]
 
 
-def client(job: dict[str, Any]) -> tuple[list[float], list[int]]:
+def client(job: dict[str, Any]) -> tuple[list[tuple[str, float]], list[int]]:
     """One load-generating process: its share of the screens, on one event loop."""
-    latencies: list[float] = []
+    latencies: list[tuple[str, float]] = []
     errors: list[int] = []
 
     async def main() -> None:
@@ -200,7 +214,7 @@ def client(job: dict[str, Any]) -> tuple[list[float], list[int]]:
 def run_load(url: str, payloads: list[dict[str, Any]], viewers: int, seconds: float,
              interval: float, csrf: bool, opens: str = "/tv", warmup: float = 0.0,
              follows: dict[str, dict[str, Any]] | None = None, clients: int = 5
-             ) -> dict[str, float]:
+             ) -> dict[str, Any]:
     """``viewers`` screens from ``clients`` processes. One event loop for all of them
     would add its own queueing to every latency: a response waits while the loop
     handles others, and the more a screen's exchange costs the client, the more."""
@@ -212,12 +226,21 @@ def run_load(url: str, payloads: list[dict[str, Any]], viewers: int, seconds: fl
     with ProcessPoolExecutor(clients, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(client, jobs))
     elapsed = time.monotonic() - start - warmup
-    latencies = [x for found, _ in results for x in found]
+    timed = [x for found, _ in results for x in found]
     errors = [x for _, found in results for x in found]
+    by_callback: dict[str, list[float]] = {}
+    for output, seconds in timed:
+        by_callback.setdefault(output, []).append(seconds)
+    return {"requests": len(timed), "errors": len(errors), "rps": len(timed) / elapsed,
+            **percentiles([seconds for _, seconds in timed]),
+            "callbacks": {output: percentiles(found) for output, found in by_callback.items()}}
+
+
+def percentiles(latencies: list[float]) -> dict[str, float]:
+    """p50 and p95 in ms, and how many."""
     q = statistics.quantiles(latencies, n=20) if len(latencies) > 20 else [float("nan")] * 19
-    return {"requests": len(latencies), "errors": len(errors), "rps": len(latencies) / elapsed,
-            "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
-            "p95": q[18] * 1000}
+    return {"n": len(latencies), "p95": q[18] * 1000,
+            "p50": statistics.median(latencies) * 1000 if latencies else float("nan")}
 
 
 def tv_link(url: str, oidc: str) -> str:
@@ -323,14 +346,18 @@ def main() -> None:
         constant = bodies(base_deps, ["out.children"], {
             "out.children": [{"id": "tick", "property": "n_intervals", "value": 1}]}, {})
         before = ga_calls(url)
+        cpu = cpu_seconds(app)
         ours = run_load(url, tv, args.viewers, args.seconds, args.interval, csrf=True,
                         opens=opens, warmup=args.warmup,
                         follows={"tv-todraw": draw, "tv-rt-todraw": draw_rt},
                         clients=args.clients)
+        ours["cpu"] = cpu_seconds(app) - cpu
         after = ga_calls(url)
         calls = {m: int(n - before.get(m, 0)) for m, n in after.items() if n > before.get(m, 0)}
+        cpu = cpu_seconds(base)
         baseline = run_load(base_url, constant * 2, args.viewers, args.seconds, args.interval,
                             csrf=False, warmup=args.warmup, clients=args.clients)
+        baseline["cpu"] = cpu_seconds(base) - cpu
     finally:
         for proc in (app, base):
             proc.terminate()
@@ -346,7 +373,13 @@ def main() -> None:
           + ("; sign-in on, screens opened through a TV link" if args.signed_in else ""))
     for name, r in (("gadash TV callbacks", ours), ("constant callback", baseline)):
         print(f"  {name:>20}: {r['requests']:6d} requests, {r['errors']} errors, "
-              f"{r['rps']:6.1f} req/s, p50 {r['p50']:6.1f} ms, p95 {r['p95']:6.1f} ms")
+              f"{r['rps']:6.1f} req/s, p50 {r['p50']:6.1f} ms, p95 {r['p95']:6.1f} ms, "
+              f"workers' CPU {r['cpu'] * 1000 / r['requests']:.2f} ms/request")
+        if len(r["callbacks"]) > 1:
+            for output, c in r["callbacks"].items():
+                first = output.strip(".").split(".")[0]
+                print(f"  {first:>26}: {c['n']:6d} requests, p50 {c['p50']:6.1f} ms, "
+                      f"p95 {c['p95']:6.1f} ms")
     print(f"  GA calls during the gadash run (warm-up included): {sum(calls.values())} {calls}")
     print(f"  latency ratio gadash / constant: p50 {ours['p50'] / baseline['p50']:.2f}x, "
           f"p95 {ours['p95'] / baseline['p95']:.2f}x")

@@ -27,7 +27,11 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 bind = f"0.0.0.0:{os.environ.get('PORT') or 8050}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or 4)
 threads = 64
-worker_connections = 64  # slow clients cannot starve health checks
+# A worker serves ``threads`` requests at once; its idle keep-alive connections wait in
+# its poller, not in a thread. gthread keeps ``worker_connections - threads`` of them
+# and closes every connection after one response when there is no room (64 and 64
+# did): each poll of every screen opened a connection then.
+worker_connections = threads + 256
 timeout = 60
 graceful_timeout = 30
 keepalive = 5

@@ -58,9 +58,14 @@ def content_security_policy(script_hashes: Iterable[str], frame_ancestors: str =
         "object-src": "'none'",
         "base-uri": "'none'",
         "form-action": "'self'",
-        "frame-ancestors": " ".join(frame_ancestors.split()) or "'none'",
+        "frame-ancestors": _ancestors(frame_ancestors),
     }
     return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def _ancestors(frame_ancestors: str) -> str:
+    """Who may frame the app's responses (GADASH_FRAME_ANCESTORS): nobody by default."""
+    return " ".join(frame_ancestors.split()) or "'none'"
 
 
 def _avatar_source(settings: Settings) -> str:
@@ -131,10 +136,18 @@ def init_security(server: Flask, app: dash.Dash, settings: Settings) -> None:
         return None
 
     @functools.cache
-    def fixed_headers() -> tuple[tuple[str, str, str], ...]:
+    def fixed_headers(document: bool) -> tuple[tuple[str, str, str], ...]:
         """(lower-case name, name, value) of the headers every response gets unless it
-        has its own: the app's inline scripts are fixed once it is built."""
-        policy = content_security_policy(app.csp_hashes(), settings.frame_ancestors, avatars)
+        has its own: the app's inline scripts are fixed once it is built.
+
+        A policy governs what a document (or a worker's script) may load: JSON (the
+        callbacks' answers, a screen's polls every second) gets the short one an API
+        gets, not the page's 1.5 KB of script hashes."""
+        if document:
+            policy = content_security_policy(app.csp_hashes(), settings.frame_ancestors,
+                                             avatars)
+        else:
+            policy = f"default-src 'none'; frame-ancestors {_ancestors(settings.frame_ancestors)}"
         fixed = [("Content-Security-Policy", policy)]
         if not settings.frame_ancestors.strip():
             fixed.append(("X-Frame-Options", "DENY"))
@@ -146,7 +159,7 @@ def init_security(server: Flask, app: dash.Dash, settings: Settings) -> None:
         headers = response.headers
         # One pass over the response's headers, not one per header added.
         present = {name.lower() for name, _ in headers}
-        for lower, name, value in fixed_headers():
+        for lower, name, value in fixed_headers(response.mimetype != "application/json"):
             if lower not in present:
                 headers.add(name, value)
         if request.is_secure and "strict-transport-security" not in present:

@@ -41,10 +41,10 @@ def start_app(env: dict[str, str], log_path: Path, port: int | None = None,
                 "GADASH_WARM_INTERVAL": "0", **env}
     if workers:
         cmd = [sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--threads", "64", "--worker-connections", "64",
-               "--timeout", "60"]
-        if config:
-            cmd += ["--config", config]
+               "--workers", str(workers)]
+        # The Procfile's config, or the threads and keep-alive room it sets.
+        cmd += ["--config", config] if config else [
+            "--threads", "64", "--worker-connections", "320", "--timeout", "60"]
     else:
         cmd = [sys.executable, "app.py"]
     log = log_path.open("wb")

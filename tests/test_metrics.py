@@ -201,6 +201,27 @@ def test_a_repeated_request_is_a_cache_hit(cluster):
     assert again["error"] == 0
 
 
+def test_a_screens_requests_share_one_connection(cluster):
+    """gunicorn's settings keep connections alive: a screen polling every second does
+    not open a connection per poll (gthread keeps worker_connections - threads idle)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    url, _ = cluster
+    conn = http.client.HTTPConnection(urlsplit(url).netloc, timeout=10)
+    try:
+        answers = []
+        for _ in range(3):
+            conn.request("GET", "/healthz")
+            answer = conn.getresponse()
+            answer.read()
+            answers.append((answer.status, answer.getheader("Connection"), conn.sock))
+        assert [a[:2] for a in answers] == [(200, "keep-alive")] * 3
+        assert answers[0][2] is not None and all(a[2] is answers[0][2] for a in answers)
+    finally:
+        conn.close()
+
+
 SECRET = "s3cret-token-for-the-metrics-1"
 
 

@@ -105,6 +105,19 @@ def test_other_responses_carry_the_headers_too(app_url, path):
     assert r.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_json_answers_carry_the_short_policy_of_an_api(app_url):
+    """A callback's answer is no document: nothing to load, never framed; the page's
+    script hashes (1.5 KB) are not repeated on every poll of every screen."""
+    r = requests.get(app_url + "/_dash-layout", timeout=10)
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert directives(r) == {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    page = requests.get(app_url + "/", timeout=10)
+    assert len(r.headers["Content-Security-Policy"]) < 60 < len(
+        page.headers["Content-Security-Policy"])
+
+
 def test_hsts_only_over_https(app_url):
     r = requests.get(app_url + "/tv", headers={"X-Forwarded-Proto": "https"}, timeout=10)
     assert r.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -116,6 +129,8 @@ def test_frame_ancestors_from_the_setting(framed_url):
     assert directives(r)["frame-ancestors"] == SIGNAGE.split()
     # X-Frame-Options cannot name a list; the CSP directive rules.
     assert "X-Frame-Options" not in r.headers
+    answer = requests.get(framed_url + "/_dash-layout", timeout=10)
+    assert directives(answer)["frame-ancestors"] == SIGNAGE.split()
 
 
 def test_policy_builder():
