@@ -1,6 +1,6 @@
 """Many screens on one deployment: simulated viewers polling the TV's callbacks.
 
-    python bench/viewers.py [--viewers 50] [--seconds 60] [--interval 1] [--workers 4]
+    python bench/viewers.py [--viewers 50] [--seconds 60] [--interval 1] [--workers N]
                             [--clients 5] [--signed-in]
 
 Starts the GA4 stand-in (a process of its own, as GA is elsewhere: its work must
@@ -57,12 +57,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def gunicorn(app: str, port: int, workers: int, env: dict[str, str], cwd: Path
+def gunicorn(app: str, port: int, workers: int | None, env: dict[str, str], cwd: Path
              ) -> subprocess.Popen[bytes]:
+    """gunicorn with the Procfile's config; ``workers`` None: as many as it sets."""
     log = tempfile.NamedTemporaryFile(prefix="gadash-bench-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", app, "--config", str(ROOT / "gadash/gunicorn_conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+         "--bind", f"127.0.0.1:{port}", *(["--workers", str(workers)] if workers else [])],
         cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
@@ -274,7 +275,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0,
                         help="seconds of polling before timing starts, for both apps (each "
                              "screen's first answer is a whole render; imports and caches warm)")
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers of each app (default: the config's, one per "
+                             "core, at least 2)")
     parser.add_argument("--clients", type=int, default=5,
                         help="load-generating processes the screens are spread over (10 "
                              "screens each by default)")
@@ -368,7 +371,8 @@ def main() -> None:
         if provider is not None:
             provider.__exit__(None, None, None)
     print(f"{args.viewers} viewers x {args.seconds:g} s, each polling 2 callbacks every "
-          f"{args.interval:g} s; gunicorn {args.workers} workers (gadash/gunicorn_conf.py); "
+          f"{args.interval:g} s; gunicorn {args.workers or 'one per core'} workers "
+          f"(gadash/gunicorn_conf.py); "
           f"one Valkey; the GA4 stand-in in its own process; {args.clients} client processes"
           + ("; sign-in on, screens opened through a TV link" if args.signed_in else ""))
     for name, r in (("gadash TV callbacks", ours), ("constant callback", baseline)):

@@ -37,7 +37,7 @@ from gadash.tvconfig import parse_tv_query
 # The production gunicorn settings and hooks (threads, connections, timeouts, the
 # metrics directory every worker shares): the package's config file, as the Procfile's.
 GUNICORN_OPTIONS = ("--config", str(Path(__file__).with_name("gunicorn_conf.py")))
-DEFAULT_WORKERS = 4
+DEFAULT_WORKERS = max(2, os.cpu_count() or 2)  # as gadash/gunicorn_conf.py: one per core
 REDIS_TIMEOUT = 2.0
 
 
@@ -364,7 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 0.0.0.0; with --dev "
                        "GADASH_HOST, else 127.0.0.1)")
     serve.add_argument("--workers", type=int,
-                       help="gunicorn worker processes (default WEB_CONCURRENCY, else 4)")
+                       help="gunicorn worker processes (default WEB_CONCURRENCY, else one per "
+                            "core, at least 2)")
     serve.add_argument("--dev", action="store_true",
                        help="Flask's development server instead (GADASH_DEBUG for hot reload)")
     serve.set_defaults(run=_serve)

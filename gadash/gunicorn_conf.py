@@ -25,13 +25,18 @@ from typing import Any
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 bind = f"0.0.0.0:{os.environ.get('PORT') or 8050}"
-workers = int(os.environ.get("WEB_CONCURRENCY") or 4)
-threads = 64
-# A worker serves ``threads`` requests at once; its idle keep-alive connections wait in
-# its poller, not in a thread. gthread keeps ``worker_connections - threads`` of them
-# and closes every connection after one response when there is no room (64 and 64
-# did): each poll of every screen opened a connection then.
-worker_connections = threads + 256
+# One process per core (at least two): a worker runs Python one thread at a time, and
+# every process renders each new answer once and holds its own memory (~150 MB), so
+# more processes than cores only add that.
+workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, os.cpu_count() or 2))
+# A worker serves ``threads`` requests at once; a client sending its request slowly
+# holds one of them, so a worker accepts at most ``worker_connections`` and then
+# leaves new connections (a health check) to a worker with a free thread. Idle
+# keep-alive connections wait in the worker's poller, not in a thread: gthread keeps
+# ``worker_connections - threads`` of them (with none, 64 and 64 as before, it closed
+# every connection after one response).
+threads = 128
+worker_connections = threads + 32
 timeout = 60
 graceful_timeout = 30
 keepalive = 5

@@ -44,7 +44,7 @@ def start_app(env: dict[str, str], log_path: Path, port: int | None = None,
                "--workers", str(workers)]
         # The Procfile's config, or the threads and keep-alive room it sets.
         cmd += ["--config", config] if config else [
-            "--threads", "64", "--worker-connections", "320", "--timeout", "60"]
+            "--threads", "128", "--worker-connections", "160", "--timeout", "60"]
     else:
         cmd = [sys.executable, "app.py"]
     log = log_path.open("wb")

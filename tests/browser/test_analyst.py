@@ -331,9 +331,14 @@ def test_search_entered_while_its_table_mounts_applies(page, live_app):
     page.wait_for_selector("#an-trend .scatterlayer .trace")
     # Hold the landing table's mount on its way while the reader types and presses Enter.
     held = []
-    page.route("**/_dash-update-component*",
-               lambda route: held.append(route) if "an-lazy-landing" in (route.request.post_data or "")
-               else route.continue_())
+
+    def hold_landing(route):
+        if "an-lazy-landing" in (route.request.post_data or ""):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/_dash-update-component*", hold_landing)
     reveal(page, "landing")
     for _ in range(100):
         if held:
