@@ -5,7 +5,9 @@ from __future__ import annotations
 import atexit
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dash
 from dash import _callback as dash_callbacks
@@ -87,6 +89,26 @@ def _demo(settings: Settings) -> tuple[Settings, dict[str, str]]:
     return settings.model_copy(update=update), names
 
 
+class Server(Flask):
+    """Flask, asking once per hook whether it is a coroutine function.
+
+    Flask asks ``inspect`` that of each of gadash's ~20 hooks on every request (to run
+    ``async def`` ones in a loop); the hooks and views are fixed once the app is built,
+    and an office of screens polls every second."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        sync = self._sync.get(func)
+        if sync is None:
+            sync = super().ensure_sync(func)
+            if len(self._sync) < 4096:  # hooks, views and handlers: a fixed few
+                self._sync[func] = sync
+        return sync
+
+
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the Dash app: settings, cache, data service, pages.
 
@@ -98,7 +120,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     if settings.demo:
         settings, properties = _demo(settings)
 
-    server = Flask(__name__)
+    server = Server(__name__)
     app = dash.Dash(
         __name__,
         server=server,  # type: ignore[arg-type]

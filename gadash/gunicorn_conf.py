@@ -26,7 +26,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 bind = f"0.0.0.0:{os.environ.get('PORT') or 8050}"
 # One process per core (at least two): a worker runs Python one thread at a time, and
-# every process renders each new answer once and holds its own memory (~150 MB), so
+# every process renders each new answer once and holds its own memory (~190 MB), so
 # more processes than cores only add that.
 workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, os.cpu_count() or 2))
 # A worker serves ``threads`` requests at once; a client sending its request slowly

@@ -62,3 +62,29 @@ def test_graphs_get_the_basic_plotly(app_url):
     assert r.headers["Cache-Control"] == "public, max-age=86400"
     again = requests.get(url, headers={"If-None-Match": r.headers["ETag"]})
     assert again.status_code == 304
+
+
+
+def test_the_server_asks_once_whether_a_hook_is_a_coroutine():
+    """gadash.Server remembers Flask's answer per hook and view, for a bounded few."""
+    from gadash import Server
+
+    server = Server("hooks")
+    seen: list[str] = []
+
+    @server.before_request
+    def hook() -> None:
+        seen.append("hook")
+
+    @server.route("/plain")
+    def plain() -> str:
+        return "plain"
+
+    client = server.test_client()
+    for _ in range(3):
+        assert client.get("/plain").text == "plain"
+    assert seen == ["hook"] * 3
+    assert server._sync[hook] is hook and server._sync[plain] is plain
+    many = [lambda: None for _ in range(5000)]  # distinct functions
+    assert all(server.ensure_sync(f) is f for f in many)
+    assert len(server._sync) == 4096
