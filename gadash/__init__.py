@@ -101,7 +101,10 @@ class Server(Flask):
         self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        sync = self._sync.get(func)
+        try:
+            sync = self._sync.get(func)
+        except TypeError:  # a callable that cannot be a key: asked each time
+            return super().ensure_sync(func)
         if sync is None:
             sync = super().ensure_sync(func)
             if len(self._sync) < 4096:  # hooks, views and handlers: a fixed few

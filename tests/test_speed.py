@@ -88,3 +88,13 @@ def test_the_server_asks_once_whether_a_hook_is_a_coroutine():
     many = [lambda: None for _ in range(5000)]  # distinct functions
     assert all(server.ensure_sync(f) is f for f in many)
     assert len(server._sync) == 4096
+
+    class Unhashable:  # a callable that cannot be a dict key (it defines __eq__ only)
+        def __eq__(self, other: object) -> bool:
+            return self is other
+
+        def __call__(self) -> None:
+            return None
+
+    unhashable = Unhashable()
+    assert server.ensure_sync(unhashable) is unhashable
