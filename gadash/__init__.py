@@ -130,7 +130,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         use_pages=True,
         pages_folder="",
         assets_folder=str(Path(__file__).resolve().parent / "assets"),
-        assets_ignore=r"^plotly-basic-.*\.js$",  # served where graphs load it (gadash.speed)
+        # Vendored scripts gadash.speed puts where they belong, not on every page as is.
+        assets_ignore=r"^(plotly-basic|regenerator-runtime)-.*\.js$",
         title="gadash",
         update_title=None,  # type: ignore[arg-type]
         # The renderer sends this cookie back as this header; gadash.auth checks it.

@@ -65,6 +65,20 @@ def test_graphs_get_the_basic_plotly(app_url):
 
 
 
+@pytest.mark.parametrize("path", ["/", "/tv"])
+def test_pages_load_the_regenerator_runtime_not_babels_polyfill(app_url, path):
+    page = requests.get(app_url + path, headers={"Accept": "text/html"}).text
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', page)
+    assert not [s for s in scripts if "polyfill" in s], scripts
+    # Before the renderer, which calls regeneratorRuntime as it loads.
+    first = next(i for i, s in enumerate(scripts) if "regenerator-runtime" in s)
+    assert first < next(i for i, s in enumerate(scripts) if "dash_renderer" in s)
+    r = requests.get(app_url + scripts[first], headers={"Accept-Encoding": "br"})
+    assert r.status_code == 200 and "regeneratorRuntime" in r.text
+    assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert r.headers["Content-Encoding"] == "br"
+
+
 def test_the_server_asks_once_whether_a_hook_is_a_coroutine():
     """gadash.Server remembers Flask's answer per hook and view, for a bounded few."""
     from gadash import Server
