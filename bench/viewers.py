@@ -13,7 +13,9 @@ against a minimal Dash callback that returns a constant, served the same way.
 The screens are spread over ``clients`` processes, each an event loop of its
 own: one loop for all would add its own queueing to every latency (the constant's
 p95 was 4.0-4.5 ms from one loop, 2.5 ms from five). Prints requests/s, p50/p95
-latency, the GA calls the app made (its ``/metrics``), and the latency ratio.
+latency (and per callback), the CPU time the app's workers spent per request (from
+``/proc``, Linux; the warm-up included), the GA calls the app made (its
+``/metrics``), and the latency ratio.
 
 --signed-in: sign-in is on (a local OpenID provider, oidc-provider-mock); an
 owner signs in and makes a TV link, and every screen opens the big screen
