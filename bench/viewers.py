@@ -232,10 +232,10 @@ def run_load(url: str, payloads: list[dict[str, Any]], viewers: int, seconds: fl
     timed = [x for found, _ in results for x in found]
     errors = [x for _, found in results for x in found]
     by_callback: dict[str, list[float]] = {}
-    for output, seconds in timed:
-        by_callback.setdefault(output, []).append(seconds)
+    for output, latency in timed:
+        by_callback.setdefault(output, []).append(latency)
     return {"requests": len(timed), "errors": len(errors), "rps": len(timed) / elapsed,
-            **percentiles([seconds for _, seconds in timed]),
+            **percentiles([latency for _, latency in timed]),
             "callbacks": {output: percentiles(found) for output, found in by_callback.items()}}
 
 

@@ -37,7 +37,6 @@ from gadash.tvconfig import parse_tv_query
 # The production gunicorn settings and hooks (threads, connections, timeouts, the
 # metrics directory every worker shares): the package's config file, as the Procfile's.
 GUNICORN_OPTIONS = ("--config", str(Path(__file__).with_name("gunicorn_conf.py")))
-DEFAULT_WORKERS = max(2, os.cpu_count() or 2)  # as gadash/gunicorn_conf.py: one per core
 REDIS_TIMEOUT = 2.0
 
 
@@ -129,14 +128,14 @@ def _serve(args: argparse.Namespace) -> int:
 
         app.run(host=args.host or settings.host, port=port, debug=settings.debug)
         return 0
-    concurrency = os.environ.get("WEB_CONCURRENCY") or str(DEFAULT_WORKERS)
-    if not args.workers and not concurrency.isdigit():
+    concurrency = os.environ.get("WEB_CONCURRENCY", "")
+    if not args.workers and concurrency and not concurrency.isdigit():
         print(f"WEB_CONCURRENCY: {concurrency!r} is not a number of workers", file=sys.stderr)
         return 2
-    workers = args.workers or int(concurrency)
+    workers = args.workers or concurrency  # neither: the config's (one per core)
     command = [sys.executable, "-m", "gunicorn", "gadash.wsgi:server",
                "--bind", f"{args.host or '0.0.0.0'}:{port}",  # as the Procfile
-               "--workers", str(workers), *GUNICORN_OPTIONS]
+               *(["--workers", str(workers)] if workers else []), *GUNICORN_OPTIONS]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execvp(command[0], command)  # gunicorn takes over the process, and its signals

@@ -35,7 +35,8 @@ PLOTLY_BASIC = "vendor/plotly-basic-4.1.1.min.js"
 # Dash's renderer needs one global of Babel's polyfill (core-js 2 and regenerator):
 # regeneratorRuntime. Today's browsers have everything else, and evaluating the
 # polyfill took 47 ms of the page's first second.
-REGENERATOR = "vendor/regenerator-runtime-0.14.1.js"
+REGENERATOR_VERSION = "0.14.1"
+REGENERATOR = f"vendor/regenerator-runtime-{REGENERATOR_VERSION}.js"
 _POLYFILL_SCRIPT = re.compile(
     r'<script src="[^"]*/_dash-component-suites/dash/deps/polyfill@[^"]*"></script>')
 CHUNK_MAX_AGE = 86_400
@@ -134,8 +135,7 @@ def init_speed(server: Flask, app: dash.Dash) -> None:
     original = app.interpolate_index
 
     # The version is the file's fingerprint: kept a year (static_lifetimes).
-    regenerator = (f'<script src="{prefix}assets/{REGENERATOR}'
-                   f'?m={REGENERATOR.rsplit("-", 1)[1].removesuffix(".js")}"></script>')
+    regenerator = f'<script src="{prefix}assets/{REGENERATOR}?m={REGENERATOR_VERSION}"></script>'
 
     def interpolate_index(**kwargs: Any) -> str:
         scripts = kwargs.get("scripts", "")

@@ -209,9 +209,8 @@ def refresh(_n: int | None, data: dict[str, Any] | None, status: dict[str, Any] 
     fetch (``draw``) only when the screen shows something else.
 
     Polls are most of the traffic of an office of screens, so this callback has few
-    outputs (Dash's dispatch costs grow with them) and renders nothing itself; the
-    first poll after a change renders once per process, and the other screens get
-    that rendering."""
+    outputs (Dash's dispatch costs grow with them) and sends no rendering; the first
+    poll after a change renders it once per process, for every screen's draw."""
     if not data:
         raise dash.exceptions.PreventUpdate
     config = _config(data)
@@ -346,8 +345,7 @@ class Drawn:
     """One rendering of the overview, for every screen showing the same answer."""
 
     key: str  # signature#version: what a screen that shows it has drawn
-    signature: str  # the query and its annotations: the traces drawn
-    query_key: str  # the query's cache key: whose data it shows
+    signature: str  # the query's cache key and its annotations: the traces drawn
     tiles: tuple[Any, ...]  # KPI texts, deltas, delta classes, optional tile classes
     figure: Any
     series: list[tuple[list[Any], list[Any]]]
@@ -355,6 +353,11 @@ class Drawn:
     updated: list[str]  # "updated 19:55 EST" per screen
     range: str
     status: tuple[bool, str, str, str]
+
+    @property
+    def query_key(self) -> str:
+        """The query's cache key: whose data it shows (the signature starts with it)."""
+        return self.signature.partition("|")[0]
 
 
 # Renderings by what they show, per process; and annotations, re-read every 10 s.
@@ -378,7 +381,6 @@ def _draw(result: ViewResult, query: ReportQuery, ranges: tuple[DateRange, ...],
     return Drawn(
         key=f"{signature}#{result.version}",
         signature=signature,
-        query_key=query.cache_key(),
         tiles=(*[tiles[m].text for m in TV_KPIS], *[d[0] for d in deltas],
                *[d[1] for d in deltas],
                *["tv-kpi" if m in earned else "tv-kpi tv-kpi-off" for m in TV_OPTIONAL_KPIS]),
