@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import multiprocessing
 import os
 import statistics
@@ -179,16 +180,23 @@ async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, inter
                 remember(known, response)
             return dict(response)
 
-        await asyncio.sleep(offset)  # screens poll spread over the interval
         while time.monotonic() < end:
-            tick = time.monotonic()
+            # As dcc.Interval (setInterval) does, the screen keeps its own schedule: a
+            # slow answer delays one poll, not the ones after it (else every screen whose
+            # first poll waited for the same GA fetch would poll in step from then on).
+            await asyncio.sleep(next_slot(time.time(), offset, interval) - time.time())
             for body in payloads:
                 response = await post(body)
                 for store, then in follows.items():
                     if store in response:
                         then["inputs"][0]["value"] = response[store]["data"]
                         await post(then)
-            await asyncio.sleep(max(0.0, interval - (time.monotonic() - tick)))
+
+
+def next_slot(now: float, offset: float, interval: float) -> float:
+    """The first time from ``now`` at ``offset`` seconds into an interval (wall clock:
+    the same for every client process, so the screens stay spread over it)."""
+    return offset + math.ceil((now - offset) / interval) * interval
 
 
 def remember(body: dict[str, Any], response: dict[str, Any]) -> None:
