@@ -6,7 +6,8 @@
 Starts the GA4 stand-in (a process of its own, as GA is elsewhere: its work must
 not stall the load generator's clock), a real Valkey server and gunicorn with the
 Procfile's config (``gadash/gunicorn_conf.py``) on loopback; each viewer polls the
-big screen's overview and realtime polls every ``interval`` seconds, and when a
+big screen's overview and realtime polls every ``interval`` seconds, on a schedule
+of its own spread over the interval (as a browser's dcc.Interval), and when a
 poll names a rendering the screen lacks (after a change) the drawing callback
 follows, as in the browser; every one of these is timed. Then the same load
 against a minimal Dash callback that returns a constant, served the same way.
