@@ -274,6 +274,8 @@ def test_panels_below_the_fold_mount_when_scrolled_to(page, live_app):
     # Nothing below the fold was built: no grid, no chart, no grid code loaded.
     assert page.locator(".ag-root").count() == 0
     assert page.locator("#an-countries, #an-new-returning").count() == 0
+    # Each box says so meanwhile (a screen reader reading on finds no empty panel).
+    assert page.inner_text("#an-lazy-pages") == "Loading…"
     assert not page.evaluate("() => performance.getEntriesByType('resource')"
                              ".some(r => r.name.includes('async-community'))")
     where = """() => ['channels', 'new-returning', 'sources', 'landing', 'pages', 'countries']
