@@ -181,11 +181,13 @@ async def viewer(url: str, payloads: list[dict[str, Any]], seconds: float, inter
                 remember(known, response)
             return dict(response)
 
-        while time.monotonic() < end:
+        while True:
             # As dcc.Interval (setInterval) does, the screen keeps its own schedule: a
             # slow answer delays one poll, not the ones after it (else every screen whose
             # first poll waited for the same GA fetch would poll in step from then on).
             await asyncio.sleep(next_slot(time.time(), offset, interval) - time.time())
+            if time.monotonic() >= end:
+                break
             for body in payloads:
                 response = await post(body)
                 for store, then in follows.items():
