@@ -17,14 +17,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask import Flask  # noqa: E402
 
-from gadash.cache import CacheStore, cache, init_cache  # noqa: E402
-from gadash.service import DataService  # noqa: E402
+from gadash.core.plans import view_query  # noqa: E402
+from gadash.core.urls import ViewState  # noqa: E402
+from gadash.data.cache import CacheStore  # noqa: E402
+from gadash.data.service import DataService  # noqa: E402
+from gadash.data.sources import create_source  # noqa: E402
 from gadash.settings import Settings  # noqa: E402
-from gadash.sources import create_source  # noqa: E402
 from gadash.standin.server import StandinServer, demo_properties  # noqa: E402
 from gadash.standin.traffic import generate  # noqa: E402
-from gadash.views import view_query  # noqa: E402
-from gadash.viewstate import ViewState  # noqa: E402
+from gadash.web.app import cache, init_cache  # noqa: E402
 
 
 def main() -> None:

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gadash.shares.facebook import Facebook  # noqa: E402
-from gadash.shares.fetch import FetchLimits, fetch_counts  # noqa: E402
-from gadash.shares.hackernews import HackerNews  # noqa: E402
-from gadash.shares.reddit import Reddit  # noqa: E402
+from gadash.data.shares.facebook import Facebook  # noqa: E402
+from gadash.data.shares.fetch import FetchLimits, fetch_counts  # noqa: E402
+from gadash.data.shares.hackernews import HackerNews  # noqa: E402
+from gadash.data.shares.reddit import Reddit  # noqa: E402
 from gadash.standin.http import BackgroundServer  # noqa: E402
 from gadash.standin.shares import create_share_app, standin_urls  # noqa: E402
 

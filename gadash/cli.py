@@ -14,25 +14,23 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 import redis
 from alembic.script import ScriptDirectory
 from google.auth.exceptions import GoogleAuthError
 
-from gadash.auth import local_secret
-from gadash.auth.tvlinks import MAX_QUERY, TV_LINK_DAYS, TV_PARAMS, TvLinks, clean_query
+from gadash.data.sources.ga4 import GA4Source
 from gadash.errors import ConfigError, GadashError, StoreError
-from gadash.settings import Settings, load_settings
-from gadash.sources.ga4 import GA4Source
+from gadash.settings import Settings, load_settings, signing_key
 from gadash.standin.__main__ import main as standin_main
-from gadash.standin.server import StandinServer, demo_properties
+from gadash.standin.server import StandinServer, demo_properties, demo_properties_for
 from gadash.store import Store, head_revision
 from gadash.store.__main__ import main as store_main
 from gadash.store.core import alembic_config
-from gadash.tvconfig import parse_tv_query
+from gadash.store.tvlinks import TV_LINK_DAYS, TvLinks, link_label, playlist_problems
 
 # The production gunicorn settings and hooks (threads, connections, timeouts, the
 # metrics directory every worker shares): the package's config file, as the Procfile's.
@@ -74,9 +72,7 @@ def _property_names(settings: Settings) -> dict[str, str]:
     """The properties the app shows: the configured ones, or the demo's."""
     if not settings.demo:
         return dict(settings.properties)
-    return {p.display_name: p.property_id for p in demo_properties(
-        settings.standin_sessions_per_day, settings.standin_days, settings.standin_seed,
-        settings.standin_time_zone)}
+    return {p.display_name: p.property_id for p in demo_properties_for(settings)}
 
 
 def _migrated_store(settings: Settings) -> Store | None:
@@ -99,13 +95,6 @@ def _migrated_store(settings: Settings) -> Store | None:
               "starts).", file=sys.stderr)
         return None
     return store
-
-
-def _link_secret(settings: Settings) -> str:
-    """The key the app signs TV links with: GADASH_SECRET_KEY, or the data dir's own."""
-    if settings.secret_key:
-        return settings.secret_key.get_secret_value()
-    return local_secret(settings.data_dir)
 
 
 def _who() -> str:
@@ -306,26 +295,15 @@ def _links_list(settings: Settings, store: Store, args: argparse.Namespace) -> i
     return 0
 
 
-def _playlist_problems(query: str, settings: Settings) -> list[str]:
-    """What is wrong with a playlist, checked like the /tv-links form does."""
-    if len(query) > MAX_QUERY:
-        return [f"The playlist has {len(query)} characters; at most {MAX_QUERY} fit."]
-    unknown = sorted(set(parse_qs(query.strip().lstrip("?"))) - set(TV_PARAMS))
-    notes = [f"Unknown parameter(s): {', '.join(unknown)}."] if unknown else []
-    _, refused = parse_tv_query(clean_query(query), list(_property_names(settings)),
-                                datetime.now(UTC).date(), settings)
-    return notes + refused
-
-
 def _links_create(settings: Settings, store: Store, args: argparse.Namespace) -> int:
-    label = " ".join(args.label.split())[:80] or "TV"
-    problems = _playlist_problems(args.playlist, settings)
+    label = link_label(args.label)
+    problems = playlist_problems(args.playlist, list(_property_names(settings)), settings)
     if problems:
         print("The playlist needs a change; nothing was created:", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    links = TvLinks(store, _link_secret(settings))
+    links = TvLinks(store, signing_key(settings))
     link, token = links.create(args.playlist, label, _who(), args.days)
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     print(f"TV link {link.id} for {link.label!r} ({link.query or 'default playlist'}), "
@@ -338,7 +316,7 @@ def _links_create(settings: Settings, store: Store, args: argparse.Namespace) ->
 
 
 def _links_revoke(settings: Settings, store: Store, args: argparse.Namespace) -> int:
-    if not TvLinks(store, _link_secret(settings)).revoke(args.id, _who()):
+    if not TvLinks(store, signing_key(settings)).revoke(args.id, _who()):
         print(f"error: there is no TV link {args.id!r} (`gadash tv-links list --all`)",
               file=sys.stderr)
         return 1

@@ -6,6 +6,9 @@ build ``Settings(...)`` directly instead of patching ``os.environ``.
 
 from __future__ import annotations
 
+import os
+import secrets
+import time
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -21,10 +24,39 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from gadash.choices import SHARE_PROVIDERS, parse_screens
 from gadash.errors import ConfigError
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# Addresses a request from this machine arrives from, and names a server binds to here.
+LOOPBACK_ADDRS = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
+LOOPBACK_HOSTS = frozenset({*LOOPBACK_ADDRS, "localhost"})
+
+# Share-count providers, in the order their columns appear.
+SHARE_PROVIDERS = ("hackernews", "reddit", "facebook")
+
+
+SCREENS: dict[str, str] = {
+    "overview": "Overview",
+    "realtime": "Right now",
+    "pages": "Top pages",
+    "sources": "Top sources",
+    "trending": "Trending now",
+}
+
+
+def parse_screens(value: str) -> tuple[str, ...]:
+    """A comma list of screen ids, in order, without repeats. Raises ValueError."""
+    screens: list[str] = []
+    for raw in value.split(","):
+        name = raw.strip().lower()
+        if not name:
+            continue
+        if name not in SCREENS:
+            raise ValueError(f"unknown screen {name!r}; screens are {', '.join(SCREENS)}")
+        if name not in screens:
+            screens.append(name)
+    if not screens:
+        raise ValueError(f"no screen named; screens are {', '.join(SCREENS)}")
+    return tuple(screens)
 
 
 def parse_mapping(value: object) -> dict[str, str]:
@@ -286,7 +318,7 @@ class Settings(BaseSettings):
             if not self.allowed_domains and not self.allowed_emails:
                 raise ValueError("sign-in is on but neither GADASH_ALLOWED_DOMAINS nor "
                                  "GADASH_ALLOWED_EMAILS says who may sign in")
-        elif self.host not in LOOPBACK and not self.allow_open:
+        elif self.host not in LOOPBACK_HOSTS and not self.allow_open:
             raise ValueError(f"without sign-in gadash only listens on this machine; "
                              f"GADASH_HOST={self.host} needs sign-in (GADASH_OIDC_CLIENT_ID) "
                              "or GADASH_ALLOW_OPEN=true")
@@ -317,3 +349,30 @@ def load_settings(**overrides: object) -> Settings:
             name = f"GADASH_{loc.upper()}" if loc != "settings" else loc
             lines.append(f"  {name}: {err['msg']}")
         raise ConfigError("gadash cannot start, a setting is wrong:\n" + "\n".join(lines)) from None
+
+
+def signing_key(settings: Settings) -> str:
+    """The key that signs sessions and TV links: GADASH_SECRET_KEY (required with
+    sign-in), else the open demo's key in the data directory."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    return local_secret(settings.data_dir)  # open demo: sessions only carry the CSRF token
+
+
+def local_secret(data_dir: Path) -> str:
+    """The open demo's signing key: made once in the data directory and shared by every
+    worker of this machine (a key per process would refuse each other's cookies)."""
+    path = data_dir / "secret_key"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another worker is writing it this very moment
+            text = path.read_text().strip()
+            if text:
+                return text
+            time.sleep(0.02)
+        raise
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from gadash import create_app
 from gadash.errors import ConfigError
-from gadash.logs import configure_logging
 from gadash.settings import load_settings
+from gadash.web.app import create_app
+from gadash.web.logs import configure_logging
 
 __all__ = ["app", "server", "settings"]
 

@@ -16,9 +16,9 @@ from cachelib import SimpleCache
 from flask_caching.backends.rediscache import RedisCache
 from redis import from_url
 
-from gadash.alerts import Alerts
-from gadash.cache import CacheStore
+from gadash.data.cache import CacheStore
 from gadash.errors import ConfigError
+from gadash.jobs.alerts import Alerts
 from gadash.settings import Settings
 
 SECRET = "T0000/B0000/s3cr3tT0k3n"  # the webhook path is the secret; logs must not show it
@@ -297,7 +297,7 @@ def test_alerts_work_in_process_memory_while_valkey_is_down(receiver):
 
 
 def test_mentions_in_page_titles_ping_nobody():
-    from gadash.alerts import escape
+    from gadash.jobs.alerts import escape
 
     assert escape("@everyone look <!channel>") == "@\u200beveryone look &lt;!channel&gt;"
 
@@ -305,7 +305,7 @@ def test_mentions_in_page_titles_ping_nobody():
 def test_without_a_shared_cache_one_process_of_a_machine_sends(tmp_path):
     from cachelib import SimpleCache
 
-    from gadash.watch import AlertWatcher
+    from gadash.jobs.watch import AlertWatcher
 
     class Service:  # what the watcher reads of the data service
         store = CacheStore(SimpleCache())

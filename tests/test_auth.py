@@ -18,8 +18,8 @@ import pytest
 import requests
 from flask import Flask
 
-from gadash.auth import GadashSessionInterface, check_claims, safe_next
 from gadash.settings import Settings
+from gadash.web.auth import GadashSessionInterface, check_claims, safe_next
 from tests.conftest import BLOG, SHOP, free_port
 from tests.servers import callback_body, start_app, stop_app
 
@@ -389,7 +389,7 @@ def test_secure_cookie_only_over_https():
     ({"email": "ann@exa\nmple.com", "email_verified": True, "hd": "example.com"}, False),
 ])
 def test_verified_must_be_true_and_addresses_are_normalised(claims, allowed):
-    from gadash.auth import normal_email
+    from gadash.web.auth import normal_email
 
     s = Settings(_env_file=None, allowed_domains="example.com")
     assert (check_claims(claims, s) is None) is allowed

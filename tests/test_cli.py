@@ -23,10 +23,10 @@ import pytest
 import requests
 
 from gadash import cli
-from gadash.auth import local_secret
-from gadash.auth.tvlinks import TvLinks
 from gadash.settings import Settings
 from gadash.store import Store, head_revision
+from gadash.store.tvlinks import TvLinks
+from gadash.web.auth import local_secret
 from tests.conftest import BLOG, free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from cachelib import SimpleCache
 
-from gadash.cache import CacheStore
+from gadash.data.cache import CacheStore
+from gadash.data.flight import SingleFlight
+from gadash.data.service import quota_factor
 from gadash.errors import SourceUnavailableError
-from gadash.flight import SingleFlight
-from gadash.service import quota_factor
 
 
 class Creator:

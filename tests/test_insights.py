@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from gadash.insights import (
+from gadash.core.insights.rules import (
     REST,
     Band,
     contributions,
@@ -160,8 +160,8 @@ def test_gas_other_row_never_leads_a_dimension():
 
 
 def test_a_filter_offered_twice_gets_one_button():
-    from gadash.components.analyst import create_changes
-    from gadash.findings import Changes, Finding, Group
+    from gadash.core.insights.findings import Changes, Finding, Group
+    from gadash.web.components.analyst.layout import create_changes
 
     desktop = (("device", "desktop"),)
     changes = Changes((

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gadash.limits import RefusedLimit
+from gadash.web.middleware.limits import RefusedLimit
 from tests.conftest import free_port
 
 
@@ -58,7 +58,7 @@ def test_without_redis_each_process_counts_alone_and_nothing_fails():
 
 
 def _limited_app(storage_uri: str, rate: str, methods: list[str] | None = None) -> Flask:
-    from gadash.limits import RouteLimits
+    from gadash.web.middleware.limits import RouteLimits
 
     app = Flask("limits")
 
@@ -107,8 +107,8 @@ def test_route_limits_count_together_and_without_redis_nothing_fails(valkey_url)
 
 
 def test_route_limits_add_no_work_to_other_requests():
-    from gadash.limits import create_limiter, limit_routes
     from gadash.settings import Settings
+    from gadash.web.middleware.limits import create_limiter, limit_routes
 
     app = Flask("hooks")
     settings = Settings(_env_file=None)

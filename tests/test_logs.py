@@ -8,7 +8,7 @@ import re
 
 from flask import Flask, g
 
-from gadash.logs import HEADER, init_request_ids
+from gadash.web.logs import HEADER, init_request_ids
 
 
 def make_app() -> Flask:

@@ -21,9 +21,9 @@ from prometheus_client import REGISTRY
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from gadash.metrics import TvScreens, allowed, callback_name
 from gadash.settings import Settings
 from gadash.standin.server import StandinServer
+from gadash.web.routes.metrics import TvScreens, allowed, callback_name
 from tests.conftest import BLOG, SHOP, free_port, test_properties
 from tests.servers import ROOT, callback_body, start_app, stop_app
 from tests.test_instances import TV_CONFIG, poll
@@ -279,7 +279,7 @@ def test_callback_names_are_first_output_ids():
 def test_tv_screens_count_each_screen_once_within_five_minutes():
     from cachelib import SimpleCache
 
-    from gadash.cache import CacheStore
+    from gadash.data.cache import CacheStore
 
     store = CacheStore(SimpleCache())
     one, other = TvScreens(store), TvScreens(store)  # two workers, one shared store
@@ -295,9 +295,9 @@ def test_tv_screens_count_each_screen_once_within_five_minutes():
 
 
 def test_retried_ga_calls_count_each_attempt(settings, standin_clean, past_days):
+    from gadash.core.query import DateRange, ReportQuery
+    from gadash.data.sources.ga4 import GA4Source
     from gadash.errors import SourceUnavailableError
-    from gadash.query import DateRange, ReportQuery
-    from gadash.sources.ga4 import GA4Source
 
     def counted() -> float:  # every outcome
         return sum(s.value for family in REGISTRY.collect() for s in family.samples
@@ -319,8 +319,8 @@ def test_retried_ga_calls_count_each_attempt(settings, standin_clean, past_days)
 
 
 def test_share_requests_are_counted_per_provider_and_outcome():
-    from gadash.shares import create_providers
-    from gadash.shares.fetch import FetchLimits, fetch_counts
+    from gadash.data.shares import create_providers
+    from gadash.data.shares.fetch import FetchLimits, fetch_counts
     from gadash.standin.http import BackgroundServer
     from gadash.standin.shares import create_share_app, standin_urls
 

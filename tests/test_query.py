@@ -6,8 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from gadash.errors import QueryError
-from gadash.query import (
+from gadash.core.query import (
     DateRange,
     Filters,
     ReportQuery,
@@ -16,6 +15,7 @@ from gadash.query import (
     preset_range,
     validate_range,
 )
+from gadash.errors import QueryError
 
 
 @pytest.mark.parametrize(("preset", "today", "start", "end"), [

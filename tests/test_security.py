@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from gadash.security import HSTS, content_security_policy
+from gadash.web.middleware.security import HSTS, content_security_policy
 from tests.conftest import BLOG, SHOP
 from tests.servers import start_app, stop_app
 
@@ -200,8 +200,8 @@ def test_a_response_keeps_headers_of_its_own(tmp_path):
 
     from flask import Flask, Response
 
-    from gadash.security import init_security
     from gadash.settings import Settings
+    from gadash.web.middleware.security import init_security
 
     server = Flask("own")
     dash_app = SimpleNamespace(config=SimpleNamespace(routes_pathname_prefix="/",

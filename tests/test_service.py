@@ -8,12 +8,13 @@ from contextlib import contextmanager
 import pytest
 from flask import Flask
 
-from gadash.cache import CacheStore, cache, init_cache
+from gadash.core.query import DateRange, Filters, ReportQuery
+from gadash.data.cache import CacheStore
+from gadash.data.service import DataService
+from gadash.data.sources import create_source
 from gadash.errors import QueryError
-from gadash.query import DateRange, Filters, ReportQuery
-from gadash.service import DataService
 from gadash.settings import Settings
-from gadash.sources import create_source
+from gadash.web.app import cache, init_cache
 from tests.conftest import BLOG, free_port
 
 
@@ -115,7 +116,7 @@ def test_share_counts_are_cached_per_provider_and_url(settings, standin_clean):
 
     from aiohttp import web
 
-    from gadash.shares import create_providers
+    from gadash.data.shares import create_providers
     from gadash.standin.http import BackgroundServer
     from gadash.standin.shares import create_share_app, standin_urls
 
@@ -147,7 +148,7 @@ def test_share_counts_are_cached_per_provider_and_url(settings, standin_clean):
 
 
 def test_facebook_is_off_without_a_token(settings):
-    from gadash.shares import create_providers
+    from gadash.data.shares import create_providers
 
     providers, notes = create_providers(settings)
     assert [p.name for p in providers] == ["hackernews", "reddit"]
@@ -170,7 +171,7 @@ def test_warmer_refreshes_what_screens_poll(settings, standin_clean, past_days):
 
 
 def test_quota_and_status(settings, standin_clean, past_days):
-    from gadash.status import service_status
+    from gadash.web.routes.status import service_status
 
     with service_for(settings) as service:
         service.view(view_query(past_days))

@@ -81,7 +81,7 @@ def test_pages_load_the_regenerator_runtime_not_babels_polyfill(app_url, path):
 
 def test_the_server_asks_once_whether_a_hook_is_a_coroutine():
     """gadash.Server remembers Flask's answer per hook and view, for a bounded few."""
-    from gadash import Server
+    from gadash.web.app import Server
 
     server = Server("hooks")
     seen: list[str] = []

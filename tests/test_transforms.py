@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from gadash.figures import bar_figure, donut_figure, message_figure, trend_figure
-from gadash.frames import ReportFrame, ReportMeta
-from gadash.transforms import (
+from gadash.core.frames import ReportFrame, ReportMeta
+from gadash.core.transforms import (
     align_previous,
     delta,
     fill_timeline,
@@ -19,6 +18,7 @@ from gadash.transforms import (
     pages_table,
     sources_table,
 )
+from gadash.web.figures import bar_figure, donut_figure, message_figure, trend_figure
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -120,7 +120,7 @@ def test_figures_never_blank():
 
 
 def test_rollup_sums_additive_metrics_over_the_other_dimension():
-    from gadash.transforms import rollup
+    from gadash.core.transforms import rollup
 
     rows = pd.DataFrame({
         "country": ["Japan", "Japan", "Peru", "Peru"],
@@ -140,8 +140,8 @@ def test_rollup_sums_additive_metrics_over_the_other_dimension():
 def test_fill_days_shows_days_without_sessions_as_zero():
     from datetime import date
 
-    from gadash.query import DateRange
-    from gadash.transforms import fill_days
+    from gadash.core.query import DateRange
+    from gadash.core.transforms import fill_days
 
     rows = pd.DataFrame({
         "date": [pd.Timestamp("2026-01-02"), pd.Timestamp("2025-12-30")],
@@ -178,7 +178,7 @@ def _outcomes(key_events: list[int], revenue: list[float], currency: str) -> Rep
 @pytest.mark.parametrize(("currency", "text"), [("GBP", "£12,345.67"), ("EUR", "€12,345.67"),
                                                 ("JPY", "¥12,346")])
 def test_revenue_in_the_currency_ga_names(currency, text):
-    from gadash.transforms import format_money
+    from gadash.core.transforms import format_money
 
     assert format_money(12_345.67, currency) == text
     tiles = {k.metric: k for k in kpis(_outcomes([4, 2], [12_345.67, 0.0], currency))}
@@ -188,7 +188,7 @@ def test_revenue_in_the_currency_ga_names(currency, text):
 
 
 def test_key_event_and_revenue_tiles_only_where_the_property_has_them():
-    from gadash.transforms import outcome_metrics
+    from gadash.core.transforms import outcome_metrics
 
     assert outcome_metrics(_outcomes([4, 2], [0.0, 0.0], "USD")) == ["keyEvents",
                                                                      "sessionKeyEventRate"]
@@ -211,7 +211,7 @@ def _sources(rows: list[tuple[str, str, str, int, int, float, float]]) -> Report
 
 
 def test_channels_roll_up_exactly_from_sources():
-    from gadash.transforms import channels_table
+    from gadash.core.transforms import channels_table
 
     sources = _sources([
         ("google", "organic", "Organic Search", 100, 60, 0.10, 10.0),
@@ -252,8 +252,8 @@ def test_comparison_lines_up_week_by_week_and_month_by_month(col, cur, prev, exp
 def test_fill_only_inside_the_span_ga_answered():
     from datetime import date
 
-    from gadash.query import DateRange
-    from gadash.transforms import fill_days
+    from gadash.core.query import DateRange
+    from gadash.core.transforms import fill_days
 
     rows = pd.DataFrame({"date": pd.to_datetime(["2026-01-01", "2026-01-03"]),
                          "sessions": [5, 7], "dateRange": ["current", "current"]})
@@ -295,7 +295,7 @@ def test_an_all_zero_trend_says_no_data_instead_of_drawing_ticks():
 
 
 def test_fetch_times_say_their_zone():
-    from gadash.components.cards import fetched_clock
+    from gadash.web.components.cards import fetched_clock
 
     report = ReportFrame("trend", pd.DataFrame(), pd.DataFrame(),
                          ReportMeta("properties/1", "Europe/Berlin",

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
+from gadash.core.urls import parse_tv_query
 from gadash.errors import ConfigError
-from gadash.settings import Settings, load_settings
-from gadash.tvconfig import parse_screens, parse_tv_query
+from gadash.settings import Settings, load_settings, parse_screens
 
 TODAY = date(2026, 11, 26)
 

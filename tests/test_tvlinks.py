@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 
-from gadash.query import DateRange
-from gadash.service import DataService
+from gadash.core.query import DateRange
+from gadash.data.service import DataService
 from gadash.settings import Settings
 from tests.conftest import BLOG, SHOP, free_port
 from tests.servers import start_app, stop_app
@@ -241,8 +241,8 @@ def _call(url: str, s: requests.Session, prefix: str, inputs: list[dict[str, Any
 
 
 def test_saved_views_and_notes_from_the_analyst_view(standin_clean, tmp_path):
-    from gadash.components import ids
     from gadash.store import Store
+    from gadash.web.components import ids
 
     env = {"GADASH_GA_ENDPOINT": standin_clean.endpoint, "GADASH_SHARE_PROVIDERS": "",
            "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}",
@@ -308,8 +308,9 @@ def test_saved_views_and_notes_from_the_analyst_view(standin_clean, tmp_path):
 
 
 def test_the_warmer_keeps_a_bounded_set(standin):
-    from gadash.cache import CacheStore, cache, init_cache
-    from gadash.views import tv_query
+    from gadash.core.plans import tv_query
+    from gadash.data.cache import CacheStore
+    from gadash.web.app import cache, init_cache
 
     settings = Settings(ga_endpoint=standin.endpoint, warm_max=50, _env_file=None,
                         properties={"Blog": BLOG})
@@ -318,7 +319,7 @@ def test_the_warmer_keeps_a_bounded_set(standin):
     server = Flask(__name__)
     init_cache(server, settings)
     with server.app_context():
-        from gadash.sources import create_source
+        from gadash.data.sources import create_source
 
         service = DataService(settings, create_source(settings), CacheStore(cache.cache),
                               dict(settings.properties))

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from gadash.query import DateRange, Filters
-from gadash.views import resolve_grain, tv_query, view_query
+from gadash.core.plans import resolve_grain, tv_query, view_query
+from gadash.core.query import DateRange, Filters
 
 
 def days(n: int) -> DateRange:

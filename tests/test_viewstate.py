@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from gadash.query import Condition, DateRange, Filters
-from gadash.team import view_url
-from gadash.viewstate import ViewState, parse_query_string
+from gadash.core.query import Condition, DateRange, Filters
+from gadash.core.urls import ViewState, parse_query_string
+from gadash.store.team import view_url
 
 PROPS = ["Blog", "Shop"]
 TODAY = date(2026, 11, 26)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 import numpy as np
@@ -29,6 +29,8 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+if TYPE_CHECKING:
+    from gadash.settings import Settings
 from gadash.standin.engine import (
     DIMENSIONS,
     METRICS,
@@ -153,6 +155,13 @@ def demo_properties(
             sampling_event_limit=1000 * max(10, sessions_per_day), user_threshold=10,
         ),
     ]
+
+
+def demo_properties_for(settings: Settings) -> list[StandinProperty]:
+    """The demo's properties as the settings shape them (what ``gadash`` serves with no
+    property configured)."""
+    return demo_properties(settings.standin_sessions_per_day, settings.standin_days,
+                           settings.standin_seed, settings.standin_time_zone)
 
 
 def parse_spike(text: str) -> tuple[str, float]:

@@ -11,7 +11,7 @@ import hashlib
 
 from aiohttp import web
 
-from gadash.shares.canonical import canonical_url
+from gadash.data.shares.canonical import canonical_url
 
 
 def _seed(url: str, salt: str) -> int:

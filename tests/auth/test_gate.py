@@ -13,9 +13,9 @@ import pytest
 from dash_auth.public_routes import PUBLIC_CALLBACKS, add_public_routes
 from flask import Flask
 
-from gadash.auth import Auth
 from gadash.settings import Settings
 from gadash.store import Store
+from gadash.web.auth import Auth
 
 SECRET = "test-secret-key-0123456789"
 

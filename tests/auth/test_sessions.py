@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from flask import Flask, session
 
-from gadash.auth import sessions
-from gadash.auth.sessions import (
+from gadash.settings import Settings
+from gadash.web.auth import sessions
+from gadash.web.auth.sessions import (
     COOKIE_NAME,
     MAX_COOKIE_AGE,
     GadashSessionInterface,
     current_user,
     init_sessions,
 )
-from gadash.settings import Settings
 
 SECRET = "test-secret-key-0123456789"
 SETTINGS = Settings(_env_file=None, session_hours=12)

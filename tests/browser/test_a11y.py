@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gadash.choices import SCREENS
+from gadash.settings import SCREENS
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 -- same browser set-up
 from tests.browser.panels import reveal_all
 

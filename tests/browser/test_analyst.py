@@ -14,10 +14,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from google.analytics.data_v1beta import types as ga
 
-from gadash.reports import KPI_METRICS
+from gadash.core.catalog import KPI_METRICS
+from gadash.core.transforms import KPI_LABELS, format_metric
+from gadash.core.urls import ViewState
 from gadash.standin.traffic import local_now
-from gadash.transforms import KPI_LABELS, format_metric
-from gadash.viewstate import ViewState
 from tests.browser.panels import reveal
 
 pytestmark = pytest.mark.browser
@@ -370,7 +370,7 @@ def test_without_intersection_observer_every_panel_mounts(page, live_app):
 
 
 def test_top_pages_carry_share_counts(page, live_app):
-    from gadash.shares.canonical import page_url
+    from gadash.data.shares.canonical import page_url
     from gadash.standin.shares import _count
 
     page.goto(live_app + "/?range=last28&compare=none")

@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 
-from gadash.components import ids
-from gadash.components.analyst import (
-    GRIDS,
-    LAZY,
+from gadash.core.plans import view_query
+from gadash.core.query import Condition, Filters
+from gadash.core.urls import ViewState
+from gadash.errors import QuotaExhaustedError
+from gadash.settings import Settings
+from gadash.web.components import ids
+from gadash.web.components.analyst.layout import GRIDS, LAZY
+from gadash.web.components.analyst.render import (
     chart_error,
     grid_error,
     render_chart,
@@ -19,18 +23,13 @@ from gadash.components.analyst import (
     render_grid,
     render_view,
 )
-from gadash.errors import QuotaExhaustedError
-from gadash.query import Condition, Filters
-from gadash.service import get_service
-from gadash.settings import Settings
-from gadash.views import view_query
-from gadash.viewstate import ViewState
+from gadash.web.context import get_service
 from tests.conftest import BLOG, LARGE, SHOP
 
 
 @pytest.fixture(scope="module")
 def app(standin):
-    from gadash import create_app
+    from gadash.web.app import create_app
 
     return create_app(Settings(ga_endpoint=standin.endpoint,
                                properties={"Blog": BLOG, "Shop": SHOP, "News": LARGE},
@@ -59,14 +58,14 @@ PROPS = ["Blog", "Shop"]
 
 
 def step(trigger: Any, **values: Any) -> ViewState:
-    from gadash.pages.overview import next_state
+    from gadash.web.pages.overview import next_state
 
     state, _ = next_state(trigger, "", STORE, {**NO_VALUES, **values}, PROPS)
     return state
 
 
 def test_url_is_parsed_on_load(ctx):
-    from gadash.pages.overview import next_state
+    from gadash.web.pages.overview import next_state
 
     state, notes = next_state(None, "?property=Shop&range=last7&compare=year&country=Japan",
                               None, NO_VALUES, PROPS)
@@ -85,7 +84,7 @@ def test_each_control_changes_one_thing(ctx):
     assert step(ids.GRAIN, grain="month").grain == "month"
     assert step(ids.GRAIN, grain="fortnight").grain == "auto"  # parsed like a URL
     # An end before the start keeps the previous range and says why.
-    from gadash.pages.overview import next_state
+    from gadash.web.pages.overview import next_state
 
     state, notes = next_state(ids.DATES, "", STORE, {**NO_VALUES, "start": "2026-02-10",
                                                       "end": "2026-02-01"}, PROPS)
@@ -113,7 +112,7 @@ def test_pickers_set_every_kind_of_condition(ctx):
         Condition(("cpc",), "contains")
     assert pick("source", "is", []).filters == Filters()
     # A pattern GA cannot run is refused with a note, and the view keeps its filters.
-    from gadash.pages.overview import next_state
+    from gadash.web.pages.overview import next_state
 
     pickers = {**NO_VALUES["pickers"], "page": ("regex", None, "(?=x)", "false")}
     state, notes = next_state({"type": ids.PICK_APPLY, "filter": "page"}, "", STORE,
@@ -158,7 +157,7 @@ def test_other_row_is_never_a_filter(ctx):
 
 
 def test_removing_a_chip(ctx):
-    from gadash.pages.overview import next_state
+    from gadash.web.pages.overview import next_state
 
     store = {**STORE, "filters": {**STORE["filters"], "country": "Japan", "device": "mobile"}}
     state, _ = next_state({"type": ids.CHIP, "filter": "country"}, "", store, NO_VALUES, PROPS)
@@ -356,8 +355,8 @@ def test_a_picker_offers_gas_values_for_the_period_under_the_other_filters(app):
 
 
 def test_what_changed_costs_one_batch_call_and_agrees_with_the_kpis(ctx, standin):
-    from gadash.findings import CHANGE_FILTERS
-    from gadash.transforms import kpis
+    from gadash.core.insights.findings import CHANGE_FILTERS
+    from gadash.core.transforms import kpis
 
     service = get_service()
     state = ViewState("Blog", "last28", "previous")
@@ -404,7 +403,7 @@ def test_unusual_days_cost_one_batch_call_and_ring_the_trend(ctx, standin):
     today = service.today(BLOG)
     assert all(current.start <= b.day <= today - timedelta(days=2)
                and b.unusual for b in unusual)
-    from gadash.pages.overview import render
+    from gadash.web.pages.overview import render
 
     out = render({"property": "Blog", "range": "last90", "compare": "none", "grain": "day"})
     trend = out[1]
@@ -414,8 +413,8 @@ def test_unusual_days_cost_one_batch_call_and_ring_the_trend(ctx, standin):
 
 
 def test_a_page_read_at_ten_times_its_usual_rate_trends_and_others_do_not(ctx, app, standin):
-    from gadash.insights import usual_per_window
-    from gadash.views import trending_queries
+    from gadash.core.insights.rules import usual_per_window
+    from gadash.core.plans import trending_queries
     from tests.conftest import skip_just_after_midnight
 
     skip_just_after_midnight(standin)
@@ -444,8 +443,8 @@ def test_a_page_read_at_ten_times_its_usual_rate_trends_and_others_do_not(ctx, a
             {"id": ids.TRENDING_TICK, "property": "n_intervals", "value": 1}])
         assert title in json.dumps(out[ids.TRENDING]["children"])
         # With a webhook set, the page starting to trend is posted once.
-        from gadash.alerts import Alerts
-        from gadash.watch import check_alerts
+        from gadash.jobs.alerts import Alerts
+        from gadash.jobs.watch import check_alerts
         from tests.test_alerts import Receiver
 
         receiver = Receiver()

@@ -11,15 +11,16 @@ import pytest
 from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
 
-from gadash.query import ReportQuery
-from gadash.service import ViewResult, get_service
+from gadash.core.frames import ViewResult
+from gadash.core.query import ReportQuery
 from gadash.settings import Settings
+from gadash.web.context import get_service
 from tests.conftest import BLOG, SHOP
 
 
 @pytest.fixture(scope="module")
 def app(standin):  # pages register once the app exists
-    from gadash import create_app
+    from gadash.web.app import create_app
 
     return create_app(Settings(ga_endpoint=standin.endpoint,
                                properties={"Blog": BLOG, "Shop": SHOP}, _env_file=None))
@@ -31,8 +32,8 @@ class Drawing:
 
 
 def test_a_new_answer_is_drawn_once_and_polls_meanwhile_wait_for_it(app):
-    from gadash.components.tv import REALTIME_PANELS
-    from gadash.pages.tv import Drawings
+    from gadash.web.components.tv import REALTIME_PANELS
+    from gadash.web.pages.drawings import Drawings
 
     query = ReportQuery(BLOG, REALTIME_PANELS, ())
     drawings: Drawings[Any] = Drawings(600, size=8)
@@ -76,8 +77,8 @@ def test_a_new_answer_is_drawn_once_and_polls_meanwhile_wait_for_it(app):
 
 
 def test_the_first_drawing_is_waited_for_and_made_once(app):
-    from gadash.components.tv import REALTIME_PANELS
-    from gadash.pages.tv import Drawings
+    from gadash.web.components.tv import REALTIME_PANELS
+    from gadash.web.pages.drawings import Drawings
 
     query = ReportQuery(BLOG, REALTIME_PANELS, ())
     drawings: Drawings[Any] = Drawings(600, size=8)
@@ -105,7 +106,7 @@ def test_the_first_drawing_is_waited_for_and_made_once(app):
 
 
 def test_each_property_gets_its_own_drawing(app):
-    from gadash.pages import tv
+    from gadash.web.pages import tv
 
     config = {"range": "last7", "compare": "previous", "screens": ["overview"],
               "rotate": 30, "refresh": 60, "realtime": 60, "reload_hours": 0}
@@ -126,7 +127,7 @@ def test_each_property_gets_its_own_drawing(app):
 def test_a_rendering_this_process_never_made_is_drawn_from_the_cache(app):
     """The poll and the draw of a screen can reach different workers: a draw for a
     rendering this process does not hold draws what the cache holds now."""
-    from gadash.pages import tv
+    from gadash.web.pages import tv
 
     config = {"property": "Blog", "range": "last7", "compare": "previous",
               "screens": ["overview"], "rotate": 30, "refresh": 60, "realtime": 60,
@@ -145,7 +146,7 @@ def test_a_rendering_this_process_never_made_is_drawn_from_the_cache(app):
 
 
 def test_the_realtime_poll_names_its_rendering_and_the_draw_sends_it(app):
-    from gadash.pages import tv
+    from gadash.web.pages import tv
 
     config = {"property": "Blog", "range": "last7", "compare": "previous",
               "screens": ["realtime"], "rotate": 30, "refresh": 60, "realtime": 20,
@@ -170,7 +171,7 @@ def test_the_realtime_poll_names_its_rendering_and_the_draw_sends_it(app):
 def test_a_draw_never_sends_another_playlists_rendering(app):
     """The name a draw carries comes from the browser: a screen (a TV link pinned to one
     property, say) that names another property's rendering gets its own."""
-    from gadash.pages import tv
+    from gadash.web.pages import tv
 
     base = {"range": "last7", "compare": "previous", "rotate": 30, "refresh": 60,
             "realtime": 20, "reload_hours": 0, "screens": ["overview", "realtime"]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gadash.shares.canonical import canonical_url, page_url
+from gadash.data.shares.canonical import canonical_url, page_url
 
 
 @pytest.mark.parametrize("variant", [

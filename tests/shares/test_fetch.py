@@ -9,10 +9,10 @@ from collections import defaultdict
 import pytest
 from aiohttp import web
 
-from gadash.shares.facebook import Facebook
-from gadash.shares.fetch import FetchLimits, fetch_counts, retry_after_seconds
-from gadash.shares.hackernews import HackerNews
-from gadash.shares.reddit import Reddit
+from gadash.data.shares.facebook import Facebook
+from gadash.data.shares.fetch import FetchLimits, fetch_counts, retry_after_seconds
+from gadash.data.shares.hackernews import HackerNews
+from gadash.data.shares.reddit import Reddit
 from gadash.standin.http import BackgroundServer
 from tests.conftest import free_port
 

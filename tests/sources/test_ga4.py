@@ -7,17 +7,17 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
+from gadash.core.catalog import PANELS
+from gadash.core.query import Condition, DateRange, Filters, ReportQuery
+from gadash.data.sources import create_source
+from gadash.data.sources.ga4 import GA4Source
 from gadash.errors import (
     InvalidRequestError,
     PermissionDeniedError,
     QuotaExhaustedError,
     SourceUnavailableError,
 )
-from gadash.query import Condition, DateRange, Filters, ReportQuery
-from gadash.reports import PANELS
 from gadash.settings import Settings
-from gadash.sources import create_source
-from gadash.sources.ga4 import GA4Source
 from gadash.standin.server import QuotaLimits, StandinServer
 from tests.conftest import BLOG, SHOP, test_properties
 
@@ -180,7 +180,7 @@ def test_quota_exhausted_says_which_quota_and_when(past_days):
 
 def test_unknown_filter_field_is_refused_by_ga(settings, past_days):
     # A dimension filter on a field GA does not know never reaches the rows.
-    from gadash.query import FILTER_FIELDS
+    from gadash.core.query import FILTER_FIELDS
 
     assert set(FILTER_FIELDS) == {"source", "medium", "channel", "country", "device", "page"}
     assert all(PANELS[p].limit > 0 for p in PANELS)

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from google.analytics.data_v1beta import types as ga
 
-from gadash.frames import OTHER
-from gadash.query import DateRange, Filters, ReportQuery
-from gadash.reports import Order, Panel
+from gadash.core.catalog import Order, Panel
+from gadash.core.frames import OTHER
+from gadash.core.plans import view_query
+from gadash.core.query import DateRange, Filters, ReportQuery
+from gadash.data.sources.ga4 import GA4Source, _Ask
 from gadash.settings import Settings
-from gadash.sources.ga4 import GA4Source, _Ask
-from gadash.views import view_query
 from tests.conftest import BLOG, LARGE
 
 LONG = DateRange(date(2019, 1, 1), date(2026, 6, 30))  # 2,738 days

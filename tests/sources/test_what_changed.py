@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from google.analytics.data_v1beta import types as ga
 
-from gadash.findings import what_changed
-from gadash.query import DateRange, Filters
+from gadash.core.insights.findings import what_changed
+from gadash.core.plans import changes_query
+from gadash.core.query import DateRange, Filters
+from gadash.data.sources.ga4 import GA4Source
 from gadash.settings import Settings
-from gadash.sources.ga4 import GA4Source
-from gadash.views import changes_query
 from tests.conftest import free_port
 
 PROPERTY = "properties/424242"

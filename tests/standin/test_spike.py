@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from google.analytics.data_v1beta import types as ga
 
-from gadash import _demo
 from gadash.errors import ConfigError
 from gadash.settings import Settings
 from gadash.standin.__main__ import main as standin_main
@@ -27,6 +26,7 @@ from gadash.standin.traffic import (
     local_seconds,
     spliced,
 )
+from gadash.web.app import _demo
 from tests.conftest import BLOG, LARGE, SHOP, skip_just_after_midnight
 
 PAGE = "/blog/getting-started-with-python/"  # the blog's best-read article

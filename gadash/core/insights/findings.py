@@ -1,0 +1,218 @@
+"""GA's answers turned into insights (pure): what changed, unusual days, trending pages.
+
+The rules live in ``gadash.insights``; this module reads report frames into the
+numbers those rules take, and words the outcome for the analyst view and the TV.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from gadash.core.catalog import CHANGE_DIMENSIONS
+from gadash.core.frames import ReportFrame, is_other
+from gadash.core.insights.rules import (
+    Band,
+    Contribution,
+    Trend,
+    bands,
+    contributions,
+    headline,
+    leading,
+    sentence,
+    trending,
+    usual_per_window,
+)
+from gadash.core.transforms import split_ranges
+
+METRIC_WORDS = {"sessions": "Sessions", "keyEvents": "Key events"}
+# Which filter a value of each dimension sets when applied (exact values).
+CHANGE_FILTERS = {"source": ("source", "medium"), "channel": ("channel",),
+                  "landing": ("page",), "country": ("country",), "device": ("device",)}
+_DIMENSION_WORDS = {"source": "source / medium", "channel": "channel",
+                    "landing": "landing page", "country": "country", "device": "device"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One ranked sentence, and the filter that shows its value (none for a remainder)."""
+
+    text: str
+    metric: str
+    dimension: str
+    value: str
+    filters: tuple[tuple[str, str], ...] = ()
+    weight: float = 0.0  # what the value explains beyond its share (ranks findings)
+
+
+@dataclass(frozen=True)
+class Group:
+    """One metric's change: its headline and the ranked findings."""
+
+    metric: str
+    headline: str
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Changes:
+    groups: tuple[Group, ...]
+
+    @property
+    def headlines(self) -> tuple[str, ...]:
+        return tuple(g.headline for g in self.groups)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for g in self.groups for f in g.findings)
+
+
+def _values(frame: ReportFrame, name: str, metric: str
+            ) -> tuple[dict[str, float], dict[str, float], dict[str, tuple[str, ...]]]:
+    dims = list(CHANGE_DIMENSIONS[name])
+    rows = frame.rows
+    if metric not in rows.columns or not set(dims) <= set(rows.columns):
+        return {}, {}, {}
+    current, previous = split_ranges(rows)
+    keys: dict[str, tuple[str, ...]] = {}
+
+    def by_label(part: pd.DataFrame) -> dict[str, float]:
+        out: dict[str, float] = defaultdict(float)
+        for values, amount in zip(part[dims].astype(str).itertuples(index=False, name=None),
+                                  part[metric].astype(float), strict=True):
+            label = " / ".join(values)
+            keys[label] = tuple(values)
+            out[label] += amount
+        return dict(out)
+
+    return by_label(current), by_label(previous), keys
+
+
+def _totals(frame: ReportFrame, metric: str) -> tuple[float | None, float | None]:
+    if metric not in frame.totals.columns or "dateRange" not in frame.totals.columns:
+        return None, None
+    current, previous = split_ranges(frame.totals)
+    return (float(current[metric].iloc[0]) if len(current) else None,
+            float(previous[metric].iloc[0]) if len(previous) else None)
+
+
+def _finding(c: Contribution, name: str, metric: str, keys: dict[str, tuple[str, ...]]
+             ) -> Finding:
+    values = keys.get(c.key, ())
+    filters = () if c.is_rest or any(is_other(v) for v in values) else tuple(
+        zip(CHANGE_FILTERS[name], values, strict=True))
+    return Finding(sentence(c, c.key), metric, name, c.key, filters, abs(c.excess))
+
+
+def what_changed(reports: dict[str, ReportFrame], per_metric: dict[str, int] | None = None
+                 ) -> Changes:
+    """A headline per metric, then for each dimension the value that explains most of
+    the change, dimensions ranked by what their value explains beyond its share.
+    ``per_metric``: how many findings each metric gets (sessions 5, key events 2)."""
+    limits = per_metric or {"sessions": 5, "keyEvents": 2}
+    groups: list[Group] = []
+    for metric, limit in limits.items():
+        head: str | None = None
+        candidates = []
+        for name in CHANGE_DIMENSIONS:
+            frame = reports.get(f"changes_{name}")
+            if frame is None:
+                continue
+            current, previous, keys = _values(frame, name, metric)
+            total_current, total_previous = _totals(frame, metric)
+            if head is None and total_current is not None:
+                if not total_current and not total_previous:
+                    break  # the property has none of this metric: nothing to say
+                head = headline(METRIC_WORDS[metric], total_current, total_previous or 0.0)
+            ranked = contributions(current, previous, total_current, total_previous)
+            top = leading(ranked)
+            if top is not None:
+                candidates.append(_finding(top, name, metric, keys))
+        if head is None:
+            continue
+        order = list(CHANGE_DIMENSIONS)
+        candidates.sort(key=lambda f: (-f.weight, order.index(f.dimension)))
+        groups.append(Group(metric, head, tuple(candidates[:limit])))
+    return Changes(tuple(groups))
+
+
+def describe_dimension(name: str) -> str:
+    return _DIMENSION_WORDS.get(name, name)
+
+
+# ------------------------------------------------------------------ unusual days
+
+def daily(frame: ReportFrame, metric: str = "sessions") -> dict[date, float]:
+    """A daily report's values by day (the current period's rows)."""
+    rows = frame.rows
+    if rows.empty or metric not in rows.columns or "date" not in rows.columns:
+        return {}
+    current, _ = split_ranges(rows) if "dateRange" in rows.columns else (rows, rows.iloc[0:0])
+    days = pd.to_datetime(current["date"]).dt.date
+    return dict(zip(days, current[metric].astype(float), strict=True))
+
+
+def judged_days(baseline: ReportFrame, start: date, end: date, today: date,
+                metric: str = "sessions") -> list[Band]:
+    """The band of every judged day from ``start`` to ``end`` (days GA has no row for
+    count as zero: a day without sessions is a day with none)."""
+    series = daily(baseline, metric)
+    if not series:
+        return []
+    first = min(series)
+    every = {d.date(): series.get(d.date(), 0.0)
+             for d in pd.date_range(first, min(end, today), freq="D")}
+    shown = {d: v for d, v in every.items() if start <= d <= end}
+    return bands(shown, every, today)
+
+
+# ------------------------------------------------------------------ trending
+
+@dataclass(frozen=True)
+class TrendingPage:
+    """A trending page as the screens show it."""
+
+    trend: Trend
+    path: str  # the most read path with this title ("" when GA knows none)
+    countries: tuple[str, ...]  # where readers are now, most first
+
+    @property
+    def title(self) -> str:
+        return self.trend.title
+
+
+def trending_pages(now: ReportFrame, countries: ReportFrame | None, usual: ReportFrame,
+                   min_views: float, min_ratio: float, top: int = 10) -> list[TrendingPage]:
+    """Titles read now far above their usual 30 minutes (realtime knows pages by title:
+    each title's paths come from the usual report; a title shared by several paths is
+    ambiguous, and its usual rate is theirs together)."""
+    usual_rows = usual.rows
+    per_title: dict[str, float] = defaultdict(float)
+    paths: dict[str, list[str]] = defaultdict(list)
+    if not usual_rows.empty:
+        for title, path, views in zip(usual_rows["pageTitle"].astype(str),
+                                      usual_rows["pagePath"].astype(str),
+                                      usual_rows["screenPageViews"].astype(float), strict=True):
+            if is_other(title) or is_other(path):
+                continue
+            per_title[title] += views
+            paths[title].append(path)  # the report is ordered by views: most read first
+    now_rows = now.rows
+    reading = {} if now_rows.empty else {
+        str(t): float(v) for t, v in zip(now_rows["unifiedScreenName"],
+                                         now_rows["screenPageViews"], strict=True)
+        if not is_other(t)}
+    usual_now = {t: usual_per_window(v) for t, v in per_title.items()}
+    where: dict[str, list[str]] = defaultdict(list)
+    if countries is not None and not countries.rows.empty:
+        ordered = countries.rows.sort_values("screenPageViews", ascending=False)
+        for title, country in zip(ordered["unifiedScreenName"].astype(str),
+                                  ordered["country"].astype(str), strict=True):
+            if country and country != "(not set)" and country not in where[title]:
+                where[title].append(country)
+    found = trending(reading, usual_now, paths, min_views, min_ratio)[:top]
+    return [TrendingPage(t, t.paths[0] if t.paths else "", tuple(where.get(t.title, [])[:3]))
+            for t in found]

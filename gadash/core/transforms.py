@@ -1,0 +1,345 @@
+"""Pure pandas transforms: frames in, frames (or plain values) out; no I/O."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from babel.numbers import format_compact_currency, format_currency
+
+from gadash.core.frames import OTHER, ReportFrame
+from gadash.core.query import RANGE_NAMES, DateRange
+
+
+def format_duration(seconds: float | None) -> str:
+    """Seconds as ``h:mm:ss`` (GA's own format for session duration)."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "–"
+    total = max(0, int(round(seconds)))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def format_number(value: float) -> str:
+    """Compact thousands: 950, 12.3K, 1.2M."""
+    value = float(value)
+    # Below 10,000 every digit fits on a tile; above, thousands and millions.
+    for limit, unit, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "K")):
+        if abs(value) >= limit:
+            return f"{value / unit:.1f}{suffix}"
+    return f"{value:,.0f}"
+
+
+def format_percent(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def format_money(value: float, currency: str, compact: bool = False) -> str:
+    """An amount in the currency GA names (ISO 4217), e.g. £12,345.67, or compact for a
+    tile (€3.9K, €1.2M; the tile's tooltip keeps the exact amount)."""
+    if not currency:
+        return f"{value:,.2f}"
+    if compact and abs(value) >= 1_000:
+        return format_compact_currency(value, currency, locale="en", fraction_digits=1)
+    return format_currency(value, currency, locale="en")
+
+
+def split_ranges(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of the current period and of the comparison period (maybe empty)."""
+    cols = [c for c in frame.columns if c != "dateRange"]
+    ranges = frame["dateRange"].to_numpy(dtype=object)
+    current = frame.loc[ranges == "current", cols].reset_index(drop=True)
+    previous = frame.loc[ranges == "previous", cols].reset_index(drop=True)
+    return current, previous
+
+
+def delta(current: float, previous: float | None) -> float | None:
+    """Relative change, or None when there is nothing to compare with."""
+    if previous is None or previous == 0 or math.isnan(previous):
+        return None
+    return (current - previous) / previous
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI tile's figures; ``value`` None means GA gave no figure ("–")."""
+
+    metric: str
+    label: str
+    value: float | None
+    text: str
+    change: float | None
+    higher_is_better: bool = True
+    exact: str = ""  # the whole figure, for a tooltip
+
+
+KPI_LABELS: dict[str, tuple[str, str, bool]] = {
+    # metric -> (label, format, higher is better)
+    "totalUsers": ("Users", "number", True),
+    "sessions": ("Sessions", "number", True),
+    "screenPageViews": ("Page views", "number", True),
+    "averageSessionDuration": ("Avg. session", "duration", True),
+    "engagementRate": ("Engagement rate", "percent", True),
+    "bounceRate": ("Bounce rate", "percent", False),
+    "keyEvents": ("Key events", "number", True),
+    "sessionKeyEventRate": ("Session key event rate", "percent", True),
+    "totalRevenue": ("Revenue", "money", True),
+    "transactions": ("Transactions", "number", True),
+}
+TRAFFIC_KPIS = ("totalUsers", "sessions", "screenPageViews", "averageSessionDuration",
+                "engagementRate", "bounceRate")
+# Shown only where the property has them (a total above zero in either period).
+KEY_EVENT_KPIS = ("keyEvents", "sessionKeyEventRate")
+REVENUE_KPIS = ("totalRevenue", "transactions")
+
+
+def format_metric(kind: str, value: float | None, currency: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if kind == "duration":
+        return format_duration(value)
+    if kind == "percent":
+        return format_percent(value)
+    if kind == "money":
+        return format_money(value, currency, compact=True)
+    return format_number(value)
+
+
+def _total(totals: pd.DataFrame, metric: str) -> float | None:
+    if metric not in totals.columns or not len(totals):
+        return None
+    value = totals[metric].iloc[0]
+    return None if pd.isna(value) else float(value)
+
+
+def outcome_metrics(report: ReportFrame) -> list[str]:
+    """The key-event and revenue tiles a property earns: those with a total above
+    zero in either period (GA answers 0 where a property has none)."""
+    shown = []
+    for group, probe in ((KEY_EVENT_KPIS, "keyEvents"), (REVENUE_KPIS, "totalRevenue")):
+        if probe in report.totals.columns and (report.totals[probe].fillna(0) > 0).any():
+            shown += [m for m in group if m in report.totals.columns]
+    return shown
+
+
+def kpis(report: ReportFrame, metrics: list[str] | None = None) -> list[Kpi]:
+    """KPI tiles from a report's totals (one row per date range); a total GA did
+    not send is "–", never 0."""
+    current, previous = split_ranges(report.totals)
+    out = []
+    for metric in metrics or [*TRAFFIC_KPIS, *outcome_metrics(report)]:
+        label, kind, better = KPI_LABELS[metric]
+        value = _total(current, metric)
+        prev = _total(previous, metric)
+        change = delta(value, prev) if value is not None else None
+        currency = report.meta.currency
+        exact = "no figure from GA" if value is None else (
+            format_money(value, currency) if kind == "money" else
+            f"{100 * value:.2f}%" if kind == "percent" else
+            format_duration(value) if kind == "duration" else f"{value:,.0f}")
+        out.append(Kpi(metric, label, value, format_metric(kind, value, currency), change,
+                       better, exact))
+    return out
+
+
+def _steps(times: pd.Series, start: pd.Timestamp, time_col: str) -> pd.Series:
+    """Each time's position from ``start`` in the trend's own unit."""
+    if time_col == "yearMonth":
+        return (times.dt.year - start.year) * 12 + (times.dt.month - start.month)
+    unit = pd.Timedelta(hours=1) if time_col == "dateHour" else \
+        pd.Timedelta(days=7) if time_col == "isoYearIsoWeek" else pd.Timedelta(days=1)
+    return ((times - start) / unit).round().astype(int)
+
+
+def _advance(start: pd.Timestamp, steps: pd.Series, time_col: str) -> pd.Series:
+    if time_col == "yearMonth":
+        return pd.Series([start + pd.DateOffset(months=int(n)) for n in steps],
+                         index=steps.index, dtype="datetime64[ns]")
+    unit = pd.Timedelta(hours=1) if time_col == "dateHour" else \
+        pd.Timedelta(days=7) if time_col == "isoYearIsoWeek" else pd.Timedelta(days=1)
+    return start + steps * unit
+
+
+def align_previous(current: pd.DataFrame, previous: pd.DataFrame, time_col: str
+                   ) -> pd.DataFrame:
+    """Put the comparison series on the current period's time axis.
+
+    Step n (hour, day, week or month) of the comparison period is drawn at step
+    n of the current one, so the two lines compare like with like.
+    """
+    if previous.empty or current.empty:
+        return previous.iloc[0:0]
+    cur_start = current[time_col].min()
+    shifted = previous.copy()
+    index = _steps(previous[time_col], previous[time_col].min(), time_col)
+    shifted[time_col] = _advance(cur_start, index, time_col)
+    shifted["original"] = previous[time_col]
+    return shifted
+
+
+_FREQ = {"dateHour": "h", "date": "D", "isoYearIsoWeek": "W-MON", "yearMonth": "MS"}
+
+
+def period_start(day: pd.Timestamp, time_col: str) -> pd.Timestamp:
+    """The start of the week (Monday) or month a day falls in; the day itself otherwise."""
+    if time_col == "isoYearIsoWeek":
+        return day - pd.Timedelta(days=day.weekday())
+    if time_col == "yearMonth":
+        return day.replace(day=1)
+    return day
+
+
+def fill_timeline(frame: pd.DataFrame, time_col: str, start: pd.Timestamp,
+                  end: pd.Timestamp, metrics: list[str]) -> pd.DataFrame:
+    """Add zero rows for periods with no data, so a chart shows the gap as zero."""
+    full = pd.DataFrame({time_col: pd.date_range(period_start(start, time_col),
+                                                 end, freq=_FREQ.get(time_col, "D"))})
+    merged = full.merge(frame, on=time_col, how="left")
+    merged[metrics] = merged[metrics].fillna(0)
+    return merged
+
+
+def _previous_of(table: pd.DataFrame, previous: pd.DataFrame, keys: list[str],
+                 metric: str) -> pd.Series:
+    """Each row's comparison-period value of a metric (NaN where GA had none)."""
+    if previous.empty or metric not in previous.columns:
+        return pd.Series(float("nan"), index=table.index)
+    prev = previous.drop_duplicates(keys).set_index(keys)[metric]
+    index = pd.MultiIndex.from_frame(table[keys]) if len(keys) > 1 else table[keys[0]]
+    return pd.Series(prev.reindex(index).to_numpy(dtype=float), index=table.index)
+
+
+def _change(now: pd.Series, before: pd.Series) -> list[float | None]:
+    return [delta(float(n), float(b)) if not math.isnan(b) else None
+            for n, b in zip(now, before, strict=True)]
+
+
+def sources_table(report: ReportFrame, shown: int = 0) -> pd.DataFrame:
+    """Traffic sources for the grid: the top ``shown`` rows of this period, the
+    comparison period's sessions and the change where comparing."""
+    current, previous = split_ranges(report.rows)
+    table = (current.head(shown) if shown else current).copy()
+    table["isOther"] = table["sessionSource"] == OTHER
+    if not previous.empty:
+        keys = [k for k in ("sessionSource", "sessionMedium", "sessionDefaultChannelGroup")
+                if k in table.columns]
+        before = _previous_of(table, previous, keys, "sessions")
+        table["sessionsPrevious"] = before
+        table["sessionsChange"] = _change(table["sessions"], before)
+    return table
+
+
+def _rates(frame: pd.DataFrame) -> pd.DataFrame:
+    sessions = frame["sessions"].where(frame["sessions"] > 0)
+    frame["engagementRate"] = (frame["engagedSessions"] / sessions).fillna(0.0)
+    if "_converting" in frame.columns:
+        frame["sessionKeyEventRate"] = (frame["_converting"] / sessions).fillna(0.0)
+        frame = frame.drop(columns="_converting")
+    return frame
+
+
+def channels_table(sources: ReportFrame, channels: ReportFrame | None = None
+                   ) -> pd.DataFrame:
+    """Sessions by default channel group, rolled up from the sources report.
+
+    A channel is a function of source and medium, so the rollup is exact for the
+    additive metrics; rates are recomputed from their parts (engaged sessions,
+    sessions with a key event = rate x sessions). ``channels`` carries the
+    comparison period, asked of GA for exactly these channels.
+    """
+    current, _ = split_ranges(sources.rows)
+    col = "sessionDefaultChannelGroup"
+    additive = [m for m in ("sessions", "engagedSessions", "keyEvents", "totalRevenue")
+                if m in current.columns]
+    work = current[[col, *additive]].copy()
+    if "sessionKeyEventRate" in current.columns:
+        work["_converting"] = current["sessionKeyEventRate"] * current["sessions"]
+    table = work.groupby(col, as_index=False, sort=False).sum()
+    table = _rates(table).sort_values("sessions", ascending=False, kind="stable")
+    table = table.reset_index(drop=True)
+    total = float(table["sessions"].sum())
+    table["share"] = table["sessions"] / total if total else 0.0
+    table["isOther"] = table[col] == OTHER
+    if channels is not None:
+        _, previous = split_ranges(channels.rows)
+        before = _previous_of(table, previous, [col], "sessions")
+        table["sessionsPrevious"] = before
+        table["sessionsChange"] = _change(table["sessions"], before)
+    return table
+
+
+def landing_table(report: ReportFrame) -> pd.DataFrame:
+    """Landing pages: sessions that started there and what they led to."""
+    current, previous = split_ranges(report.rows)
+    table = current.copy()
+    table["isOther"] = table["landingPage"] == OTHER
+    if not previous.empty:
+        before = _previous_of(table, previous, ["landingPage"], "sessions")
+        table["sessionsPrevious"] = before
+        table["sessionsChange"] = _change(table["sessions"], before)
+    return table
+
+
+def pages_table(pages: ReportFrame, landing: ReportFrame | None) -> pd.DataFrame:
+    """Top pages with engagement time per view and entrances (sessions landing there)."""
+    current, previous = split_ranges(pages.rows)
+    table = current.copy()
+    views = table["screenPageViews"].where(table["screenPageViews"] > 0)
+    table["engagementPerView"] = (table["userEngagementDuration"] / views).fillna(0.0)
+    table["isOther"] = table["pagePath"] == OTHER
+    if landing is not None:
+        lcur, _ = split_ranges(landing.rows)
+        entrances = lcur.groupby("landingPage")["sessions"].sum()
+        # GA's landing report is cut at its own top N: a page past it has unknown
+        # entrances, not zero.
+        complete = landing.meta.row_count <= len(lcur)
+        mapped = table["pagePath"].map(entrances)
+        table["entrances"] = mapped.fillna(0) if complete else mapped
+        table.loc[table["isOther"], "entrances"] = None
+    if not previous.empty:
+        before = _previous_of(table, previous, ["pagePath", "pageTitle"], "screenPageViews")
+        table["viewsPrevious"] = before
+        table["viewsChange"] = _change(table["screenPageViews"], before)
+    return table
+
+
+def rollup(report: ReportFrame, dimension: str) -> pd.DataFrame:
+    """The current period's rows summed over every other dimension, largest first.
+
+    Only for additive metrics (sessions, views), which this is used with.
+    """
+    current, _ = split_ranges(report.rows)
+    metrics = [c for c in current.columns if pd.api.types.is_numeric_dtype(current[c])]
+    out = current.groupby(dimension, as_index=False, sort=False)[metrics].sum()
+    return out.sort_values(metrics[0], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def fill_days(rows: pd.DataFrame, ranges: Sequence[DateRange], complete: bool = True
+              ) -> pd.DataFrame:
+    """A trend with every period (day, week, month) of each range, zero where GA
+    returned no row.
+
+    GA leaves out periods without sessions (a narrow filter, a quiet site); drawn
+    as is, a line would bridge them as if traffic had carried on. When GA's
+    answer was cut (``complete`` False), periods are filled only inside the span
+    it answered for: a missing tail is unknown, not zero.
+    """
+    time_col = next((c for c in _FREQ if c in rows.columns), "")
+    if time_col in ("", "dateHour") or not ranges:
+        return rows
+    metrics = [c for c in rows.columns if c not in (time_col, "dateRange")]
+    parts = []
+    for name, rng in zip(RANGE_NAMES, ranges, strict=False):
+        period = rows[rows["dateRange"] == name].drop(columns="dateRange")
+        start, end = pd.Timestamp(rng.start), pd.Timestamp(rng.end)
+        if not complete:
+            if period.empty:
+                continue
+            start, end = period[time_col].min(), period[time_col].max()
+        filled = fill_timeline(period, time_col, start, end, metrics)
+        filled["dateRange"] = name
+        parts.append(filled)
+    return pd.concat(parts, ignore_index=True) if parts else rows

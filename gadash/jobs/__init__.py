@@ -1,0 +1,2 @@
+"""Threads beside requests: the warmer (keeps polled queries fresh), the alert watch and
+the alert webhook."""

@@ -1,0 +1,113 @@
+"""Renderings of polled answers: drawn once per answer and process, for every TV screen
+showing it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import dash
+
+from gadash.core.frames import ViewResult
+from gadash.core.query import ReportQuery
+from gadash.errors import GadashError
+from gadash.memo import Recent
+from gadash.web.context import get_service
+
+D = TypeVar("D", "Drawn", "DrawnRealtime")
+
+
+class Drawings(Generic[D]):
+    """This process's renderings of polled answers, by what they show
+    (``prefix#version``); one thread at a time draws a prefix.
+
+    Polls that find a new answer while another thread draws it wait for that drawing
+    (a few ms) instead of drawing the same answer again: a change costs one drawing
+    per process, and every poll gets the answer the cache holds (a screen learns at
+    once that GA failed)."""
+
+    def __init__(self, seconds: float, size: int):
+        self.memo: Recent[str, D] = Recent(seconds, size=size)
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, prefix: str) -> threading.Lock:
+        with self._guard:
+            if len(self._locks) > 1_000:  # screens with annotations each have a prefix
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            return self._locks.setdefault(prefix, threading.Lock())
+
+    def named(self, name: str, drawn: Any, ours: Callable[[D], bool],
+              current: Callable[[], D]) -> D:
+        """For a draw callback: the rendering a poll named, when this process holds it
+        and it is the screen's own (``ours``: the name comes from the browser, and
+        another playlist's is never sent); else ``current()``, the cache's current one
+        (the poll ran on another worker). PreventUpdate when the screen shows it
+        (``drawn``) or on an error: every panel keeps what it shows, the poll reports."""
+        try:
+            done = self.memo.peek(name)
+            if done is None or not ours(done):
+                done = current()
+        except GadashError:
+            raise dash.exceptions.PreventUpdate from None
+        if drawn == done.key:
+            raise dash.exceptions.PreventUpdate
+        return done
+
+    def once(self, prefix: str, query: ReportQuery, draw: Callable[[ViewResult], D],
+             latest: bool = False) -> D:
+        """The rendering of the cache's current answer to ``query``: from this process's
+        memory while the answer is unchanged (without reading it), else drawn once.
+
+        ``latest``: read the answer even when this process believes it knows which one
+        the cache holds (a poll on another worker named a newer one)."""
+        service = get_service()
+        version = None if latest else service.view_version(query)
+        done = self.memo.peek(f"{prefix}#{version}") if version else None
+        if done is not None:
+            service.keep_warm(query.cache_key(), query)
+            return done
+        result = service.view(query, warm=True)
+        done = self.memo.peek(f"{prefix}#{result.version}")
+        if done is not None:  # a stale answer (no version) drawn before
+            return done
+        with self._lock(prefix):
+            # Drawn meanwhile by the thread this one waited for?
+            done = self.memo.peek(f"{prefix}#{result.version}")
+            if done is None:
+                done = draw(result)
+                self.memo.put(done.key, done)  # key: prefix#version of the answer drawn
+            return done
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One rendering of the overview, for every screen showing the same answer."""
+
+    key: str  # signature#version: what a screen that shows it has drawn
+    signature: str  # the query's cache key and its annotations: the traces drawn
+    tiles: tuple[Any, ...]  # KPI texts, deltas, delta classes, optional tile classes
+    figure: Any
+    series: list[tuple[list[Any], list[Any]]]
+    lists: tuple[Any, ...]  # channels, pages, sources
+    updated: list[str]  # "updated 19:55 EST" per screen
+    range: str
+    status: tuple[bool, str, str, str]
+
+    @property
+    def query_key(self) -> str:
+        """The query's cache key: whose data it shows (the signature starts with it)."""
+        return self.signature.partition("|")[0]
+
+
+@dataclass(frozen=True)
+class DrawnRealtime:
+    key: str
+    active: str
+    figure: Any
+    y: list[int]
+    items: Any
+    label: str
+    status: tuple[bool, str, str, str]
