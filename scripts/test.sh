@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install what the tests need, then lint, type-check and run the whole suite.
+# Install what the tests need, then lint, type-check, check the import rules (the
+# rooms of README's "Architecture", pyproject.toml's [tool.importlinter]) and run the
+# whole suite.
 # Usage: bash scripts/test.sh [pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,4 +31,5 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest "$@"

@@ -371,3 +371,15 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def test_tv_links_create_refuses_what_the_web_form_refuses(env, capsys) -> None:
+    """One rule for both: a playlist with a line break is refused (the CLI let it pass)."""
+    assert run(capsys, "db", "upgrade")[0] == 0
+    status, _, err = run(capsys, "tv-links", "create", "Office TV", "--playlist",
+                         "screens=overview\nrange=last7")
+    assert status == 1 and "line breaks or control characters" in err
+    status, _, err = run(capsys, "tv-links", "create", "Office TV", "--playlist",
+                         "screens=" + "overview," * 80)
+    assert status == 1 and "at most 500 fit" in err
+    assert "No active TV links" in run(capsys, "tv-links", "list")[1]

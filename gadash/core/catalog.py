@@ -1,10 +1,41 @@
-"""The report catalog: each panel's dimensions, metrics, order and limit, declared once."""
+"""The report catalog: each panel's dimensions, metrics, order and limit, declared once;
+the analyst filters (``FILTERS``), the metric lists and the trend grains, the one home of
+each of these names (everything else derives from them)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from gadash.errors import QueryError
+
+OTHER = "(other)"  # GA's row of rare values past a report's cardinality limit
+
+
+@dataclass(frozen=True)
+class Filter:
+    """An analyst filter: its name (URL parameter, ``Filters`` field), the GA dimension
+    it filters, its label, the match a bare ``name=value`` means, and the metric its
+    picker ranks values by."""
+
+    name: str
+    dimension: str
+    label: str
+    match: str = "is"
+    ranked_by: str = "sessions"
+
+
+# In the order the pickers, chips and URLs list them.
+FILTERS: dict[str, Filter] = {f.name: f for f in (
+    Filter("source", "sessionSource", "Source"),
+    Filter("medium", "sessionMedium", "Medium"),
+    Filter("channel", "sessionDefaultChannelGroup", "Channel"),
+    Filter("country", "country", "Country"),
+    Filter("device", "deviceCategory", "Device"),
+    # A page path contains the text (grammar 1 meant that too).
+    Filter("page", "pagePath", "Page", match="contains", ranked_by="screenPageViews"),
+)}
+# GA dimension -> the filter on it
+FILTER_OF_DIMENSION = {f.dimension: f.name for f in FILTERS.values()}
 
 
 @dataclass(frozen=True)
@@ -57,7 +88,9 @@ KPI_METRICS = (
 )
 # GA4 renamed conversions to key events (2024); revenue metrics answer 0 on a
 # property without e-commerce, and the dashboard then leaves them out.
-OUTCOME_METRICS = ("keyEvents", "sessionKeyEventRate", "totalRevenue", "transactions")
+KEY_EVENT_METRICS = ("keyEvents", "sessionKeyEventRate")
+REVENUE_METRICS = ("totalRevenue", "transactions")
+OUTCOME_METRICS = KEY_EVENT_METRICS + REVENUE_METRICS
 TREND_METRICS = KPI_METRICS + OUTCOME_METRICS  # 10: the most GA takes in one report
 
 # Trend grains: the time dimension GA groups by, and its panel.
@@ -73,6 +106,8 @@ TREND_PANELS = {
     "week": "trend_week",
     "month": "trend_month",
 }
+# trend panel -> its time dimension
+TREND_TIME = {TREND_PANELS[grain]: dim for grain, dim in GRAIN_DIMENSIONS.items()}
 # A daily trend over GA4's whole history is about 4,100 rows; the cap keeps a
 # runaway request bounded all the same.
 _TREND_CAP = 20_000
@@ -142,17 +177,10 @@ PANELS: dict[str, Panel] = {
 
 # What a filter picker offers: a dimension's values over the current period, the
 # most visited first (asked when the picker opens, one report, cached like a view).
-CHOICE_DIMENSIONS = {
-    "source": "sessionSource",
-    "medium": "sessionMedium",
-    "channel": "sessionDefaultChannelGroup",
-    "country": "country",
-    "device": "deviceCategory",
-    "page": "pagePath",
-}
+CHOICE_DIMENSIONS = {f.name: f.dimension for f in FILTERS.values()}
 CHOICE_LIMIT = 1_000
 for _name, _dim in CHOICE_DIMENSIONS.items():
-    _metric = "screenPageViews" if _dim == "pagePath" else "sessions"
+    _metric = FILTERS[_name].ranked_by
     PANELS[f"choices_{_name}"] = Panel(
         f"choices_{_name}", f"Values of {_dim}", (_dim,), (_metric,),
         (Order(_metric, desc=True, metric=True),), limit=CHOICE_LIMIT, current_only=True)
@@ -169,6 +197,13 @@ CHANGE_DIMENSIONS = {
     "device": ("deviceCategory",),
 }
 CHANGE_METRICS = ("sessions", "keyEvents")
+# Which filters a value of each dimension sets when applied (exact values). A landing
+# page sets the page filter (any page viewed), as before; not a landing-page filter.
+CHANGE_FILTERS = {"source": ("source", "medium"), "channel": ("channel",),
+                  "landing": ("page",), "country": ("country",), "device": ("device",)}
+if set(CHANGE_FILTERS) != set(CHANGE_DIMENSIONS) or not all(
+        f in FILTERS for names in CHANGE_FILTERS.values() for f in names):
+    raise AssertionError("CHANGE_FILTERS must name a filter for each change dimension")
 for _name, _dims in CHANGE_DIMENSIONS.items():
     PANELS[f"changes_{_name}"] = Panel(
         f"changes_{_name}", f"What changed by {', '.join(_dims)}", _dims, CHANGE_METRICS,

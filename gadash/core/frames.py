@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from gadash.core.catalog import OTHER
+
 # GA folds rare values into this row when a report passes its cardinality limit.
-OTHER = "(other)"
 OTHER_TIP = ("GA grouped rare values into (other): the report passed GA's cardinality "
              "limit, so the values behind this row are not known")
 _RANGE_WORDS = {"current": "this period", "previous": "the comparison period"}

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from gadash.core.catalog import CHOICE_DIMENSIONS, get_panel
+from gadash.core.catalog import CHOICE_DIMENSIONS, FILTERS, get_panel
 from gadash.errors import QueryError
 
 # GA4 holds no data before this day; the Data API refuses earlier start dates.
@@ -191,9 +191,10 @@ class Filters:
 
 # filter name -> GA dimension
 FILTER_FIELDS: dict[str, str] = CHOICE_DIMENSIONS
-# The match a bare ``name=value`` means: a page path contains the text (grammar 1
-# meant that too), every other dimension is the value.
-DEFAULT_MATCH = {"page": "contains"}
+# The match a bare ``name=value`` means where it is not "is" (FILTERS).
+DEFAULT_MATCH = {f.name: f.match for f in FILTERS.values() if f.match != "is"}
+if {f.name for f in fields(Filters)} != set(FILTERS):
+    raise AssertionError("Filters' fields must be the catalog's FILTERS")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import pandas as pd
 from babel.numbers import format_compact_currency, format_currency
 
-from gadash.core.frames import OTHER, ReportFrame
+from gadash.core.catalog import KEY_EVENT_METRICS, KPI_METRICS, OTHER, REVENUE_METRICS
+from gadash.core.frames import ReportFrame
 from gadash.core.query import RANGE_NAMES, DateRange
 
 
@@ -89,11 +90,10 @@ KPI_LABELS: dict[str, tuple[str, str, bool]] = {
     "totalRevenue": ("Revenue", "money", True),
     "transactions": ("Transactions", "number", True),
 }
-TRAFFIC_KPIS = ("totalUsers", "sessions", "screenPageViews", "averageSessionDuration",
-                "engagementRate", "bounceRate")
+TRAFFIC_KPIS = KPI_METRICS
 # Shown only where the property has them (a total above zero in either period).
-KEY_EVENT_KPIS = ("keyEvents", "sessionKeyEventRate")
-REVENUE_KPIS = ("totalRevenue", "transactions")
+KEY_EVENT_KPIS = KEY_EVENT_METRICS
+REVENUE_KPIS = REVENUE_METRICS
 
 
 def format_metric(kind: str, value: float | None, currency: str = "") -> str:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, parse_qsl, urlencode
 
+from gadash.core.catalog import FILTERS
 from gadash.core.plans import GRAINS
 from gadash.core.query import (
     COMPARISONS,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 DEFAULT_RANGE = "last28"
 DEFAULT_COMPARE = "previous"
 DEFAULT_GRAIN = "auto"
-FILTER_PARAMS = ("source", "medium", "channel", "country", "device", "page")
+FILTER_PARAMS = tuple(FILTERS)
 DEVICES = ("desktop", "mobile", "tablet", "smart tv")
 MAX_FILTER_LENGTH = 200
 _CUSTOM = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")

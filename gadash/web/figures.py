@@ -70,8 +70,6 @@ def message_figure(text: str, theme: Theme = LIGHT) -> Figure:
 
 TREND_LABELS = {"sessions": "Sessions", "totalUsers": "Users", "screenPageViews": "Page views"}
 # Each trend panel's time dimension, and how a point's time reads in a tooltip.
-TREND_TIME = {"trend_hourly": "dateHour", "trend": "date", "trend_week": "isoYearIsoWeek",
-              "trend_month": "yearMonth"}
 _HOVER_FORMAT = {"dateHour": "%d %b %Y %H:00", "date": "%a %d %b %Y",
                  "isoYearIsoWeek": "week of %d %b %Y", "yearMonth": "%B %Y"}
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.test_auth import ANN, _create_tv_link, app_url  # noqa: F401 -- fixtures
+from tests.e2e.test_signin import ANN, _create_tv_link, app_url  # noqa: F401 -- fixtures
 
 pytestmark = pytest.mark.browser
 

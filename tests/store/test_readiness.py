@@ -9,8 +9,8 @@ import requests
 from sqlalchemy import create_engine, text
 
 from tests.conftest import BLOG
+from tests.e2e.test_instances import tv_request
 from tests.servers import start_app, stop_app
-from tests.test_instances import tv_request
 
 
 def poll_tv(url: str, request_id: str) -> requests.Response:

@@ -12,7 +12,7 @@ from datetime import date
 
 import pandas as pd
 
-from gadash.core.catalog import CHANGE_DIMENSIONS
+from gadash.core.catalog import CHANGE_DIMENSIONS, CHANGE_FILTERS
 from gadash.core.frames import ReportFrame, is_other
 from gadash.core.insights.rules import (
     Band,
@@ -29,9 +29,6 @@ from gadash.core.insights.rules import (
 from gadash.core.transforms import split_ranges
 
 METRIC_WORDS = {"sessions": "Sessions", "keyEvents": "Key events"}
-# Which filter a value of each dimension sets when applied (exact values).
-CHANGE_FILTERS = {"source": ("source", "medium"), "channel": ("channel",),
-                  "landing": ("page",), "country": ("country",), "device": ("device",)}
 _DIMENSION_WORDS = {"source": "source / medium", "channel": "channel",
                     "landing": "landing page", "country": "country", "device": "device"}
 

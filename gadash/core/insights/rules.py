@@ -25,8 +25,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from gadash.core.catalog import OTHER
+
 REST = "(other values)"  # the values GA did not list, as one
-OTHER = "(other)"  # GA's row of rare values past a report's cardinality limit
 BASELINE_WEEKS = 8
 SPREADS = 3.0
 MIN_WEEKS = 4  # fewer earlier same weekdays than this: no judgement

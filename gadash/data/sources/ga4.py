@@ -28,8 +28,8 @@ from google.api_core import exceptions as gexc
 from google.api_core.retry import Retry, if_exception_type
 from google.auth import exceptions as auth_exc
 
-from gadash.core.catalog import Panel, get_panel
-from gadash.core.frames import OTHER, ReportFrame, ReportMeta
+from gadash.core.catalog import OTHER, Panel, get_panel
+from gadash.core.frames import ReportFrame, ReportMeta
 from gadash.core.query import FILTER_FIELDS, RANGE_NAMES, Condition, DateRange, Filters, ReportQuery
 from gadash.data.counters import counted_channel
 from gadash.data.sources.base import DataSource

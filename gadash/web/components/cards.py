@@ -7,20 +7,14 @@ from zoneinfo import ZoneInfo
 
 from dash import dcc, html
 
+from gadash.core.catalog import FILTERS
 from gadash.core.frames import ReportFrame
 from gadash.core.query import Condition
 from gadash.core.transforms import Kpi, format_number
 from gadash.data.shares import Provider, ShareCounts
 from gadash.errors import GadashError
 
-FILTER_LABELS = {
-    "source": "Source",
-    "medium": "Medium",
-    "channel": "Channel",
-    "country": "Country",
-    "device": "Device",
-    "page": "Page",
-}
+FILTER_LABELS = {f.name: f.label for f in FILTERS.values()}
 
 
 def fetched_clock(report: ReportFrame, zone: str = "UTC") -> str:

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from dash import dcc, html
 
+from gadash.core.catalog import TREND_TIME
 from gadash.core.frames import Marker, ReportFrame, is_other
 from gadash.core.insights.findings import TrendingPage
 from gadash.core.query import DateRange
@@ -15,7 +16,7 @@ from gadash.data.shares import Provider, ShareCounts
 from gadash.settings import SCREENS
 from gadash.web.components.cards import fetched_clock, share_summary
 from gadash.web.components.ids import TvIds
-from gadash.web.figures import DARK, TREND_TIME, Figure, figure, message_figure, trend_figure
+from gadash.web.figures import DARK, Figure, figure, message_figure, trend_figure
 
 TV_KPIS = ("totalUsers", "sessions", "screenPageViews", "averageSessionDuration",
            "engagementRate", "keyEvents", "totalRevenue")

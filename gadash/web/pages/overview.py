@@ -27,7 +27,7 @@ from dash import (
     no_update,
 )
 
-from gadash.core.catalog import get_panel
+from gadash.core.catalog import FILTER_OF_DIMENSION, get_panel
 from gadash.core.frames import is_other
 from gadash.core.plans import choices_query, trend_panel, view_query
 from gadash.core.query import Condition, DateRange, ReportQuery
@@ -103,12 +103,16 @@ def _state_from_store(data: Any) -> tuple[ViewState, list[str]]:
 
 
 # Grid cells that filter the dashboard when clicked: grid -> column -> filter.
+def _filters_of(*dimensions: str) -> dict[str, str]:
+    return {d: FILTER_OF_DIMENSION[d] for d in dimensions}
+
+
 CELL_FILTERS: dict[str, dict[str, str]] = {
-    ids.SOURCES: {"sessionSource": "source", "sessionMedium": "medium",
-                  "sessionDefaultChannelGroup": "channel"},
-    ids.CHANNELS: {"sessionDefaultChannelGroup": "channel"},
+    ids.SOURCES: _filters_of("sessionSource", "sessionMedium", "sessionDefaultChannelGroup"),
+    ids.CHANNELS: _filters_of("sessionDefaultChannelGroup"),
+    # A landing page sets the page filter (any page viewed), as before.
     ids.LANDING: {"landingPage": "page"},
-    ids.PAGES: {"pagePath": "page"},
+    ids.PAGES: _filters_of("pagePath"),
 }
 
 

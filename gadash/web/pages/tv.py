@@ -19,6 +19,7 @@ import dash
 from dash import ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback
 from dash import no_update as nu
 
+from gadash.core.catalog import TREND_TIME
 from gadash.core.frames import Marker, ViewResult
 from gadash.core.plans import trending_queries, tv_query
 from gadash.core.query import DateRange, ReportQuery
@@ -51,7 +52,7 @@ from gadash.web.components.tv import (
     updated_label,
 )
 from gadash.web.context import get_service, get_store
-from gadash.web.figures import TREND_TIME, trend_series
+from gadash.web.figures import trend_series
 from gadash.web.pages.drawings import Drawings, Drawn, DrawnRealtime
 
 I = TvIds  # noqa: E741

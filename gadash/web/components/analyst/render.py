@@ -7,7 +7,7 @@ from typing import Any
 
 from dash import html
 
-from gadash.core.catalog import TREND_PANELS, get_panel
+from gadash.core.catalog import TREND_PANELS, TREND_TIME, get_panel
 from gadash.core.frames import OTHER_TIP, Marker, ReportFrame, ViewResult
 from gadash.core.insights.rules import Band
 from gadash.core.query import DateRange
@@ -41,14 +41,7 @@ from gadash.web.components.cards import (
     create_kpi_tile,
     fetched_clock,
 )
-from gadash.web.figures import (
-    TREND_TIME,
-    Figure,
-    bar_figure,
-    donut_figure,
-    message_figure,
-    trend_figure,
-)
+from gadash.web.figures import Figure, bar_figure, donut_figure, message_figure, trend_figure
 
 FIGURES = ("trend",)  # drawn with the KPIs; every other chart has its own callback
 

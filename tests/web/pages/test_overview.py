@@ -445,7 +445,7 @@ def test_a_page_read_at_ten_times_its_usual_rate_trends_and_others_do_not(ctx, a
         # With a webhook set, the page starting to trend is posted once.
         from gadash.jobs.alerts import Alerts
         from gadash.jobs.watch import check_alerts
-        from tests.test_alerts import Receiver
+        from tests.jobs.test_alerts import Receiver
 
         receiver = Receiver()
         receiver.thread.start()

@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 from google.analytics.data_v1beta import types as ga
 
-from gadash.core.catalog import Order, Panel
-from gadash.core.frames import OTHER
+from gadash.core.catalog import OTHER, Order, Panel
 from gadash.core.plans import view_query
 from gadash.core.query import DateRange, Filters, ReportQuery
 from gadash.data.sources.ga4 import GA4Source, _Ask

@@ -21,8 +21,8 @@ from gadash.core.query import DateRange
 from gadash.data.service import DataService
 from gadash.settings import Settings
 from tests.conftest import BLOG, SHOP, free_port
+from tests.e2e.test_signin import ANN, HTML, SECRET, _dash_body, _post, sign_in
 from tests.servers import start_app, stop_app
-from tests.test_auth import ANN, HTML, SECRET, _dash_body, _post, sign_in
 
 TV_CONFIG = {"property": "Shop", "range": "2026-01-01..2026-03-31", "compare": "none",
              "screens": ["overview", "realtime"], "rotate": 30, "refresh": 1, "realtime": 1,

@@ -176,7 +176,7 @@ def test_at_most_max_per_hour_across_instances(receiver, valkey, caplog):
     now = [HOUR + 60]
     a, b = (alerts_for(receiver.url, valkey_store(valkey), clock=lambda: now[0],
                        alert_max_per_hour=3) for _ in range(2))
-    with caplog.at_level(logging.WARNING, logger="gadash.alerts"):
+    with caplog.at_level(logging.WARNING, logger="gadash.jobs.alerts"):
         sent = [(a if i % 2 else b).send("trending", f"/page/{i}", f"page {i}")
                 for i in range(6)]
     assert sent == [True, True, True, False, False, False]
@@ -197,7 +197,7 @@ def test_max_per_hour_in_process_memory(receiver):
 def test_receiver_failing_returns_false_and_the_alert_is_tried_again(receiver, store, caplog):
     alerts = alerts_for(receiver.url, store)
     receiver.status = 500
-    with caplog.at_level(logging.INFO, logger="gadash.alerts"):
+    with caplog.at_level(logging.INFO, logger="gadash.jobs.alerts"):
         assert alerts.send("trending", "/p", "trending") is False
         receiver.status = 200
         assert alerts.send("trending", "/p", "trending") is True
@@ -217,7 +217,7 @@ def test_unreachable_receiver_returns_false(store, caplog):
         sock.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/services/{SECRET}"
     alerts = alerts_for(url, store)
-    with caplog.at_level(logging.WARNING, logger="gadash.alerts"):
+    with caplog.at_level(logging.WARNING, logger="gadash.jobs.alerts"):
         assert alerts.send("trending", "/p", "trending") is False
     assert "not sent" in caplog.text and SECRET not in caplog.text
 
@@ -225,7 +225,7 @@ def test_unreachable_receiver_returns_false(store, caplog):
 def test_a_receiver_that_never_answers_costs_about_the_timeout(silent_url, valkey, caplog):
     alerts = alerts_for(silent_url, valkey_store(valkey), alert_timeout=0.5)
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="gadash.alerts"):
+    with caplog.at_level(logging.WARNING, logger="gadash.jobs.alerts"):
         assert alerts.send("trending", "/p", "trending") is False
     assert 0.4 < time.monotonic() - started < 2.0
     assert SECRET not in caplog.text

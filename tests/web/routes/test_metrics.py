@@ -25,8 +25,8 @@ from gadash.settings import Settings
 from gadash.standin.server import StandinServer
 from gadash.web.routes.metrics import TvScreens, allowed, callback_name
 from tests.conftest import BLOG, SHOP, free_port, test_properties
+from tests.e2e.test_instances import TV_CONFIG, poll
 from tests.servers import ROOT, callback_body, start_app, stop_app
-from tests.test_instances import TV_CONFIG, poll
 
 ANALYST_STATE = {"property": "Blog", "range": "last28", "compare": "previous",
                  "filters": {"source": "", "medium": "", "country": "", "device": "",
