@@ -129,3 +129,39 @@ class Marker:
     end: date
     text: str
 
+
+
+@dataclass(frozen=True)
+class GAField:
+    """A dimension or metric a property offers, as GA's GetMetadata names it: standard,
+    a custom definition (``customEvent:author``), or a key event's own metric
+    (``keyEvents:sign_up``)."""
+
+    api_name: str
+    ui_name: str
+    kind: str  # "dimension" or "metric"
+    category: str
+    custom: bool = False
+    type: str = ""  # a metric's GA type (TYPE_INTEGER, TYPE_CURRENCY, ...)
+    description: str = ""
+
+    @property
+    def label(self) -> str:
+        """How a picker shows it: GA's name, and its API name where they differ."""
+        return self.ui_name if self.ui_name == self.api_name else \
+            f"{self.ui_name} ({self.api_name})"
+
+
+@dataclass(frozen=True)
+class PropertyFields:
+    """Every dimension and metric of one property (GetMetadata)."""
+
+    dimensions: tuple[GAField, ...]
+    metrics: tuple[GAField, ...]
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(f.api_name for f in (*self.dimensions, *self.metrics))
+
+    def get(self, name: str) -> GAField | None:
+        return next((f for f in (*self.dimensions, *self.metrics) if f.api_name == name), None)

@@ -1,4 +1,5 @@
-"""What to ask for: date ranges, presets, comparison periods, filters, the query."""
+"""What to ask for: date ranges, presets, comparison periods, filters, explorations
+(any dimensions and metrics a property has), the query."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from gadash.core.catalog import CHOICE_DIMENSIONS, FILTERS, get_panel
+from gadash.core.catalog import CHOICE_DIMENSIONS, FILTERS, Order, Panel, get_panel
 from gadash.errors import QueryError
 
 # GA4 holds no data before this day; the Data API refuses earlier start dates.
@@ -197,6 +198,133 @@ if {f.name for f in fields(Filters)} != set(FILTERS):
     raise AssertionError("Filters' fields must be the catalog's FILTERS")
 
 
+# ----------------------------------------------------------------- explorations
+
+MAX_DIMENSIONS = 2
+MAX_METRICS = 5
+TOP_N = (10, 25, 50, 100, 250, 1000)
+CHARTS: dict[str, str] = {"auto": "Best fit", "line": "Line", "bar": "Bars",
+                          "table": "Table only", "number": "Single number"}
+# How a metric filter compares (GA's NumericFilter operations).
+METRIC_OPS: dict[str, str] = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤", "eq": "="}
+# GA's time dimensions: an exploration by one of them is a series, drawn as a line.
+TIME_DIMENSIONS = ("date", "dateHour", "dateHourMinute", "isoYearIsoWeek", "yearWeek",
+                   "yearMonth", "year", "isoYear", "yearQuarter", "nthDay", "nthWeek",
+                   "nthMonth", "nthYear", "nthHour", "hour", "day", "dayOfWeek", "week",
+                   "isoWeek", "month")
+EXPLORE_PANEL = "explore"
+# The id of a field: GA's API names, custom ones included (``customEvent:author``).
+_FIELD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:")
+
+
+def check_field_name(name: str) -> str:
+    """A field's API name as GA spells it, or QueryError."""
+    if not name or len(name) > 200 or not set(name) <= _FIELD_CHARS:
+        raise QueryError(f"{name[:60]!r} is not a GA dimension or metric name.")
+    return name
+
+
+@dataclass(frozen=True)
+class FieldFilter:
+    """A condition on any dimension (``eventName``, ``customEvent:author`` ...)."""
+
+    field: str
+    condition: Condition
+
+    def describe(self) -> str:
+        return f"{self.field} {self.condition.describe()}"
+
+
+@dataclass(frozen=True)
+class MetricFilter:
+    """Rows whose metric compares with a number (``sessions > 100``), GA's metricFilter."""
+
+    metric: str
+    op: str  # METRIC_OPS
+    value: float
+
+    def __post_init__(self) -> None:
+        if self.op not in METRIC_OPS:
+            raise QueryError(f"Unknown comparison {self.op!r}; use one of {', '.join(METRIC_OPS)}.")
+
+    def describe(self) -> str:
+        return f"{self.metric} {METRIC_OPS[self.op]} {self.value:g}"
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """A question of one's own: up to two dimensions and five metrics of the property,
+    conditions on any dimension and on metric values, a sort, a top N and a chart."""
+
+    dimensions: tuple[str, ...]
+    metrics: tuple[str, ...]
+    where: tuple[FieldFilter, ...] = ()
+    having: tuple[MetricFilter, ...] = ()
+    sort: str = ""  # a chosen field; "" = time ascending for a series, else first metric
+    desc: bool = True
+    limit: int = 25
+    chart: str = "auto"
+
+    def __post_init__(self) -> None:
+        if not self.metrics:
+            raise QueryError("Choose at least one metric.")
+        if len(self.metrics) > MAX_METRICS:
+            raise QueryError(f"At most {MAX_METRICS} metrics at once; "
+                             f"{len(self.metrics)} are chosen.")
+        if len(self.dimensions) > MAX_DIMENSIONS:
+            raise QueryError(f"At most {MAX_DIMENSIONS} dimensions at once; "
+                             f"{len(self.dimensions)} are chosen.")
+        names = (*self.dimensions, *self.metrics, *(f.field for f in self.where),
+                 *(f.metric for f in self.having))
+        for name in names:
+            check_field_name(name)
+        if len(set(self.dimensions)) != len(self.dimensions) \
+                or len(set(self.metrics)) != len(self.metrics):
+            raise QueryError("A field is chosen twice.")
+        if self.sort and self.sort not in (*self.dimensions, *self.metrics):
+            raise QueryError(f"Sorting by {self.sort!r}, which is not among the chosen fields.")
+        if self.limit not in TOP_N:
+            raise QueryError(f"Show the top {', '.join(map(str, TOP_N))} rows, not {self.limit}.")
+        if self.chart not in CHARTS:
+            raise QueryError(f"Unknown chart {self.chart!r}; use one of {', '.join(CHARTS)}.")
+
+    @property
+    def series(self) -> bool:
+        """True when the first dimension is time: every bucket is asked, in order."""
+        return bool(self.dimensions) and self.dimensions[0] in TIME_DIMENSIONS
+
+    @property
+    def drawn_as(self) -> str:
+        """The chart that fits: a line for time, bars by a dimension, one number without."""
+        if self.chart != "auto":
+            return self.chart
+        if not self.dimensions:
+            return "number"
+        return "line" if self.series else "bar"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Every field the exploration names, filters included."""
+        return tuple(dict.fromkeys((*self.dimensions, *self.metrics,
+                                    *(f.field for f in self.where),
+                                    *(f.metric for f in self.having))))
+
+    def panel(self) -> Panel:
+        """The report to ask GA: a series pages through every bucket in time order; a
+        top N is asked for its N rows (GA adds ``(other)`` past its cardinality limit),
+        with the comparison period for exactly those rows."""
+        sort = self.sort or (self.dimensions[0] if self.series else self.metrics[0])
+        desc = self.desc if self.sort else not self.series
+        order = (Order(sort, desc=desc, metric=sort in self.metrics),)
+        title = ", ".join(self.metrics) + (f" by {', '.join(self.dimensions)}"
+                                           if self.dimensions else "")
+        if self.series or not self.dimensions:
+            return Panel(EXPLORE_PANEL, title, self.dimensions, self.metrics, order,
+                         limit=10_000, cap=50_000 if self.dimensions else 0, totals=True)
+        return Panel(EXPLORE_PANEL, title, self.dimensions, self.metrics, order,
+                     limit=self.limit, totals=True, keys=self.dimensions, shown=self.limit)
+
+
 @dataclass(frozen=True)
 class ReportQuery:
     """Everything that decides a view's data: the cache key covers all of it."""
@@ -209,12 +337,22 @@ class ReportQuery:
     omit: frozenset[str] = frozenset()
     # Top-N tables get comparison values for their shown rows (a second batch call).
     compare_tables: bool = True
+    # The question behind the ``explore`` panel, when the query has one.
+    explore: Exploration | None = None
 
     def __post_init__(self) -> None:
+        if (EXPLORE_PANEL in self.panels) != (self.explore is not None):
+            raise QueryError("An exploration is asked as the explore panel.")
         for panel in self.panels:
-            get_panel(panel)
-        if not self.ranges and any(not get_panel(p).realtime for p in self.panels):
+            self.panel(panel)
+        if not self.ranges and any(not self.panel(p).realtime for p in self.panels):
             raise QueryError("A report needs a date range.")
+
+    def panel(self, panel_id: str) -> Panel:
+        """A panel of this query: the catalog's, or the exploration's. Raises QueryError."""
+        if panel_id == EXPLORE_PANEL and self.explore is not None:
+            return self.explore.panel()
+        return get_panel(panel_id)
 
     def cache_key(self) -> str:
         return _cache_key(self)
@@ -230,5 +368,7 @@ def _cache_key(query: ReportQuery) -> str:
         "omit": sorted(query.omit),
         "compare_tables": query.compare_tables,
     }
+    if query.explore is not None:  # absent otherwise: the keys of views stay as they were
+        payload["explore"] = asdict(query.explore)
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return f"report:{digest[:32]}"

@@ -11,8 +11,7 @@ from collections import OrderedDict
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from gadash.core.catalog import get_panel
-from gadash.core.frames import ReportFrame, ViewResult
+from gadash.core.frames import PropertyFields, ReportFrame, ViewResult
 from gadash.core.insights.findings import (
     Changes,
     TrendingPage,
@@ -22,7 +21,7 @@ from gadash.core.insights.findings import (
 )
 from gadash.core.insights.rules import Band
 from gadash.core.plans import baseline_query, changes_query, trending_queries
-from gadash.core.query import DateRange, Filters, ReportQuery, local_date
+from gadash.core.query import DateRange, Exploration, Filters, ReportQuery, local_date
 from gadash.data.cache import CacheStore
 from gadash.data.counters import quota_left
 from gadash.data.flight import SingleFlight
@@ -129,7 +128,7 @@ class DataService:
 
     def ttl_for(self, query: ReportQuery) -> float:
         """Seconds a query stays fresh: longer when the hourly GA quota runs low."""
-        panels = [get_panel(p) for p in query.panels]
+        panels = [query.panel(p) for p in query.panels]
         realtime = all(p.realtime for p in panels)
         base = self.settings.realtime_ttl if realtime else self.settings.cache_ttl
         base = max([base, *(p.ttl for p in panels)])
@@ -204,12 +203,33 @@ class DataService:
             f"tz:{property_id}", functools.partial(self.source.time_zone, property_id),
             _ZONE_TTL).value))
 
+    def fields(self, property_id: str) -> PropertyFields:
+        """The dimensions and metrics the property offers, custom definitions included
+        (GetMetadata, cached for hours; kept in the process for a minute)."""
+        return cast(PropertyFields, self._local.get(("fields", property_id), lambda: (
+            self.flight.get(f"fields:{property_id}",
+                            functools.partial(self.source.fields, property_id),
+                            _ZONE_TTL).value)))
+
     def available_fields(self, property_id: str) -> frozenset[str]:
-        """The dimensions and metrics the property offers (GetMetadata, cached for hours;
-        kept in the process for a minute)."""
-        return self._local.get(("fields", property_id), lambda: frozenset(self.flight.get(
-            f"fields:{property_id}",
-            functools.partial(self.source.available_fields, property_id), _ZONE_TTL).value))
+        """The names of the property's dimensions and metrics."""
+        return self.fields(property_id).names
+
+    def incompatible(self, property_id: str, exploration: Exploration) -> list[str]:
+        """Why GA cannot answer these fields together ([] when it can): names GetMetadata
+        does not know, then GA's CheckCompatibility (cached for hours per set of fields
+        and filters). Asked before any data is."""
+        known = self.available_fields(property_id)
+        unknown = [f for f in exploration.fields if f not in known]
+        if unknown:
+            return [f"This property has no dimension or metric named {name!r}." for name in unknown]
+        digest = hashlib.sha256(repr((exploration.dimensions, exploration.metrics,
+                                      exploration.where, exploration.having)).encode()
+                                ).hexdigest()[:32]
+        return list(self.flight.get(
+            f"compatible:{property_id}:{digest}",
+            functools.partial(self.source.incompatible, property_id, exploration),
+            _ZONE_TTL).value)
 
     def today(self, property_id: str) -> date:
         """Today in the property's time zone."""

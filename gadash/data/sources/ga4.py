@@ -28,9 +28,20 @@ from google.api_core import exceptions as gexc
 from google.api_core.retry import Retry, if_exception_type
 from google.auth import exceptions as auth_exc
 
-from gadash.core.catalog import OTHER, Panel, get_panel
-from gadash.core.frames import ReportFrame, ReportMeta
-from gadash.core.query import FILTER_FIELDS, RANGE_NAMES, Condition, DateRange, Filters, ReportQuery
+from gadash.core.catalog import OTHER, Panel
+from gadash.core.frames import GAField, PropertyFields, ReportFrame, ReportMeta
+from gadash.core.query import (
+    EXPLORE_PANEL,
+    FILTER_FIELDS,
+    RANGE_NAMES,
+    Condition,
+    DateRange,
+    Exploration,
+    FieldFilter,
+    Filters,
+    MetricFilter,
+    ReportQuery,
+)
 from gadash.data.counters import counted_channel
 from gadash.data.sources.base import DataSource
 from gadash.errors import (
@@ -86,17 +97,32 @@ def _conditions(filters: Filters) -> list[ga.FilterExpression]:
     return [_expression(FILTER_FIELDS[name], cond) for name, cond in filters.active().items()]
 
 
-def dimension_filter(filters: Filters, in_lists: dict[str, list[str]] | None = None
-                     ) -> ga.FilterExpression | None:
+def dimension_filter(filters: Filters, in_lists: dict[str, list[str]] | None = None,
+                     where: Sequence[FieldFilter] = ()) -> ga.FilterExpression | None:
     """The analyst's filters as one GA ``dimensionFilter`` (AND of conditions), with
-    optional in-list conditions (field -> exact values)."""
-    conditions = _conditions(filters)
+    conditions on any dimension (``where``) and in-list conditions (field -> exact
+    values)."""
+    conditions = _conditions(filters) + [_expression(f.field, f.condition) for f in where]
     for field, values in (in_lists or {}).items():
         conditions.append(ga.FilterExpression(filter=ga.Filter(
             field_name=field,
             in_list_filter=ga.Filter.InListFilter(values=values, case_sensitive=True),
         )))
     return _and(conditions)
+
+
+_NUMERIC_OPS = {"gt": "GREATER_THAN", "ge": "GREATER_THAN_OR_EQUAL", "lt": "LESS_THAN",
+                "le": "LESS_THAN_OR_EQUAL", "eq": "EQUAL"}
+
+
+def metric_filter(having: Sequence[MetricFilter]) -> ga.FilterExpression | None:
+    """Conditions on metric values as one GA ``metricFilter`` (AND)."""
+    return _and([ga.FilterExpression(filter=ga.Filter(
+        field_name=f.metric,
+        numeric_filter=ga.Filter.NumericFilter(
+            operation=getattr(ga.Filter.NumericFilter.Operation, _NUMERIC_OPS[f.op]),
+            value=ga.NumericValue(double_value=f.value)),
+    )) for f in having])
 
 
 def _order_bys(panel: Panel) -> list[ga.OrderBy]:
@@ -113,7 +139,8 @@ def _order_bys(panel: Panel) -> list[ga.OrderBy]:
 
 def build_request(panel: Panel, ranges: Sequence[DateRange], filters: Filters,
                   omit: frozenset[str] = frozenset(), names: Sequence[str] = RANGE_NAMES,
-                  in_lists: dict[str, list[str]] | None = None, offset: int = 0
+                  in_lists: dict[str, list[str]] | None = None, offset: int = 0,
+                  where: Sequence[FieldFilter] = (), having: Sequence[MetricFilter] = ()
                   ) -> ga.RunReportRequest:
     """The RunReportRequest for one panel (property left to the batch)."""
     request = ga.RunReportRequest(
@@ -130,9 +157,12 @@ def build_request(panel: Panel, ranges: Sequence[DateRange], filters: Filters,
     )
     if panel.totals:
         request.metric_aggregations = [ga.MetricAggregation.TOTAL]  # type: ignore[list-item]
-    expr = dimension_filter(filters, in_lists)
+    expr = dimension_filter(filters, in_lists, where)
     if expr is not None:
         request.dimension_filter = expr
+    metric_expr = metric_filter(having)
+    if metric_expr is not None:
+        request.metric_filter = metric_expr
     return request
 
 
@@ -250,6 +280,22 @@ def to_report_frame(panel: Panel, property_id: str,
     return ReportFrame(panel.id, rows, totals, meta)
 
 
+def _custom(api_name: str, flag: bool) -> bool:
+    return flag or api_name.startswith(("customEvent:", "customUser:", "customItem:"))
+
+
+def _dimension_field(d: Any) -> GAField:
+    return GAField(d.api_name, d.ui_name or d.api_name, "dimension",
+                   d.category or "Other", _custom(d.api_name, d.custom_definition),
+                   description=d.description)
+
+
+def _metric_field(m: Any) -> GAField:
+    return GAField(m.api_name, m.ui_name or m.api_name, "metric", m.category or "Other",
+                   _custom(m.api_name, m.custom_definition), ga.MetricType(m.type_).name,
+                   m.description)
+
+
 # ----------------------------------------------------------------- errors
 
 def _next_hour(now: datetime) -> datetime:
@@ -337,9 +383,15 @@ class _Ask:
     def make(cls, query: ReportQuery, panel: Panel, ranges: Sequence[DateRange],
              names: Sequence[str] = RANGE_NAMES,
              in_lists: dict[str, list[str]] | None = None) -> _Ask:
+        explore = query.explore if panel.id == EXPLORE_PANEL else None
+        where = explore.where if explore else ()
+        # The metric conditions choose the rows; the comparison period is asked for
+        # exactly those rows (in-lists), whatever their values were then.
+        having = explore.having if explore and not in_lists else ()
+
         def page(offset: int, limit: int) -> ga.RunReportRequest:
             request = build_request(panel, ranges, query.filters, query.omit, names, in_lists,
-                                    offset)
+                                    offset, where, having)
             request.limit = limit
             return request
 
@@ -461,7 +513,7 @@ class GA4Source(DataSource):
                 for a, f in zip(asks, frames, strict=True)]
 
     def fetch(self, query: ReportQuery) -> dict[str, ReportFrame]:
-        panels = [get_panel(p) for p in query.panels]
+        panels = [query.panel(p) for p in query.panels]
         comparing = len(query.ranges) > 1 and query.compare_tables
         first = [
             _Ask.make(query, p, query.ranges[:1] if (p.keys and comparing) or p.current_only
@@ -507,7 +559,7 @@ class GA4Source(DataSource):
         answers = self._answer(query.property_id, asks)
         merged = {}
         for ask, answer in zip(asks, answers, strict=True):
-            panel = get_panel(ask.panel.id)
+            panel = query.panel(ask.panel.id)
             wanted = shown[panel.id].merge(answer.rows, on=list(panel.keys))
             previous = replace(answer, rows=wanted.drop_duplicates(list(panel.keys))[
                 list(answer.rows.columns)].reset_index(drop=True))
@@ -523,12 +575,40 @@ class GA4Source(DataSource):
         response = self._rpc(self.client.run_report, request, property_id)
         return str(response.metadata.time_zone) or "UTC"
 
-    def available_fields(self, property_id: str) -> frozenset[str]:
+    def fields(self, property_id: str) -> PropertyFields:
         request = ga.GetMetadataRequest(name=f"{property_id}/metadata")
         metadata = self._rpc(self.client.get_metadata, request, property_id)
-        return frozenset(
-            [d.api_name for d in metadata.dimensions] + [m.api_name for m in metadata.metrics]
+        return PropertyFields(
+            tuple(_dimension_field(d) for d in metadata.dimensions),
+            tuple(_metric_field(m) for m in metadata.metrics))
+
+    def incompatible(self, property_id: str, exploration: Exploration) -> list[str]:
+        request = ga.CheckCompatibilityRequest(
+            property=property_id,
+            dimensions=[ga.Dimension(name=d) for d in
+                        dict.fromkeys((*exploration.dimensions,
+                                       *(f.field for f in exploration.where)))],
+            metrics=[ga.Metric(name=m) for m in
+                     dict.fromkeys((*exploration.metrics,
+                                    *(f.metric for f in exploration.having)))],
+            compatibility_filter=ga.Compatibility.INCOMPATIBLE,
         )
+        expr = dimension_filter(Filters(), where=exploration.where)
+        if expr is not None:
+            request.dimension_filter = expr
+        metric_expr = metric_filter(exploration.having)
+        if metric_expr is not None:
+            request.metric_filter = metric_expr
+        response = self._rpc(self.client.check_compatibility, request, property_id)
+        chosen = set(exploration.fields)
+        found = [(c.dimension_metadata.api_name, c.dimension_metadata.ui_name, "dimension",
+                  c.compatibility) for c in response.dimension_compatibilities] + [
+                 (c.metric_metadata.api_name, c.metric_metadata.ui_name, "metric",
+                  c.compatibility) for c in response.metric_compatibilities]
+        return [f"GA: the {kind} {ui or name} ({name}) is incompatible with the other "
+                "fields chosen; choose another or remove it."
+                for name, ui, kind, compatibility in found
+                if name in chosen and compatibility == ga.Compatibility.INCOMPATIBLE]
 
     def close(self) -> None:
         with self._lock:
