@@ -13,7 +13,7 @@
         └── SourceUnavailableError   GA did not answer (after retries)
 
 Vendor exceptions (grpc / google.api_core, SQLAlchemy) are translated into these
-at the adapter boundaries, ``gadash.sources.ga4`` and ``gadash.store``; nothing
+at the adapter boundaries, ``gadash.data.sources.ga4`` and ``gadash.store``; nothing
 above them sees them.
 """
 

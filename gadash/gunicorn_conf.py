@@ -6,7 +6,7 @@ package in gunicorn's master would create the metrics before their directory is 
 Importing this file only reads environment variables; the hooks below do the rest.
 
 Prometheus metrics are counted per worker and added up at ``/metrics``
-(prometheus-client's multiprocess mode, ``gadash.metrics``): every worker writes
+(prometheus-client's multiprocess mode, ``gadash.data.counters``): every worker writes
 its values to files in ``PROMETHEUS_MULTIPROC_DIR``. The directory must be set
 before a worker imports prometheus_client and hold nothing from an earlier run,
 so the master makes a fresh one as it starts (or empties the one given), and

@@ -302,7 +302,7 @@ def parse_tv_query(search: str, properties: list[str], today: date, settings: Se
     ), notes
 
 
-# The version of the /tv URL grammar a link was made with (gadash.tvconfig); a
+# The version of the /tv URL grammar a link was made with (gadash.core.urls); a
 # later change of what parameters mean must not change what an old link shows.
 TV_GRAMMAR = 1
 

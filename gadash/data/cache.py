@@ -1,7 +1,7 @@
 """The shared cache: flask-caching, RedisCache with ``REDIS_URL``, else embedded.
 
 The cache sits below the access check: only the data service reads it, and
-only requests that passed ``gadash.auth`` reach the data service. HTTP
+only requests that passed ``gadash.web.auth`` reach the data service. HTTP
 responses are never cached.
 
 ``CacheStore`` adds what flask-caching lacks: locks for single-flight refreshes

@@ -8,7 +8,7 @@ Metrics (all ``gadash_``):
 - ``ga_quota_tokens_left{property,period}``: GA's answer on the property's
   tokens left this hour / day, as of the latest answer (any worker).
 - ``cache_answers_total{how}`` (hit / stale / fetch / error) and
-  ``singleflight_waits_total``: the single-flight cache (``gadash.flight``).
+  ``singleflight_waits_total``: the single-flight cache (``gadash.data.flight``).
 - ``share_requests_total{provider,outcome}``: HTTP requests to share providers.
 - ``callback_seconds{callback}``: time to answer a Dash callback, by its first
   output id.

@@ -96,7 +96,7 @@ class SingleFlight:
         if keep > 0:
             self.store.set(key, entry, keep)
             # A few bytes that say which value the key holds, for pollers that only
-            # need to know whether anything changed (gadash.pages.tv).
+            # need to know whether anything changed (gadash.web.pages.tv).
             self.store.set(key + ":version", self._know(key, entry), keep)
 
     def version(self, key: str) -> str | None:

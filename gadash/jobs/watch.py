@@ -3,7 +3,7 @@
 Off unless a webhook is set (``GADASH_ALERT_WEBHOOK_URL``). Every process runs a
 watcher; the answers come through the shared cache (one GA call per refresh,
 whichever process asks) and each alert is sent once across instances
-(``gadash.alerts``).
+(``gadash.jobs.alerts``).
 """
 
 from __future__ import annotations

@@ -160,11 +160,11 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         use_pages=True,
         pages_folder="",
         assets_folder=str(Path(__file__).resolve().parents[1] / "assets"),
-        # Vendored scripts gadash.speed puts where they belong, not on every page as is.
+        # Vendored scripts web.middleware.speed puts where they belong, not on every page.
         assets_ignore=r"^(plotly-basic|regenerator-runtime)-.*\.js$",
         title="gadash",
         update_title=None,  # type: ignore[arg-type]
-        # The renderer sends this cookie back as this header; gadash.auth checks it.
+        # The renderer sends this cookie back as this header; gadash.web.auth checks it.
         csrf_token_name=CSRF_COOKIE,
         csrf_header_name=CSRF_HEADER,
         # The analyst view mounts its panels below the fold by callback (their ids are

@@ -1,6 +1,6 @@
 """GA's answers turned into insights (pure): what changed, unusual days, trending pages.
 
-The rules live in ``gadash.insights``; this module reads report frames into the
+The rules live in ``gadash.core.insights.rules``; this module reads report frames into the
 numbers those rules take, and words the outcome for the analyst view and the TV.
 """
 

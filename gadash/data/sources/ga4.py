@@ -428,7 +428,7 @@ class GA4Source(DataSource):
             return self._client
 
     def _make_client(self) -> BetaAnalyticsDataClient:
-        # GA calls are counted on the gRPC channel (gadash.metrics), not in _rpc:
+        # GA calls are counted on the gRPC channel (gadash.data.counters), not in _rpc:
         # google's Retry inside the client method may send one call several times,
         # and the channel sees each attempt as GA receives it.
         s = self._settings

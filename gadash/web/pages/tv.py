@@ -270,7 +270,7 @@ def draw(todraw: Any, data: dict[str, Any] | None, drawn: Any) -> tuple[Any, ...
 
 
 def _status_of(result: ViewResult, label: str) -> tuple[bool, str, str, str]:
-    """The stale mark's arguments (gadash.pages.tv._status) for an answer."""
+    """The stale mark's arguments (gadash.web.pages.tv._status) for an answer."""
     return (not result.error, label.removeprefix("updated "), result.error,
             (result.error_short or "GA error") if result.error else "")
 

@@ -183,7 +183,7 @@ def init_metrics(server: Flask, settings: Settings, service: DataService,
         if started is None:
             return response
         try:
-            body = callback_body()  # parsed once per request (gadash.validation)
+            body = callback_body()  # parsed once per request (gadash.web.middleware.callbacks)
         except Refused:
             body = None
         output = body.get("output") if isinstance(body, dict) else None
