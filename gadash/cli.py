@@ -335,8 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve", help="serve the dashboard with gunicorn (production settings)",
-        description="Serve gadash.wsgi:server with gunicorn: WEB_CONCURRENCY workers "
-        "(default 4) of 64 threads, at most 64 connections each, timeout 60 s.")
+        description="Serve gadash.wsgi:server with gunicorn and gadash/gunicorn_conf.py: "
+        "WEB_CONCURRENCY workers (default one per core, at least 2) of 128 threads, at most "
+        "160 connections each, timeout 60 s.")
     serve.add_argument("--port", type=int, help="port (default GADASH_PORT or PORT, else 8050)")
     serve.add_argument("--host", help="address to bind (default 0.0.0.0; with --dev "
                        "GADASH_HOST, else 127.0.0.1)")

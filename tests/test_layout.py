@@ -18,11 +18,21 @@ def _python(code: str, *flags: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60, check=True)
 
 
+def _imported(code: str) -> list[str]:
+    found = _python(code, "-X", "importtime").stderr
+    return [line.rsplit("|", 1)[1].strip() for line in found.splitlines()[1:]]
+
+
 def test_importing_the_errors_loads_fewer_than_50_modules() -> None:
-    found = _python("import gadash.errors", "-X", "importtime").stderr
-    modules = [line.rsplit("|", 1)[1].strip() for line in found.splitlines()[1:]]
-    assert len(modules) < 50, modules
+    """Under 50 with the interpreter's own; what the import adds is counted apart, so an
+    environment that loads more at start-up (an editable install's finder) still tests
+    gadash's share."""
+    modules = _imported("import gadash.errors")
+    added = sorted(set(modules) - set(_imported("pass")))
+    assert len(added) <= 10, added
     assert [m for m in modules if m.startswith("gadash")] == ["gadash", "gadash.errors"]
+    if len(modules) - len(added) < 40:  # a plain interpreter, as the README's commands make
+        assert len(modules) < 50, modules
 
 
 def test_importing_gadash_imports_no_room_and_no_framework() -> None:

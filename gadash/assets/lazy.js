@@ -6,7 +6,7 @@
 // no table is tabbed past while it loads. Printing starts mounting them too, but
 // the browser prints at once: a print shows the panels scrolled to (or, printed
 // again, all of them).
-// No page loads AG Grid's code up front (gadash.speed names it in a meta tag): a
+// No page loads AG Grid's code up front (gadash.web.middleware.speed names it in a meta tag): a
 // table's box (data-grid) loads it first, once.
 (function () {
   let gridCode = null;

@@ -1,4 +1,7 @@
-"""The analyst view's state and its URL form (``?property=..&range=..``).
+"""Both URL grammars: the analyst view's state and its URL form
+(``?property=..&range=..``, ``VIEW_GRAMMAR`` in ``gadash.store.team``), and the big
+screen's playlist (``/tv?screens=..&rotate=..``: ``TvConfig``, ``TV_PARAMS``,
+``TV_GRAMMAR``).
 
 Parsing never raises: a bad or tampered value falls back to its default and
 leaves a note the page shows.
@@ -29,10 +32,6 @@ from gadash.core.query import (
 )
 from gadash.errors import QueryError
 from gadash.settings import parse_screens
-
-if TYPE_CHECKING:
-    from gadash.settings import Settings
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gadash.settings import Settings

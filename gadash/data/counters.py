@@ -1,6 +1,4 @@
-"""Prometheus metrics (prometheus-client) and ``GET /metrics``.
-
-Metrics (all ``gadash_``):
+"""Prometheus counters of what the data layer does (prometheus-client), all ``gadash_``:
 
 - ``ga_calls_total{method,outcome}``, ``ga_call_seconds{method}``: every gRPC call
   that left for GA (retries included, each attempt once), counted on the channel by
@@ -10,24 +8,18 @@ Metrics (all ``gadash_``):
 - ``cache_answers_total{how}`` (hit / stale / fetch / error) and
   ``singleflight_waits_total``: the single-flight cache (``gadash.data.flight``).
 - ``share_requests_total{provider,outcome}``: HTTP requests to share providers.
-- ``callback_seconds{callback}``: time to answer a Dash callback, by its first
-  output id.
-- ``tv_screens{window="5m"}``: distinct TV screens that polled lately (``TvScreens``).
 
 Under gunicorn every worker counts on its own; with ``PROMETHEUS_MULTIPROC_DIR``
-set (``gadash/gunicorn_conf.py`` makes one) each writes its values to files there and
-``/metrics`` adds them up (``MultiProcessCollector``), whichever worker answers.
-The variable must be set before ``prometheus_client`` is first imported.
-
-``/metrics`` answers loopback or ``Authorization: Bearer <GADASH_METRICS_TOKEN>``;
-behind a proxy (``GADASH_PROXY_HOPS``) only the token.
+set (``gadash/gunicorn_conf.py`` makes one) each writes its values to files there.
+The variable must be set before ``prometheus_client`` is first imported. The web's
+own metrics and ``GET /metrics`` are ``gadash.web.routes.metrics``'s.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 from prometheus_client import (
@@ -35,9 +27,6 @@ from prometheus_client import (
     Gauge,
     Histogram,
 )
-
-if TYPE_CHECKING:
-    pass
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 GA_METHODS = {"RunReport", "BatchRunReports", "RunRealtimeReport", "GetMetadata",

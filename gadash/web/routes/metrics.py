@@ -1,4 +1,17 @@
-"""``GET /metrics``, callback timing and the TV screens count."""
+"""``GET /metrics``, callback timing and the TV screens count.
+
+Besides the data layer's counters (``gadash.data.counters``):
+
+- ``gadash_callback_seconds{callback}``: time to answer a Dash callback, by its first
+  output id.
+- ``gadash_tv_screens{window="5m"}``: distinct TV screens that polled lately
+  (``TvScreens``).
+
+``/metrics`` adds up every worker's values (``MultiProcessCollector``) when
+``PROMETHEUS_MULTIPROC_DIR`` is set, whichever worker answers. It answers loopback or
+``Authorization: Bearer <GADASH_METRICS_TOKEN>``; behind a proxy (``GADASH_PROXY_HOPS``)
+only the token.
+"""
 
 from __future__ import annotations
 

@@ -65,7 +65,8 @@ def register_routes(server: Flask, auth: Auth) -> None:
             url = request.host_url.rstrip("/") + "/tv?" + urlencode({"key": token})
             return page("TV link", f"<h1>Link for {escape(link.label)}</h1><p>Open this on "
                         f"the TV (it shows the big screen only, until it expires in {days} "
-                        f"days):</p><p><code id='tv-link'>{escape(url)}</code></p>"
+                        f"day{'s' if days > 1 else ''}):</p>"
+                        f"<p><code id='tv-link'>{escape(url)}</code></p>"
                         "<p><a href='/tv-links'>All TV links</a></p>")
         try:
             rows = links.store.links.list()

@@ -461,3 +461,13 @@ def test_a_page_read_at_ten_times_its_usual_rate_trends_and_others_do_not(ctx, a
             receiver.server.server_close()
     finally:
         standin.servicer.clear_spikes()
+
+
+def test_open_mode_answers_this_machine_only_ipv4_mapped_loopback_included(app):
+    """Without sign-in and GADASH_ALLOW_OPEN only this machine is answered; a dual-stack
+    socket reports 127.0.0.1 as ::ffff:127.0.0.1, which is this machine too."""
+    client = app.server.test_client()
+    for address, status in (("127.0.0.1", 200), ("::1", 200), ("::ffff:127.0.0.1", 200),
+                            ("10.0.0.9", 403), ("::ffff:10.0.0.9", 403)):
+        got = client.get("/views", environ_base={"REMOTE_ADDR": address})
+        assert got.status_code == status, (address, got.status_code)

@@ -55,7 +55,7 @@ def create_controls(properties: list[str]) -> html.Div:
     ])
 
 
-# A picker's conditions: "[not.]<match>" (gadash.query.MATCHES).
+# A picker's conditions: "[not.]<match>" (gadash.core.query.MATCHES).
 CONDITIONS = [
     {"label": "is", "value": "is"},
     {"label": "is not", "value": "not.is"},
