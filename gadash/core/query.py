@@ -303,11 +303,19 @@ class Exploration:
         return "line" if self.series else "bar"
 
     @property
+    def all_dimensions(self) -> tuple[str, ...]:
+        """The dimensions shown and those only filtered on, each once."""
+        return tuple(dict.fromkeys((*self.dimensions, *(f.field for f in self.where))))
+
+    @property
+    def all_metrics(self) -> tuple[str, ...]:
+        """The metrics shown and those only filtered on, each once."""
+        return tuple(dict.fromkeys((*self.metrics, *(f.metric for f in self.having))))
+
+    @property
     def fields(self) -> tuple[str, ...]:
         """Every field the exploration names, filters included."""
-        return tuple(dict.fromkeys((*self.dimensions, *self.metrics,
-                                    *(f.field for f in self.where),
-                                    *(f.metric for f in self.having))))
+        return (*self.all_dimensions, *self.all_metrics)
 
     def panel(self) -> Panel:
         """The report to ask GA: a series pages through every bucket in time order; a

@@ -585,12 +585,8 @@ class GA4Source(DataSource):
     def incompatible(self, property_id: str, exploration: Exploration) -> list[str]:
         request = ga.CheckCompatibilityRequest(
             property=property_id,
-            dimensions=[ga.Dimension(name=d) for d in
-                        dict.fromkeys((*exploration.dimensions,
-                                       *(f.field for f in exploration.where)))],
-            metrics=[ga.Metric(name=m) for m in
-                     dict.fromkeys((*exploration.metrics,
-                                    *(f.metric for f in exploration.having)))],
+            dimensions=[ga.Dimension(name=d) for d in exploration.all_dimensions],
+            metrics=[ga.Metric(name=m) for m in exploration.all_metrics],
             compatibility_filter=ga.Compatibility.INCOMPATIBLE,
         )
         expr = dimension_filter(Filters(), where=exploration.where)
