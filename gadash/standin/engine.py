@@ -3,9 +3,11 @@
 Session-scoped metrics (sessions, users, durations, rates) are computed from
 the distinct sessions behind each row; when a request uses an event-scoped field
 (``eventName``, ``pagePath``, ``pageTitle`` ...) rows are events and a session
-counts in every row it has an event in, as in GA. Dates are the session's start
-date in the property's time zone. Rows are grouped by the value GA answers, so
-two codes with one label ("google" organic and cpc) make one row.
+counts in every row it has an event in, as in GA; with an item-scoped dimension
+(``itemName`` ...) rows are the items of the shop's e-commerce events. Dates are
+the session's start date in the property's time zone. Rows are grouped by the
+value GA answers, so two codes with one label ("google" organic and cpc) make one
+row.
 
 What GA does to big properties is here too: a dimension with more distinct
 values than the property's cardinality limit keeps its biggest values and folds
@@ -17,6 +19,7 @@ proto-plus messages from ``google.analytics.data_v1beta``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -37,6 +40,7 @@ from gadash.standin.schema import (
     Dim,
     Met,
     Rows,
+    key_event_counts,
 )
 from gadash.standin.traffic import EV
 
@@ -303,6 +307,15 @@ def aggregate(rows: Rows, keys: dict[str, np.ndarray], metrics: Sequence[str],
     sums = [c for c, users in _SUMS.items() if wanted & users]
     users = [c for c, users_of in _USERS.items() if wanted & users_of]
     need_sessions = bool(wanted & _SESSION_METRICS)
+    # Custom event metrics, item metrics and key events' own metrics.
+    summed = [m for m in dict.fromkeys(metrics) if METRICS[m].sum_of is not None]
+    by_event = {m: METRICS[m].key_event for m in dict.fromkeys(metrics) if METRICS[m].key_event}
+    events = list(dict.fromkeys(by_event.values()))
+    session_rates = [e for m, e in by_event.items() if m.startswith("sessionKeyEventRate:")]
+    user_rates = [e for m, e in by_event.items() if m.startswith("userKeyEventRate:")]
+    need_sessions |= bool(session_rates)
+    if user_rates and "totalUsers" not in users:
+        users.append("totalUsers")
     needed = set(sums) | {"s_user"}
     if need_sessions:
         needed |= {"s_engaged", "s_duration"}
@@ -318,6 +331,13 @@ def aggregate(rows: Rows, keys: dict[str, np.ndarray], metrics: Sequence[str],
     key_cols = list(keys) or ["_all"]
     data["_s"] = rows.session_index()
     data.update(_base_columns(rows, needed))
+    extra = [f"_v:{m}" for m in summed] + [f"_n:{e}" for e in events]
+    for m in summed:
+        values = METRICS[m].sum_of
+        assert values is not None
+        data[f"_v:{m}"] = values(rows)
+    for e in events:
+        data[f"_n:{e}"] = key_event_counts(rows, e)
     frame = pd.DataFrame(data)
     if mask is not None:
         frame = frame[mask]
@@ -326,6 +346,8 @@ def aggregate(rows: Rows, keys: dict[str, np.ndarray], metrics: Sequence[str],
     out = pd.DataFrame({"_rows": g.size()})
     if sums:
         out = out.join(g[sums].sum())
+    if extra:
+        out = out.join(g[extra].sum())
     if need_sessions:
         sess = frame.drop_duplicates(key_cols + ["_s"]) if rows.events else frame
         gs = sess.groupby(key_cols, sort=False)
@@ -335,6 +357,9 @@ def aggregate(rows: Rows, keys: dict[str, np.ndarray], metrics: Sequence[str],
         if "sessionKeyEventRate" in wanted:
             keyed = frame[frame["_keyrow"]]
             out["_keySessions"] = keyed.groupby(key_cols, sort=False)["_s"].nunique()
+        for e in session_rates:
+            keyed = frame[frame[f"_n:{e}"] > 0]
+            out[f"_ks:{e}"] = keyed.groupby(key_cols, sort=False)["_s"].nunique()
 
     def distinct_users(where: pd.Series | None) -> pd.Series:
         sub = frame if where is None else frame[where]
@@ -352,11 +377,16 @@ def aggregate(rows: Rows, keys: dict[str, np.ndarray], metrics: Sequence[str],
         out["_keyUsers"] = distinct_users(frame["_keyrow"])
     if "totalPurchasers" in users:
         out["totalPurchasers"] = distinct_users(frame["_purch"] > 0)
+    for e in user_rates:
+        out[f"_ku:{e}"] = distinct_users(frame[f"_n:{e}"] > 0)
     out = out.fillna(0)
     if scale != 1:
         out = out * scale
     if "_rev" in out:
         out["_rev"] = out["_rev"] * revenue_factor
+    for m in summed:
+        if METRICS[m].type_ == "TYPE_CURRENCY":
+            out[f"_v:{m}"] = out[f"_v:{m}"] * revenue_factor
 
     def col(name: str) -> pd.Series:
         return out[name].astype(float)
@@ -383,6 +413,18 @@ def aggregate(rows: Rows, keys: dict[str, np.ndarray], metrics: Sequence[str],
         "screenPageViewsPerUser": lambda: col("_views") / col("activeUsers"),
         "sessionsPerUser": lambda: col("sessions") / col("totalUsers"),
     }
+    def ratio(top: str, bottom: str) -> pd.Series:
+        return col(top) / col(bottom)
+
+    for m in summed:
+        derived[m] = functools.partial(col, f"_v:{m}")
+    for m, e in by_event.items():
+        if m.startswith("keyEvents:"):
+            derived[m] = functools.partial(col, f"_n:{e}")
+        elif m.startswith("sessionKeyEventRate:"):
+            derived[m] = functools.partial(ratio, f"_ks:{e}", "sessions")
+        else:
+            derived[m] = functools.partial(ratio, f"_ku:{e}", "totalUsers")
     with np.errstate(divide="ignore", invalid="ignore"):
         for name in metrics:
             if name in derived:

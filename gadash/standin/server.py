@@ -6,7 +6,10 @@ synthetic traffic, so the demo and the tests go through exactly the client code
 production uses. Errors come back as GA sends them: a gRPC status with a
 ``google.rpc.BadRequest`` detail naming the field, PERMISSION_DENIED for a
 property it does not serve, RESOURCE_EXHAUSTED when the property's token quota
-runs out. What it does not implement (cohorts, comparisons, pivots, audience
+runs out, and INVALID_ARGUMENT in GA's words for dimensions and metrics that do not
+go together (``compat``), which CheckCompatibility reports field by field. GetMetadata
+lists each property's own custom definitions, ``properties/0`` only GA's universal
+fields. What it does not implement (cohorts, comparisons, pivots, audience
 exports, and the v1alpha service's funnels) is refused with UNIMPLEMENTED naming
 the feature, never answered as if the request had not asked for it.
 """
@@ -31,9 +34,18 @@ from grpc_status import rpc_status
 
 if TYPE_CHECKING:
     from gadash.settings import Settings
+from gadash.standin.compat import (
+    Field,
+    field_to_remove,
+    incompatible,
+    incompatible_message,
+    request_fields,
+)
 from gadash.standin.engine import (
     DIMENSIONS,
     METRICS,
+    Dim,
+    Met,
     ReportError,
     ReportResult,
     Rows,
@@ -47,6 +59,7 @@ from gadash.standin.engine import (
     parse_date,
     unimplemented,
 )
+from gadash.standin.schema import fields_for
 from gadash.standin.traffic import (
     NEWS_START,
     PageSpike,
@@ -345,24 +358,28 @@ class StandinServicer:
         merged = spliced(traffic, s0, s1, extra)
         return merged, 0, merged.session_count
 
-    def _validate_fields(self, dims: list[str], metrics: list[str], realtime: bool,
+    def _validate_fields(self, prop: StandinProperty | None, dims: list[str],
+                         metrics: list[str], realtime: bool,
                          dimension_filter: ga.FilterExpression | None,
                          metric_filter: ga.FilterExpression | None) -> None:
+        """Raises ReportError unless every field is one of the property's (``None``: GA's
+        universal fields, as for ``properties/0``)."""
         if len(dims) > 9:
             raise invalid("Requests are limited to 9 dimensions.", "dimensions")
         if len(metrics) > 10:
             raise invalid("Requests are limited to 10 metrics.", "metrics")
         if not dims and not metrics:
             raise invalid("A report needs at least one dimension or metric.", "metrics")
-        check_fields(dims, DIMENSIONS, "dimension", "dimensions", realtime)
-        check_fields(metrics, METRICS, "metric", "metrics", realtime)
+        dim_table, met_table = _fields_of(prop)
+        check_fields(dims, dim_table, "dimension", "dimensions", realtime)
+        check_fields(metrics, met_table, "metric", "metrics", realtime)
         if dimension_filter is not None:
             names = sorted(set(filter_fields(dimension_filter)))
-            check_fields(names, DIMENSIONS, "dimension", "dimensionFilter", realtime)
+            check_fields(names, dim_table, "dimension", "dimensionFilter", realtime)
         if metric_filter is not None:
             # GA filters on metrics the report does not return, too.
             names = sorted(set(filter_fields(metric_filter)))
-            check_fields(names, METRICS, "metric", "metricFilter", realtime)
+            check_fields(names, met_table, "metric", "metricFilter", realtime)
 
     def _run_report(self, request: ga.RunReportRequest, prop: StandinProperty
                     ) -> ga.RunReportResponse:
@@ -376,7 +393,11 @@ class StandinServicer:
             dims.remove("dateRange")
         dfilter = request.dimension_filter if "dimension_filter" in request else None
         mfilter = request.metric_filter if "metric_filter" in request else None
-        self._validate_fields(dims, metrics, False, dfilter, mfilter)
+        self._validate_fields(prop, dims, metrics, False, dfilter, mfilter)
+        fields = _request_fields(dims, metrics, dfilter, mfilter)
+        remove = field_to_remove(fields)
+        if remove is not None:
+            raise invalid(incompatible_message(remove))
         if not request.date_ranges:
             raise invalid("A report needs at least one date range.", "dateRanges")
         if len(request.date_ranges) > 4:
@@ -391,6 +412,8 @@ class StandinServicer:
         uses_events = any(
             DIMENSIONS[n].event_scope for n in dims + (filter_fields(dfilter) if dfilter else [])
         )
+        # Item dimensions make rows items (never with event ones: refused above).
+        uses_items = any(f.scope == "item" and not f.metric for f in fields)
         windows: list[Window] = []
         total_days = 0
         for i, dr in enumerate(request.date_ranges):
@@ -415,8 +438,8 @@ class StandinServicer:
                                                  today.toordinal() * 86400, now_sec)
             e0, e1 = np.searchsorted(seen.e_session, [s0, s1])
             x0, x1 = np.searchsorted(seen.x_view, [e0, e1])
-            rows = Rows(seen, s0, s1, int(e0), int(e1), int(x0), int(x1), uses_events,
-                        now_sec)
+            rows = Rows(seen, s0, s1, int(e0), int(e1), int(x0), int(x1),
+                        uses_events and not uses_items, now_sec, items=uses_items)
             windows.append(Window(dr.name or f"date_range_{i}", rows))
         limit = min(request.limit or 10_000, 250_000)
         result = compute_report(
@@ -468,7 +491,7 @@ class StandinServicer:
         metrics = [m.name for m in request.metrics]
         dfilter = request.dimension_filter if "dimension_filter" in request else None
         mfilter = request.metric_filter if "metric_filter" in request else None
-        self._validate_fields(dims, metrics, True, dfilter, mfilter)
+        self._validate_fields(prop, dims, metrics, True, dfilter, mfilter)
         ranges = list(request.minute_ranges) or [ga.MinuteRange(start_minutes_ago=29)]
         if len(ranges) > 2:
             raise invalid("Requests are limited to 2 minute ranges.", "minuteRanges")
@@ -540,43 +563,72 @@ class StandinServicer:
             lambda: self._run_realtime(request, self._property(request.property)),
         )
 
+    def _property_or_universal(self, name: str) -> StandinProperty | None:
+        """The property ``name`` names, or None for ``properties/0`` (GA's fields common to
+        all properties, custom definitions left out)."""
+        return None if name == "properties/0" else self._property(name)
+
     def GetMetadata(self, request: ga.GetMetadataRequest, context: grpc.ServicerContext
                     ) -> ga.Metadata:
+        """The property's dimensions and metrics: GA's universal ones, then its custom
+        definitions and key event metrics (``properties/0``: the universal ones only)."""
         def body() -> ga.Metadata:
-            prop_name = request.name.removesuffix("/metadata")
-            if prop_name != "properties/0":
-                self._property(prop_name)
+            prop = self._property_or_universal(request.name.removesuffix("/metadata"))
+            dims, metrics = _fields_of(prop)
             return ga.Metadata(
                 name=request.name,
-                dimensions=[_dimension_metadata(d.name) for d in DIMENSIONS.values() if d.report],
-                metrics=[_metric_metadata(m.name) for m in METRICS.values() if m.report],
+                dimensions=[_dimension_metadata(d.name) for d in dims.values() if d.report],
+                metrics=[_metric_metadata(m.name) for m in metrics.values() if m.report],
             )
 
         return self._call("GetMetadata", context, body)
 
     def CheckCompatibility(self, request: ga.CheckCompatibilityRequest,
                            context: grpc.ServicerContext) -> ga.CheckCompatibilityResponse:
-        """Every report dimension and metric here goes with every other; says so for each."""
+        """Each of the property's report fields, compatible with the request or not.
+
+        A field (requested or not) is INCOMPATIBLE when it conflicts with another field of
+        the request, filters included (``compat``): for a request GA refuses, its
+        conflicting fields are listed INCOMPATIBLE, and so is every field that could not be
+        added. ``compatibility_filter`` keeps only the fields of that compatibility.
+        """
         def body() -> ga.CheckCompatibilityResponse:
-            self._property(request.property)
+            prop = self._property_or_universal(request.property)
             dims = [d.name for d in request.dimensions]
             metrics = [m.name for m in request.metrics]
-            check_fields(dims, DIMENSIONS, "dimension", "dimensions", False)
-            check_fields(metrics, METRICS, "metric", "metrics", False)
+            dfilter = request.dimension_filter if "dimension_filter" in request else None
+            mfilter = request.metric_filter if "metric_filter" in request else None
+            dim_table, met_table = _fields_of(prop)
+            check_fields(dims, dim_table, "dimension", "dimensions", False)
+            check_fields(metrics, met_table, "metric", "metrics", False)
+            if dfilter is not None:
+                check_fields(sorted(set(filter_fields(dfilter))), dim_table, "dimension",
+                             "dimensionFilter", False)
+            if mfilter is not None:
+                check_fields(sorted(set(filter_fields(mfilter))), met_table, "metric",
+                             "metricFilter", False)
+            fields = _request_fields(dims, metrics, dfilter, mfilter)
             wanted = request.compatibility_filter
-            keep = wanted in (ga.Compatibility.COMPATIBILITY_UNSPECIFIED,
-                              ga.Compatibility.COMPATIBLE)
-            compatible = ga.Compatibility.COMPATIBLE
+
+            def verdict(spec: Dim | Met) -> ga.Compatibility | None:
+                found = ga.Compatibility(
+                    ga.Compatibility.INCOMPATIBLE if incompatible(fields, Field.of(spec))
+                    else ga.Compatibility.COMPATIBLE)
+                keep = wanted in (ga.Compatibility.COMPATIBILITY_UNSPECIFIED, found)
+                return found if keep else None
+
+            dim_verdicts = [(d, verdict(d)) for d in dim_table.values() if d.report]
+            met_verdicts = [(m, verdict(m)) for m in met_table.values() if m.report]
             return ga.CheckCompatibilityResponse(
                 dimension_compatibilities=[
                     ga.DimensionCompatibility(dimension_metadata=_dimension_metadata(d.name),
-                                              compatibility=compatible)
-                    for d in DIMENSIONS.values() if d.report and keep
+                                              compatibility=v)
+                    for d, v in dim_verdicts if v is not None
                 ],
                 metric_compatibilities=[
                     ga.MetricCompatibility(metric_metadata=_metric_metadata(m.name),
-                                           compatibility=compatible)
-                    for m in METRICS.values() if m.report and keep
+                                           compatibility=v)
+                    for m, v in met_verdicts if v is not None
                 ],
             )
 
@@ -608,17 +660,33 @@ def unimplemented_message(service: str, method: str) -> str:
     return unimplemented(feature).message
 
 
+def _fields_of(prop: StandinProperty | None) -> tuple[dict[str, Dim], dict[str, Met]]:
+    """A property's dimensions and metrics (None: the universal ones)."""
+    return fields_for(prop.profile.kind if prop is not None else None)
+
+
+def _request_fields(dims: list[str], metrics: list[str],
+                    dimension_filter: ga.FilterExpression | None,
+                    metric_filter: ga.FilterExpression | None) -> list[Field]:
+    """A request's fields for compatibility: filters count like the fields they name."""
+    dim_names = dims + (filter_fields(dimension_filter) if dimension_filter else [])
+    met_names = metrics + (filter_fields(metric_filter) if metric_filter else [])
+    return request_fields([DIMENSIONS[n] for n in dim_names], [METRICS[n] for n in met_names])
+
+
 def _dimension_metadata(name: str) -> ga.DimensionMetadata:
     d = DIMENSIONS[name]
     return ga.DimensionMetadata(api_name=d.name, ui_name=d.ui, category=d.category,
-                                description=d.description or d.ui)
+                                description=d.description or d.ui,
+                                custom_definition=d.custom)
 
 
 def _metric_metadata(name: str) -> ga.MetricMetadata:
     m = METRICS[name]
     return ga.MetricMetadata(api_name=m.name, ui_name=m.ui, category=m.category,
-                             description=m.ui, type_=getattr(ga.MetricType, m.type_),
-                             expression=m.expression)
+                             description=m.description or m.ui,
+                             type_=getattr(ga.MetricType, m.type_),
+                             expression=m.expression, custom_definition=m.custom)
 
 
 def _handler(fn: Callable[..., Any], req: Any, resp: Any) -> grpc.RpcMethodHandler:

@@ -26,6 +26,7 @@ import math
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -580,6 +581,10 @@ class Traffic:
     # purchases: their event indices (sorted) and values in the property's currency
     p_event: IntArray
     p_value: FloatArray
+    # Tables other modules derive from the columns on first use, by name (the shop's
+    # items: ``items.items_of``); not columns, counted in ``nbytes``.
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False,
+                                    compare=False)
 
     @property
     def session_count(self) -> int:
@@ -602,7 +607,8 @@ class Traffic:
 
     @property
     def nbytes(self) -> int:
-        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+        arrays = sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+        return arrays + sum(int(v.nbytes) for v in self.derived.values())
 
 
 def _day_factor(day: date) -> float:
@@ -1139,7 +1145,7 @@ def _bounds(traffic: Traffic, s0: int, s1: int) -> dict[str, tuple[int, int]]:
 
 # Traffic's column arrays; the first letter says what they are of (sessions, views ...).
 _COLUMNS = [name for name in Traffic.__dataclass_fields__
-            if name not in ("first_day", "last_day", "site")]
+            if name not in ("first_day", "last_day", "site", "derived")]
 
 
 def _by_start(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
