@@ -1,5 +1,5 @@
 """The ``gadash`` command (``pip install .``): serve, check the setup, run the stand-in,
-migrate the team database, manage TV links.
+migrate the team database, manage TV links and saved Explore panels.
 
 Every subcommand reads the same settings as the app (``GADASH_*``, ``.env``). Exit
 status: 0 done, 1 something is wrong (the output says what), 2 a bad setting or usage.
@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -23,13 +23,22 @@ from alembic.script import ScriptDirectory
 from google.auth.exceptions import GoogleAuthError
 
 from gadash.data.sources.ga4 import GA4Source
-from gadash.errors import ConfigError, GadashError, StoreError
+from gadash.errors import ConfigError, GadashError, QueryError, StoreError
 from gadash.settings import Settings, load_settings, signing_key
 from gadash.standin.__main__ import main as standin_main
 from gadash.standin.server import StandinServer, demo_properties, demo_properties_for
 from gadash.store import Store, head_revision
 from gadash.store.__main__ import main as store_main
 from gadash.store.core import alembic_config
+from gadash.store.panels import (
+    delete_panel,
+    links_using,
+    panel_lookup,
+    panel_url,
+    save_panel,
+    update_panel,
+)
+from gadash.store.repos import TvLinkRow
 from gadash.store.tvlinks import TV_LINK_DAYS, TvLinks, link_label, playlist_problems
 
 # The production gunicorn settings and hooks (threads, connections, timeouts, the
@@ -260,7 +269,8 @@ def _db(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------- tv-links
 
-def _tv_links(args: argparse.Namespace) -> int:
+def _store_command(args: argparse.Namespace) -> int:
+    """``tv-links`` and ``panels``: settings, the migrated store, then the action."""
     settings = _settings()
     if settings is None:
         return 2
@@ -268,14 +278,18 @@ def _tv_links(args: argparse.Namespace) -> int:
     store = _migrated_store(settings)
     if store is None:
         return 1
-    action: Callable[[Settings, Store, argparse.Namespace], int] = args.links_action
+    action: Callable[[Settings, Store, argparse.Namespace], int] = args.store_action
     try:
         return action(settings, store, args)
-    except StoreError as exc:
+    except (StoreError, QueryError) as exc:
         print(f"error: {exc.message} Nothing was changed.", file=sys.stderr)
         return 1
     finally:
         store.dispose()
+
+
+def _base_url(settings: Settings) -> str:
+    return (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
 
 
 def _when(moment: datetime | None) -> str:
@@ -297,7 +311,8 @@ def _links_list(settings: Settings, store: Store, args: argparse.Namespace) -> i
 
 def _links_create(settings: Settings, store: Store, args: argparse.Namespace) -> int:
     label = link_label(args.label)
-    problems = playlist_problems(args.playlist, list(_property_names(settings)), settings)
+    problems = playlist_problems(args.playlist, list(_property_names(settings)), settings,
+                                 panels=panel_lookup(store))
     if problems:
         print("The playlist needs a change; nothing was created:", file=sys.stderr)
         for problem in problems:
@@ -305,10 +320,9 @@ def _links_create(settings: Settings, store: Store, args: argparse.Namespace) ->
         return 1
     links = TvLinks(store, signing_key(settings))
     link, token = links.create(args.playlist, label, _who(), args.days)
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
     print(f"TV link {link.id} for {link.label!r} ({link.query or 'default playlist'}), "
           f"until {_when(link.expires_at)} UTC:")
-    print(f"{base.rstrip('/')}/tv?{urlencode({'key': token})}")
+    print(f"{_base_url(settings)}/tv?{urlencode({'key': token})}")
     if not settings.public_url:
         print("(GADASH_PUBLIC_URL is not set, so the address is this machine's.)",
               file=sys.stderr)
@@ -321,6 +335,111 @@ def _links_revoke(settings: Settings, store: Store, args: argparse.Namespace) ->
               file=sys.stderr)
         return 1
     print(f"Revoked TV link {args.id}; screens using it stop within seconds.")
+    return 0
+
+
+# ----------------------------------------------------------------- panels
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _links_named(links: list[TvLinkRow]) -> str:
+    return ", ".join(f"{link.id} ({link.label!r})" for link in links)
+
+
+def _no_panel(panel_id: int) -> int:
+    print(f"error: there is no panel {panel_id} (`gadash panels list`)", file=sys.stderr)
+    return 1
+
+
+def _panels_list(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    rows = store.panels.list(args.property)
+    if not rows:
+        print(f"No panels of {args.property!r}." if args.property else "No panels.")
+        return 0
+    print("ID\tPROPERTY\tNAME\tPINNED\tBY\tUPDATED (UTC)\tQUERY")
+    for p in rows:
+        print(f"{p.id}\t{p.property}\t{p.name}\t{'yes' if p.pinned else 'no'}\t"
+              f"{p.created_by}\t{_when(p.updated_at)}\t{p.query}")
+    return 0
+
+
+def _panels_show(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    row = store.panels.get(args.id)
+    if row is None:
+        return _no_panel(args.id)
+    print(f"Panel {row.id}: {row.name}")
+    print(f"Property: {row.property}")
+    print(f"Pinned: {'yes (on the analyst view)' if row.pinned else 'no'}")
+    print(f"Created: {_when(row.created_at)} UTC by {row.created_by}")
+    print(f"Updated: {_when(row.updated_at)} UTC by {row.updated_by}")
+    print(f"Query: {row.query}")
+    print(f"URL: {_base_url(settings)}{panel_url(row)}")
+    links = links_using(store, row.id)
+    if not links:
+        print("TV links: none active shows it")
+    else:
+        print(f"TV links (screen panel:{row.id}):")
+        for link in links:
+            print(f"  {link.id}\t{link.label}\tuntil {_when(link.expires_at)} UTC")
+    return 0
+
+
+def _panels_create(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    row = save_panel(store, _who(), args.name, args.query, args.property,
+                     list(_property_names(settings)), _today(), pinned=args.pin)
+    print(f"Saved panel {row.id} ({row.name!r}, {row.property}"
+          f"{', pinned' if row.pinned else ''}): {row.query}")
+    print(f"On a TV: screens=panel:{row.id}")
+    return 0
+
+
+def _changed(links: list[TvLinkRow], done: str) -> int:
+    print(f"{done}.")
+    if links:
+        print(f"Active TV links showing it: {_links_named(links)}.")
+    return 0
+
+
+def _panels_rename(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    row, links = update_panel(store, _who(), args.id, list(_property_names(settings)),
+                              _today(), name=args.name)
+    if row is None:
+        return _no_panel(args.id)
+    return _changed(links, f"Renamed panel {row.id} to {row.name!r}")
+
+
+def _panels_pin(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    row, links = update_panel(store, _who(), args.id, list(_property_names(settings)),
+                              _today(), pinned=args.pinned)
+    if row is None:
+        return _no_panel(args.id)
+    return _changed(links, f"Pinned panel {row.id} on the analyst view of {row.property}"
+                    if row.pinned else f"Unpinned panel {row.id}")
+
+
+def _panels_set_query(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    row, links = update_panel(store, _who(), args.id, list(_property_names(settings)),
+                              _today(), query=args.query)
+    if row is None:
+        return _no_panel(args.id)
+    return _changed(links, f"Panel {row.id} now shows {row.query}")
+
+
+def _panels_delete(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    done, links = delete_panel(store, _who(), args.id, force=args.force)
+    if not done and links:
+        print(f"error: panel {args.id} is on the playlist of active TV link(s) "
+              f"{_links_named(links)}; nothing was deleted. Change or revoke them "
+              "(`gadash tv-links`), or delete it anyway with --force.", file=sys.stderr)
+        return 1
+    if not done:
+        return _no_panel(args.id)
+    print(f"Deleted panel {args.id}.")
+    if links:
+        print(f"These active TV links still name panel:{args.id}; change or revoke them "
+              f"(`gadash tv-links`): {_links_named(links)}.")
     return 0
 
 
@@ -375,7 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     actions = links.add_subparsers(dest="links_command", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="the active links (--all: every link)")
     listing.add_argument("--all", action="store_true", help="expired and revoked ones too")
-    listing.set_defaults(links_action=_links_list)
+    listing.set_defaults(store_action=_links_list)
     create = actions.add_parser("create", help="a new link; prints its URL")
     create.add_argument("label", help="a name for the screen, e.g. 'Office TV'")
     create.add_argument("--playlist", default="", metavar="QUERY",
@@ -383,11 +502,53 @@ def build_parser() -> argparse.ArgumentParser:
                         " (default: the app's playlist)")
     create.add_argument("--days", type=int, choices=TV_LINK_DAYS, default=7,
                         help="days until it expires (default 7)")
-    create.set_defaults(links_action=_links_create)
+    create.set_defaults(store_action=_links_create)
     revoke = actions.add_parser("revoke", help="revoke a link by its id")
     revoke.add_argument("id", help="the link's id (see `gadash tv-links list`)")
-    revoke.set_defaults(links_action=_links_revoke)
-    links.set_defaults(run=_tv_links)
+    revoke.set_defaults(store_action=_links_revoke)
+    links.set_defaults(run=_store_command)
+
+    panels = commands.add_parser(
+        "panels", help="list, show, create, change and delete saved Explore panels",
+        description="A panel is a saved exploration (an Explore query string) of one "
+        "property; pinned ones show on its analyst view, and a TV playlist shows one with "
+        "the screen panel:<id>.")
+    actions = panels.add_subparsers(dest="panels_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="every panel, by name")
+    listing.add_argument("--property", metavar="NAME", help="only this property's")
+    listing.set_defaults(store_action=_panels_list)
+    show = actions.add_parser("show", help="one panel, its URL and the TV links showing it")
+    show.add_argument("id", type=int, help="the panel's id (see `gadash panels list`)")
+    show.set_defaults(store_action=_panels_show)
+    create = actions.add_parser("create", help="save an exploration as a panel")
+    create.add_argument("--property", required=True, metavar="NAME",
+                        help="the property's name, as the app shows it")
+    create.add_argument("--name", required=True, metavar="TEXT", help="the panel's name")
+    create.add_argument("--query", required=True, metavar="QUERYSTRING",
+                        help="the Explore query string, e.g. "
+                        "'dim=country&metric=sessions&top=10&chart=bar'")
+    create.add_argument("--pin", action="store_true",
+                        help="show it on the property's analyst view")
+    create.set_defaults(store_action=_panels_create)
+    rename = actions.add_parser("rename", help="rename a panel")
+    rename.add_argument("id", type=int, help="the panel's id")
+    rename.add_argument("name", help="its new name")
+    rename.set_defaults(store_action=_panels_rename)
+    for verb, pinned, what in (("pin", True, "show a panel on its property's analyst view"),
+                               ("unpin", False, "take a panel off the analyst view")):
+        pin = actions.add_parser(verb, help=what)
+        pin.add_argument("id", type=int, help="the panel's id")
+        pin.set_defaults(store_action=_panels_pin, pinned=pinned)
+    set_query = actions.add_parser("set-query", help="change what a panel shows")
+    set_query.add_argument("id", type=int, help="the panel's id")
+    set_query.add_argument("query", metavar="QUERYSTRING", help="the new Explore query string")
+    set_query.set_defaults(store_action=_panels_set_query)
+    delete = actions.add_parser("delete", help="delete a panel no active TV link shows")
+    delete.add_argument("id", type=int, help="the panel's id")
+    delete.add_argument("--force", action="store_true",
+                        help="delete it even when TV links show it")
+    delete.set_defaults(store_action=_panels_delete)
+    panels.set_defaults(run=_store_command)
     return parser
 
 

@@ -7,6 +7,7 @@ build ``Settings(...)`` directly instead of patching ``os.environ``.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from pathlib import Path
@@ -43,6 +44,18 @@ SCREENS: dict[str, str] = {
 }
 
 
+# A panel from Explore as a screen: ``panel:<number>`` (saved) or ``panel:<name>``
+# (built in: events, campaigns, products); whether it exists is the playlist's check.
+PANEL_SCREEN = "panel:"
+MAX_PANEL_SCREENS = 12
+_PANEL_ID = re.compile(r"[a-z0-9_-]{1,32}")
+
+
+def panel_screen_id(screen: str) -> str | None:
+    """The panel a screen shows (``panel:12`` -> ``12``), or None for the others."""
+    return screen[len(PANEL_SCREEN):] if screen.startswith(PANEL_SCREEN) else None
+
+
 def parse_screens(value: str) -> tuple[str, ...]:
     """A comma list of screen ids, in order, without repeats. Raises ValueError."""
     screens: list[str] = []
@@ -50,10 +63,17 @@ def parse_screens(value: str) -> tuple[str, ...]:
         name = raw.strip().lower()
         if not name:
             continue
-        if name not in SCREENS:
-            raise ValueError(f"unknown screen {name!r}; screens are {', '.join(SCREENS)}")
+        panel = panel_screen_id(name)
+        if panel is not None and not _PANEL_ID.fullmatch(panel):
+            raise ValueError(f"{name[:60]!r} is not a panel screen; write panel:<number> or "
+                             "panel:events, panel:campaigns, panel:products")
+        if panel is None and name not in SCREENS:
+            raise ValueError(f"unknown screen {name[:60]!r}; screens are "
+                             f"{', '.join(SCREENS)} and panel:<id>")
         if name not in screens:
             screens.append(name)
+    if sum(panel_screen_id(s) is not None for s in screens) > MAX_PANEL_SCREENS:
+        raise ValueError(f"at most {MAX_PANEL_SCREENS} panel screens on one TV")
     if not screens:
         raise ValueError(f"no screen named; screens are {', '.join(SCREENS)}")
     return tuple(screens)

@@ -1,5 +1,5 @@
-"""The ``gadash`` command: ``check`` against the GA4 stand-in over gRPC, ``db`` and
-``tv-links`` on a temporary SQLite database, and the package itself: a wheel built
+"""The ``gadash`` command: ``check`` against the GA4 stand-in over gRPC, ``db``,
+``tv-links`` and ``panels`` on a temporary SQLite database, and the package itself: a wheel built
 from the checkout, installed in a fresh virtual environment and run from elsewhere.
 
 The subcommands run in-process (``main([...])``) with the environment a person would
@@ -185,6 +185,139 @@ def test_tv_links_create_list_revoke(env, monkeypatch, capsys) -> None:
     assert status == 1 and "there is no TV link 'no-such-link'" in err
 
 
+# ----------------------------------------------------------------- panels
+
+def _stored(env: Path) -> Store:
+    return Store.from_settings(Settings(data_dir=env, _env_file=None))
+
+
+def test_panels_create_list_show_change_delete(env, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("GADASH_PUBLIC_URL", "https://dash.example.com")
+    status, _, err = run(capsys, "panels", "list")
+    assert status == 1 and "run `gadash db upgrade` first" in err
+    assert run(capsys, "db", "upgrade")[0] == 0
+    assert run(capsys, "panels", "list")[:2] == (0, "No panels.\n")
+
+    status, out, err = run(capsys, "panels", "create", "--property", "Demo blog", "--name",
+                           " Top   countries ", "--query", "dim=country&metric=sessions&top=10",
+                           "--pin")
+    assert status == 0, err
+    query = ("?property=Demo+blog&range=last28&compare=previous&dim=country&metric=sessions"
+             "&top=10")
+    match = re.match(r"Saved panel (\d+) \('Top countries', Demo blog, pinned\): (\S+)\n", out)
+    assert match and match.group(2) == query, out
+    blog = int(match.group(1))
+    status, out, _ = run(capsys, "panels", "create", "--property", "Demo shop", "--name",
+                         "Shop events", "--query", "metric=eventCount&dim=eventName")
+    assert status == 0
+    shop = int(re.match(r"Saved panel (\d+) ", out).group(1))  # type: ignore[union-attr]
+
+    status, out, _ = run(capsys, "panels", "list")
+    lines = out.splitlines()
+    assert lines[0] == "ID\tPROPERTY\tNAME\tPINNED\tBY\tUPDATED (UTC)\tQUERY"
+    assert re.fullmatch(rf"{shop}\tDemo shop\tShop events\tno\t.*\(gadash command\)\t"
+                        r"\d{4}-\d\d-\d\d \d\d:\d\d\t\?property=Demo\+shop.*", lines[1])
+    assert lines[2].startswith(f"{blog}\tDemo blog\tTop countries\tyes\t")
+    assert lines[2].endswith(f"\t{query}") and len(lines) == 3
+    status, out, _ = run(capsys, "panels", "list", "--property", "Demo shop")
+    assert status == 0 and len(out.splitlines()) == 2 and "Shop events" in out
+    assert run(capsys, "panels", "list", "--property", "Demo news")[1] == (
+        "No panels of 'Demo news'.\n")
+
+    # A TV link showing the blog panel: named by show, rename, set-query and delete.
+    status, _, err = run(capsys, "tv-links", "create", "Office TV", "--playlist",
+                         f"screens=overview,panel:{blog}&property=Demo blog")
+    assert status == 0, err
+    store = _stored(env)
+    try:
+        link, = store.links.list()
+    finally:
+        store.dispose()
+    status, out, _ = run(capsys, "panels", "show", str(blog))
+    assert status == 0
+    assert f"Panel {blog}: Top countries\nProperty: Demo blog\n" in out
+    assert f"URL: https://dash.example.com/explore{query}\n" in out
+    assert re.search(rf"^  {re.escape(link.id)}\tOffice TV\tuntil ", out, re.M), out
+    status, out, _ = run(capsys, "panels", "show", str(shop))
+    assert status == 0 and "TV links: none active shows it" in out
+
+    status, out, _ = run(capsys, "panels", "rename", str(blog), "Countries")
+    assert (status, out) == (0, f"Renamed panel {blog} to 'Countries'.\n"
+                             f"Active TV links showing it: {link.id} ('Office TV').\n")
+    status, out, _ = run(capsys, "panels", "unpin", str(blog))
+    assert status == 0 and out.startswith(f"Unpinned panel {blog}.\n")
+    status, out, _ = run(capsys, "panels", "pin", str(shop))
+    assert (status, out) == (0, f"Pinned panel {shop} on the analyst view of Demo shop.\n")
+    status, out, _ = run(capsys, "panels", "set-query", str(blog), "metric=totalUsers&dim=city")
+    assert status == 0 and out.startswith(
+        f"Panel {blog} now shows ?property=Demo+blog&range=last28&compare=previous&dim=city"
+        "&metric=totalUsers.\n")
+    store = _stored(env)
+    try:
+        row = store.panels.get(blog)
+        assert row is not None and (row.name, row.pinned) == ("Countries", False)
+        assert row.query.endswith("dim=city&metric=totalUsers")
+        assert [p.id for p in store.panels.list() if p.pinned] == [shop]
+        actions = [a.action for a in store.audit.recent()]
+        assert actions.count("panel.save") == 2 and actions.count("panel.update") == 4
+    finally:
+        store.dispose()
+
+    status, _, err = run(capsys, "panels", "delete", str(blog))
+    assert status == 1
+    assert (f"panel {blog} is on the playlist of active TV link(s) {link.id} ('Office TV'); "
+            "nothing was deleted") in err and "--force" in err
+    assert run(capsys, "panels", "show", str(blog))[0] == 0
+    status, out, _ = run(capsys, "panels", "delete", str(blog), "--force")
+    assert status == 0 and out.startswith(f"Deleted panel {blog}.\n") and link.id in out
+    assert run(capsys, "panels", "delete", str(shop))[:2] == (0, f"Deleted panel {shop}.\n")
+    for action in (("show",), ("rename", "x"), ("pin",), ("unpin",), ("set-query", "metric=x"),
+                   ("delete",)):
+        status, _, err = run(capsys, "panels", action[0], str(blog), *action[1:])
+        assert (status, err) == (1, f"error: there is no panel {blog} (`gadash panels list`)\n")
+    assert run(capsys, "panels", "list")[1] == "No panels.\n"
+
+
+def test_panels_refusals(env, capsys) -> None:
+    assert run(capsys, "db", "upgrade")[0] == 0
+    status, _, err = run(capsys, "panels", "create", "--property", "Demo blog", "--name", "x",
+                         "--query", "dim=country&metric=sessions&top=7")
+    assert status == 1 and "Ignored top='7'" in err and "Nothing was changed." in err
+    status, _, err = run(capsys, "panels", "create", "--property", "Demo blog", "--name", "x",
+                         "--query", "property=Demo shop&metric=sessions")
+    assert status == 1 and "is of the property 'Demo shop', not 'Demo blog'" in err
+    status, _, err = run(capsys, "panels", "create", "--property", "Blog", "--name", "x",
+                         "--query", "metric=sessions")
+    assert status == 1 and "There is no property 'Blog'" in err
+    status, _, err = run(capsys, "panels", "create", "--property", "Demo blog", "--name", " ",
+                         "--query", "metric=sessions")
+    assert status == 1 and "Give the panel a name." in err
+    status, _, err = run(capsys, "panels", "create", "--property", "Demo blog", "--name", "x")
+    assert status == 2 and "--query" in err
+    status, _, err = run(capsys, "panels", "show", "twelve")
+    assert status == 2 and "invalid int value: 'twelve'" in err
+    assert run(capsys, "panels", "list")[1] == "No panels.\n"
+
+    status, out, _ = run(capsys, "panels", "create", "--property", "Demo shop", "--name", "x",
+                         "--query", "metric=sessions")
+    assert status == 0
+    panel = re.match(r"Saved panel (\d+) ", out).group(1)  # type: ignore[union-attr]
+    status, _, err = run(capsys, "panels", "set-query", panel, "property=Demo blog&metric=x")
+    assert status == 1 and "not 'Demo shop'" in err
+    # A TV link may only show panels that exist, of its own property.
+    status, _, err = run(capsys, "tv-links", "create", "Lobby", "--playlist",
+                         f"screens=panel:{panel},panel:999,panel:funnels&property=Demo blog")
+    assert status == 1
+    assert f"Panel {panel} ('x') is of the property 'Demo shop', but this link shows " \
+           "'Demo blog'" in err
+    assert "There is no saved panel 999 (panel:999)" in err
+    assert "There is no built-in panel 'funnels'" in err
+    assert "No active TV links" in run(capsys, "tv-links", "list")[1]
+    status, _, err = run(capsys, "tv-links", "create", "Lobby", "--playlist",
+                         f"screens=panel:{panel},panel:products&property=Demo shop")
+    assert status == 0, err
+
+
 # ----------------------------------------------------------------- serve, standin, help
 
 def test_serve_runs_gunicorn_with_the_procfile_settings(env, monkeypatch, capsys) -> None:
@@ -223,7 +356,7 @@ def test_standin_takes_its_own_options(env, capsys) -> None:
 def test_help_lists_every_subcommand(env, capsys) -> None:
     status, out, _ = run(capsys, "--help")
     assert status == 0
-    for command in ("serve", "standin", "check", "db", "tv-links"):
+    for command in ("serve", "standin", "check", "db", "tv-links", "panels"):
         assert re.search(rf"^    {command} +\S", out, re.M), out
     status, _, err = run(capsys, "check", "--bogus")
     assert status == 2 and "unrecognized arguments: --bogus" in err
@@ -305,7 +438,7 @@ def test_wheel_installs_the_package_data(installed, tmp_path) -> None:
 def test_wheel_gadash_help_and_check(installed, tmp_path, standin_clean) -> None:
     done = _gadash(installed, tmp_path, "--help")
     assert done.returncode == 0, done.stderr
-    for command in ("serve", "standin", "check", "db", "tv-links"):
+    for command in ("serve", "standin", "check", "db", "tv-links", "panels"):
         assert re.search(rf"^    {command} +\S", done.stdout, re.M), done.stdout
 
     done = _gadash(installed, tmp_path, "check", GADASH_GA_ENDPOINT=standin_clean.endpoint,

@@ -1,4 +1,5 @@
-"""The store of record: what the team creates (TV links, saved views, annotations, audit log).
+"""The store of record: what the team creates (TV links, saved views, Explore panels,
+annotations, audit log).
 
 SQLAlchemy 2 over an embedded SQLite file by default (``GADASH_DATA_DIR/gadash.db``)
 or PostgreSQL (psycopg 3, ``GADASH_DATABASE_URL``) when several instances share
@@ -14,6 +15,8 @@ from gadash.store.repos import (
     AuditRepo,
     AuditRow,
     LinkRepo,
+    PanelRepo,
+    PanelRow,
     SavedViewRow,
     TvLinkRow,
     ViewRepo,
@@ -25,6 +28,8 @@ __all__ = [
     "AuditRepo",
     "AuditRow",
     "LinkRepo",
+    "PanelRepo",
+    "PanelRow",
     "SavedViewRow",
     "Store",
     "TvLinkRow",

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gadash.errors import StoreUnavailableError
 from gadash.settings import Settings
 from gadash.store.db import Database, normalise_url
-from gadash.store.repos import AnnotationRepo, AuditRepo, LinkRepo, ViewRepo
+from gadash.store.repos import AnnotationRepo, AuditRepo, LinkRepo, PanelRepo, ViewRepo
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # pg_advisory_xact_lock key for migrations: any fixed 64-bit number, the same in
@@ -37,7 +37,7 @@ def head_revision() -> str | None:
 
 
 class Store:
-    """The team's store of record: TV links, saved views, annotations, audit log.
+    """The team's store of record: TV links, saved views, panels, annotations, audit log.
 
     ``__init__`` only builds the engine; call ``migrate()`` once at start-up.
     Repository methods raise StoreUnavailableError when the database cannot be reached.
@@ -49,6 +49,7 @@ class Store:
         self.url: str = self._db.shown
         self.links = LinkRepo(self._db)
         self.views = ViewRepo(self._db)
+        self.panels = PanelRepo(self._db)
         self.annotations = AnnotationRepo(self._db)
         self.audit = AuditRepo(self._db)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, DateTime, Dialect, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, Dialect, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -69,6 +69,27 @@ class SavedView(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_saved_views_created_at", "created_at"),)
+
+
+class Panel(Base):
+    """A saved exploration (an Explore query string) of one property."""
+
+    __tablename__ = "panels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text)
+    property: Mapped[str] = mapped_column(Text)
+    query: Mapped[str] = mapped_column(Text)
+    grammar: Mapped[int] = mapped_column(Integer)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    # A TV playlist names a panel by its id (``panel:12``): SQLite's AUTOINCREMENT
+    # never hands a deleted panel's id to a new one (PostgreSQL's sequence does not).
+    __table_args__ = (Index("ix_panels_property", "property"), {"sqlite_autoincrement": True})
 
 
 class Annotation(Base):

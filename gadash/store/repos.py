@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 
 from gadash.errors import QueryError, StoreError
 from gadash.store.db import Database
-from gadash.store.models import Annotation, AuditEntry, Base, SavedView, TvLink
+from gadash.store.models import Annotation, AuditEntry, Base, Panel, SavedView, TvLink
 
 NOTE_MAX = 280
 SEEN_EVERY = timedelta(seconds=60)
 _ID_ATTEMPTS = 10
+# Panel ids are 32-bit integers on both backends; a larger one names no panel.
+MAX_PANEL_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:
@@ -204,6 +206,95 @@ class ViewRepo:
         with self._db.write() as s:
             result = s.connection().execute(delete(SavedView).where(SavedView.slug == slug)
                                )
+            return result.rowcount == 1
+
+
+@dataclass(frozen=True)
+class PanelRow:
+    """A saved exploration of one property, shown on Explore, the analyst view
+    (when pinned) and TV playlists (``panel:<id>``)."""
+
+    id: int
+    name: str
+    property: str
+    query: str
+    grammar: int
+    pinned: bool
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+def _panel_row(m: Panel) -> PanelRow:
+    return PanelRow(id=m.id, name=m.name, property=m.property, query=m.query,
+                    grammar=m.grammar, pinned=m.pinned, created_by=m.created_by,
+                    created_at=m.created_at, updated_by=m.updated_by, updated_at=m.updated_at)
+
+
+def _panel_id_ok(panel_id: int) -> bool:
+    return 0 < panel_id <= MAX_PANEL_ID
+
+
+class PanelRepo:
+    """Saved Explore panels. Raises StoreUnavailableError when the database cannot be
+    reached, StoreError when it refuses."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create(self, name: str, property: str, query: str, grammar: int, created_by: str,
+               pinned: bool = False) -> PanelRow:
+        """Store a new panel; its id is never one a deleted panel had."""
+        now = utcnow()
+        m = Panel(name=name, property=property, query=query, grammar=grammar, pinned=pinned,
+                  created_by=created_by, created_at=now, updated_by=created_by, updated_at=now)
+        with self._db.write() as s:
+            s.add(m)
+            s.flush()
+            return _panel_row(m)
+
+    def get(self, panel_id: int) -> PanelRow | None:
+        if not _panel_id_ok(panel_id):
+            return None
+        with self._db.read() as s:
+            m = s.get(Panel, panel_id)
+            return _panel_row(m) if m is not None else None
+
+    def list(self, property: str | None = None) -> builtins.list[PanelRow]:
+        """The panels (of one property when given), by name (any case), then id."""
+        stmt = select(Panel).order_by(func.lower(Panel.name), Panel.name, Panel.id)
+        if property is not None:
+            stmt = stmt.where(Panel.property == property)
+        with self._db.read() as s:
+            return [_panel_row(m) for m in s.scalars(stmt)]
+
+    def update(self, panel_id: int, by: str, name: str | None = None, query: str | None = None,
+               pinned: bool | None = None, grammar: int | None = None) -> PanelRow | None:
+        """Change what is given (None keeps it) in one ``UPDATE``; the panel as it is
+        now, or None when there is none. ``query`` comes with its ``grammar``."""
+        if not _panel_id_ok(panel_id):
+            return None
+        if (query is None) != (grammar is None):
+            raise ValueError("a panel's query and its grammar change together")
+        changes: dict[str, Any] = {k: v for k, v in (
+            ("name", name), ("query", query), ("grammar", grammar), ("pinned", pinned))
+            if v is not None}
+        with self._db.write() as s:
+            result = s.connection().execute(
+                update(Panel).where(Panel.id == panel_id)
+                .values(**changes, updated_by=by, updated_at=utcnow()))
+            if result.rowcount != 1:
+                return None
+            m = s.get(Panel, panel_id)
+            return _panel_row(m) if m is not None else None
+
+    def delete(self, panel_id: int, by: str) -> bool:
+        """Delete a panel; False when no such one. ``by`` is for the caller's audit row."""
+        if not _panel_id_ok(panel_id):
+            return False
+        with self._db.write() as s:
+            result = s.connection().execute(delete(Panel).where(Panel.id == panel_id))
             return result.rowcount == 1
 
 

@@ -17,17 +17,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from gadash.core.explore import BUILTINS
 from gadash.core.urls import TV_GRAMMAR, TV_PARAMS, parse_tv_query
 from gadash.errors import StoreError
 from gadash.memo import Recent
+from gadash.settings import panel_screen_id, parse_screens
 from gadash.store.core import Store
-from gadash.store.repos import TvLinkRow
+from gadash.store.repos import PanelRow, TvLinkRow
 
 if TYPE_CHECKING:
     from gadash.settings import Settings
@@ -117,17 +120,54 @@ class TvLinks:
         return done
 
 
-
-def playlist_problems(query: str, properties: list[str], settings: Settings) -> list[str]:
+def playlist_problems(query: str, properties: list[str], settings: Settings, *,
+                      panels: Callable[[str], PanelRow | None] | None = None) -> list[str]:
     """What is wrong with a TV link's playlist, checked like a /tv URL ([] when fine).
 
-    ``properties``: the names of the properties the app shows."""
+    ``properties``: the names of the properties the app shows. ``panels``: looks up a
+    saved panel by the id a ``panel:<id>`` screen names (``gadash.store.panels.
+    panel_lookup(db)``); when given, the playlist's panel screens must be built-in
+    panels or saved panels of the link's property. Raises StoreError when ``panels``
+    cannot read the database."""
     if len(query) > MAX_QUERY:
         return [f"The playlist has {len(query)} characters; at most {MAX_QUERY} fit."]
     if any(ord(c) < 32 or ord(c) == 127 for c in query):
         return ["The playlist contains line breaks or control characters."]
     unknown = sorted(set(parse_qs(query.strip().lstrip("?"))) - set(TV_PARAMS))
     notes = [f"Unknown parameter(s): {', '.join(unknown)}."] if unknown else []
-    _, refused = parse_tv_query(clean_query(query), properties, datetime.now(UTC).date(),
-                                settings)
-    return notes + refused
+    cleaned = clean_query(query)
+    tv, refused = parse_tv_query(cleaned, properties, datetime.now(UTC).date(), settings)
+    notes += refused
+    if panels is not None:
+        notes += _panel_problems(cleaned, tv.property, panels)
+    return notes
+
+
+def _panel_problems(cleaned: str, property_name: str,
+                    panels: Callable[[str], PanelRow | None]) -> list[str]:
+    """The playlist's own ``panel:<id>`` screens that name no panel of its property."""
+    named = parse_qs(cleaned.lstrip("?")).get("screens")
+    try:
+        screens = parse_screens(named[-1]) if named else ()
+    except ValueError:  # parse_tv_query already said why
+        return []
+    problems: list[str] = []
+    for screen in screens:
+        panel_id = panel_screen_id(screen)
+        if panel_id is None:
+            continue
+        if not panel_id.isdigit():
+            if panel_id not in BUILTINS:
+                problems.append(f"There is no built-in panel {panel_id!r} ({screen}): the "
+                                f"built-in ones are {', '.join(BUILTINS)}; a saved panel is "
+                                "panel:<number>.")
+            continue
+        row = panels(panel_id)
+        if row is None:
+            problems.append(f"There is no saved panel {panel_id} ({screen}); the saved "
+                            "panels are on the Explore page and in `gadash panels list`.")
+        elif row.property != property_name:
+            problems.append(f"Panel {panel_id} ({row.name!r}) is of the property "
+                            f"{row.property!r}, but this link shows {property_name!r}: pick "
+                            "a panel of that property or set the link's property.")
+    return problems

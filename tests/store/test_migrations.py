@@ -11,15 +11,21 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from gadash.settings import Settings
 from gadash.store import Store, head_revision
 from gadash.store.__main__ import main
+from gadash.store.core import alembic_config
+from gadash.store.models import Base
 from tests.store import workers
 from tests.store.postgres import free_port
 
-TABLES = {"alembic_version", "annotations", "audit_log", "saved_views", "tv_links"}
+HEAD = "0003"
+TABLES = {"alembic_version", "annotations", "audit_log", "panels", "saved_views", "tv_links"}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -36,11 +42,11 @@ def test_migrate_twice_is_a_no_op(db_url: str) -> None:
     try:
         assert store.current_revision() is None
         store.migrate()
-        assert store.current_revision() == head_revision() == "0002"
+        assert store.current_revision() == head_revision() == HEAD
         link = store.links.create("Lobby", "q", 1, "ana@example.com",
                                   datetime(2100, 1, 1, tzinfo=UTC))
         store.migrate()
-        assert store.current_revision() == "0002"
+        assert store.current_revision() == HEAD
         assert store.links.get(link.id) == link
     finally:
         store.dispose()
@@ -50,11 +56,11 @@ def test_migrate_twice_is_a_no_op(db_url: str) -> None:
 def test_migrate_from_four_processes_at_once(db_url: str, process_pool: Pool) -> None:
     start_at = time.time() + 0.3
     outcomes = process_pool.starmap(workers.migrate, [(db_url, start_at)] * 4, chunksize=1)
-    assert outcomes == [("ok", "0002")] * 4
+    assert outcomes == [("ok", HEAD)] * 4
     assert table_names(db_url) == TABLES
     store = Store(db_url)
     try:
-        assert store.current_revision() == "0002"
+        assert store.current_revision() == HEAD
         assert store.links.list() == []
     finally:
         store.dispose()
@@ -93,9 +99,9 @@ def test_command_upgrade_and_current(tmp_path: Path) -> None:
     env = {"GADASH_DATA_DIR": str(tmp_path / "data")}
     up = run_cli("upgrade", env=env)
     assert up.returncode == 0, up.stderr
-    assert "0002" in up.stdout
+    assert HEAD in up.stdout
     after = run_cli("current", env=env)
-    assert after.stdout.strip() == "0002 (up to date)"
+    assert after.stdout.strip() == f"{HEAD} (up to date)"
     assert table_names(f"sqlite:///{tmp_path / 'data' / 'gadash.db'}") == TABLES
 
 
@@ -108,7 +114,7 @@ def test_command_main_on_each_backend(db_url: str, monkeypatch: pytest.MonkeyPat
     assert main(["upgrade"]) == 0
     assert main(["upgrade"]) == 0
     assert main(["current"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "0002 (up to date)"
+    assert capsys.readouterr().out.splitlines()[-1] == f"{HEAD} (up to date)"
     assert table_names(db_url) == TABLES
 
 
@@ -123,3 +129,61 @@ def test_command_reports_an_unreachable_database(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(SystemExit) as exit_:
         main([])
     assert exit_.value.code == 2
+
+
+def alembic_run(url: str, action: str, revision: str) -> None:
+    """``alembic upgrade|downgrade REVISION`` on ``url``, as ``Store.migrate`` runs it."""
+    cfg = alembic_config()
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            getattr(command, action)(cfg, revision)
+    finally:
+        engine.dispose()
+
+
+def test_panels_migration_down_and_up(db_url: str) -> None:
+    store = Store(db_url)
+    try:
+        store.migrate()
+        panel = store.panels.create("Countries", "Blog", "?property=Blog&metric=sessions", 1,
+                                    "ana@example.com")
+        view = store.views.save("Weekly", "p=blog", 2, "Blog", "ana@example.com")
+        engine = create_engine(db_url)
+        try:
+            indexes = {i["name"] for i in inspect(engine).get_indexes("panels")}
+        finally:
+            engine.dispose()
+        assert "ix_panels_property" in indexes
+
+        alembic_run(db_url, "downgrade", "0002")
+        assert store.current_revision() == "0002"
+        assert table_names(db_url) == TABLES - {"panels"}
+        assert store.views.get(view.slug) == view  # the rest is kept
+
+        store.migrate()
+        assert store.current_revision() == HEAD
+        assert table_names(db_url) == TABLES
+        assert store.panels.list() == []
+        again = store.panels.create("Again", "Blog", "?q", 1, "ana@example.com")
+        assert again.pinned is False and again.id >= panel.id
+    finally:
+        store.dispose()
+
+
+def test_models_match_the_migrations(db_url: str) -> None:
+    """What the code maps is what the migrations made: columns, types, indexes."""
+    store = Store(db_url)
+    try:
+        store.migrate()
+    finally:
+        store.dispose()
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(
+                conn, opts={"compare_type": True}), Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []
