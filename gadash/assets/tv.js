@@ -33,9 +33,14 @@
         const classes = SCREENS.map(function (s) {
           return s === screens[index] ? "tv-screen active" : "tv-screen";
         });
+        // Panels from Explore (panel:<id>): their screens, as the page drew them.
+        const outputs = (window.dash_clientside.callback_context || {}).outputs_list || [];
+        const panels = (outputs[SCREENS.length] || []).map(function (o) {
+          return o.id.panel === screens[index] ? "tv-screen active" : "tv-screen";
+        });
         const dots = screens.length > 1
           ? screens.map(function (s, i) { return dot(i === index, s); }) : [];
-        return classes.concat([dots]);
+        return classes.concat([panels, dots]);
       },
       tick: function (n, status, rtStatus, config) {
         // The room's own clock; data times carry the property's zone.

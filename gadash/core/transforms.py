@@ -343,3 +343,68 @@ def fill_days(rows: pd.DataFrame, ranges: Sequence[DateRange], complete: bool = 
         filled["dateRange"] = name
         parts.append(filled)
     return pd.concat(parts, ignore_index=True) if parts else rows
+
+
+# ------------------------------------------------------------------ explorations
+
+# Time dimensions whose values follow each other (the n-th bucket of the comparison
+# period compares with the n-th of this one); the others (hour, day of week, month
+# ...) repeat, and compare value by value.
+SEQUENTIAL_TIME = frozenset({"date", "dateHour", "dateHourMinute", "isoYearIsoWeek",
+                             "yearWeek", "yearMonth", "year", "isoYear", "yearQuarter",
+                             "nthDay", "nthWeek", "nthMonth", "nthYear", "nthHour"})
+PREVIOUS, CHANGE = "@previous", "@change"  # column suffixes; GA names have no "@"
+
+
+@dataclass(frozen=True)
+class ExploreTable:
+    """An exploration's answer as a table: one row per value (or bucket), the
+    comparison period's value and the change per metric when comparing, the totals of
+    both periods, and whether GA folded rows into ``(other)``."""
+
+    rows: pd.DataFrame
+    totals: dict[str, float | None]
+    previous_totals: dict[str, float | None]
+    comparing: bool
+    dimensions: tuple[str, ...]
+    metrics: tuple[str, ...]
+
+
+def _bucket(frame: pd.DataFrame, dim: str) -> pd.Series:
+    """Each row's step in its period: the rank of its time value."""
+    order = sorted(frame[dim].dropna().unique())
+    rank = {v: i for i, v in enumerate(order)}
+    return frame[dim].map(rank)
+
+
+def explore_table(report: ReportFrame, dimensions: Sequence[str], metrics: Sequence[str],
+                  comparing: bool, series: bool) -> ExploreTable:
+    """The rows of an exploration with their comparison values (pure)."""
+    current, previous = split_ranges(report.rows)
+    dims, mets = list(dimensions), list(metrics)
+    table = current[[*dims, *mets]].copy().reset_index(drop=True)
+    table["isOther"] = [any(v == OTHER for v in row) for row in
+                        table[dims].itertuples(index=False)] if dims else False
+    if comparing:
+        if not dims:
+            keys: list[str] = []
+        elif series and dims[0] in SEQUENTIAL_TIME:
+            table["@step"] = _bucket(table, dims[0])
+            previous = previous.assign(**{"@step": _bucket(previous, dims[0])}) \
+                if not previous.empty else previous
+            keys = ["@step", *dims[1:]]
+        else:
+            keys = dims
+        for m in mets:
+            if not keys:
+                before = pd.Series([_total(split_ranges(report.totals)[1], m)],
+                                   dtype=float) if len(table) else pd.Series(dtype=float)
+                before = before.reindex(table.index)
+            else:
+                before = _previous_of(table, previous, keys, m)
+            table[m + PREVIOUS] = before
+            table[m + CHANGE] = _change(table[m], before)
+        table = table.drop(columns=["@step"], errors="ignore")
+    now, then = split_ranges(report.totals)
+    return ExploreTable(table, {m: _total(now, m) for m in mets},
+                        {m: _total(then, m) for m in mets}, comparing, tuple(dims), tuple(mets))

@@ -214,7 +214,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         log.info("alerts: checked every %s s, sent to %s", settings.alert_check_seconds,
                  alerts.target)
 
-    from gadash.web.pages import overview, tv  # noqa: F401 -- each registers its page
+    from gadash.web.pages import explore, overview, tv  # noqa: F401 -- each registers its page
 
     register_status_routes(server, service, db)
     init_metrics(server, settings, service,

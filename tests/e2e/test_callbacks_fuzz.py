@@ -50,6 +50,10 @@ def good_value(prop: str) -> Any:
             "clickData": {"points": [{"customdata": "Germany"}]}}.get(prop)
 
 
+# A component each pattern-matching key names: a filter, a form row, a saved panel.
+WILDCARD_VALUES = {"filter": "country", "row": 0, "panel": 1}
+
+
 def body_for(dep: dict[str, Any], values: dict[int, Any] | None = None) -> dict[str, Any]:
     """A body as the renderer sends it for ``dep``; ``values`` replaces input values."""
     def item(spec: dict[str, Any], value: Any = None, output: bool = False) -> Any:
@@ -59,8 +63,9 @@ def body_for(dep: dict[str, Any], values: dict[int, Any] | None = None) -> dict[
             return one
         # A pattern-matching id: ALL gives a list of the matching components, MATCH one.
         pattern = json.loads(spec["id"])
-        one["id"] = {**pattern, "filter": "country"}
-        return [one] if pattern["filter"] == ["ALL"] else one
+        wild = {k: v for k, v in pattern.items() if v in (["ALL"], ["MATCH"], ["ALLSMALLER"])}
+        one["id"] = {**pattern, **{k: WILDCARD_VALUES.get(k, "x") for k in wild}}
+        return [one] if ["ALL"] in wild.values() else one
 
     inputs = [item(spec, (values or {}).get(i, good_value(spec["property"])))
               for i, spec in enumerate(dep["inputs"])]

@@ -382,12 +382,12 @@ class _Ask:
     @classmethod
     def make(cls, query: ReportQuery, panel: Panel, ranges: Sequence[DateRange],
              names: Sequence[str] = RANGE_NAMES,
-             in_lists: dict[str, list[str]] | None = None) -> _Ask:
+             in_lists: dict[str, list[str]] | None = None, choose: bool = True) -> _Ask:
         explore = query.explore if panel.id == EXPLORE_PANEL else None
         where = explore.where if explore else ()
         # The metric conditions choose the rows; the comparison period is asked for
-        # exactly those rows (in-lists), whatever their values were then.
-        having = explore.having if explore and not in_lists else ()
+        # exactly those rows (in-lists, or ``choose=False``), whatever their values were.
+        having = explore.having if explore and choose and not in_lists else ()
 
         def page(offset: int, limit: int) -> ga.RunReportRequest:
             request = build_request(panel, ranges, query.filters, query.omit, names, in_lists,
@@ -400,6 +400,20 @@ class _Ask:
     def page(self, offset: int, limit: int) -> _Ask:
         """The same report from ``offset``, at most ``limit`` rows."""
         return replace(self, request=self.make_page(offset, limit))
+
+
+def _with_previous(current: ReportFrame, previous: ReportFrame, panel: Panel
+                   ) -> ReportFrame | None:
+    """A top-N answer joined with the comparison period's values of its shown rows,
+    or None when that period's page missed some of them (GA has more rows)."""
+    keys = list(panel.keys)
+    shown = shown_rows(current, panel)[keys].drop_duplicates()
+    shown = shown[~shown.isin([OTHER]).any(axis=1)]
+    wanted = shown.merge(previous.rows, on=keys).drop_duplicates(keys)
+    if len(wanted) < len(shown) and previous.meta.row_count > len(previous.rows):
+        return None
+    return current.joined(replace(previous, rows=wanted[list(previous.rows.columns)]
+                                  .reset_index(drop=True)))
 
 
 class GA4Source(DataSource):
@@ -520,12 +534,27 @@ class GA4Source(DataSource):
                       else query.ranges)
             for p in panels if not p.realtime and not p.after
         ]
+        # An exploration's comparison period rides in the same batch call: every row of
+        # that period (up to a page), matched to the rows shown; a second call only
+        # for rows that page did not hold.
+        explore = query.panel(EXPLORE_PANEL) if query.explore is not None else None
+        before = [_Ask.make(query, replace(explore, limit=BATCH_ROWS, cap=0, shown=0),
+                            query.ranges[1:2], names=("previous",), choose=False)
+                  ] if comparing and explore is not None and explore.keys else []
         out: dict[str, ReportFrame] = {}
+        done: set[str] = set()
         if first:
-            out.update(zip((a.panel.id for a in first), self._answer(query.property_id, first),
-                           strict=True))
+            answers = self._answer(query.property_id, first + before)
+            out.update(zip((a.panel.id for a in first), answers, strict=False))
+            if before and EXPLORE_PANEL in out:
+                joined = _with_previous(out[EXPLORE_PANEL], answers[-1], query.panel(
+                    EXPLORE_PANEL))
+                if joined is not None:
+                    out[EXPLORE_PANEL] = joined
+                    done.add(EXPLORE_PANEL)
         if comparing:
-            out.update(self._compare_tables(query, panels, out))
+            out.update(self._compare_tables(query, [p for p in panels if p.id not in done],
+                                            out))
         for panel in (p for p in panels if p.realtime):
             request = build_realtime_request(query.property_id, panel, query.filters)
             response = self._rpc(self.client.run_realtime_report, request, query.property_id)

@@ -80,6 +80,16 @@ def create_chips(active: dict[str, Condition], chip_type: str) -> list[html.Butt
     return chips
 
 
+def create_nav(here: str) -> html.Nav:
+    """Links between the analyst view, Explore and the big screen."""
+    pages = [("/", "Analyst view"), ("/explore", "Explore"), ("/tv", "Big screen")]
+    aria: Any = {"aria-label": "Pages"}
+    current: Any = {"aria-current": "page"}
+    return html.Nav(className="pagenav", **aria, children=[
+        html.A(name, href=href, className="pagenav-link", **(current if href == here else {}))
+        for href, name in pages])
+
+
 def create_user_badge() -> html.Div:
     """Who is looking: the signed-in user with a sign-out button, a TV link, or the open demo."""
     from flask import current_app, has_request_context, session

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # Analyst view ("an-")
 URL = "an-url"
 PROPERTY = "an-property"
@@ -14,8 +16,9 @@ PICKER = "an-picker"  # the <details> of one filter
 PICK_OPEN = "an-pick-open"  # its <summary>: opening it loads the values
 PICK_COND = "an-pick-cond"  # is, is not, contains, ...
 PICK_VALUES = "an-pick-values"  # values from GA (is / is not)
-# Pattern-matching component types whose value is a list (multi-select, checklist).
-LIST_VALUES = frozenset({PICK_VALUES})
+# Components whose value is a list (multi-selects, checklists): pattern-matching
+# types and plain ids (the Explore page's, below).
+LIST_VALUES = frozenset({PICK_VALUES, "ex-dims", "ex-metrics"})
 PICK_VALUES_BOX = "an-pick-values-box"
 PICK_TEXT = "an-pick-text"  # text or pattern (contains / regex)
 PICK_TEXT_BOX = "an-pick-text-box"
@@ -51,6 +54,7 @@ LAZY = "an-lazy"  # suffix: -<panel>: the box its components are mounted in
 SEEN = "an-seen"  # suffix: -<panel>: a store set to true once the box was in view
 CLICKED = "an-clicked"  # a click in a panel mounted when seen: {"from": id, "value": ...}
 RANGE_LABEL = "an-range-label"
+PINNED = "an-pinned"  # panels from Explore pinned to the property (mounted when seen)
 # Saved views and annotations
 SAVED = "an-saved"  # dropdown of the team's saved views
 SAVE_NAME = "an-save-name"
@@ -116,6 +120,12 @@ class TvIds:
     CHANNELS = "tv-channels"
     TRENDING = "tv-trending"
     TRENDING_DRAWN = "tv-trending-drawn"
+    # Panels from Explore as screens; pattern-matching types: {"type": ..., "panel": screen}
+    PANELS = "tv-panels"  # the box their screens are drawn in
+    PANEL = "tv-panel"
+    PANEL_BODY = "tv-panel-body"
+    PANEL_UPDATED = "tv-panel-updated"
+    PANELS_DRAWN = "tv-panels-drawn"  # {screen: version drawn}
 
     @staticmethod
     def screen(name: str) -> str:
@@ -137,3 +147,58 @@ class TvIds:
     def tile(metric: str) -> str:
         return f"tv-tile-{metric}"
 
+
+class ExIds:
+    """Component ids of the Explore page."""
+
+    URL = "ex-url"
+    STATE = "ex-state"
+    PROPERTY = "ex-property"
+    RANGE = "ex-range"
+    START = "ex-start"
+    END = "ex-end"
+    DATES = "ex-dates"  # the box of the two date inputs (custom range)
+    COMPARE = "ex-compare"
+    DIMS = "ex-dims"
+    METRICS = "ex-metrics"
+    SORT = "ex-sort"
+    ORDER = "ex-order"
+    TOP = "ex-top"
+    CHART = "ex-chart"
+    FILTERS = "ex-filters"  # the <details> of the filter rows
+    NOTES = "ex-notes"
+    ERROR = "ex-error"
+    TITLE = "ex-title"
+    GRAPH = "ex-graph"
+    GRAPH_BOX = "ex-graph-box"
+    NUMBERS = "ex-numbers"
+    FOOTER = "ex-footer"
+    GRID = "ex-grid"
+    GRID_BOX = "ex-grid-box"  # mounted when seen (AG Grid's code loads then)
+    GRID_SEEN = "ex-grid-seen"
+    GRID_FOOTER = "ex-grid-footer"
+    EXPORT = "ex-export"
+    SAVE_NAME = "ex-save-name"
+    SAVE_PIN = "ex-save-pin"
+    SAVE = "ex-save"
+    SAVE_NEW = "ex-save-new"
+    SAVE_STATUS = "ex-save-status"
+    PANELS = "ex-panels"
+    PANELS_VERSION = "ex-panels-version"
+    # Pattern-matching types: {"type": ..., "row": n}
+    WHERE_FIELD = "ex-where-field"
+    WHERE_COND = "ex-where-cond"
+    WHERE_VALUE = "ex-where-value"
+    HAVING_FIELD = "ex-having-field"
+    HAVING_OP = "ex-having-op"
+    HAVING_VALUE = "ex-having-value"
+    PANEL_DELETE = "ex-panel-delete"  # {"type": ..., "panel": id}
+    PANEL_PIN = "ex-panel-pin"
+
+    @staticmethod
+    def row(kind: str, n: int) -> dict[str, Any]:
+        return {"type": kind, "row": n}
+
+
+if not {ExIds.DIMS, ExIds.METRICS} <= LIST_VALUES:
+    raise AssertionError("the Explore page's multi-selects hold lists")

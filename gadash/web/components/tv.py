@@ -8,13 +8,21 @@ import pandas as pd
 from dash import dcc, html
 
 from gadash.core.catalog import TREND_TIME
-from gadash.core.frames import Marker, ReportFrame, is_other
+from gadash.core.frames import Marker, PropertyFields, ReportFrame, is_other
 from gadash.core.insights.findings import TrendingPage
-from gadash.core.query import DateRange
-from gadash.core.transforms import Kpi, channels_table, format_number, split_ranges
+from gadash.core.query import DateRange, Exploration
+from gadash.core.transforms import (
+    CHANGE,
+    ExploreTable,
+    Kpi,
+    channels_table,
+    format_number,
+    split_ranges,
+)
 from gadash.data.shares import Provider, ShareCounts
 from gadash.settings import SCREENS
 from gadash.web.components.cards import fetched_clock, share_summary
+from gadash.web.components.explore import answer_figure, field_name, format_value, number_tiles
 from gadash.web.components.ids import TvIds
 from gadash.web.figures import DARK, Figure, figure, message_figure, trend_figure
 
@@ -67,6 +75,7 @@ def create_tv_layout() -> html.Div:
         dcc.Store(id=I.SPARK_DRAWN, data=False),
         dcc.Store(id=I.RT_TODRAW),
         dcc.Store(id=I.TRENDING_DRAWN),
+        dcc.Store(id=I.PANELS_DRAWN, data={}),
         dcc.Interval(id=I.REFRESH, interval=60_000, disabled=True),
         dcc.Interval(id=I.REALTIME_TICK, interval=20_000, disabled=True),
         dcc.Interval(id=I.ROTATE, interval=30_000, disabled=True),
@@ -107,6 +116,7 @@ def create_tv_layout() -> html.Div:
             _screen("pages", [html.Ol(id=I.PAGES, className="tv-list tv-list-wide")]),
             _screen("sources", [html.Ol(id=I.SOURCES, className="tv-list tv-list-wide")]),
             _screen("trending", [html.Ol(id=I.TRENDING, className="tv-list tv-list-wide")]),
+            html.Div(id=I.PANELS, className="tv-panels"),
         ]),
     ])
 
@@ -267,3 +277,47 @@ def tv_trend_figure(rows: pd.DataFrame, panel: str, markers: list[Marker] | None
                     ) -> Figure:
     """The overview's trend, at the grain of its panel, with the team's annotations."""
     return trend_figure(rows, TREND_TIME[panel], TV_TREND_METRICS, DARK, markers)
+
+
+# ------------------------------------------------------------------ panels from Explore
+
+def panel_screen(screen: str, title: str) -> html.Section:
+    """A panel's screen, empty: the panels' poll fills its body."""
+    return html.Section(id={"type": I.PANEL, "panel": screen}, className="tv-screen", children=[
+        html.H2(title, className="tv-screen-title"),
+        html.Div("Loading…", id={"type": I.PANEL_BODY, "panel": screen},
+                 className="tv-panel-body"),
+        html.Div("", id={"type": I.PANEL_UPDATED, "panel": screen}, className="tv-updated"),
+    ])
+
+
+def panel_body(table: ExploreTable, exploration: Exploration, fields: PropertyFields | None,
+               currency: str) -> list[Any]:
+    """A panel in the TV's large style: lines over time as a chart, single numbers as
+    tiles, anything by a dimension as the big list of its top rows."""
+    drawn = exploration.drawn_as
+    if drawn == "number" or not exploration.dimensions:
+        return [html.Div(number_tiles(table, fields, currency, prefix="tv-kpi"),
+                         className="tv-kpis tv-panel-numbers")]
+    if drawn == "line":
+        return [html.Div(dcc.Graph(figure=answer_figure(table, exploration, fields, DARK),
+                                   config=GRAPH_CONFIG, className="tv-graph", responsive=True),
+                         className="tv-chart")]
+    metric = exploration.sort if exploration.sort in exploration.metrics else \
+        exploration.metrics[0]
+    found = fields.get(metric) if fields is not None else None
+    kind = found.type if found is not None else ""
+    rows = table.rows.head(LIST_ROWS)
+    unit = field_name(fields, metric)
+    items = []
+    for _, row in rows.iterrows():
+        main = str(row[exploration.dimensions[0]])
+        sub = " · ".join(str(row[d]) for d in exploration.dimensions[1:])
+        change = row.get(metric + CHANGE) if table.comparing else None
+        if change is not None and not pd.isna(change):
+            sub = (sub + " · " if sub else "") + f"{'▲' if change > 0 else '▼'} " \
+                f"{abs(change) * 100:.0f}%"
+        items.append((main, sub, format_value(kind, row[metric], currency)))
+    if not items:
+        return [html.P("GA has no rows for this panel in this period.", className="tv-empty")]
+    return [html.Ol(list_items(items, unit), className="tv-list tv-list-wide")]

@@ -124,8 +124,9 @@ def _check_items(sent: Any, declared: list[dict[str, Any]], kind: str,
             if not isinstance(one, dict) or one.get("property") != want["property"] \
                     or not _same_id(one.get("id"), wanted_id):
                 raise Refused(f"{where} is not {want['property']} of the callback's input")
-            _check_value(want["property"], one.get("value"), where,
-                         isinstance(wanted_id, dict) and wanted_id.get("type") in list_values)
+            many = wanted_id.get("type") in list_values if isinstance(wanted_id, dict) \
+                else wanted_id in list_values
+            _check_value(want["property"], one.get("value"), where, many)
 
 
 @functools.lru_cache(maxsize=1024)  # only names in the callback map get here
@@ -159,8 +160,8 @@ def check_callback_request(callback_map: dict[str, Any], list_values: Collection
                            ) -> None:
     """Hold the request's body against the callback it names. Raises Refused.
 
-    ``list_values``: the pattern-matching component types whose value is a list (a
-    multi-select, a checklist)."""
+    ``list_values``: the components whose value is a list (a multi-select, a
+    checklist): pattern-matching types, or plain ids."""
     body = callback_body()
     if not isinstance(body, dict):
         raise Refused("the body is not a JSON object")

@@ -34,6 +34,7 @@ from gadash.core.query import Condition, DateRange, ReportQuery
 from gadash.core.urls import FILTER_PARAMS, ViewState, filter_params, parse_query_string
 from gadash.errors import GadashError, QueryError, StoreError
 from gadash.store.team import add_annotation, save_view, trend_markers, view_url
+from gadash.web.answers import ask, pinned_panels
 from gadash.web.components import ids
 from gadash.web.components.analyst.columns import share_columns, share_fields
 from gadash.web.components.analyst.controls import (
@@ -62,7 +63,14 @@ from gadash.web.components.analyst.render import (
     render_grid,
     render_view,
 )
-from gadash.web.components.cards import create_chips, create_notes, share_summary
+from gadash.web.components.cards import (
+    create_chips,
+    create_error,
+    create_notes,
+    fetched_clock,
+    share_summary,
+)
+from gadash.web.components.explore import small_body, state_link
 from gadash.web.context import actor, get_service, get_store
 
 
@@ -710,3 +718,48 @@ for _grid in GRID_IDS:
     def export_csv(_clicks: int) -> bool:
         """Download the table as CSV, sorted and filtered as shown."""
         return True
+
+
+@callback(
+    Output(ids.PINNED, "children"),
+    Input(ids.seen("pinned"), "data"),
+    Input(ids.STATE, "data"),
+    prevent_initial_call=True,
+)
+def pinned(seen: Any, data: dict[str, Any] | None) -> Any:
+    """The property's pinned panels, over this view's period, once scrolled to."""
+    if not seen or not data:
+        raise dash.exceptions.PreventUpdate
+    state, _ = _state_from_store(data)
+    try:
+        shown = pinned_panels(state.property)
+    except StoreError as exc:
+        return create_error(exc)
+    if not shown:
+        return html.P(["No panels pinned to this property: save one in ",
+                       html.A("Explore", href="/explore?" + urlencode(
+                           {"property": state.property})), " and pin it."], className="muted")
+    cards = []
+    for panel in shown:
+        question = replace(panel.state, range=state.range, compare=state.compare)
+        foot: list[Any] = []
+        try:
+            answer = ask(question)
+            body = small_body(answer.table, question.exploration, answer.fields,
+                              answer.currency)
+            foot.append(html.Span(f"Fetched {fetched_clock(answer.report)}",
+                                  className="fetched"))
+        except GadashError as exc:
+            body = create_error(exc)
+        foot.append(html.Span("Over this view's period; its filters do not apply",
+                              className="quality"))
+        title_id = f"an-pinned-{panel.id}"
+        named: Any = {"aria-labelledby": title_id}
+        cards.append(html.Section(className="card", **named, children=[
+            html.Header(className="card-head", children=[
+                html.H3(panel.name, id=title_id),
+                html.A("Open in Explore", href=state_link(panel.state, panel.id),
+                       className="manage-link")]),
+            html.Div(body, className="card-body"),
+            html.Footer(foot, className="card-foot")]))
+    return html.Div(cards, className="grid-2 pinned-grid")

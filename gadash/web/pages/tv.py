@@ -16,7 +16,18 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import dash
-from dash import ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    html,
+)
 from dash import no_update as nu
 
 from gadash.core.catalog import TREND_TIME
@@ -27,8 +38,9 @@ from gadash.core.transforms import fill_days, kpis, outcome_metrics
 from gadash.core.urls import TvConfig, ViewState, parse_tv_query
 from gadash.errors import GadashError
 from gadash.memo import Recent
-from gadash.settings import SCREENS
+from gadash.settings import SCREENS, panel_screen_id
 from gadash.store.team import trend_markers
+from gadash.web.answers import ask, panel_of
 from gadash.web.auth.sessions import pinned_query
 from gadash.web.components.ids import TvIds
 from gadash.web.components.tv import (
@@ -42,6 +54,8 @@ from gadash.web.components.tv import (
     delta_text,
     now_pages_items,
     pages_items,
+    panel_body,
+    panel_screen,
     share_paths,
     sources_items,
     spark_figure,
@@ -107,6 +121,7 @@ def _parsed(query: str, today: date) -> TvConfig:
     Output(I.ROTATE, "disabled"),
     Output(I.RELOAD, "interval"),
     Output(I.RELOAD, "disabled"),
+    Output(I.PANELS, "children"),
     Input(I.URL, "search"),
 )
 def configure(search: str | None) -> tuple[Any, ...]:
@@ -126,12 +141,21 @@ def configure(search: str | None) -> tuple[Any, ...]:
         zone = "UTC"
     data = {**config.__dict__, "screens": list(config.screens), "time_zone": zone}
     reload_ms = int(config.reload_hours * 3_600_000)
+    panels = []
+    for screen in config.screens:
+        if panel_screen_id(screen) is None:
+            continue
+        try:
+            title = panel_of(screen, config.property, config.range, config.compare).name
+        except GadashError:
+            title = screen  # its body says what is wrong
+        panels.append(panel_screen(screen, title))
     return (
         data, config.property, " · ".join(notes),
         config.refresh * 1000, False,
         config.realtime * 1000, not {"realtime", "trending"} & set(config.screens),
         config.rotate * 1000, len(config.screens) < 2,
-        max(reload_ms, 60_000), reload_ms == 0,
+        max(reload_ms, 60_000), reload_ms == 0, panels,
     )
 
 
@@ -444,10 +468,68 @@ def refresh_trending(_n: int | None, data: dict[str, Any] | None, drawn: Any
 _TRENDING: Recent[str, tuple[Any, str]] = Recent(600, size=64)
 
 
+@callback(
+    Output({"type": I.PANEL_BODY, "panel": ALL}, "children"),
+    Output({"type": I.PANEL_UPDATED, "panel": ALL}, "children"),
+    Output(I.PANELS_DRAWN, "data"),
+    Input(I.REFRESH, "n_intervals"),
+    Input(I.CONFIG, "data"),
+    State(I.PANELS_DRAWN, "data"),
+)
+def refresh_panels(_n: int | None, data: dict[str, Any] | None, drawn: Any
+                   ) -> tuple[Any, ...]:
+    """The panels' screens, on the overview's interval. Each panel is one cached query
+    (kept warm), so every screen of it costs one GA call per refresh between them; a
+    poll that finds the answer a screen shows sends nothing but the time. On an error
+    the panel keeps what it shows and its line says why."""
+    if not data:
+        raise dash.exceptions.PreventUpdate
+    config = _config(data)
+    screens = [o["id"]["panel"] for o in ctx.outputs_list[0]]
+    drawn = drawn if isinstance(drawn, dict) else {}
+    service = get_service()
+    bodies: list[Any] = []
+    lines: list[Any] = []
+    versions: dict[str, str] = {}
+    for screen in screens:
+        body, line, version = draw_panel_screen(screen, config, drawn.get(screen), service)
+        bodies.append(body)
+        lines.append(line)
+        versions[screen] = version
+    return bodies, lines, nu if versions == drawn else versions
+
+
+def draw_panel_screen(screen: Any, config: TvConfig, drawn: Any, service: Any
+                      ) -> tuple[Any, str, str]:
+    """One panel screen's body (or nothing new), its updated line and its version."""
+    previous = drawn if isinstance(drawn, str) else ""
+    try:
+        shown = panel_of(str(screen), config.property, config.range, config.compare)
+        property_id = service.property_id(shown.state.property)
+        zone = service.time_zone(property_id)
+        checked = f"checked {datetime.now(ZoneInfo(zone or 'UTC')):%H:%M}"
+        query = shown.state.query(property_id, service.today(property_id))
+        version = service.view_version(query)
+        if version is not None and previous.startswith(f"{version}@"):
+            service.keep_warm(query.cache_key(), query)
+            return nu, f"{previous.split('@', 1)[1]} · {checked}", previous
+        answer = ask(shown.state, warm=True)
+    except GadashError as exc:
+        why = getattr(exc, "short", "") or exc.message
+        if previous:
+            return nu, f"{why}: showing what was last drawn", previous
+        return html.P(exc.message, className="tv-empty"), "", ""
+    label = updated_label(answer.report, zone)
+    body = [html.Div(compact_range(answer.ranges), className="tv-panel-range"),
+            *panel_body(answer.table, shown.state.exploration, answer.fields, answer.currency)]
+    return body, f"{label} · {checked}", f"{answer.result.version}@{label}"
+
+
 clientside_callback(
     ClientsideFunction(namespace="gadashTv", function_name="rotate"),
-    # assets/tv.js returns one class per screen, in SCREENS order
-    [Output(I.screen(name), "className") for name in SCREENS] + [Output(I.DOTS, "children")],
+    # assets/tv.js returns one class per screen, in SCREENS order, then the panels'
+    [Output(I.screen(name), "className") for name in SCREENS]
+    + [Output({"type": I.PANEL, "panel": ALL}, "className"), Output(I.DOTS, "children")],
     Input(I.ROTATE, "n_intervals"),
     Input(I.CONFIG, "data"),
 )

@@ -27,15 +27,6 @@ from gadash.web.context import get_service
 from tests.conftest import BLOG, LARGE, SHOP
 
 
-@pytest.fixture(scope="module")
-def app(standin):
-    from gadash.web.app import create_app
-
-    return create_app(Settings(ga_endpoint=standin.endpoint,
-                               properties={"Blog": BLOG, "Shop": SHOP, "News": LARGE},
-                               _env_file=None))
-
-
 @pytest.fixture()
 def ctx(app):
     with app.server.test_request_context():

@@ -13,17 +13,8 @@ from dash.exceptions import PreventUpdate
 
 from gadash.core.frames import ViewResult
 from gadash.core.query import ReportQuery
-from gadash.settings import Settings
 from gadash.web.context import get_service
-from tests.conftest import BLOG, SHOP
-
-
-@pytest.fixture(scope="module")
-def app(standin):  # pages register once the app exists
-    from gadash.web.app import create_app
-
-    return create_app(Settings(ga_endpoint=standin.endpoint,
-                               properties={"Blog": BLOG, "Shop": SHOP}, _env_file=None))
+from tests.conftest import BLOG
 
 
 class Drawing:

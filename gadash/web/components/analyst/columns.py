@@ -142,3 +142,33 @@ def share_fields(counts: dict[str, ShareCounts] | None, providers: list[Provider
         else:
             out |= {field: None, f"{field}_tip": f"{p.label}: {c.error}", f"{field}_err": True}
     return out
+
+
+_FLOAT = {"function": "params.value == null ? '–' : d3.format(',.2~f')(params.value)"}
+
+
+def metric_column(field: str, name: str, ga_type: str, currency: str = "",
+                  **extra: Any) -> dict[str, Any]:
+    """A column for any GA metric, formatted by its type in GetMetadata (rates as
+    percentages, seconds as h:mm:ss, money in the property's currency); CSV keeps
+    the plain values."""
+    if ga_type == "TYPE_CURRENCY":
+        return {**money_column(field, name, currency), **extra}
+    if ga_type == "TYPE_SECONDS":
+        return _duration(field, name, **extra)
+    if ga_type == "TYPE_FLOAT" and field.split("@")[0].endswith(("Rate", "rate")):
+        return _pct(field, name, **extra)
+    if ga_type == "TYPE_INTEGER":
+        return _num(field, name, **extra)
+    return {"field": field, "headerName": name, "valueFormatter": _FLOAT,
+            "type": "numericColumn", **extra}
+
+
+def change_column(field: str, name: str) -> dict[str, Any]:
+    """A metric's change against the comparison period, for exactly these rows."""
+    return {**CHANGE_COLUMN, "field": field, "headerName": name}
+
+
+def link_column(field: str, name: str, what: str, **extra: Any) -> dict[str, Any]:
+    """A dimension column whose values are click targets (GA's (other) is none)."""
+    return _link(field, name, what, **extra)

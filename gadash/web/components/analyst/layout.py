@@ -25,6 +25,7 @@ from gadash.web.components.analyst.controls import (
 )
 from gadash.web.components.cards import (
     create_card,
+    create_nav,
     create_user_badge,
 )
 from gadash.web.figures import (
@@ -138,6 +139,10 @@ def create_trending_box(pages: list[TrendingPage], error: str = "",
         ]) for p in pages[:5]])]
 
 
+_PINNED_NAME: Any = {"aria-labelledby": "an-pinned-title"}
+_PINNED_SEEN: Any = {"data-seen": ids.seen("pinned")}  # assets/lazy.js sets it
+
+
 def create_layout(properties: list[str]) -> html.Div:
     """The analyst page: controls and empty panels. It carries no data."""
     return html.Div(className="page analyst", children=[
@@ -150,6 +155,7 @@ def create_layout(properties: list[str]) -> html.Div:
             html.H1([html.Span("ga", className="logo-a"), html.Span("dash", className="logo-b"),
                      html.Span(" – analyst view", className="visually-hidden")],
                     className="logo"),
+            create_nav("/"),
             create_controls(properties),
             create_user_badge(),
         ]),
@@ -202,6 +208,13 @@ def create_layout(properties: list[str]) -> html.Div:
                         tools=_grid_tools("pages"), footer=False),
             create_card("Sessions by country", _lazy("countries"), ids.footer("countries"),
                         footer=False),
+            # Panels saved in Explore and pinned to this property, over this period.
+            html.Section(className="pinned", **_PINNED_NAME, children=[
+                html.H2("Pinned panels", id="an-pinned-title", className="section-title"),
+                dcc.Store(id=ids.seen("pinned"), data=False),
+                html.Div(id=ids.PINNED, className="lazy", **_PINNED_SEEN,
+                         children=html.P("Loading…", className="muted")),
+            ]),
         ]),
     ])
 
