@@ -130,6 +130,27 @@ def tv(page: Page, url: str, out: Path) -> None:
     page.screenshot(path=out / "tv-bad-range-1366x768.png")
 
 
+def explore(page: Page, url: str, out: Path) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(url + "/explore?property=Demo+blog&dim=sessionDefaultChannelGroup"
+              "&metric=sessions&metric=keyEvents")
+    page.wait_for_function(
+        "() => document.getElementById('ex-title')?.innerText.includes(' · ')", timeout=30_000)
+    page.locator("#ex-grid-box").scroll_into_view_if_needed()
+    page.wait_for_selector("#ex-grid .ag-row", timeout=30_000)
+    page.evaluate("""() => window.scrollTo(0, document.getElementById('ex-title')
+        .getBoundingClientRect().top + window.scrollY - 60)""")
+    page.wait_for_timeout(1_000)
+    page.screenshot(path=out / "explore.png")
+    for width, height in SIZES:  # panels as TV screens
+        page.set_viewport_size({"width": width, "height": height})
+        for prop, panel in (("Demo+blog", "events"), ("Demo+shop", "products")):
+            page.goto(url + f"/tv?property={prop}&screens=panel:{panel}&refresh=60")
+            page.wait_for_selector(".tv-screen.active .tv-item-value", timeout=30_000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=out / f"tv-panel-{panel}-{width}x{height}.png")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -160,6 +181,7 @@ def main() -> None:
             analyst(page, url, args.out)
             insights(page, url, args.out)
             tv(page, url, args.out)
+            explore(page, url, args.out)
             # GA stops answering: the TV keeps its numbers and marks them stale.
             page.set_viewport_size({"width": 1920, "height": 1080})
             page.goto(url + "/tv?screens=overview&refresh=5")

@@ -317,6 +317,8 @@ def panel_body(table: ExploreTable, exploration: Exploration, fields: PropertyFi
         if change is not None and not pd.isna(change):
             sub = (sub + " · " if sub else "") + f"{'▲' if change > 0 else '▼'} " \
                 f"{abs(change) * 100:.0f}%"
+        elif table.comparing and not row["isOther"]:  # none in the comparison period
+            sub = (sub + " · " if sub else "") + "new"
         items.append((main, sub, format_value(kind, row[metric], currency)))
     if not items:
         return [html.P("GA has no rows for this panel in this period.", className="tv-empty")]
