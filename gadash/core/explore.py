@@ -246,7 +246,7 @@ def parse_exploration(pairs: list[tuple[str, str]], notes: list[str]) -> Explora
         notes.append(f"Ignored order={order[:20]!r}: use asc or desc.")
         order = "desc"
     top = one("top") or "25"
-    limit = int(top) if top.isdigit() and int(top) in TOP_N else 25
+    limit = int(top) if top.isascii() and top.isdigit() and int(top) in TOP_N else 25
     if str(limit) != top:
         notes.append(f"Ignored top={top[:20]!r}: show the top {', '.join(map(str, TOP_N))}.")
     chart = one("chart") or "auto"

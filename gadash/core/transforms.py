@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 from babel.numbers import format_compact_currency, format_currency
@@ -370,16 +371,31 @@ class ExploreTable:
     metrics: tuple[str, ...]
 
 
-def _bucket(frame: pd.DataFrame, dim: str) -> pd.Series:
-    """Each row's step in its period: the rank of its time value."""
-    order = sorted(frame[dim].dropna().unique())
+def _bucket(frame: pd.DataFrame, dim: str, start: date | None) -> pd.Series:
+    """Each row's step in its period, counted from the period's first day (the n-th
+    hour, day, week or month of it): GA leaves out buckets without data, so steps are
+    not ranks. A time GA gives as text (yearWeek ...) counts by rank."""
+    values = frame[dim]
+    if start is not None and pd.api.types.is_datetime64_any_dtype(values):
+        first = pd.Timestamp(start)
+        if dim == "dateHour":
+            return (values - first) // pd.Timedelta(hours=1)
+        if dim == "isoYearIsoWeek":
+            monday = first - pd.Timedelta(days=first.weekday())
+            return (values - monday) // pd.Timedelta(days=7)
+        if dim == "yearMonth":
+            return (values.dt.year - first.year) * 12 + values.dt.month - first.month
+        return (values - first) // pd.Timedelta(days=1)
+    order = sorted(values.dropna().unique())
     rank = {v: i for i, v in enumerate(order)}
-    return frame[dim].map(rank)
+    return values.map(rank)
 
 
 def explore_table(report: ReportFrame, dimensions: Sequence[str], metrics: Sequence[str],
-                  comparing: bool, series: bool) -> ExploreTable:
-    """The rows of an exploration with their comparison values (pure)."""
+                  comparing: bool, series: bool, ranges: Sequence[DateRange] = ()
+                  ) -> ExploreTable:
+    """The rows of an exploration with their comparison values (pure); ``ranges``: the
+    periods, so a series compares the same step of each."""
     current, previous = split_ranges(report.rows)
     dims, mets = list(dimensions), list(metrics)
     table = current[[*dims, *mets]].copy().reset_index(drop=True)
@@ -389,8 +405,9 @@ def explore_table(report: ReportFrame, dimensions: Sequence[str], metrics: Seque
         if not dims:
             keys: list[str] = []
         elif series and dims[0] in SEQUENTIAL_TIME:
-            table["@step"] = _bucket(table, dims[0])
-            previous = previous.assign(**{"@step": _bucket(previous, dims[0])}) \
+            starts = [r.start for r in ranges] + [None, None]
+            table["@step"] = _bucket(table, dims[0], starts[0])
+            previous = previous.assign(**{"@step": _bucket(previous, dims[0], starts[1])}) \
                 if not previous.empty else previous
             keys = ["@step", *dims[1:]]
         else:

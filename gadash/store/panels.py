@@ -28,8 +28,9 @@ EXPLORE_PATH = "/explore"
 
 
 def panel_name(name: str) -> str:
-    """A panel's name as kept: spaces collapsed, at most 80 characters ("" for none)."""
-    return view_name(name)
+    """A panel's name as kept: control characters dropped, spaces collapsed, at most 80
+    characters ("" for none)."""
+    return view_name("".join(c if c.isprintable() else " " for c in name))
 
 
 def _named(name: str) -> str:

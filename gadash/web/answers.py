@@ -73,7 +73,7 @@ def ask(state: ExploreState, warm: bool = False) -> Answer:
     result = service.view(state.query(property_id, today), warm=warm)
     report = result.reports["explore"]
     e = state.exploration
-    table = explore_table(report, e.dimensions, e.metrics, len(ranges) > 1, e.series)
+    table = explore_table(report, e.dimensions, e.metrics, len(ranges) > 1, e.series, ranges)
     return Answer(state, property_id, ranges, property_fields(state.property), result, report,
                   table)
 
@@ -101,7 +101,7 @@ def panel_of(screen: str, property_name: str, range_: str = "", compare: str = "
         if range_:
             state = ExploreState(property_name, range_, compare or state.compare, b.exploration)
         return Shown(None, b.name, state)
-    if not panel.isdigit():
+    if not (panel.isascii() and panel.isdigit()) or len(panel) > 9:
         raise QueryError(f"No panel {panel!r}: a panel screen is panel:<number> or one of "
                          f"{', '.join('panel:' + b for b in BUILTINS)}.")
 
@@ -110,6 +110,9 @@ def panel_of(screen: str, property_name: str, range_: str = "", compare: str = "
         if row is None:
             raise QueryError(f"Panel {panel} was deleted: take panel:{panel} off this "
                              "playlist.")
+        if row.property != property_name:
+            raise QueryError(f"Panel {panel} (“{row.name}”) is a panel of {row.property}, "
+                             f"not of {property_name}: this playlist cannot show it.")
         return Shown(row.id, row.name, panel_state(row, list(get_service().properties),
                                                    today_of(row.property)))
 

@@ -80,6 +80,7 @@ def test_the_analyst_views_filters_become_conditions_on_their_dimensions() -> No
     ("?metric=sessions&range=2027-01-01..2027-01-05", "in the future"),
     ("?metric=sessions&nonsense=1", "Ignored unknown parameter(s): nonsense"),
     ("?builtin=funnels", "No built-in panel 'funnels'"),
+    ("?metric=sessions&top=%C2%B2", "Ignored top='²'"),  # a digit int() does not read
 ])
 def test_a_refused_value_falls_back_and_says_why(query: str, note: str) -> None:
     state, notes = parse(query)
@@ -147,3 +148,21 @@ def test_a_series_compares_step_by_step_and_a_cycle_value_by_value() -> None:
                     {"hour": "05", "sessions": 6, "dateRange": "previous"}], [])
     table = explore_table(hours, ("hour",), ("sessions",), comparing=True, series=True)
     assert table.rows["sessions" + PREVIOUS].tolist() == [6]
+
+
+def test_a_series_with_missing_buckets_compares_the_same_day_of_each_period() -> None:
+    from gadash.core.query import DateRange
+
+    day = pd.Timestamp
+    # GA leaves out days without data: 1 Dec has no row this period, 23 Nov none before.
+    report = _frame([
+        {"date": day("2026-12-02"), "sessions": 5, "dateRange": "current"},
+        {"date": day("2026-12-03"), "sessions": 6, "dateRange": "current"},
+        {"date": day("2026-11-24"), "sessions": 8, "dateRange": "previous"},
+        {"date": day("2026-11-25"), "sessions": 9, "dateRange": "previous"},
+    ], [])
+    ranges = (DateRange(date(2026, 12, 1), date(2026, 12, 3)),
+              DateRange(date(2026, 11, 23), date(2026, 11, 25)))
+    table = explore_table(report, ("date",), ("sessions",), True, True, ranges)
+    by_day = dict(zip(table.rows["date"].dt.day, table.rows["sessions" + PREVIOUS], strict=True))
+    assert by_day == {2: 8, 3: 9}  # the 2nd day with the 2nd day, not with a rank

@@ -80,6 +80,23 @@ def test_a_series_has_every_day_in_order(settings, standin_clean, ga_client, pas
     assert sum(v[0] for v in want.values()) == frame.rows["sessions"].sum()
 
 
+def test_a_compared_series_asks_each_period_whole_in_one_call(settings, standin_clean,
+                                                              ga_client, past_days) -> None:
+    current, previous = DateRange(past_days(14), past_days(1)), DateRange(past_days(28),
+                                                                         past_days(15))
+    # The metric condition chooses this period's days; the comparison has every day.
+    exploration = Exploration(("date",), ("sessions",),
+                              having=(MetricFilter("sessions", "gt", 10 ** 9),))
+    with service_for(settings) as service:
+        frame = service.view(explore_query(exploration, current, previous)).reports["explore"]
+    rows = frame.rows
+    assert (rows["dateRange"] == "current").sum() == 0
+    assert (rows["dateRange"] == "previous").sum() == 14
+    want = direct(ga_client, previous, ["date"], ["sessions"])
+    assert sum(v[0] for v in want.values()) == rows["sessions"].sum()
+    assert standin_clean.servicer.calls["BatchRunReports"] == 1
+
+
 def test_unknown_fields_are_refused_before_any_data_call(settings, standin_clean) -> None:
     exploration = Exploration(("customEvent:nothing_here",), ("sessions",))
     with service_for(settings) as service:

@@ -529,8 +529,11 @@ class GA4Source(DataSource):
     def fetch(self, query: ReportQuery) -> dict[str, ReportFrame]:
         panels = [query.panel(p) for p in query.panels]
         comparing = len(query.ranges) > 1 and query.compare_tables
+        # An exploration asks each period on its own (its metric conditions choose this
+        # period's rows; a series' cap counts per period), both in the same batch call.
         first = [
-            _Ask.make(query, p, query.ranges[:1] if (p.keys and comparing) or p.current_only
+            _Ask.make(query, p, query.ranges[:1] if ((p.keys or p.id == EXPLORE_PANEL)
+                                                     and comparing) or p.current_only
                       else query.ranges)
             for p in panels if not p.realtime and not p.after
         ]
@@ -538,9 +541,9 @@ class GA4Source(DataSource):
         # that period (up to a page), matched to the rows shown; a second call only
         # for rows that page did not hold.
         explore = query.panel(EXPLORE_PANEL) if query.explore is not None else None
-        before = [_Ask.make(query, replace(explore, limit=BATCH_ROWS, cap=0, shown=0),
-                            query.ranges[1:2], names=("previous",), choose=False)
-                  ] if comparing and explore is not None and explore.keys else []
+        before = [] if not comparing or explore is None else [_Ask.make(
+            query, replace(explore, limit=BATCH_ROWS, cap=0, shown=0) if explore.keys
+            else explore, query.ranges[1:2], names=("previous",), choose=False)]
         out: dict[str, ReportFrame] = {}
         done: set[str] = set()
         if first:
@@ -548,7 +551,8 @@ class GA4Source(DataSource):
             out.update(zip((a.panel.id for a in first), answers, strict=False))
             if before and EXPLORE_PANEL in out:
                 joined = _with_previous(out[EXPLORE_PANEL], answers[-1], query.panel(
-                    EXPLORE_PANEL))
+                    EXPLORE_PANEL)) if explore is not None and explore.keys else \
+                    out[EXPLORE_PANEL].joined(answers[-1])
                 if joined is not None:
                     out[EXPLORE_PANEL] = joined
                     done.add(EXPLORE_PANEL)

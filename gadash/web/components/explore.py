@@ -260,12 +260,19 @@ def _type(fields: PropertyFields | None, name: str) -> str:
     return found.type if found is not None else "TYPE_FLOAT"
 
 
-def format_value(ga_type: str, value: float | None, currency: str = "") -> str:
-    """A metric value as GA's UI writes it."""
+def is_rate(name: str) -> bool:
+    """A rate GA gives as a fraction (``engagementRate``, ``sessionKeyEventRate:sign_up``)."""
+    return name.split("@")[0].split(":")[0].endswith(("Rate", "rate"))
+
+
+def format_value(ga_type: str, value: float | None, currency: str = "", name: str = "") -> str:
+    """A metric value as GA's UI writes it (``name``: the metric, for rates)."""
     if value is None or pd.isna(value):
         return "–"
     if ga_type == "TYPE_CURRENCY":
         return format_money(value, currency)
+    if ga_type == "TYPE_FLOAT" and is_rate(name):
+        return f"{value * 100:.1f}%"
     if ga_type == "TYPE_SECONDS":
         return format_duration(value)
     if ga_type == "TYPE_INTEGER":
@@ -290,7 +297,7 @@ def columns_of(table: ExploreTable, fields: PropertyFields | None, currency: str
         if table.comparing:
             cols.append(metric_column(m + PREVIOUS, f"{header} ({comparing_label})", kind,
                                       currency))
-            cols.append(change_column(m + CHANGE, f"{name} change"))
+            cols.append(change_column(m + CHANGE, f"{name} change", m))
     return cols
 
 
@@ -401,7 +408,7 @@ def number_tiles(table: ExploreTable, fields: PropertyFields | None, currency: s
         value, before = table.totals.get(m), table.previous_totals.get(m)
         kids: list[Any] = [
             html.Div(field_name(fields, m), className=f"{prefix}-label"),
-            html.Div(format_value(_type(fields, m), value, currency),
+            html.Div(format_value(_type(fields, m), value, currency, m),
                      className=f"{prefix}-value")]
         if table.comparing:
             change = delta(value, before) if value is not None else None
@@ -440,7 +447,7 @@ def small_body(table: ExploreTable, exploration: Exploration, fields: PropertyFi
         return html.Table(className="mini-table", children=[
             html.Thead(html.Tr([html.Th(field_name(fields, f), scope="col") for f in head])),
             html.Tbody([html.Tr([html.Td(str(r[d])) for d in table.dimensions]
-                                + [html.Td(format_value(_type(fields, m), r[m], currency),
+                                + [html.Td(format_value(_type(fields, m), r[m], currency, m),
                                            className="num") for m in table.metrics])
                         for r in rows[:10]])])
     return html.Div(className="panel-box", style={"height": "300px"}, children=dcc.Graph(

@@ -34,6 +34,7 @@ CHANNEL_ROWS = 6
 REALTIME_PANELS = ("realtime", "realtime_pages")
 GRAPH_CONFIG: Any = {"displayModeBar": False, "staticPlot": True, "showSendToCloud": False}
 LIST_ROWS = 8
+PANEL_ROWS = 7  # a panel's list has its period line above it
 
 
 I = TvIds  # noqa: E741 -- short alias for layout code
@@ -307,7 +308,7 @@ def panel_body(table: ExploreTable, exploration: Exploration, fields: PropertyFi
         exploration.metrics[0]
     found = fields.get(metric) if fields is not None else None
     kind = found.type if found is not None else ""
-    rows = table.rows.head(LIST_ROWS)
+    rows = table.rows.head(PANEL_ROWS)
     unit = field_name(fields, metric)
     items = []
     for _, row in rows.iterrows():
@@ -317,9 +318,9 @@ def panel_body(table: ExploreTable, exploration: Exploration, fields: PropertyFi
         if change is not None and not pd.isna(change):
             sub = (sub + " · " if sub else "") + f"{'▲' if change > 0 else '▼'} " \
                 f"{abs(change) * 100:.0f}%"
-        elif table.comparing and not row["isOther"]:  # none in the comparison period
+        elif table.comparing and not row["isOther"] and row[metric]:  # none before
             sub = (sub + " · " if sub else "") + "new"
-        items.append((main, sub, format_value(kind, row[metric], currency)))
+        items.append((main, sub, format_value(kind, row[metric], currency, metric)))
     if not items:
         return [html.P("GA has no rows for this panel in this period.", className="tv-empty")]
     return [html.Ol(list_items(items, unit), className="tv-list tv-list-wide")]

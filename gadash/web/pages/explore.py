@@ -18,6 +18,7 @@ import dash
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 from gadash.core.explore import (
+    BUILTINS,
     MAX_HAVING,
     MAX_WHERE,
     ExploreState,
@@ -65,7 +66,7 @@ def _properties() -> list[str]:
 
 def _panel_id(search: str) -> int | None:
     value = next((v for k, v in reversed(parse_qsl(search.lstrip("?"))) if k == "panel"), "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def state_from_url(search: str) -> tuple[ExploreState, int | None, list[str]]:
@@ -132,6 +133,11 @@ def controls_of(state: ExploreState) -> dict[str, Any]:
     }
 
 
+def _names(value: Any) -> list[str]:
+    """A multi-select's names (a tampered value that is no list names nothing)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 def params_of(values: dict[str, Any], today: date) -> str:
     """The query string the controls stand for (parsed, so checked, like any URL)."""
     params: list[tuple[str, str]] = [("property", str(values["property"] or ""))]
@@ -141,8 +147,8 @@ def params_of(values: dict[str, Any], today: date) -> str:
         end = str(values["end"] or start)[:10]
         rng = f"{start}..{end}"
     params += [("range", str(rng)), ("compare", str(values["compare"] or "previous"))]
-    params += [("dim", str(d)) for d in values["dims"] or [] if isinstance(d, str)]
-    params += [("metric", str(m)) for m in values["metrics"] or [] if isinstance(m, str)]
+    params += [("dim", d) for d in _names(values["dims"])]
+    params += [("metric", m) for m in _names(values["metrics"])]
     for field, cond, text in zip(values["where_field"], values["where_cond"],
                                  values["where_value"], strict=False):
         if not isinstance(field, str) or not field or not isinstance(text, str):
@@ -178,6 +184,11 @@ _ROWS = [(X.WHERE_FIELD, "where_field"), (X.WHERE_COND, "where_cond"),
          (X.HAVING_OP, "having_op"), (X.HAVING_VALUE, "having_value")]
 
 
+# Where sync's outputs are: the rows' values, then the field pickers' options.
+_ROW_VALUES = 5 + len(_CONTROLS)
+_WHERE_OPTIONS = _ROW_VALUES + len(_ROWS) + 2
+
+
 @callback(
     Output(X.URL, "search"),
     Output(X.STATE, "data"),
@@ -191,6 +202,7 @@ _ROWS = [(X.WHERE_FIELD, "where_field"), (X.WHERE_COND, "where_cond"),
     Output({"type": X.WHERE_FIELD, "row": ALL}, "options"),
     Output({"type": X.HAVING_FIELD, "row": ALL}, "options"),
     Output(X.SORT, "options"),
+    *(Output(f"ex-builtin-{b}", "href") for b in BUILTINS),
     Input(X.URL, "search"),
     *(Input(cid, "value") for cid, _ in _CONTROLS),
     *(Input({"type": kind, "row": ALL}, "value") for kind, _ in _ROWS),
@@ -224,8 +236,10 @@ def sync(search: str | None, *rest: Any) -> tuple[Any, ...]:
     def control(name: str) -> Any:  # the form keeps what the user typed meanwhile
         return shown[name] if from_url else _changed(shown[name], given[name])
 
-    def rows(name: str) -> list[Any]:
-        return [shown[name][i] if from_url else no_update for i in range(len(given[name]))]
+    def rows(name: str) -> list[Any]:  # as many as the page has (ctx.outputs_list)
+        count = len(ctx.outputs_list[_ROW_VALUES + [n for _, n in _ROWS].index(name)])
+        return [shown[name][i] if from_url and i < len(shown[name]) else no_update
+                for i in range(count)]
 
     where_opts = _options(fields, [f.field for f in e.where], "dimension")
     having_opts = _options(fields, [h.metric for h in e.having], "metric")
@@ -237,11 +251,10 @@ def sync(search: str | None, *rest: Any) -> tuple[Any, ...]:
         *(rows(name) for _, name in _ROWS),
         _options(fields, list(e.dimensions), "dimension") if new_property else no_update,
         _options(fields, list(e.metrics), "metric") if new_property else no_update,
-        [where_opts] * len(given["where_field"]) if new_property else
-        [no_update] * len(given["where_field"]),
-        [having_opts] * len(given["having_field"]) if new_property else
-        [no_update] * len(given["having_field"]),
+        [where_opts if new_property else no_update] * len(ctx.outputs_list[_WHERE_OPTIONS]),
+        [having_opts if new_property else no_update] * len(ctx.outputs_list[_WHERE_OPTIONS + 1]),
         sort_options,
+        *("/explore?" + urlencode({"property": state.property, "builtin": b}) for b in BUILTINS),
     )
 
 
@@ -369,9 +382,16 @@ def save(_save: int, _new: int, _submit: int, name: Any, pin: Any, data: Any,
     bump = (version if isinstance(version, int) else 0) + 1
     db, who, properties = get_store(), actor(), _properties()
     try:
-        if panel is not None and ctx.triggered_id != X.SAVE_NEW:
-            row, links = update_panel(db, who, panel, properties, today_of(state.property),
-                                      name=text or None, query=query, pinned=pinned)
+        service = get_service()
+        reasons = service.incompatible(service.property_id(state.property), state.exploration)
+        if reasons:  # a panel GA cannot answer would only ever show this
+            raise QueryError("Not saved: " + " ".join(reasons))
+        editing = db.panels.get(panel) if panel is not None else None
+        if editing is not None and editing.property == state.property \
+                and ctx.triggered_id != X.SAVE_NEW:
+            row, links = update_panel(db, who, editing.id, properties,
+                                      today_of(state.property), name=text or None,
+                                      query=query, pinned=pinned)
             if row is None:
                 raise QueryError(f"Panel {panel} was deleted meanwhile; save it as a new one.")
             said: list[Any] = [f"Saved the changes to “{row.name}”."]
@@ -406,7 +426,7 @@ def panels(data: Any, _version: Any, typed: Any) -> tuple[Any, ...]:
     except GadashError as exc:
         return html.Span(exc.message, className="save-error"), "Save panel", True, no_update, \
             no_update
-    editing = next((r for r in rows if r.id == panel), None)
+    editing = next((r for r in rows if r.id == panel), None)  # of this property only
     items = []
     for r in rows:
         items.append(html.Li(className="ex-panel", children=[
@@ -458,15 +478,19 @@ def manage(_delete: list[Any], _pin: list[Any], version: Any) -> tuple[Any, ...]
                          pinned=not row.pinned)
             return (f"“{row.name}” is {'no longer ' if row.pinned else ''}pinned to the "
                     "analyst view."), bump
-        done, links = delete_panel(db, who, panel, force=isinstance(clicks, int) and clicks > 1)
+        done, links = delete_panel(db, who, panel,
+                                   force=isinstance(clicks, int) and clicks > 1)
     except GadashError as exc:
         return html.Span(exc.message, className="save-error"), no_update
     names = ", ".join(f"“{link.label}”" for link in links)
+    if not done and not links:
+        return f"There is no panel {panel}: it was deleted already.", bump
     if not done:
         return html.Span(f"Panel {panel} is a screen of TV links {names}. Press Delete again "
-                         "to delete it: those TVs then skip it.", className="save-error"), \
-            no_update
-    return f"Deleted panel {panel}." + (f" TV links {names} skip it from now on."
+                         "to delete it: those screens then say it was deleted.",
+                         className="save-error"), no_update
+    return f"Deleted panel {panel}." + (f" The screens of TV links {names} now say it was "
+                                        "deleted; take it off their playlists."
                                         if links else ""), bump
 
 

@@ -36,7 +36,7 @@ from gadash.core.plans import trending_queries, tv_query
 from gadash.core.query import DateRange, ReportQuery
 from gadash.core.transforms import fill_days, kpis, outcome_metrics
 from gadash.core.urls import TvConfig, ViewState, parse_tv_query
-from gadash.errors import GadashError
+from gadash.errors import GadashError, QueryError
 from gadash.memo import Recent
 from gadash.settings import SCREENS, panel_screen_id
 from gadash.store.team import trend_markers
@@ -484,18 +484,23 @@ def refresh_panels(_n: int | None, data: dict[str, Any] | None, drawn: Any
     the panel keeps what it shows and its line says why."""
     if not data:
         raise dash.exceptions.PreventUpdate
-    config = _config(data)
-    screens = [o["id"]["panel"] for o in ctx.outputs_list[0]]
+    config = _config(data)  # a TV link's own playlist, whatever the request says
     drawn = drawn if isinstance(drawn, dict) else {}
     service = get_service()
-    bodies: list[Any] = []
-    lines: list[Any] = []
-    versions: dict[str, str] = {}
-    for screen in screens:
-        body, line, version = draw_panel_screen(screen, config, drawn.get(screen), service)
-        bodies.append(body)
-        lines.append(line)
-        versions[screen] = version
+    # Only the playlist's own panel screens are drawn: a request naming others (or
+    # more of them) gets nothing for those.
+    drawn_now: dict[str, tuple[Any, str, str]] = {}
+    for screen in config.screens:
+        if panel_screen_id(screen) is not None:
+            drawn_now[screen] = draw_panel_screen(screen, config, drawn.get(screen), service)
+
+    def ids(n: int) -> list[Any]:
+        return [o.get("id", {}).get("panel") if isinstance(o, dict) else None
+                for o in ctx.outputs_list[n]]
+
+    bodies = [drawn_now[s][0] if s in drawn_now else nu for s in ids(0)]
+    lines = [drawn_now[s][1] if s in drawn_now else nu for s in ids(1)]
+    versions = {s: d[2] for s, d in drawn_now.items()}
     return bodies, lines, nu if versions == drawn else versions
 
 
@@ -514,6 +519,8 @@ def draw_panel_screen(screen: Any, config: TvConfig, drawn: Any, service: Any
             service.keep_warm(query.cache_key(), query)
             return nu, f"{previous.split('@', 1)[1]} · {checked}", previous
         answer = ask(shown.state, warm=True)
+    except QueryError as exc:  # deleted, of another property: no old numbers kept
+        return html.P(exc.message, className="tv-empty"), "", ""
     except GadashError as exc:
         why = getattr(exc, "short", "") or exc.message
         if previous:

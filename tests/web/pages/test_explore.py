@@ -14,6 +14,7 @@ from google.analytics.data_v1beta import types as ga
 
 from gadash.core.explore import BUILTINS, parse_explore_query
 from gadash.core.urls import parse_tv_query
+from gadash.errors import QueryError
 from gadash.store.tvlinks import TvLinks
 from gadash.web.components.ids import ExIds as X
 from tests.conftest import BLOG, SHOP
@@ -204,8 +205,9 @@ def test_a_saved_panel_is_pinned_shown_on_tv_and_guarded_while_a_tv_shows_it(app
                      "test", 30)
     first = press_delete(client, number, 1)
     assert "Office TV" in json.dumps(first) and X.PANELS_VERSION not in first
-    with app.server.test_request_context():
-        assert panel_of(f"panel:{number}", "Shop").name == "Events this week"  # still there
+    assert app.server.extensions["gadash_store"].panels.get(number) is not None  # still there
+    with app.server.test_request_context(), pytest.raises(QueryError, match="panel of Blog"):
+        panel_of(f"panel:{number}", "Shop")  # a playlist of another property cannot show it
     second = press_delete(client, number, 2)
     assert f"Deleted panel {number}" in json.dumps(second) and "Office TV" in json.dumps(second)
 
@@ -227,3 +229,40 @@ def press_delete(client, number: int, clicks: int) -> dict[str, Any]:
                            content_type="application/json", headers={"X-CSRFToken": token})
     assert response.status_code == 200, response.data[:500]
     return response.get_json()["response"]
+
+
+def test_a_tv_draws_only_its_own_playlists_panels(app):
+    """A poll naming panels its playlist does not have (another property's, any number
+    of them) gets nothing for them: no panel is read, no GA call is made."""
+    deps = app.server.test_client().get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if '"tv-panel-body"' in d["output"])
+    client = app.server.test_client()
+    client.get("/tv")
+    token = client.get_cookie("_csrf_token").value
+
+    def ask(screens: list[str]) -> Any:
+        outputs = [[{"id": {"panel": s, "type": t}, "property": "children"} for s in screens]
+                   for t in ("tv-panel-body", "tv-panel-updated")]
+        body = {"output": dep["output"], "inputs": [
+            {"id": "tv-refresh", "property": "n_intervals", "value": 1},
+            {"id": "tv-config", "property": "data",
+             "value": {"property": "Blog", "screens": ["overview", "panel:events"]}}],
+            "outputs": [*outputs, {"id": "tv-panels-drawn", "property": "data"}],
+            "changedPropIds": ["tv-refresh.n_intervals"],
+            "state": [{"id": "tv-panels-drawn", "property": "data", "value": {}}]}
+        response = client.post("/_dash-update-component", data=json.dumps(body),
+                               content_type="application/json", headers={"X-CSRFToken": token})
+        assert response.status_code == 200, response.data[:300]
+        return response.get_json()["response"]
+
+    out = json.dumps(ask(["panel:events", "panel:1", "panel:999", "panel:²"]))
+    assert "event_count" in out.lower() or "page_view" in out
+    assert '"panel:1"' not in out and '"panel:999"' not in out
+
+
+def test_rates_read_as_percentages(ctx):
+    from gadash.web.components.explore import format_value
+
+    assert format_value("TYPE_FLOAT", 0.5512, name="engagementRate") == "55.1%"
+    assert format_value("TYPE_FLOAT", 0.031, name="sessionKeyEventRate:sign_up") == "3.1%"
+    assert format_value("TYPE_FLOAT", 2.5, name="eventsPerSession") == "2.5"

@@ -156,7 +156,7 @@ def metric_column(field: str, name: str, ga_type: str, currency: str = "",
         return {**money_column(field, name, currency), **extra}
     if ga_type == "TYPE_SECONDS":
         return _duration(field, name, **extra)
-    if ga_type == "TYPE_FLOAT" and field.split("@")[0].endswith(("Rate", "rate")):
+    if ga_type == "TYPE_FLOAT" and field.split("@")[0].split(":")[0].endswith(("Rate", "rate")):
         return _pct(field, name, **extra)
     if ga_type == "TYPE_INTEGER":
         return _num(field, name, **extra)
@@ -164,9 +164,15 @@ def metric_column(field: str, name: str, ga_type: str, currency: str = "",
             "type": "numericColumn", **extra}
 
 
-def change_column(field: str, name: str) -> dict[str, Any]:
-    """A metric's change against the comparison period, for exactly these rows."""
-    return {**CHANGE_COLUMN, "field": field, "headerName": name}
+def change_column(field: str, name: str, metric: str = "") -> dict[str, Any]:
+    """A metric's change against the comparison period, for exactly these rows: "new"
+    only where the row has a value now and none then."""
+    if not metric:
+        return {**CHANGE_COLUMN, "field": field, "headerName": name}
+    now = f"params.data[{json.dumps(metric)}]"
+    return {**CHANGE_COLUMN, "field": field, "headerName": name, "valueFormatter": {
+        "function": f"params.value == null ? ((params.data.isOther || !{now}) ? '–' : 'new')"
+                    " : d3.format('+.1%')(params.value)"}}
 
 
 def link_column(field: str, name: str, what: str, **extra: Any) -> dict[str, Any]:
