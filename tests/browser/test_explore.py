@@ -107,6 +107,11 @@ def test_explore_has_no_serious_violation(axe_page, live_app):  # noqa: F811
     axe_page.wait_for_timeout(500)
     assert axe_page.locator("main").count() == 1 and axe_page.locator("h1").count() == 1
     assert serious(axe_page) == []
+    # ... and the page as it opens: the Events panel, three metrics chosen.
+    axe_page.goto(live_app + "/explore")
+    axe_page.wait_for_function(
+        "() => document.getElementById('ex-title')?.innerText.includes(' · ')", timeout=20_000)
+    assert serious(axe_page) == []
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
