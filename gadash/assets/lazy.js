@@ -63,11 +63,23 @@
       });
     }, {rootMargin: '0px 0px 200px 0px'});
 
+  // A box marked data-near="0" (a table's heavy code, just under the first screen)
+  // mounts only once it is actually in view.
+  const inView = !seen ? null : new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (!entry.isIntersecting) { return; }
+      inView.unobserve(entry.target);
+      if (!mount(entry.target)) {
+        setTimeout(function () { inView.observe(entry.target); }, 100);
+      }
+    });
+  });
+
   function watch() {
     document.querySelectorAll('.lazy[data-seen]:not([data-watched])').forEach(function (box) {
       box.dataset.watched = '1';
       if (seen) {
-        seen.observe(box);
+        (box.dataset.near === '0' ? inView : seen).observe(box);
       } else if (!mount(box)) {  // Dash not ready yet: look again soon
         delete box.dataset.watched;
         setTimeout(watch, 100);

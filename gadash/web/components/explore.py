@@ -160,7 +160,8 @@ def create_form(properties: list[str]) -> html.Div:
 
 def create_layout(properties: list[str]) -> html.Div:
     """The Explore page: the form, the answer's boxes, the saved panels. No data."""
-    seen: Any = {"data-seen": X.GRID_SEEN, "data-grid": "1"}
+    # The table's code (AG Grid) loads once the table is in view, not with the page.
+    seen: Any = {"data-seen": X.GRID_SEEN, "data-grid": "1", "data-near": "0"}
     named: Any = {"aria-labelledby": X.TITLE}
     return html.Div(className="page analyst explore", children=[
         dcc.Location(id=X.URL, refresh=False),
