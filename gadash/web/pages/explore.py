@@ -138,8 +138,11 @@ def _names(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def params_of(values: dict[str, Any], today: date) -> str:
-    """The query string the controls stand for (parsed, so checked, like any URL)."""
+def params_of(values: dict[str, Any], today: date, cased: frozenset[str] = frozenset()
+              ) -> str:
+    """The query string the controls stand for (parsed, so checked, like any URL);
+    ``cased``: dimensions whose condition matches case (the form has no box for it, so
+    it is kept from the state)."""
     params: list[tuple[str, str]] = [("property", str(values["property"] or ""))]
     rng = values["range"] or "last28"
     if rng == "custom":
@@ -157,7 +160,7 @@ def params_of(values: dict[str, Any], today: date) -> str:
         exclude, _, match = cond.rpartition(".")
         words = (["not"] if exclude == "not" else []) + ([match] if match in MATCHES
                                                           and match != "is" else [])
-        key = ".".join(["where", field, *words])
+        key = ".".join(["where", field, *words, *(["case"] if field in cased else [])])
         parts = [text] if match == "regex" else [p for p in text.split(",")]
         params += [(key, p.strip()) for p in parts if p.strip()]
     for field, op, number in zip(values["having_field"], values["having_op"],
@@ -221,7 +224,10 @@ def sync(search: str | None, *rest: Any) -> tuple[Any, ...]:
     else:
         panel = store.get("panel") if isinstance(store.get("panel"), int) else None
         prop = given["property"] if given["property"] in _properties() else before
-        query = params_of({**given, "property": prop}, today_of(str(prop or "")))
+        before_state, _ = parse_explore_query(str(store.get("query") or ""), _properties(),
+                                              today_of(str(prop or "")))
+        cased = frozenset(f.field for f in before_state.exploration.where if f.condition.case)
+        query = params_of({**given, "property": prop}, today_of(str(prop or "")), cased)
         state, notes = parse_explore_query(query, _properties(), today_of(str(prop or "")))
     url = state.to_query_string() + (f"&panel={panel}" if panel is not None else "")
     data = {"query": state.to_query_string(), "panel": panel, "property": state.property}

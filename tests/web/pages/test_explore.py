@@ -90,6 +90,12 @@ def test_the_url_is_the_state_and_the_form_says_the_same(ctx):
     again, _ = parse_explore_query(params_of(values, date.today()), ["Blog", "Shop"],
                                    date.today())
     assert again.exploration.where[0].condition.values == ("Germany", "France")
+    # A condition that matches case keeps doing so when another control changes.
+    cased, _, _ = state_from_url("?property=Blog&metric=sessions"
+                                 "&where.pagePath.contains.case=/Blog")
+    again, _ = parse_explore_query(params_of(controls_of(cased), date.today(),
+                                             frozenset({"pagePath"})), ["Blog"], date.today())
+    assert again.exploration.where == cased.exploration.where
 
 
 def test_a_custom_dimension_by_a_custom_metric_is_gas_own_answer(app, ga_client, standin):
