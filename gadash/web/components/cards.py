@@ -24,6 +24,16 @@ def fetched_clock(report: ReportFrame, zone: str = "UTC") -> str:
     return f"{when:%H:%M %Z}".strip()
 
 
+def labelled(text: str, control: Any, label_id: str, hidden: bool = False,
+             class_name: str = "") -> html.Div:
+    """A control under a visible label that is also its accessible name (Dash 4's
+    dropdown button is not named by a wrapping <label>)."""
+    aria: Any = {"aria-labelledby": label_id}
+    return html.Div(role="group", **aria, hidden=hidden,
+                    className=f"ctl-label {class_name}".strip(),
+                    children=[html.Span(text, id=label_id), control])
+
+
 def create_card(title: str, body: Any, footer_id: str, tools: Any = None,
                 class_name: str = "", footer: bool = True) -> html.Section:
     """A titled panel with a loading indicator and a footer for data notes

@@ -28,36 +28,21 @@ from gadash.core.transforms import (
     format_number,
 )
 from gadash.web.components.analyst.columns import change_column, link_column, metric_column
+from gadash.web.components.analyst.controls import CONDITIONS
+from gadash.web.components.analyst.layout import GRAPH_CONFIG
 from gadash.web.components.cards import (
     create_card,
     create_nav,
     create_user_badge,
     fetched_clock,
+    labelled,
 )
 from gadash.web.components.ids import ExIds
 from gadash.web.figures import LIGHT, Figure, Theme, figure, message_figure
 
 X = ExIds
-# A filter's condition: "[not.]<match>", as the analyst view's pickers.
-CONDITIONS = [
-    {"label": "is", "value": "is"},
-    {"label": "is not", "value": "not.is"},
-    {"label": "contains", "value": "contains"},
-    {"label": "does not contain", "value": "not.contains"},
-    {"label": "matches regex", "value": "regex"},
-    {"label": "does not match", "value": "not.regex"},
-]
-GRAPH_CONFIG: Any = {"displaylogo": False, "showSendToCloud": False,
-                     "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendChartToCloud"]}
 CHART_ROWS = 25  # bars drawn at most; the table has them all
 LINES = 6  # series drawn at most for a second dimension
-
-
-def _labelled(text: str, control: Any, label_id: str, class_name: str = "") -> html.Div:
-    """A control under a visible label that is also its accessible name."""
-    aria: Any = {"aria-labelledby": label_id}
-    return html.Div(role="group", **aria, className=f"ctl-label {class_name}".strip(),
-                    children=[html.Span(text, id=label_id), control])
 
 
 def field_options(fields: list[GAField]) -> list[dict[str, Any]]:
@@ -71,10 +56,10 @@ def field_options(fields: list[GAField]) -> list[dict[str, Any]]:
 
 def _where_row(n: int) -> html.Div:
     return html.Div(className="ex-filter-row", children=[
-        _labelled(f"Dimension filter {n + 1}", dcc.Dropdown(
+        labelled(f"Dimension filter {n + 1}", dcc.Dropdown(
             id=X.row(X.WHERE_FIELD, n), placeholder="Any dimension…", className="ctl ctl-wide",
             optionHeight=40), f"ex-where-label-{n}"),
-        _labelled("Condition", dcc.Dropdown(
+        labelled("Condition", dcc.Dropdown(
             id=X.row(X.WHERE_COND, n), options=CONDITIONS, value="is", clearable=False,
             searchable=False, className="ctl"), f"ex-wcond-label-{n}"),
         html.Label(["Value (several: a, b)", dcc.Input(
@@ -85,10 +70,10 @@ def _where_row(n: int) -> html.Div:
 
 def _having_row(n: int) -> html.Div:
     return html.Div(className="ex-filter-row", children=[
-        _labelled(f"Metric filter {n + 1}", dcc.Dropdown(
+        labelled(f"Metric filter {n + 1}", dcc.Dropdown(
             id=X.row(X.HAVING_FIELD, n), placeholder="Any metric…", className="ctl ctl-wide",
             optionHeight=40), f"ex-having-label-{n}"),
-        _labelled("Is", dcc.Dropdown(
+        labelled("Is", dcc.Dropdown(
             id=X.row(X.HAVING_OP, n), value="gt", clearable=False, searchable=False,
             className="ctl", options=[{"label": v, "value": k} for k, v in METRIC_OPS.items()]),
             f"ex-hop-label-{n}"),
@@ -102,10 +87,10 @@ def create_form(properties: list[str]) -> html.Div:
     """The question: what to show, over which period, filtered how, drawn how."""
     return html.Div(className="ex-form", children=[
         html.Div(className="controls", children=[
-            _labelled("Property", dcc.Dropdown(
+            labelled("Property", dcc.Dropdown(
                 id=X.PROPERTY, options=properties, clearable=False, searchable=False,
                 className="ctl ctl-property"), "ex-property-label"),
-            _labelled("Date range", dcc.Dropdown(
+            labelled("Date range", dcc.Dropdown(
                 id=X.RANGE, clearable=False, searchable=False, className="ctl ctl-range",
                 options=[{"label": v, "value": k} for k, v in PRESETS.items()]
                 + [{"label": "Custom range", "value": "custom"}]), "ex-range-label"),
@@ -117,16 +102,16 @@ def create_form(properties: list[str]) -> html.Div:
                                             placeholder="YYYY-MM-DD", maxLength=10,
                                             className="ctl-input")], className="ctl-label"),
             ]),
-            _labelled("Compare with", dcc.Dropdown(
+            labelled("Compare with", dcc.Dropdown(
                 id=X.COMPARE, clearable=False, searchable=False, className="ctl ctl-compare",
                 options=[{"label": v, "value": k} for k, v in COMPARISONS.items()]),
                 "ex-compare-label"),
         ]),
         html.Div(className="ex-fields", children=[
-            _labelled("Dimensions (up to 2)", dcc.Dropdown(
+            labelled("Dimensions (up to 2)", dcc.Dropdown(
                 id=X.DIMS, multi=True, placeholder="None: totals only…",
                 className="ctl ctl-fields", optionHeight=40), "ex-dims-label"),
-            _labelled("Metrics (up to 5)", dcc.Dropdown(
+            labelled("Metrics (up to 5)", dcc.Dropdown(
                 id=X.METRICS, multi=True, placeholder="Choose metrics…",
                 className="ctl ctl-fields", optionHeight=40), "ex-metrics-label"),
         ]),
@@ -139,18 +124,18 @@ def create_form(properties: list[str]) -> html.Div:
                    className="muted small"),
         ]),
         html.Div(className="controls ex-shape", children=[
-            _labelled("Sort by", dcc.Dropdown(id=X.SORT, placeholder="Best fit",
+            labelled("Sort by", dcc.Dropdown(id=X.SORT, placeholder="Best fit",
                                               className="ctl ctl-wide"), "ex-sort-label"),
-            _labelled("Order", dcc.Dropdown(
+            labelled("Order", dcc.Dropdown(
                 id=X.ORDER, options=[{"label": "Largest first", "value": "desc"},
                                      {"label": "Smallest first", "value": "asc"}],
                 value="desc", clearable=False, searchable=False, className="ctl"),
                 "ex-order-label"),
-            _labelled("Rows", dcc.Dropdown(
+            labelled("Rows", dcc.Dropdown(
                 id=X.TOP, clearable=False, searchable=False, className="ctl",
                 options=[{"label": f"Top {n}", "value": n} for n in TOP_N], value=25),
                 "ex-top-label"),
-            _labelled("Chart", dcc.Dropdown(
+            labelled("Chart", dcc.Dropdown(
                 id=X.CHART, options=[{"label": v, "value": k} for k, v in CHARTS.items()],
                 value="auto", clearable=False, searchable=False, className="ctl"),
                 "ex-chart-label"),
@@ -213,7 +198,7 @@ def create_layout(properties: list[str]) -> html.Div:
                                                         maxLength=80,
                                                         className="ctl-input ex-name")],
                                className="ctl-label"),
-                    _labelled("On the analyst view", dcc.Dropdown(
+                    labelled("On the analyst view", dcc.Dropdown(
                         id=X.SAVE_PIN, options=[{"label": "Not pinned", "value": "no"},
                                                 {"label": "Pinned", "value": "pin"}],
                         value="no", clearable=False, searchable=False, className="ctl"),

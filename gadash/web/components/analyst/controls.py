@@ -17,25 +17,18 @@ from gadash.errors import GadashError
 from gadash.web.components import ids
 from gadash.web.components.cards import (
     FILTER_LABELS,
+    labelled,
 )
-
-
-def _labelled(text: str, control: Any, label_id: str, hidden: bool = False) -> html.Div:
-    """A control under a visible label that is also its accessible name (Dash 4's
-    dropdown button is not named by a wrapping <label>)."""
-    aria: Any = {"aria-labelledby": label_id}
-    return html.Div(role="group", **aria, hidden=hidden, className="ctl-label",
-                    children=[html.Span(text, id=label_id), control])
 
 
 def create_controls(properties: list[str]) -> html.Div:
     """The header controls; values are filled from the URL by a callback."""
     return html.Div(className="controls", children=[
-        _labelled("Property", dcc.Dropdown(
+        labelled("Property", dcc.Dropdown(
             id=ids.PROPERTY, options=properties, clearable=False, searchable=False,
             className="ctl ctl-property",
         ), "an-property-label", hidden=len(properties) < 2),
-        _labelled("Date range", dcc.Dropdown(
+        labelled("Date range", dcc.Dropdown(
             id=ids.RANGE, clearable=False, searchable=False, className="ctl ctl-range",
             options=[{"label": v, "value": k} for k, v in PRESETS.items()]
             + [{"label": "Custom range", "value": "custom"}],
@@ -44,11 +37,11 @@ def create_controls(properties: list[str]) -> html.Div:
             id=ids.DATES, display_format="YYYY-MM-DD", minimum_nights=0,
             first_day_of_week=1, className="ctl ctl-dates", updatemode="bothdates",
         )], className="ctl-label"),
-        _labelled("Compare with", dcc.Dropdown(
+        labelled("Compare with", dcc.Dropdown(
             id=ids.COMPARE, clearable=False, searchable=False, className="ctl ctl-compare",
             options=[{"label": v, "value": k} for k, v in COMPARISONS.items()],
         ), "an-compare-label"),
-        _labelled("Trend by", dcc.Dropdown(
+        labelled("Trend by", dcc.Dropdown(
             id=ids.GRAIN, clearable=False, searchable=False, className="ctl ctl-grain",
             options=[{"label": v, "value": k} for k, v in GRAINS.items()],
         ), "an-grain-label"),
@@ -111,11 +104,11 @@ def create_picker(name: str) -> html.Details:
                      children=[html.Span(label, id=f"{head}-label"),
                                html.Span(className="picker-mark", **hidden)]),
         html.Div(role="group", className="picker-panel", **box, children=[
-            _labelled(f"{label}: condition", dcc.Dropdown(
+            labelled(f"{label}: condition", dcc.Dropdown(
                 id=_pid(ids.PICK_COND, name), options=CONDITIONS, clearable=False,
                 searchable=False, value=DEFAULT_MATCH.get(name, "is"), className="ctl",
             ), f"{head}-cond"),
-            html.Div(id=_pid(ids.PICK_VALUES_BOX, name), children=_labelled(
+            html.Div(id=_pid(ids.PICK_VALUES_BOX, name), children=labelled(
                 f"{label}: values", dcc.Dropdown(
                     id=_pid(ids.PICK_VALUES, name), options=[], multi=True, searchable=True,
                     placeholder="Type to search…", className="ctl ctl-values",
