@@ -47,24 +47,26 @@ def trend_panel(grain: str, current: DateRange) -> str:
 
 
 def view_query(property_id: str, ranges: tuple[DateRange, ...], filters: Filters,
-               fields: frozenset[str], grain: str = "auto") -> ReportQuery:
+               fields: frozenset[str], grain: str = "auto", cutoff: int | None = None
+               ) -> ReportQuery:
     """The analyst view's reports: trend (with the KPI totals), sources (with
     channels), pages, audience, landing pages; channels' comparison values when
     comparing.
 
     Metrics the property does not offer (GetMetadata says) are left out; a table
-    whose dimensions it lacks is left out whole.
+    whose dimensions it lacks is left out whole. ``cutoff``: like for like
+    (``core.query.cutoff_hour``), in every report.
     """
     panels = [trend_panel(grain, ranges[0]), *ANALYST_PANELS]
     if len(ranges) > 1:
         panels.append("channels")
     panels = _offered(panels, fields)
     return ReportQuery(property_id, tuple(panels), ranges, filters,
-                       omit=_missing(panels, fields))
+                       omit=_missing(panels, fields), cutoff=cutoff)
 
 
 def tv_query(property_id: str, ranges: tuple[DateRange, ...], fields: frozenset[str],
-             grain: str = "auto") -> ReportQuery:
+             grain: str = "auto", cutoff: int | None = None) -> ReportQuery:
     """The big screen's overview: trend and KPI totals, sources (and channels), pages.
 
     The TV lists the current period's top rows without comparison values, so it
@@ -72,7 +74,7 @@ def tv_query(property_id: str, ranges: tuple[DateRange, ...], fields: frozenset[
     """
     panels = _offered([trend_panel(grain, ranges[0]), *TV_PANELS], fields)
     return ReportQuery(property_id, tuple(panels), ranges, omit=_missing(panels, fields),
-                       compare_tables=False)
+                       compare_tables=False, cutoff=cutoff)
 
 
 def choices_query(property_id: str, current: DateRange, filters: Filters, name: str,
@@ -87,14 +89,14 @@ def choices_query(property_id: str, current: DateRange, filters: Filters, name: 
 
 
 def changes_query(property_id: str, ranges: tuple[DateRange, ...], filters: Filters,
-                  fields: frozenset[str]) -> ReportQuery:
-    """"What changed": one report per dimension with both periods, one batch call.
-    Raises QueryError without a comparison period."""
+                  fields: frozenset[str], cutoff: int | None = None) -> ReportQuery:
+    """"What changed": one report per dimension with both periods, one batch call, like
+    for like as the view (``cutoff``). Raises QueryError without a comparison period."""
     if len(ranges) < 2:
         raise QueryError("What changed needs a comparison period.")
     panels = _offered([f"changes_{name}" for name in CHANGE_DIMENSIONS], fields)
     return ReportQuery(property_id, tuple(panels), ranges[:2], filters,
-                       omit=_missing(panels, fields), compare_tables=False)
+                       omit=_missing(panels, fields), compare_tables=False, cutoff=cutoff)
 
 
 def baseline_query(property_id: str, current: DateRange, filters: Filters,

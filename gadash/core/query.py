@@ -60,7 +60,12 @@ class DateRange:
 
 def local_date(zone: str, now: datetime | None = None) -> date:
     """The calendar day it is in a time zone (GA's days are the property's days)."""
-    return (now or datetime.now(UTC)).astimezone(ZoneInfo(zone)).date()
+    return local_time(zone, now).date()
+
+
+def local_time(zone: str, now: datetime | None = None) -> datetime:
+    """The time it is in a time zone, aware."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(zone))
 
 
 def preset_range(preset: str, today: date) -> DateRange:
@@ -93,16 +98,25 @@ def _year_earlier(day: date) -> date:
 
 
 def comparison_range(current: DateRange, mode: str) -> DateRange | None:
-    """The period to compare with: the same length just before, or a year earlier."""
+    """The period to compare with: the same length just before, or a year earlier.
+    Raises QueryError for an unknown mode, or a period GA holds no data for."""
     match mode:
         case "none":
             return None
         case "previous":
             end = current.start - timedelta(days=1)
-            return DateRange(end - timedelta(days=current.days - 1), end)
+            other = DateRange(end - timedelta(days=current.days - 1), end)
         case "year":
-            return DateRange(_year_earlier(current.start), _year_earlier(current.end))
-    raise QueryError(f"Unknown comparison {mode!r}; use one of {', '.join(COMPARISONS)}.")
+            other = DateRange(_year_earlier(current.start), _year_earlier(current.end))
+        case _:
+            raise QueryError(f"Unknown comparison {mode!r}; use one of "
+                             f"{', '.join(COMPARISONS)}.")
+    if other.start < EARLIEST_DATE:
+        raise QueryError(
+            f"The comparison period would start {other.start:%d %b %Y}, and Google "
+            f"Analytics 4 keeps no data before {EARLIEST_DATE:%d %b %Y}. Choose a later "
+            "range, or no comparison.")
+    return other
 
 
 def validate_range(rng: DateRange, today: date) -> DateRange:
@@ -124,6 +138,25 @@ def validate_range(rng: DateRange, today: date) -> DateRange:
             f"the range starts {rng.start:%d %b %Y}."
         )
     return rng
+
+
+def cutoff_hour(ranges: tuple[DateRange, ...], today: date, hour: int) -> int | None:
+    """Like for like: when a compared period ends today, both periods count only the
+    whole hours elapsed today, so each range's last day counts the hours before
+    ``hour`` (the comparison's last day the same hours as today). None when nothing is
+    cut: no comparison, a period over, or a single day with no whole hour yet (then it
+    is not compared)."""
+    if len(ranges) < 2 or ranges[0].end < today:
+        return None
+    if ranges[0].days == 1 and hour == 0:
+        return None
+    return hour
+
+
+def cutoff_note(ranges: tuple[DateRange, ...], hour: int) -> str:
+    """What a like-for-like comparison counts, e.g. "to 10:00, against the same hours of
+    06 Dec 2026"."""
+    return f"to {hour:02d}:00, against the same hours of {ranges[1].label()}"
 
 
 # How a filter compares a dimension's value with the analyst's text.
@@ -347,8 +380,13 @@ class ReportQuery:
     compare_tables: bool = True
     # The question behind the ``explore`` panel, when the query has one.
     explore: Exploration | None = None
+    # Like for like (``cutoff_hour``): on each range's last day only the hours before
+    # this one count, in every report of the query.
+    cutoff: int | None = None
 
     def __post_init__(self) -> None:
+        if self.cutoff is not None and not 0 <= self.cutoff <= 23:
+            raise QueryError(f"An hour of the day is 0 to 23, not {self.cutoff}.")
         if (EXPLORE_PANEL in self.panels) != (self.explore is not None):
             raise QueryError("An exploration is asked as the explore panel.")
         for panel in self.panels:
@@ -378,5 +416,7 @@ def _cache_key(query: ReportQuery) -> str:
     }
     if query.explore is not None:  # absent otherwise: the keys of views stay as they were
         payload["explore"] = asdict(query.explore)
+    if query.cutoff is not None:
+        payload["cutoff"] = query.cutoff
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return f"report:{digest[:32]}"

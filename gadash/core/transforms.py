@@ -76,6 +76,8 @@ class Kpi:
     change: float | None
     higher_is_better: bool = True
     exact: str = ""  # the whole figure, for a tooltip
+    previous: float | None = None  # the comparison period's; None: GA sent none
+    previous_text: str = ""
 
 
 KPI_LABELS: dict[str, tuple[str, str, bool]] = {
@@ -142,7 +144,7 @@ def kpis(report: ReportFrame, metrics: list[str] | None = None) -> list[Kpi]:
             f"{100 * value:.2f}%" if kind == "percent" else
             format_duration(value) if kind == "duration" else f"{value:,.0f}")
         out.append(Kpi(metric, label, value, format_metric(kind, value, currency), change,
-                       better, exact))
+                       better, exact, prev, format_metric(kind, prev, currency)))
     return out
 
 

@@ -10,6 +10,7 @@ leaves a note the page shows.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING
@@ -266,15 +267,19 @@ def _number(params: dict[str, list[str]], name: str, default: float, low: float,
     return value
 
 
-def parse_tv_query(search: str, properties: list[str], today: date, settings: Settings
-                   ) -> tuple[TvConfig, list[str]]:
-    """The TV configuration a URL asks for, and a note for each refused value."""
+def parse_tv_query(search: str, properties: list[str], today: date | Callable[[str], date],
+                   settings: Settings) -> tuple[TvConfig, list[str]]:
+    """The TV configuration a URL asks for, and a note for each refused value.
+    ``today``: the day it is, or how to learn it in a property's time zone (a range
+    is in the future or not by the property's calendar, not the server's)."""
     params = parse_qs(search.lstrip("?"))
     notes: list[str] = []
     prop = params.get("property", [properties[0]])[-1]
     if prop not in properties:
         notes.append(f"Unknown property {prop!r}; showing {properties[0]!r}.")
         prop = properties[0]
+    if callable(today):
+        today = today(prop)
     rng = params.get("range", [DEFAULT_TV_RANGE])[-1]
     try:
         validate_range(resolve_range(rng, today), today)  # a future or too old range too

@@ -21,7 +21,14 @@ from gadash.core.insights.findings import (
 )
 from gadash.core.insights.rules import Band
 from gadash.core.plans import baseline_query, changes_query, trending_queries
-from gadash.core.query import DateRange, Exploration, Filters, ReportQuery, local_date
+from gadash.core.query import (
+    DateRange,
+    Exploration,
+    Filters,
+    ReportQuery,
+    local_date,
+    local_time,
+)
 from gadash.data.cache import CacheStore
 from gadash.data.counters import quota_left
 from gadash.data.flight import SingleFlight
@@ -235,14 +242,18 @@ class DataService:
         """Today in the property's time zone."""
         return local_date(self.time_zone(property_id))
 
+    def now(self, property_id: str) -> datetime:
+        """The time it is in the property's time zone (its hours are GA's hours)."""
+        return local_time(self.time_zone(property_id))
     # -------------------------------------------------------------- insights
     # Each costs at most one more batch call per view, cached like a view.
 
-    def changes(self, property_id: str, ranges: tuple[DateRange, ...], filters: Filters
-                ) -> tuple[Changes, ViewResult]:
-        """What changed between the view's two periods (raises QueryError without one)."""
+    def changes(self, property_id: str, ranges: tuple[DateRange, ...], filters: Filters,
+                cutoff: int | None = None) -> tuple[Changes, ViewResult]:
+        """What changed between the view's two periods (raises QueryError without one),
+        like for like to the ``cutoff`` hour as the view's tiles."""
         result = self.view(changes_query(property_id, ranges, filters,
-                                         self.available_fields(property_id)))
+                                         self.available_fields(property_id), cutoff))
         return what_changed(result.reports), result
 
     def unusual_days(self, property_id: str, current: DateRange, filters: Filters

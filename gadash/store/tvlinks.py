@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
 
@@ -121,14 +121,16 @@ class TvLinks:
 
 
 def playlist_problems(query: str, properties: list[str], settings: Settings, *,
-                      panels: Callable[[str], PanelRow | None] | None = None) -> list[str]:
+                      panels: Callable[[str], PanelRow | None] | None = None,
+                      today: Callable[[str], date] | None = None) -> list[str]:
     """What is wrong with a TV link's playlist, checked like a /tv URL ([] when fine).
 
     ``properties``: the names of the properties the app shows. ``panels``: looks up a
     saved panel by the id a ``panel:<id>`` screen names (``gadash.store.panels.
     panel_lookup(db)``); when given, the playlist's panel screens must be built-in
     panels or saved panels of the link's property. Raises StoreError when ``panels``
-    cannot read the database."""
+    cannot read the database. ``today``: the day it is in a property's time zone
+    (the UTC day without it)."""
     if len(query) > MAX_QUERY:
         return [f"The playlist has {len(query)} characters; at most {MAX_QUERY} fit."]
     if any(ord(c) < 32 or ord(c) == 127 for c in query):
@@ -136,7 +138,8 @@ def playlist_problems(query: str, properties: list[str], settings: Settings, *,
     unknown = sorted(set(parse_qs(query.strip().lstrip("?"))) - set(TV_PARAMS))
     notes = [f"Unknown parameter(s): {', '.join(unknown)}."] if unknown else []
     cleaned = clean_query(query)
-    tv, refused = parse_tv_query(cleaned, properties, datetime.now(UTC).date(), settings)
+    tv, refused = parse_tv_query(cleaned, properties, today or datetime.now(UTC).date(),
+                                 settings)
     notes += refused
     if panels is not None:
         notes += _panel_problems(cleaned, tv.property, panels)

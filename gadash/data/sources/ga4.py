@@ -111,6 +111,22 @@ def dimension_filter(filters: Filters, in_lists: dict[str, list[str]] | None = N
     return _and(conditions)
 
 
+def cutoff_filter(ranges: Sequence[DateRange], hour: int) -> ga.FilterExpression:
+    """Like for like: on each range's last day only the hours before ``hour`` count
+    (GA's ``date`` and ``hour`` dimensions, in the property's time zone)."""
+    last_days = ga.FilterExpression(filter=ga.Filter(
+        field_name="date", in_list_filter=ga.Filter.InListFilter(
+            values=sorted({r.end.strftime("%Y%m%d") for r in ranges}))))
+    other_days = ga.FilterExpression(not_expression=last_days)
+    if hour == 0:
+        return other_days
+    hours = ga.FilterExpression(filter=ga.Filter(
+        field_name="hour", in_list_filter=ga.Filter.InListFilter(
+            values=[f"{h:02d}" for h in range(hour)])))
+    return ga.FilterExpression(or_group=ga.FilterExpressionList(
+        expressions=[other_days, hours]))
+
+
 _NUMERIC_OPS = {"gt": "GREATER_THAN", "ge": "GREATER_THAN_OR_EQUAL", "lt": "LESS_THAN",
                 "le": "LESS_THAN_OR_EQUAL", "eq": "EQUAL"}
 
@@ -140,9 +156,10 @@ def _order_bys(panel: Panel) -> list[ga.OrderBy]:
 def build_request(panel: Panel, ranges: Sequence[DateRange], filters: Filters,
                   omit: frozenset[str] = frozenset(), names: Sequence[str] = RANGE_NAMES,
                   in_lists: dict[str, list[str]] | None = None, offset: int = 0,
-                  where: Sequence[FieldFilter] = (), having: Sequence[MetricFilter] = ()
-                  ) -> ga.RunReportRequest:
-    """The RunReportRequest for one panel (property left to the batch)."""
+                  where: Sequence[FieldFilter] = (), having: Sequence[MetricFilter] = (),
+                  cutoff: int | None = None) -> ga.RunReportRequest:
+    """The RunReportRequest for one panel (property left to the batch); ``cutoff``: the
+    like-for-like hour of ``cutoff_filter``."""
     request = ga.RunReportRequest(
         dimensions=[ga.Dimension(name=d) for d in panel.dimensions if d not in omit],
         metrics=[ga.Metric(name=m) for m in panel.metrics if m not in omit],
@@ -158,6 +175,9 @@ def build_request(panel: Panel, ranges: Sequence[DateRange], filters: Filters,
     if panel.totals:
         request.metric_aggregations = [ga.MetricAggregation.TOTAL]  # type: ignore[list-item]
     expr = dimension_filter(filters, in_lists, where)
+    if cutoff is not None:
+        cut = cutoff_filter(ranges, cutoff)
+        expr = cut if expr is None else _and([expr, cut])
     if expr is not None:
         request.dimension_filter = expr
     metric_expr = metric_filter(having)
@@ -391,7 +411,7 @@ class _Ask:
 
         def page(offset: int, limit: int) -> ga.RunReportRequest:
             request = build_request(panel, ranges, query.filters, query.omit, names, in_lists,
-                                    offset, where, having)
+                                    offset, where, having, query.cutoff)
             request.limit = limit
             return request
 

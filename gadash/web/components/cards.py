@@ -61,7 +61,16 @@ def create_kpi_tile(kpi: Kpi, comparing: bool, id_prefix: str, note: str = "") -
     if note:
         children.append(html.Div(note, className="kpi-delta flat"))
     elif comparing:
-        if kpi.change is None:
+        if kpi.change is None and kpi.value is not None and kpi.previous == 0:
+            # GA counted none in the comparison period: say so, not "no data".
+            if kpi.value == 0:
+                children.append(html.Div("■ 0 in both periods", className="kpi-delta flat"))
+            else:
+                tone = "good" if (kpi.value > 0) == kpi.higher_is_better else "bad"
+                arrow = "▲" if kpi.value > 0 else "▼"
+                children.append(html.Div(f"{arrow} new: {kpi.previous_text} before",
+                                         className=f"kpi-delta {tone}"))
+        elif kpi.change is None:
             children.append(html.Div("no comparison data", className="kpi-delta flat"))
         else:
             good = (kpi.change >= 0) == kpi.higher_is_better

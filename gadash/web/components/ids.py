@@ -34,6 +34,7 @@ NOTES = "an-notes"
 ERROR = "an-error"
 KPIS = "an-kpis"
 KPI = "an-kpi"  # one value per metric: an-kpi-<metric>
+KPI_CAPTION = "an-kpi-caption"  # how a partial period is compared
 TREND = "an-trend"
 DEVICES = "an-devices"
 NEW_RETURNING = "an-new-returning"

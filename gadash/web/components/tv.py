@@ -128,6 +128,10 @@ def updated_label(report: ReportFrame, zone: str) -> str:
 
 def delta_text(kpi: Kpi) -> tuple[str, str]:
     """The change line of a KPI tile and its tone class."""
+    if kpi.change is None and kpi.previous == 0 and kpi.value:
+        good = (kpi.value > 0) == kpi.higher_is_better
+        return "▲ new" if kpi.value > 0 else "▼ new", \
+            f"tv-kpi-delta {'good' if good else 'bad'}"
     if kpi.change is None:
         return "", "tv-kpi-delta"
     good = (kpi.change >= 0) == kpi.higher_is_better
@@ -147,9 +151,11 @@ def _span(rng: DateRange) -> str:
     return f"{s.day} {s:%b %Y} – {e.day} {e:%b %Y}"
 
 
-def compact_range(ranges: tuple[DateRange, ...]) -> str:
-    """The period on one short line for the TV's header: "19–25 Nov 2026 vs 12–18 Nov 2026"."""
-    return " vs ".join(_span(r) for r in ranges)
+def compact_range(ranges: tuple[DateRange, ...], cutoff: int | None = None) -> str:
+    """The period on one short line for the TV's header: "19–25 Nov 2026 vs 12–18 Nov 2026";
+    compared like for like to the ``cutoff`` hour: "7 Dec 2026 vs 6 Dec 2026, both to 10:00"."""
+    text = " vs ".join(_span(r) for r in ranges)
+    return text if cutoff is None else f"{text}, both to {cutoff:02d}:00"
 
 
 def list_items(rows: list[tuple[str, str, str]], unit: str) -> list[html.Li]:
@@ -182,8 +188,19 @@ def _top_items(report: ReportFrame, metric: str, main: str, sub: str | None, uni
 
 
 def top_pages(report: ReportFrame) -> pd.DataFrame:
-    """The pages the big screen lists: the current period's most viewed."""
-    return _top(report, "screenPageViews")
+    """The pages the big screen lists: the current period's most viewed. GA's
+    ``(other)`` row (many rare pages together) is no page: when it would be listed it
+    comes last, set apart (``pages_items``), so the list keeps its length."""
+    top = _top(report, "screenPageViews")
+    other = top["pagePath"].astype(str).map(is_other) | top["pageTitle"].astype(str).map(
+        is_other)
+    if not other.any():
+        return top
+    current, _ = split_ranges(report.rows)
+    pages = current[~(current["pagePath"].astype(str).map(is_other)
+                      | current["pageTitle"].astype(str).map(is_other))]
+    return pd.concat([pages.nlargest(LIST_ROWS - 1, "screenPageViews"), top[other].head(1)],
+                     ignore_index=True)
 
 
 def share_paths(top: pd.DataFrame) -> list[str]:
@@ -194,13 +211,22 @@ def share_paths(top: pd.DataFrame) -> list[str]:
 def pages_items(top: pd.DataFrame, shares: dict[str, dict[str, ShareCounts]] | None = None,
                 providers: list[Provider] | None = None) -> list[html.Li]:
     """Top pages (from top_pages); the second line carries share counts where there are any."""
-    rows = []
+    rows, other = [], None
     for title, path, views in zip(top["pageTitle"].astype(str), top["pagePath"].astype(str),
                                   top["screenPageViews"], strict=True):
+        if is_other(path) or is_other(title):
+            other = float(views)
+            continue
         summary = share_summary((shares or {}).get(path, {}), providers or [])
         rows.append((title, f"{path}  ·  {summary}" if summary else path,
                      format_number(float(views))))
-    return list_items(rows, "views")
+    items = list_items(rows, "views")
+    if other is not None:
+        items += list_items([("All other pages", "GA's (other): rare pages it grouped, "
+                              "past its row limit; not one page", format_number(other))],
+                            "views")
+        items[-1].className = "tv-item tv-item-other"
+    return items
 
 
 def trending_items(pages: list[TrendingPage],

@@ -30,7 +30,7 @@ from dash import (
 from gadash.core.catalog import FILTER_OF_DIMENSION, get_panel
 from gadash.core.frames import is_other
 from gadash.core.plans import choices_query, trend_panel, view_query
-from gadash.core.query import Condition, DateRange, ReportQuery
+from gadash.core.query import Condition, DateRange, ReportQuery, cutoff_hour, cutoff_note
 from gadash.core.urls import FILTER_PARAMS, ViewState, filter_params, parse_query_string
 from gadash.errors import GadashError, QueryError, StoreError
 from gadash.store.team import add_annotation, save_view, trend_markers, view_url
@@ -356,7 +356,8 @@ def render(data: dict[str, Any] | None, _notes: int | None = None) -> tuple[Any,
                     f"{len(unusual)} unusual day{'s' * (len(unusual) > 1)} ringed: more than "
                     "3 spreads from the same weekday's median of the 8 weeks before")
         out = render_view(result, state, ranges, markers, trend_notes,
-                          partial=ranges[0].end >= today, unusual=unusual)
+                          partial=ranges[0].end >= today, unusual=unusual,
+                          cutoff=query.cutoff)
     except GadashError as exc:
         out = render_error(exc)
     error = [*create_notes(notes), out.error] if notes else out.error
@@ -369,10 +370,12 @@ def _view_query(state: ViewState) -> tuple[str, date, tuple[DateRange, ...], Rep
     KPIs' callback and every panel's ask for the same cached answer."""
     service = get_service()
     property_id = service.property_id(state.property)
-    today = service.today(property_id)
+    now = service.now(property_id)
+    today = now.date()
     ranges = state.ranges(today)
     return property_id, today, ranges, view_query(
-        property_id, ranges, state.filters, service.available_fields(property_id), state.grain)
+        property_id, ranges, state.filters, service.available_fields(property_id), state.grain,
+        cutoff_hour(ranges, today, now.hour))
 
 
 for _panel in LAZY:
@@ -451,14 +454,21 @@ def explain(data: dict[str, Any] | None) -> tuple[Any, Any]:
     service = get_service()
     try:
         property_id = service.property_id(state.property)
-        ranges = state.ranges(service.today(property_id))
-        changes, result = service.changes(property_id, ranges, state.filters)
+        now = service.now(property_id)
+        ranges = state.ranges(now.date())
+        cutoff = cutoff_hour(ranges, now.date(), now.hour)
+        if ranges[0].end >= now.date() and cutoff is None:
+            # The same rule as the KPI tiles: a day with no whole hour is not compared.
+            return create_changes(None, True, "Today is compared from 01:00, when it has "
+                                  "a whole hour to set against the same hour before."), ""
+        changes, result = service.changes(property_id, ranges, state.filters, cutoff)
     except GadashError as exc:
         return create_changes(None, True, exc.message), ""
     notes = sorted({n for f in result.reports.values() for n in f.meta.quality_notes()})
     rule = ("Each dimension's value with the largest change, ranked by how much it explains "
             "beyond its share of the total")
-    return create_changes(changes, True), html.Span(" · ".join([rule, *notes]),
+    like = [f"Like for like: {cutoff_note(ranges, cutoff)}"] if cutoff is not None else []
+    return create_changes(changes, True), html.Span(" · ".join([*like, rule, *notes]),
                                                     className="quality")
 
 

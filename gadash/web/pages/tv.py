@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
 import dash
@@ -33,14 +33,14 @@ from dash import no_update as nu
 from gadash.core.catalog import TREND_TIME
 from gadash.core.frames import Marker, ViewResult
 from gadash.core.plans import trending_queries, tv_query
-from gadash.core.query import DateRange, ReportQuery
+from gadash.core.query import DateRange, ReportQuery, cutoff_hour
 from gadash.core.transforms import fill_days, kpis, outcome_metrics
 from gadash.core.urls import TvConfig, ViewState, parse_tv_query
 from gadash.errors import GadashError, QueryError
 from gadash.memo import Recent
 from gadash.settings import SCREENS, panel_screen_id
 from gadash.store.team import trend_markers
-from gadash.web.answers import ask, panel_of
+from gadash.web.answers import ask, panel_of, today_of
 from gadash.web.auth.sessions import pinned_query
 from gadash.web.components.ids import TvIds
 from gadash.web.components.tv import (
@@ -87,7 +87,7 @@ def _config(data: Any) -> TvConfig:
         raise dash.exceptions.PreventUpdate
     pinned = pinned_query()
     if pinned is not None:
-        return _parsed(pinned, date.today())
+        return _parsed(pinned, _property_today(pinned))
     params = [(k, str(data[k])) for k in ("property", "range", "compare", "rotate", "refresh",
                                            "realtime") if k in data]
     screens = data.get("screens")
@@ -95,7 +95,16 @@ def _config(data: Any) -> TvConfig:
         params.append(("screens", ",".join(str(s) for s in screens)))
     if "reload_hours" in data:
         params.append(("reload", str(data["reload_hours"])))
-    return _from_store(tuple(params), date.today())
+    return _from_store(tuple(params), _property_today(str(data.get("property", ""))))
+
+
+def _property_today(query_or_name: str) -> date:
+    """Today in the time zone of the property a playlist (or name) names: a range is
+    future or not by the property's calendar, whatever the server's date."""
+    properties = list(get_service().properties)
+    name = query_or_name if query_or_name in properties else \
+        parse_qs(query_or_name.lstrip("?")).get("property", [properties[0]])[-1]
+    return today_of(name if name in properties else properties[0])
 
 
 @functools.lru_cache(maxsize=256)  # screens poll with the same few playlists all day
@@ -128,13 +137,9 @@ def configure(search: str | None) -> tuple[Any, ...]:
     """Read the playlist and timings from the URL (settings give the defaults)."""
     service = get_service()
     properties = list(service.properties)
-    try:
-        today = service.today(service.property_id(properties[0]))
-    except GadashError:
-        today = date.today()
     pinned = pinned_query()  # a TV link shows its own playlist, whatever its URL says
     config, notes = parse_tv_query(search or "" if pinned is None else pinned, properties,
-                                   today, service.settings)
+                                   today_of, service.settings)
     try:
         zone = service.time_zone(service.property_id(config.property))
     except GadashError:
@@ -179,24 +184,29 @@ class Plan:
     query: ReportQuery
     key: str  # the query's cache key
     zone: str
+    partial: bool = False  # the period is not over
 
 
-# Plans by playlist and day, re-made every minute (fields and time zones can change).
-_PLANS: Recent[tuple[TvConfig, date], Plan] = Recent(60, size=256)
+# Plans by playlist, day and hour (a period that ends today is compared like for like,
+# to the hour), re-made every minute (fields and time zones can change).
+_PLANS: Recent[tuple[TvConfig, date, int], Plan] = Recent(60, size=256)
 
 
 def _plan(config: TvConfig) -> Plan:
     service = get_service()
     property_id = service.property_id(config.property)
-    today = service.today(property_id)
+    now = service.now(property_id)
+    today = now.date()
 
     def make() -> Plan:
         state = ViewState(config.property, config.range, config.compare)
         ranges = state.ranges(today)
-        query = tv_query(property_id, ranges, service.available_fields(property_id))
-        return Plan(ranges, query, query.cache_key(), service.time_zone(property_id))
+        query = tv_query(property_id, ranges, service.available_fields(property_id),
+                         cutoff=cutoff_hour(ranges, today, now.hour))
+        return Plan(ranges, query, query.cache_key(), service.time_zone(property_id),
+                    ranges[0].end >= today)
 
-    return _PLANS.get((config, today), make)
+    return _PLANS.get((config, today, now.hour), make)
 
 
 def _overview(config: TvConfig, latest: bool = False) -> tuple[Drawn, Plan]:
@@ -211,7 +221,8 @@ def _overview(config: TvConfig, latest: bool = False) -> tuple[Drawn, Plan]:
     # notes redraw the figure. Drawings are kept by it: another query's never answers.
     signature = "|".join([plan.key, *(f"{m.start}:{m.end}:{m.text}" for m in markers)])
     done = _DRAWN.once(signature, plan.query, lambda result: _draw(
-        result, plan.query, plan.ranges, markers, plan.zone, config, signature), latest)
+        result, plan.query, plan.ranges, markers, plan.zone, config, signature, plan.partial),
+        latest)
     return done, plan
 
 
@@ -305,13 +316,18 @@ _MARKERS: Recent[tuple[str, date, date], tuple[list[Marker], str]] = Recent(10, 
 
 
 def _draw(result: ViewResult, query: ReportQuery, ranges: tuple[DateRange, ...],
-          markers: list[Marker], zone: str, config: TvConfig, signature: str) -> Drawn:
+          markers: list[Marker], zone: str, config: TvConfig, signature: str,
+          partial: bool = False) -> Drawn:
     service = get_service()
     reports = result.reports
     trend_panel = query.panels[0]
     trend = reports[trend_panel]
     tiles = {k.metric: k for k in kpis(trend, list(TV_KPIS))}
-    deltas = [delta_text(tiles[m]) for m in TV_KPIS]
+    # A period that is not over is compared like for like (to the cutoff hour), or
+    # not at all before today's first whole hour: never with whole days.
+    compared = len(ranges) > 1 and (query.cutoff is not None or not partial)
+    deltas = [delta_text(tiles[m]) if compared else ("", "tv-kpi-delta")
+              for m in TV_KPIS]
     earned = outcome_metrics(trend)
     rows = fill_days(trend.rows, ranges, not trend.meta.capped)
     series = trend_series(rows, TREND_TIME[trend_panel], TV_TREND_METRICS) if len(rows) else []
@@ -330,7 +346,7 @@ def _draw(result: ViewResult, query: ReportQuery, ranges: tuple[DateRange, ...],
                            service.providers),
                sources_items(reports["sources"])),
         updated=[updated_label(reports[r], zone) for r in (trend_panel, "pages", "sources")],
-        range=compact_range(ranges),
+        range=compact_range(ranges, query.cutoff),
         status=_status_of(result, label),
     )
 

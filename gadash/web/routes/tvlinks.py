@@ -12,6 +12,7 @@ from flask import Flask, Response, abort, redirect, request
 from gadash.errors import StoreError
 from gadash.store.panels import panel_lookup
 from gadash.store.tvlinks import TV_LINK_DAYS, link_label, playlist_problems
+from gadash.web.answers import today_of
 from gadash.web.auth.sessions import csrf_token, current_user, same_token, start_tv_session
 from gadash.web.context import get_service
 from gadash.web.html import page
@@ -52,7 +53,8 @@ def register_routes(server: Flask, auth: Auth) -> None:
                 label = link_label(request.form.get("label", ""))
                 query = request.form.get("query", "")
                 problems = playlist_problems(query, list(get_service().properties),
-                                             auth.settings, panels=panel_lookup(links.store))
+                                             auth.settings, panels=panel_lookup(links.store),
+                                             today=today_of)
                 if problems:
                     items = "".join(f"<li>{escape(p)}</li>" for p in problems)
                     return page("TV link", "<h1>The playlist needs a change</h1><p class='err'>"

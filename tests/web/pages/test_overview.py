@@ -290,15 +290,23 @@ def test_data_callback_over_http(app):
     assert "Fetched" in json.dumps(out[ids.footer("sources")])
 
 
-def test_today_is_not_compared_with_whole_days(ctx):
+def test_today_is_compared_like_for_like_never_with_whole_days(ctx):
     service = get_service()
     state = ViewState("Blog", "today", "previous")
     ranges = state.ranges(service.today(BLOG))
+    # Before its first whole hour, today is not compared at all.
     query = view_query(BLOG, ranges, state.filters, service.available_fields(BLOG))
     out = render_view(service.view(query), state, ranges, partial=True)
     deltas = {t.children[2].children for t in out.kpis}
-    assert deltas == {"so far today: not compared"}
+    assert deltas == {"so far today: compared from 01:00"}
     assert any("Today is not over" in str(part) for part in out.footers["trend"])
+    # Later, both days to the same hour, and the caption says so.
+    query = view_query(BLOG, ranges, state.filters, service.available_fields(BLOG), cutoff=9)
+    out = render_view(service.view(query), state, ranges, partial=True, cutoff=9)
+    *tiles, caption = out.kpis
+    assert all(t.children[2].children.startswith(("▲", "▼", "■")) for t in tiles)
+    assert caption.children == ("Compared like for like: to 09:00, against the same hours "
+                                f"of {ranges[1].label()}")
 
 
 def test_a_picker_offers_gas_values_for_the_period_under_the_other_filters(app):

@@ -174,3 +174,43 @@ def test_a_draw_never_sends_another_playlists_rendering(app):
         blog_rt = tv.refresh_realtime(1, blog, None, False)[1]
         assert tv.draw(shop_named, blog, None)[-1] == blog_named
         assert tv.draw_realtime(shop_rt, blog, False)[-1] == blog_rt
+
+
+def test_the_tv_compares_today_like_for_like_and_says_to_what_hour(app):
+    """Today against yesterday: both to the same whole hour, never all of yesterday."""
+    from gadash.web.pages import tv
+
+    config = {"property": "Blog", "range": "today", "compare": "previous",
+              "screens": ["overview"], "rotate": 30, "refresh": 60, "realtime": 60,
+              "reload_hours": 0}
+    with app.server.test_request_context():
+        plan = tv._plan(tv._config(config))
+        drawn = tv.draw(tv.refresh(1, config, None, None)[-1], config, None)
+        now = get_service().now(BLOG)
+    n = len(tv.TV_KPIS)
+    deltas, label = drawn[n:2 * n], drawn[len(tv.OVERVIEW_OUTPUTS) - 2]
+    if now.hour == 0:  # no whole hour yet: not compared at all
+        assert plan.query.cutoff is None and set(deltas) == {""}
+    else:
+        assert plan.query.cutoff == now.hour
+        assert label.endswith(f", both to {now.hour:02d}:00")
+
+
+def test_the_tvs_top_pages_set_gas_other_row_apart():
+    import pandas as pd
+
+    from gadash.core.frames import ReportFrame, ReportMeta
+    from gadash.web.components.tv import LIST_ROWS, pages_items, top_pages
+
+    paths = ["(other)", *(f"/p{i}" for i in range(12))]
+    rows = pd.DataFrame({"pagePath": paths, "pageTitle": ["(other)", *paths[1:]],
+                         "screenPageViews": [15_500, *range(1200, 0, -100)],
+                         "dateRange": "current"})
+    report = ReportFrame("pages", rows, rows.iloc[0:0], ReportMeta(property_id=BLOG))
+    top = top_pages(report)
+    assert len(top) == LIST_ROWS and list(top["pagePath"])[-1] == "(other)"
+    items = pages_items(top)
+    assert items[0].children[0].children == "/p0"  # the first real page leads
+    assert items[-1].className == "tv-item tv-item-other"
+    assert items[-1].children[0].children == "All other pages"
+    assert items[-1].children[2].children == "15.5K"

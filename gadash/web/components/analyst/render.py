@@ -10,7 +10,7 @@ from dash import html
 from gadash.core.catalog import TREND_PANELS, TREND_TIME, get_panel
 from gadash.core.frames import OTHER_TIP, Marker, ReportFrame, ViewResult
 from gadash.core.insights.rules import Band
-from gadash.core.query import DateRange
+from gadash.core.query import DateRange, cutoff_note
 from gadash.core.transforms import (
     channels_table,
     fill_days,
@@ -43,6 +43,8 @@ from gadash.web.components.cards import (
 )
 from gadash.web.figures import Figure, bar_figure, donut_figure, message_figure, trend_figure
 
+# A compared day that has no whole hour yet (00:00 to 01:00) is not compared.
+NOT_YET = "so far today: compared from 01:00"
 FIGURES = ("trend",)  # drawn with the KPIs; every other chart has its own callback
 
 
@@ -135,17 +137,22 @@ def trend_panel_of(reports: dict[str, ReportFrame]) -> ReportFrame:
 def render_view(result: ViewResult, state: ViewState,
                 ranges: tuple[DateRange, ...] = (), markers: list[Marker] | None = None,
                 trend_notes: list[str] | None = None, partial: bool = False,
-                unusual: list[Band] | None = None) -> Rendered:
+                unusual: list[Band] | None = None, cutoff: int | None = None) -> Rendered:
     """A view's KPIs, trend and notes (pure); ``ranges`` lets
     the trend show periods without sessions as zero; ``markers`` are the
-    annotations drawn on it; ``partial``: the range ends today, so its totals are
-    not compared with whole days (no red arrow for a day that is not over)."""
+    annotations drawn on it; ``partial``: the range ends today. A compared partial
+    period is compared like for like, to the ``cutoff`` hour (``core.query.cutoff_hour``);
+    without one it is not compared with whole days."""
     reports = result.reports
     trend = trend_panel_of(reports)
     time_col = TREND_TIME[trend.panel]
     comparing = state.compare != "none"
-    note = "so far today: not compared" if partial and comparing else ""
-    tiles = [create_kpi_tile(k, comparing, ids.KPI, note) for k in kpis(trend)]
+    like_for_like = partial and comparing and cutoff is not None and len(ranges) > 1
+    note = NOT_YET if partial and comparing and not like_for_like else ""
+    tiles: list[Any] = [create_kpi_tile(k, comparing, ids.KPI, note) for k in kpis(trend)]
+    if like_for_like and cutoff is not None:
+        tiles.append(html.P(f"Compared like for like: {cutoff_note(ranges, cutoff)}",
+                            className="kpi-caption", id=ids.KPI_CAPTION))
     if partial:
         trend_notes = [*(trend_notes or []), "Today is not over, and GA's figures for it "
                        "arrive hours late: they will still grow"]
