@@ -64,3 +64,16 @@ def test_a_range_ga_cannot_answer_says_so_and_shows_the_default(rng):
                                    Settings(_env_file=None))
     assert config.range == "last7"
     assert notes and "Showing the last 7 days instead" in notes[0]
+
+
+def test_a_range_is_future_or_not_by_the_propertys_own_calendar():
+    """A playlist's range is judged on its property's day, not the server's: Tokyo is
+    a day ahead of Honolulu."""
+    days = {"Tokyo": date(2026, 11, 27), "Honolulu": date(2026, 11, 26)}
+    wanted = "?property={}&range=2026-11-20..2026-11-27"
+    config, notes = parse_tv_query(wanted.format("Tokyo"), list(days), days.__getitem__,
+                                   settings())
+    assert config.range == "2026-11-20..2026-11-27" and notes == []
+    config, notes = parse_tv_query(wanted.format("Honolulu"), list(days), days.__getitem__,
+                                   settings())
+    assert config.range == "last7" and "Showing the last 7 days instead" in notes[0]

@@ -51,12 +51,15 @@ def create_card(title: str, body: Any, footer_id: str, tools: Any = None,
     )
 
 
-def create_kpi_tile(kpi: Kpi, comparing: bool, id_prefix: str, note: str = "") -> html.Div:
+def create_kpi_tile(kpi: Kpi, comparing: bool, id_prefix: str, note: str = "",
+                    estimated: bool = False) -> html.Div:
     """A KPI: label, big value, change against the comparison period (or ``note``
-    instead, e.g. for a day that is not over)."""
+    instead, e.g. for a day that is not over); ``estimated``: GA sampled the report,
+    so the value is marked "≈"."""
     children: list[Any] = [
         html.Div(kpi.label, className="kpi-label"),
-        html.Div(kpi.text, className="kpi-value", id=f"{id_prefix}-{kpi.metric}"),
+        html.Div(f"≈ {kpi.text}" if estimated else kpi.text, className="kpi-value",
+                 id=f"{id_prefix}-{kpi.metric}"),
     ]
     if note:
         children.append(html.Div(note, className="kpi-delta flat"))
@@ -78,7 +81,8 @@ def create_kpi_tile(kpi: Kpi, comparing: bool, id_prefix: str, note: str = "") -
             tone = "flat" if abs(kpi.change) < 0.005 else ("good" if good else "bad")
             children.append(html.Div(f"{arrow} {abs(kpi.change) * 100:.1f}%",
                                      className=f"kpi-delta {tone}"))
-    return html.Div(children, className="kpi", title=f"{kpi.label}: {kpi.exact}")
+    title = f"{kpi.label}: {kpi.exact}" + (" (estimated from GA's sample)" if estimated else "")
+    return html.Div(children, className="kpi", title=title)
 
 
 _HIDDEN: Any = {"aria-hidden": "true"}

@@ -225,7 +225,7 @@ def pages_items(top: pd.DataFrame, shares: dict[str, dict[str, ShareCounts]] | N
         items += list_items([("All other pages", "GA's (other): rare pages it grouped, "
                               "past its row limit; not one page", format_number(other))],
                             "views")
-        items[-1].className = "tv-item tv-item-other"
+        items[-1].className = "tv-item tv-item-other"  # type: ignore[attr-defined]
     return items
 
 

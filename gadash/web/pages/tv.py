@@ -336,7 +336,9 @@ def _draw(result: ViewResult, query: ReportQuery, ranges: tuple[DateRange, ...],
     return Drawn(
         key=f"{signature}#{result.version}",
         signature=signature,
-        tiles=(*[tiles[m].text for m in TV_KPIS], *[d[0] for d in deltas],
+        # A sampled answer's figures are estimates: marked as the analyst view marks them.
+        tiles=(*[("≈ " if trend.meta.sampling else "") + tiles[m].text for m in TV_KPIS],
+               *[d[0] for d in deltas],
                *[d[1] for d in deltas],
                *["tv-kpi" if m in earned else "tv-kpi tv-kpi-off" for m in TV_OPTIONAL_KPIS]),
         figure=tv_trend_figure(rows, trend_panel, markers),

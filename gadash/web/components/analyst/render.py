@@ -149,10 +149,16 @@ def render_view(result: ViewResult, state: ViewState,
     comparing = state.compare != "none"
     like_for_like = partial and comparing and cutoff is not None and len(ranges) > 1
     note = NOT_YET if partial and comparing and not like_for_like else ""
-    tiles: list[Any] = [create_kpi_tile(k, comparing, ids.KPI, note) for k in kpis(trend)]
-    if like_for_like and cutoff is not None:
-        tiles.append(html.P(f"Compared like for like: {cutoff_note(ranges, cutoff)}",
-                            className="kpi-caption", id=ids.KPI_CAPTION))
+    sampled = bool(trend.meta.sampling)
+    tiles: list[Any] = [create_kpi_tile(k, comparing, ids.KPI, note, sampled)
+                        for k in kpis(trend)]
+    captions = [f"Compared like for like: {cutoff_note(ranges, cutoff)}"] \
+        if like_for_like and cutoff is not None else []
+    if sampled:
+        captions += [f"≈ {n}: the figures are estimates" for n in trend.meta.quality_notes()
+                     if n.startswith("Sampled")]
+    if captions:
+        tiles.append(html.P(". ".join(captions), className="kpi-caption", id=ids.KPI_CAPTION))
     if partial:
         trend_notes = [*(trend_notes or []), "Today is not over, and GA's figures for it "
                        "arrive hours late: they will still grow"]
