@@ -30,6 +30,7 @@ from gadash.core.query import (
     MetricFilter,
     ReportQuery,
     check_field_name,
+    cutoff_hour,
 )
 from gadash.core.urls import (
     DEFAULT_COMPARE,
@@ -100,10 +101,13 @@ class ExploreState:
         """The current range and, if comparing, the comparison one. Raises QueryError."""
         return self.view().ranges(today)
 
-    def query(self, property_id: str, today: date) -> ReportQuery:
-        """The report to ask GA. Raises QueryError."""
-        return ReportQuery(property_id, (EXPLORE_PANEL,), self.ranges(today),
-                           explore=self.exploration)
+    def query(self, property_id: str, today: date, hour: int | None = None) -> ReportQuery:
+        """The report to ask GA; ``hour``: the property's hour now, for a compared period
+        that ends today to count the same whole hours in both (``cutoff_hour``).
+        Raises QueryError."""
+        ranges = self.ranges(today)
+        return ReportQuery(property_id, (EXPLORE_PANEL,), ranges, explore=self.exploration,
+                           cutoff=None if hour is None else cutoff_hour(ranges, today, hour))
 
     def to_query_string(self) -> str:
         params = [("property", self.property), ("range", self.range),

@@ -35,6 +35,7 @@ class Answer:
     result: ViewResult
     report: ReportFrame
     table: ExploreTable
+    cutoff: int | None = None  # compared like for like to this hour of the last days
 
     @property
     def currency(self) -> str:
@@ -65,17 +66,18 @@ def ask(state: ExploreState, warm: bool = False) -> Answer:
     polls it, keep it fresh in the background."""
     service = get_service()
     property_id = service.property_id(state.property)
-    today = service.today(property_id)
-    ranges = state.ranges(today)
+    now = service.now(property_id)
+    ranges = state.ranges(now.date())
     reasons = service.incompatible(property_id, state.exploration)
     if reasons:
         raise QueryError(" ".join(reasons))
-    result = service.view(state.query(property_id, today), warm=warm)
+    query = state.query(property_id, now.date(), now.hour)
+    result = service.view(query, warm=warm)
     report = result.reports["explore"]
     e = state.exploration
     table = explore_table(report, e.dimensions, e.metrics, len(ranges) > 1, e.series, ranges)
     return Answer(state, property_id, ranges, property_fields(state.property), result, report,
-                  table)
+                  table, query.cutoff)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from google.analytics.data_v1beta import types as ga
 
+from gadash.core.explore import ExploreState
 from gadash.core.plans import changes_query, tv_query, view_query
 from gadash.core.query import (
     EARLIEST_DATE,
@@ -123,3 +124,11 @@ def test_a_comparison_before_ga4_kept_data_is_refused_with_the_reason():
                                    EARLIEST_DATE + timedelta(days=110)), "year")
     assert comparison_range(DateRange(EARLIEST_DATE + timedelta(days=7),
                                       EARLIEST_DATE + timedelta(days=13)), "previous")
+
+
+def test_an_exploration_of_a_period_not_over_is_asked_like_for_like(blog_today):
+    state = ExploreState("Blog", "thismonth", "previous")
+    assert state.query(BLOG, blog_today, CUT).cutoff == CUT
+    assert state.query(BLOG, blog_today).cutoff is None  # no hour given: as before
+    assert ExploreState("Blog", "last7", "previous").query(BLOG, blog_today, CUT).cutoff is None
+    assert ExploreState("Blog", "today", "none").query(BLOG, blog_today, CUT).cutoff is None

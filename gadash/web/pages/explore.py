@@ -296,8 +296,9 @@ def render(data: Any) -> tuple[Any, ...]:
             else exc.title), False, [], True, html.Span(exc.title, className="quality"))
     fields, table = answer.fields, answer.table
     subtitle = describe_filters(e, fields)
-    title = [title_of(e, fields), html.Span(f" · {range_label(answer.ranges)}",
-                                            className="muted")]
+    period = range_label(answer.ranges) + (
+        "" if answer.cutoff is None else f", both to {answer.cutoff:02d}:00 (like for like)")
+    title = [title_of(e, fields), html.Span(f" · {period}", className="muted")]
     if subtitle:
         title.append(html.Span(f" · {subtitle}", className="muted"))
     footer = answer_footer(answer.report, len(table.rows), e)

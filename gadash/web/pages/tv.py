@@ -545,7 +545,7 @@ def draw_panel_screen(screen: Any, config: TvConfig, drawn: Any, service: Any
             return nu, f"{why}: showing what was last drawn", previous
         return html.P(exc.message, className="tv-empty"), "", ""
     label = updated_label(answer.report, zone)
-    body = [html.Div(compact_range(answer.ranges), className="tv-panel-range"),
+    body = [html.Div(compact_range(answer.ranges, answer.cutoff), className="tv-panel-range"),
             *panel_body(answer.table, shown.state.exploration, answer.fields, answer.currency)]
     return body, f"{label} · {checked}", f"{answer.result.version}@{label}"
 
