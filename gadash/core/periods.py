@@ -108,6 +108,10 @@ def _percent(change: float) -> str:
     return f"+{text}" if change > 0 else (f"−{text}" if change < 0 else "0.0%")
 
 
+def _days(n: int) -> str:
+    return f"{n:,} day{'s' * (n != 1)}"
+
+
 def compare_buckets(metric: str, now: float, this: Bucket, before: float | None,
                     that: Bucket | None) -> str:
     """How a partial point compares with the comparison's point at its step, in words:
@@ -121,14 +125,13 @@ def compare_buckets(metric: str, now: float, this: Bucket, before: float | None,
     if this.days == that.days:
         if not before:
             return "the comparison had none"
-        return f"{_percent(now / before - 1)} on the comparison's {that.days} " \
-               f"day{'s' * (that.days > 1)}"
+        return f"{_percent(now / before - 1)} on the comparison's {_days(that.days)}"
     if metric not in ADDITIVE:
         return f"not compared: {this.days} days against the comparison's {that.days}, " \
                "and this metric does not add up day by day"
     change = per_day_change(now, this.days, before, that.days)
     per_day = f"{now / this.days:,.0f} a day against {before / that.days:,.0f} in the " \
-              f"comparison's {that.days} days"
+              f"comparison's {_days(that.days)}"
     return per_day + ("" if change is None else f": {_percent(change)} a day")
 
 
