@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 from babel.numbers import format_compact_currency, format_currency
 
 from gadash.core.catalog import KEY_EVENT_METRICS, KPI_METRICS, OTHER, REVENUE_METRICS
 from gadash.core.frames import ReportFrame
+from gadash.core.periods import bucket
 from gadash.core.query import RANGE_NAMES, DateRange
 
 
@@ -320,18 +321,24 @@ def rollup(report: ReportFrame, dimension: str) -> pd.DataFrame:
     return out.sort_values(metrics[0], ascending=False, kind="stable").reset_index(drop=True)
 
 
-def fill_days(rows: pd.DataFrame, ranges: Sequence[DateRange], complete: bool = True
-              ) -> pd.DataFrame:
+BUCKET = "@bucket"  # fill_days's column of each point's periods.Bucket
+
+
+def fill_days(rows: pd.DataFrame, ranges: Sequence[DateRange], complete: bool = True,
+              now: datetime | None = None) -> pd.DataFrame:
     """A trend with every period (day, week, month) of each range, zero where GA
-    returned no row.
+    returned no row, and each point's ``BUCKET``: the days of its range it covers, so
+    a partial week, month, today or current hour can be told from a full one.
 
     GA leaves out periods without sessions (a narrow filter, a quiet site); drawn
     as is, a line would bridge them as if traffic had carried on. When GA's
     answer was cut (``complete`` False), periods are filled only inside the span
-    it answered for: a missing tail is unknown, not zero.
+    it answered for: a missing tail is unknown, not zero. Hours are not filled.
+    ``now``: the property's wall clock when GA answered (naive), which makes the
+    bucket that holds it open; None when not known.
     """
     time_col = next((c for c in _FREQ if c in rows.columns), "")
-    if time_col in ("", "dateHour") or not ranges:
+    if not time_col or not ranges:
         return rows
     metrics = [c for c in rows.columns if c not in (time_col, "dateRange")]
     parts = []
@@ -342,7 +349,13 @@ def fill_days(rows: pd.DataFrame, ranges: Sequence[DateRange], complete: bool = 
             if period.empty:
                 continue
             start, end = period[time_col].min(), period[time_col].max()
-        filled = fill_timeline(period, time_col, start, end, metrics)
+        if time_col == "dateHour":
+            filled = period.sort_values(time_col).reset_index(drop=True)
+        else:
+            filled = fill_timeline(period, time_col, start, end, metrics)
+        filled[BUCKET] = pd.Series([bucket(t.to_pydatetime(), time_col, rng, now)
+                                    for t in filled[time_col]], index=filled.index,
+                                   dtype=object)
         filled["dateRange"] = name
         parts.append(filled)
     return pd.concat(parts, ignore_index=True) if parts else rows

@@ -18,7 +18,8 @@ import pandas as pd
 
 from gadash.core.frames import OTHER_TIP, Marker, is_other
 from gadash.core.insights.rules import Band
-from gadash.core.transforms import align_previous, split_ranges
+from gadash.core.periods import Bucket, compare_buckets
+from gadash.core.transforms import BUCKET, align_previous, split_ranges
 
 Figure = dict[str, Any]  # {"data": [traces], "layout": {...}}, as dcc.Graph takes it
 
@@ -74,23 +75,55 @@ _HOVER_FORMAT = {"dateHour": "%d %b %Y %H:00", "date": "%a %d %b %Y",
                  "isoYearIsoWeek": "week of %d %b %Y", "yearMonth": "%B %Y"}
 
 
+def _buckets(frame: pd.DataFrame) -> list[Bucket | None]:
+    """Each point's bucket (fill_days's), None where it is not known."""
+    if BUCKET not in frame.columns:
+        return [None] * len(frame)
+    return [b if isinstance(b, Bucket) else None for b in frame[BUCKET]]
+
+
+def _partial(frame: pd.DataFrame) -> list[bool]:
+    return [b is not None and b.partial for b in _buckets(frame)]
+
+
+def _segments(y: list[float], partial: list[bool]) -> tuple[list[float | None],
+                                                             list[float | None]]:
+    """The solid line (full points) and the dotted one (each partial point and the
+    full points beside it, so the line reaches it)."""
+    near = [p or (i > 0 and partial[i - 1]) or (i + 1 < len(partial) and partial[i + 1])
+            for i, p in enumerate(partial)]
+    solid = [None if p else v for v, p in zip(y, partial, strict=True)]
+    dotted = [v if n else None for v, n in zip(y, near, strict=True)]
+    return solid, dotted
+
+
 def trend_series(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...]
-                 ) -> list[tuple[list[str], list[float]]]:
+                 ) -> list[tuple[list[str], list[float | None]]]:
     """The trend's traces as (x, y) lists, in trend_figure's order: per metric, the
-    current period then (when comparing) the comparison aligned to it.
+    current period (its full points) then (when comparing) the comparison aligned to
+    it; then, when the current period has partial points, per metric their dotted
+    segments and their hollow points.
 
     Cheap enough to patch a drawn figure with on every refresh.
     """
     current, previous = split_ranges(rows)
     shifted = align_previous(current, previous, time_col)
-    series = []
+    partial = _partial(current)
+    x = current[time_col].dt.strftime("%Y-%m-%d %H:%M").tolist()
+    series: list[tuple[list[str], list[float | None]]] = []
+    extra: list[tuple[list[str], list[float | None]]] = []
     for metric in metrics:
-        series.append((current[time_col].dt.strftime("%Y-%m-%d %H:%M").tolist(),
-                       current[metric].astype(float).tolist()))
+        y: list[float | None] = [float(v) for v in current[metric]]
+        solid, dotted = _segments([float(v) for v in current[metric]], partial)
+        series.append((x, solid if any(partial) else y))
         if not shifted.empty:
             series.append((shifted[time_col].dt.strftime("%Y-%m-%d %H:%M").tolist(),
-                           shifted[metric].astype(float).tolist()))
-    return series
+                           [float(v) for v in shifted[metric]]))
+        if any(partial):
+            extra.append((x, dotted))
+            extra.append(([t for t, p in zip(x, partial, strict=True) if p],
+                          [v for v, p in zip(y, partial, strict=True) if p]))
+    return series + extra
 
 
 def _time(day: date | pd.Timestamp) -> str:
@@ -130,10 +163,41 @@ def unusual_trace(unusual: list[Band], theme: Theme) -> dict[str, Any]:
     }
 
 
+def _comparison_text(shifted: pd.DataFrame, fmt: str) -> list[str]:
+    """The comparison's points as their tooltips name them: the day (or week, month)
+    they stand for, and whether it was partial."""
+    out = []
+    for when, b in zip(shifted["original"].dt.strftime(fmt), _buckets(shifted), strict=True):
+        out.append(f"{when} ({b.describe()})" if b is not None and b.partial else when)
+    return out
+
+
+def _comparisons(current: pd.DataFrame, shifted: pd.DataFrame, time_col: str, metric: str
+                 ) -> list[str]:
+    """Per current point, how it compares with the comparison's point at its step
+    where either is partial (per day when their lengths differ); "" elsewhere, where
+    the two values side by side say it."""
+    if shifted.empty:
+        return [""] * len(current)
+    before = {t: (float(v), b) for t, v, b in zip(
+        shifted[time_col], shifted[metric], _buckets(shifted), strict=True)}
+    out = []
+    for t, v, this in zip(current[time_col], current[metric], _buckets(current),
+                          strict=True):
+        prev, that = before.get(t, (None, None))
+        if this is None or not (this.partial or (that is not None and that.partial)):
+            out.append("")
+        else:
+            out.append(compare_buckets(metric, float(v), this, prev, that))
+    return out
+
+
 def trend_figure(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...] = (
         "sessions", "totalUsers"), theme: Theme = LIGHT, markers: list[Marker] | None = None,
         unusual: list[Band] | None = None) -> Figure:
-    """Metrics over time; the comparison period as dashed lines on the same axis;
+    """Metrics over time; the comparison period as dotted lines on the same axis;
+    partial points (a week or month cut by the range, today, the current hour) hollow
+    on a dotted segment, their tooltip saying how partial and comparing per day;
     annotations as shaded days with a flag that shows the note; unusual days ringed."""
     current, previous = split_ranges(rows)
     drawn = [m for m in metrics if m in current.columns]
@@ -141,26 +205,56 @@ def trend_figure(rows: pd.DataFrame, time_col: str, metrics: tuple[str, ...] = (
         # A line along zero with "200m" ticks says nothing; a sentence does.
         return message_figure("No data for this period", theme)
     shifted = align_previous(current, previous, time_col)
-    series = iter(trend_series(rows, time_col, metrics))
-    current_times = current[time_col].dt.strftime(
-        _HOVER_FORMAT.get(time_col, "%d %b %Y")).tolist()
+    colors = dict(zip(metrics, [theme.accent, theme.second], strict=False))
+    series = iter(trend_series(rows, time_col, tuple(colors)))
     fmt = _HOVER_FORMAT.get(time_col, "%a %d %b %Y")
+    current_times = current[time_col].dt.strftime(fmt).tolist()
+    partial = any(_partial(current))
+    prev_partial = [6 + theme.font_size // 3 if p else 0 for p in _partial(shifted)]
     traces: list[dict[str, Any]] = []
-    for metric, color in zip(metrics, [theme.accent, theme.second], strict=False):
+    compared = {m: _comparisons(current, shifted, time_col, m) for m in colors}
+    for metric, color in colors.items():
         name = TREND_LABELS.get(metric, metric)
         x, y = next(series)
         traces.append({
             "type": "scatter", "x": x, "y": y, "name": name, "mode": "lines",
-            "line": {"color": color, "width": 2.5}, "customdata": current_times,
+            "line": {"color": color, "width": 2.5},
+            "customdata": [f"{w}<br>{c}" if c else w
+                           for w, c in zip(current_times, compared[metric], strict=True)],
+            "legendgroup": metric,
             "hovertemplate": f"%{{y:,}} {name.lower()}, %{{customdata}}<extra></extra>",
         })
         if not shifted.empty:
             x, y = next(series)
             traces.append({
                 "type": "scatter", "x": x, "y": y, "name": f"{name} (comparison)",
-                "mode": "lines", "line": {"color": color, "width": 1.5, "dash": "dot"},
-                "customdata": shifted["original"].dt.strftime(fmt).tolist(),
+                "mode": "lines+markers" if any(prev_partial) else "lines",
+                "line": {"color": color, "width": 1.5, "dash": "dot"},
+                "marker": {"symbol": "circle-open", "size": prev_partial,
+                           "line": {"width": 1.5}},
+                "customdata": _comparison_text(shifted, fmt),
                 "hovertemplate": f"%{{y:,}} {name.lower()} on %{{customdata}}<extra></extra>",
+            })
+    if partial:
+        for metric, color in colors.items():
+            name = TREND_LABELS.get(metric, metric)
+            x, y = next(series)
+            traces.append({
+                "type": "scatter", "x": x, "y": y, "name": f"{name} (partial)",
+                "mode": "lines", "line": {"color": color, "width": 2.5, "dash": "dot"},
+                "legendgroup": metric, "showlegend": False, "hoverinfo": "skip",
+            })
+            x, y = next(series)
+            traces.append({
+                "type": "scatter", "x": x, "y": y, "name": f"{name} (partial)",
+                "mode": "markers", "legendgroup": metric, "showlegend": False,
+                "marker": {"symbol": "circle-open", "size": 8 + theme.font_size // 3,
+                           "color": color, "line": {"width": 2.5}},
+                "customdata": [f"{w}<br>{b.describe()}" + (f"<br>{c}" if c else "")
+                               for w, b, c in zip(current_times, _buckets(current),
+                                                  compared[metric], strict=True)
+                               if b is not None and b.partial],
+                "hovertemplate": f"%{{y:,}} {name.lower()}, %{{customdata}}<extra></extra>",
             })
     top = max([float(current[m].max()) for m in metrics if m in current.columns] + [1.0])
     if markers:

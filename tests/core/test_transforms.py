@@ -301,3 +301,109 @@ def test_fetch_times_say_their_zone():
                          ReportMeta("properties/1", "Europe/Berlin",
                                     fetched_at=datetime(2026, 7, 1, 12, 5, tzinfo=UTC)))
     assert fetched_clock(report) == "14:05 CEST"
+
+
+def _weeks(sessions_now, sessions_before, now=None):
+    """A weekly trend: this period Wed 3 Dec - Tue 30 Dec 2025 (5 and 2 days in its
+    first and last weeks), the comparison Wed 5 Nov - Wed 3 Dec 2025 (5 and 3 days)."""
+    from datetime import date
+
+    from gadash.core.query import DateRange
+    from gadash.core.transforms import fill_days
+
+    cur = DateRange(date(2025, 12, 3), date(2025, 12, 30))
+    prev = DateRange(date(2025, 11, 5), date(2025, 12, 3))  # Wed to Wed: 3 days at the end
+    rows = pd.DataFrame({
+        "isoYearIsoWeek": pd.to_datetime(["2025-12-01", "2025-12-08", "2025-12-15",
+                                          "2025-12-22", "2025-12-29", "2025-11-03",
+                                          "2025-11-10", "2025-11-17", "2025-11-24",
+                                          "2025-12-01"]),
+        "sessions": [*sessions_now, *sessions_before],
+        "totalUsers": [*sessions_now, *sessions_before],
+        "dateRange": ["current"] * 5 + ["previous"] * 5,
+    })
+    return fill_days(rows, (cur, prev), now=now)
+
+
+def test_fill_days_marks_each_point_with_the_days_it_covers():
+    from gadash.core.transforms import BUCKET
+
+    filled = _weeks([500, 700, 700, 700, 322], [500, 700, 700, 700, 445])
+    current = filled[filled.dateRange == "current"]
+    assert [b.days for b in current[BUCKET]] == [5, 7, 7, 7, 2]
+    assert [b.partial for b in current[BUCKET]] == [True, False, False, False, True]
+    previous = filled[filled.dateRange == "previous"]
+    assert [b.days for b in previous[BUCKET]] == [5, 7, 7, 7, 3]
+
+
+def test_partial_points_are_hollow_on_a_dotted_segment_and_out_of_the_solid_line():
+    fig = trend_figure(_weeks([500, 700, 710, 690, 322], [500, 650, 700, 720, 445]),
+                       "isoYearIsoWeek")
+    traces = {t["name"]: t for t in fig["data"]}
+    assert [t["name"] for t in fig["data"]][:4] == [
+        "Sessions", "Sessions (comparison)", "Users", "Users (comparison)"]
+    solid = traces["Sessions"]
+    assert solid["y"] == [None, 700.0, 710.0, 690.0, None]
+    dotted, hollow = [t for t in fig["data"] if t["name"] == "Sessions (partial)"]
+    assert dotted["line"]["dash"] == "dot" and dotted["hoverinfo"] == "skip"
+    assert dotted["y"] == [500.0, 700.0, None, 690.0, 322.0]  # reaching the solid line
+    assert hollow["marker"]["symbol"] == "circle-open"
+    assert hollow["x"] == ["2025-12-01 00:00", "2025-12-29 00:00"] and \
+        hollow["y"] == [500.0, 322.0]
+    assert not hollow["showlegend"]
+    first, last = hollow["customdata"]
+    assert "partial: 5 of 7 days, 03–07 Dec" in first
+    assert "on the comparison's 5 days" in first  # as long as each other: totals compare
+    # 322 in 2 days against 445 in 3 reads as -28%; per day it is +8.5%
+    assert "partial: 2 of 7 days, 29–30 Dec" in last
+    assert "161 a day against 148 in the comparison's 3 days: +8.5% a day" in last
+    # the comparison's own partial point is hollow too, and says so on hover
+    comparison = traces["Sessions (comparison)"]
+    assert comparison["marker"]["size"][-1] > 0 and comparison["marker"]["size"][1] == 0
+    assert comparison["customdata"][-1] == \
+        "week of 01 Dec 2025 (partial: 3 of 7 days, 01–03 Dec)"
+    users = [t for t in fig["data"] if t["name"] == "Users (partial)"][1]
+    assert "not compared" in users["customdata"][1]
+
+
+def test_a_week_not_over_is_partial_and_not_compared():
+    from datetime import datetime
+
+    fig = trend_figure(_weeks([500, 700, 710, 690, 322], [500, 650, 700, 720, 445],
+                              now=datetime(2025, 12, 30, 15, 0)), "isoYearIsoWeek")
+    hollow = [t for t in fig["data"] if t["name"] == "Sessions (partial)"][1]
+    assert "today is not over<br>not compared: not over yet" in hollow["customdata"][1]
+
+
+def test_trend_series_gives_the_figures_traces_for_a_patch():
+    from gadash.web.figures import trend_series
+
+    rows = _weeks([500, 700, 710, 690, 322], [500, 650, 700, 720, 445])
+    fig = trend_figure(rows, "isoYearIsoWeek")
+    series = trend_series(rows, "isoYearIsoWeek", ("sessions", "totalUsers"))
+    assert series == [(t["x"], t["y"]) for t in fig["data"]]
+
+
+def test_today_in_a_daily_trend_and_the_current_hour_are_partial():
+    from datetime import date, datetime
+
+    from gadash.core.query import DateRange
+    from gadash.core.transforms import fill_days
+
+    rng = DateRange(date(2026, 1, 1), date(2026, 1, 3))
+    rows = pd.DataFrame({"date": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03"]),
+                         "sessions": [5, 7, 2], "totalUsers": [4, 6, 2],
+                         "dateRange": ["current"] * 3})
+    fig = trend_figure(fill_days(rows, (rng,), now=datetime(2026, 1, 3, 9, 5)), "date")
+    hollow = [t for t in fig["data"] if t["name"] == "Sessions (partial)"][1]
+    assert hollow["x"] == ["2026-01-03 00:00"]
+    assert "partial: today is not over" in hollow["customdata"][0]
+    hours = pd.DataFrame({"dateHour": pd.to_datetime(["2026-01-03 08:00", "2026-01-03 09:00"]),
+                          "sessions": [5, 1], "totalUsers": [5, 1],
+                          "dateRange": ["current"] * 2})
+    fig = trend_figure(fill_days(hours, (DateRange(date(2026, 1, 3), date(2026, 1, 3)),),
+                                 now=datetime(2026, 1, 3, 9, 5)), "dateHour")
+    assert fig["data"][0]["y"] == [5.0, None]
+    hollow = [t for t in fig["data"] if t["name"] == "Sessions (partial)"][1]
+    assert hollow["x"] == ["2026-01-03 09:00"]
+    assert "partial: this hour is not over" in hollow["customdata"][0]

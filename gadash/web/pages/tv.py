@@ -32,6 +32,7 @@ from dash import no_update as nu
 
 from gadash.core.catalog import TREND_TIME
 from gadash.core.frames import Marker, ViewResult
+from gadash.core.periods import wall_clock
 from gadash.core.plans import trending_queries, tv_query
 from gadash.core.query import DateRange, ReportQuery, cutoff_hour
 from gadash.core.transforms import fill_days, kpis, outcome_metrics
@@ -329,7 +330,8 @@ def _draw(result: ViewResult, query: ReportQuery, ranges: tuple[DateRange, ...],
     deltas = [delta_text(tiles[m]) if compared else ("", "tv-kpi-delta")
               for m in TV_KPIS]
     earned = outcome_metrics(trend)
-    rows = fill_days(trend.rows, ranges, not trend.meta.capped)
+    rows = fill_days(trend.rows, ranges, not trend.meta.capped,
+                     wall_clock(trend.meta.fetched_at, trend.meta.time_zone))
     series = trend_series(rows, TREND_TIME[trend_panel], TV_TREND_METRICS) if len(rows) else []
     label = updated_label(trend, zone)
     top = top_pages(reports["pages"])

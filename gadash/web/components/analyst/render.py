@@ -10,6 +10,7 @@ from dash import html
 from gadash.core.catalog import TREND_PANELS, TREND_TIME, get_panel
 from gadash.core.frames import OTHER_TIP, Marker, ReportFrame, ViewResult
 from gadash.core.insights.rules import Band
+from gadash.core.periods import length_note, wall_clock
 from gadash.core.query import DateRange, cutoff_note
 from gadash.core.transforms import (
     channels_table,
@@ -154,6 +155,8 @@ def render_view(result: ViewResult, state: ViewState,
                         for k in kpis(trend)]
     captions = [f"Compared like for like: {cutoff_note(ranges, cutoff)}"] \
         if like_for_like and cutoff is not None else []
+    if comparing and (lengths := length_note(ranges)):
+        captions.append(lengths)
     if sampled:
         captions += [f"≈ {n}: the figures are estimates" for n in trend.meta.quality_notes()
                      if n.startswith("Sampled")]
@@ -162,9 +165,11 @@ def render_view(result: ViewResult, state: ViewState,
     if partial:
         trend_notes = [*(trend_notes or []), "Today is not over, and GA's figures for it "
                        "arrive hours late: they will still grow"]
-    figures = {"trend": trend_figure(fill_days(trend.rows, ranges, not trend.meta.capped),
+    answered = wall_clock(trend.meta.fetched_at, trend.meta.time_zone)
+    figures = {"trend": trend_figure(fill_days(trend.rows, ranges, not trend.meta.capped,
+                                               answered),
                                      time_col, markers=markers, unusual=unusual)}
-    footers = {"trend": _footer(trend, [*_trend_notes(trend), *(trend_notes or [])])}
+    footers = {"trend": _footer(trend, [*_trend_notes(trend, ranges), *(trend_notes or [])])}
     notes = [n for n in (result.stale_note(trend.meta.time_zone), result.cache_note) if n]
     error = _empty_note(trend, state)
     if notes:
@@ -221,10 +226,17 @@ def render_grid(grid: str, result: ViewResult, state: ViewState) -> GridPanel:
                                                              what="landing pages")))
 
 
-def _trend_notes(trend: ReportFrame) -> list[str]:
+def _trend_notes(trend: ReportFrame, ranges: tuple[DateRange, ...] = ()) -> list[str]:
+    """The trend's footer: its grain, how partial points are drawn, periods of
+    different lengths, a cut answer."""
     grain = {"isoYearIsoWeek": "week (Monday to Sunday)", "yearMonth": "month"}.get(
         TREND_TIME[trend.panel])
-    notes = [f"One point per {grain}; the first and last may be partial"] if grain else []
+    notes = [f"One point per {grain}; a partial one (cut by the range, or not over) is "
+             "hollow, on a dotted line" + ("; its tooltip compares per day where the "
+                                           "comparison's holds more or fewer days"
+                                           if len(ranges) > 1 else "")] if grain else []
+    if note := length_note(ranges):
+        notes.append(note)
     if trend.meta.capped:
         notes.append(f"GA has {trend.meta.row_count:,} rows; gadash fetched the first "
                      f"{len(trend.rows):,}")
