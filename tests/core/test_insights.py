@@ -154,6 +154,22 @@ def test_trending_ranks_by_ratio_above_a_minimum_volume():
     assert "Quiet" not in [t.title for t in found]  # too few views to speak of
 
 
+def test_a_page_read_before_is_never_new_however_little():
+    # 557 views in 28 days: 0.41 a window; 30 views now is 72 times that, not "new".
+    usual = {"Old post": usual_per_window(557.0), "One view": usual_per_window(1.0)}
+    found = trending({"Old post": 30.0, "One view": 21.0, "Fresh": 20.0}, usual, {},
+                     min_views=20, min_ratio=3)
+    by = {t.title: t for t in found}
+    assert not by["Old post"].new and by["Old post"].ratio == pytest.approx(30 * 1344 / 557)
+    assert by["Old post"].label() == "×72 usual"
+    assert not by["One view"].new and by["One view"].label() == "×28,224 usual"
+    assert by["Fresh"].new and by["Fresh"].label() == "new"
+    assert [t.title for t in found] == ["Fresh", "One view", "Old post"]
+    # below ten times, one decimal
+    slow = trending({"Old post": 2.0}, usual, {}, min_views=1, min_ratio=3)
+    assert slow[0].label() == "×4.8 usual"
+
+
 def test_gas_other_row_never_leads_a_dimension():
     cs = contributions({"(other)": 900.0, "/a": 120.0}, {"(other)": 100.0, "/a": 100.0})
     assert cs[0].key == "(other)" and leading(cs).key == "/a"

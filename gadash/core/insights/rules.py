@@ -14,7 +14,7 @@ trending now. Plain arithmetic an analyst can redo by hand; the README states ea
   flagged.
 - **Trending**: a page's views in the last 30 minutes against its usual 30 minutes
   (its views over the last 28 days / (28 x 48)), ranked by that ratio, above a minimum
-  number of views.
+  number of views. A page with no views in those 28 days is "new" (ranked first).
 """
 
 from __future__ import annotations
@@ -243,24 +243,23 @@ class Trend:
 
     @property
     def ratio(self) -> float:
-        return self.views / max(self.usual, MIN_USUAL)
+        """Views now over the usual 30 minutes (infinite for a page new to the baseline)."""
+        return self.views / self.usual if self.usual > 0 else math.inf
 
     @property
     def new(self) -> bool:
-        """Too little reading before to speak of a usual rate."""
-        return self.usual < MIN_USUAL
+        """No views at all in the baseline: no usual rate to compare with."""
+        return self.usual <= 0
 
     @property
     def ambiguous(self) -> bool:
         return len(self.paths) > 1
 
     def label(self) -> str:
-        """"×7 usual" (or "new" for a page with next to no readers before)."""
-        return "new" if self.new else f"×{self.ratio:.0f} usual" if self.ratio >= 10 \
-            else f"×{self.ratio:.1f} usual"
-
-
-MIN_USUAL = 0.5  # views per 30 minutes below which a page has no usual rate to speak of
+        """"×7.2 usual", "×72 usual" (or "new" for a page nobody read in the baseline)."""
+        if self.new:
+            return "new"
+        return f"×{self.ratio:,.0f} usual" if self.ratio >= 10 else f"×{self.ratio:.1f} usual"
 
 
 def usual_per_window(views_28_days: float, days: int = USUAL_DAYS) -> float:
