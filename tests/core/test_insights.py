@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
+
+from gadash.core.catalog import CHANGE_DIMENSIONS
+from gadash.core.frames import ReportFrame, ReportMeta
+from gadash.core.insights.findings import what_changed
 
 from gadash.core.insights.rules import (
     REST,
@@ -13,6 +19,7 @@ from gadash.core.insights.rules import (
     headline,
     leading,
     robust_spread,
+    same_traffic,
     sentence,
     trending,
     unusual_days,
@@ -94,6 +101,93 @@ def test_sentences_say_new_gone_and_against_the_trend():
     assert sentence(fall[0], "a") == "100% of the fall was a (−100)."
     assert headline("Sessions", 21_000, 17_790) == "Sessions +18% (+3,210)."
     assert headline("Key events", 95, 100) == "Key events −5% (−5)."
+
+
+def shares_said(text):
+    return [int(n) for n in re.findall(r"(\d+)%", text)]
+
+
+def test_a_value_that_changed_more_than_the_total_is_more_than_the_whole_change():
+    # google rose by 3,954 while the whole rose by 3,100: the other sources fell by 854.
+    rise = {c.key: c for c in contributions(
+        {"google / organic": 8_954.0, "bing / organic": 2_146.0, "t.co / referral": 1_000.0},
+        {"google / organic": 5_000.0, "bing / organic": 3_000.0, "t.co / referral": 1_000.0})}
+    google = rise["google / organic"]
+    assert google.share > 1  # 127%: right, but it reads like a bug
+    assert sentence(google, "google / organic", "other sources") == (
+        "google / organic (+3,954) is more than the whole rise (+3,100): the other sources "
+        "together fell (−854).")
+    # A fall, the value gone: 420 of a fall of 100, the rest rose.
+    fall = {c.key: c for c in contributions({"/b": 1_320.0}, {"/a": 420.0, "/b": 1_000.0})}
+    assert sentence(fall["/a"], "/a", "other landing pages") == (
+        "/a (−420, gone this period) is more than the whole fall (−100): the other landing "
+        "pages together rose (+320).")
+    assert sentence(fall["/b"], "/b") == "/b grew (+320) while the total fell."
+
+
+def test_no_sentence_says_a_share_above_100_percent():
+    # Changes of both signs, one beyond the total, a remainder of values GA did not list.
+    cs = contributions({"a": 900.0, "b": 10.0, "c": 300.0, "d": 50.0},
+                       {"a": 200.0, "b": 400.0, "c": 350.0, "e": 80.0},
+                       total_current=1_400.0, total_previous=1_100.0)
+    texts = [sentence(c, c.key) for c in cs]
+    assert cs[0].key == "a" and cs[0].share > 2  # +700 of +300
+    assert texts[0] == ("a (+700) is more than the whole rise (+300): the other values "
+                        "together fell (−400).")
+    assert all(n <= 100 for t in texts for n in shares_said(t)), texts
+    assert any(shares_said(t) for t in texts)  # the rest still speak in shares
+    # the same against a fall
+    down = contributions({"a": 100.0, "b": 500.0}, {"a": 600.0, "b": 300.0})
+    assert all(n <= 100 for c in down for n in shares_said(sentence(c, c.key)))
+    assert sentence(down[0], "a") == ("a (−500) is more than the whole fall (−300): the "
+                                      "other values together rose (+200).")
+
+
+def test_same_traffic_is_both_periods_within_five_percent():
+    def c(current, previous):
+        return contributions({"x": current}, {"x": previous})[0]
+
+    assert same_traffic(c(1_000.0, 800.0), c(1_040.0, 830.0))
+    assert not same_traffic(c(1_000.0, 800.0), c(1_000.0, 900.0))  # the same now only
+    assert not same_traffic(c(1_000.0, 800.0), c(1_100.0, 800.0))
+    assert same_traffic(c(30.0, 0.0), c(31.0, 0.0))  # new in both
+    assert not same_traffic(c(3.0, 1.0), c(4.0, 1.0))
+
+
+def frame(name, rows, totals, row_count=None, metric="sessions"):
+    dims = list(CHANGE_DIMENSIONS[name])
+    data = pd.DataFrame([(*v, r, n) for v, r, n in rows], columns=[*dims, "dateRange", metric])
+    tot = pd.DataFrame([(r, n) for r, n in totals.items()], columns=["dateRange", metric])
+    count = len(data) if row_count is None else row_count
+    return ReportFrame(f"changes_{name}", data, tot, ReportMeta("properties/1",
+                                                                  row_count=count))
+
+
+def both(values, cur, prev):
+    return [(values, "current", cur), (values, "previous", prev)]
+
+
+def test_a_dimension_whose_leading_value_is_the_same_traffic_is_left_out():
+    totals = {"current": 10_000.0, "previous": 8_000.0}
+    reports = {
+        # google is nearly all of Organic Search: the same +1,500, said once
+        "source": frame("source", both(("google", "organic"), 6_000, 4_500)
+                        + both(("bing", "organic"), 100, 100)
+                        + both(("(direct)", "(none)"), 3_900, 3_400), totals),
+        "channel": frame("channel", both(("Organic Search",), 6_100, 4_600)
+                         + both(("Direct",), 3_900, 3_400), totals),
+        "landing": frame("landing", both(("/",), 5_000, 3_900)
+                         + both(("/docs",), 5_000, 4_100), totals),
+        "device": frame("device", both(("desktop",), 6_000, 5_000)
+                        + both(("mobile",), 4_000, 3_000), totals),
+    }
+    changes = what_changed({f"changes_{k}": v for k, v in reports.items()})
+    findings = changes.groups[0].findings
+    said = [(f.dimension, f.value) for f in findings]
+    assert ("source", "google / organic") in said
+    assert ("channel", "Organic Search") not in said
+    assert {"landing", "device"} <= {d for d, _ in said}  # other stories stay
+    assert len({f.text for f in findings}) == len(findings)
 
 
 def weeks_of(start: date, values: list[float]) -> dict[date, float]:

@@ -22,6 +22,7 @@ from gadash.core.insights.rules import (
     contributions,
     headline,
     leading,
+    same_traffic,
     sentence,
     trending,
     usual_per_window,
@@ -31,6 +32,9 @@ from gadash.core.transforms import split_ranges
 METRIC_WORDS = {"sessions": "Sessions", "keyEvents": "Key events"}
 _DIMENSION_WORDS = {"source": "source / medium", "channel": "channel",
                     "landing": "landing page", "country": "country", "device": "device"}
+_OTHERS = {"source": "other sources", "channel": "other channels",
+           "landing": "other landing pages", "country": "other countries",
+           "device": "other devices"}
 
 
 @dataclass(frozen=True)
@@ -101,19 +105,21 @@ def _finding(c: Contribution, name: str, metric: str, keys: dict[str, tuple[str,
     values = keys.get(c.key, ())
     filters = () if c.is_rest or any(is_other(v) for v in values) else tuple(
         zip(CHANGE_FILTERS[name], values, strict=True))
-    return Finding(sentence(c, c.key), metric, name, c.key, filters, abs(c.excess))
+    return Finding(sentence(c, c.key, _OTHERS.get(name, "other values")), metric, name,
+                   c.key, filters, abs(c.excess))
 
 
 def what_changed(reports: dict[str, ReportFrame], per_metric: dict[str, int] | None = None
                  ) -> Changes:
     """A headline per metric, then for each dimension the value that explains most of
-    the change, dimensions ranked by what their value explains beyond its share.
+    the change, dimensions ranked by what their value explains beyond its share (one
+    whose value is the same traffic as a value ranked above it is left out).
     ``per_metric``: how many findings each metric gets (sessions 5, key events 2)."""
     limits = per_metric or {"sessions": 5, "keyEvents": 2}
     groups: list[Group] = []
     for metric, limit in limits.items():
         head: str | None = None
-        candidates = []
+        candidates: list[tuple[Finding, Contribution]] = []
         for name in CHANGE_DIMENSIONS:
             frame = reports.get(f"changes_{name}")
             if frame is None:
@@ -127,12 +133,17 @@ def what_changed(reports: dict[str, ReportFrame], per_metric: dict[str, int] | N
             ranked = contributions(current, previous, total_current, total_previous)
             top = leading(ranked)
             if top is not None:
-                candidates.append(_finding(top, name, metric, keys))
+                candidates.append((_finding(top, name, metric, keys), top))
         if head is None:
             continue
         order = list(CHANGE_DIMENSIONS)
-        candidates.sort(key=lambda f: (-f.weight, order.index(f.dimension)))
-        groups.append(Group(metric, head, tuple(candidates[:limit])))
+        candidates.sort(key=lambda fc: (-fc[0].weight, order.index(fc[0].dimension)))
+        chosen: list[tuple[Finding, Contribution]] = []
+        for finding, c in candidates:
+            # google / organic beside Organic Search, when google is all of it: one story
+            if not any(same_traffic(c, said) for _, said in chosen):
+                chosen.append((finding, c))
+        groups.append(Group(metric, head, tuple(f for f, _ in chosen[:limit])))
     return Changes(tuple(groups))
 
 

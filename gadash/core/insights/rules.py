@@ -6,7 +6,10 @@ trending now. Plain arithmetic an analyst can redo by hand; the README states ea
   not list, add up to the total change. Within a dimension values rank by the size of
   their contribution. Dimensions rank by how much their leading value explains beyond
   its share: a value that grew with everything else (its previous share of the total
-  change) explains nothing.
+  change) explains nothing. A value whose change exceeds the total's is said to be
+  more than the whole change (the other values moved the other way), never a share
+  above 100%; a dimension whose leading value is the same traffic as a value already
+  named (both periods within 5%) is left out.
 - **Unusual days**: each day against the same weekday of the previous 8 weeks: the
   median, and a robust spread (1.4826 x the median absolute deviation, at least the
   square root of the median, as counts vary by that much by chance). A day more than
@@ -129,20 +132,40 @@ def headline(metric: str, current: float, previous: float) -> str:
     return f"{metric} {percent_change(current, previous)} ({signed(current - previous)})."
 
 
-def sentence(c: Contribution, label: str) -> str:
+def sentence(c: Contribution, label: str, others: str = "other values") -> str:
     """One value's part, e.g. "61% of the rise came from news.ycombinator.com / referral
-    (+1,960), new this period." """
-    status = {"new": ", new this period", "gone": ", gone this period"}.get(c.status, "")
-    amount = f"{signed(c.change)}"
+    (+1,960), new this period." A share is never above 100%: a value that changed more
+    than the total did is said so, with what the ``others`` did ("google / organic
+    (+3,954) is more than the whole rise (+3,100): the other sources together fell
+    (−854).")."""
+    status = {"new": "new this period", "gone": "gone this period"}.get(c.status, "")
+    tail = f", {status}" if status else ""
+    amount = signed(c.change)
     share = c.share
+    word = "rise" if c.total_change > 0 else "fall"
+    if share is not None and share > 1:
+        rest = c.total_change - c.change  # the other values, against the total's direction
+        way = "fell" if rest < 0 else "rose"
+        return (f"{label} ({amount}{tail}) is more than the whole {word} "
+                f"({signed(c.total_change)}): the {others} together {way} ({signed(rest)}).")
     if share is not None and share > 0:
-        word = "rise" if c.total_change > 0 else "fall"
         verb = "came from" if c.total_change > 0 else "was"
-        return f"{share:.0%} of the {word} {verb} {label} ({amount}){status}."
+        return f"{share:.0%} of the {word} {verb} {label} ({amount}){tail}."
     if share is not None:  # against the overall direction
         way, total = ("fell", "rose") if c.change < 0 else ("grew", "fell")
-        return f"{label} {way} ({amount}) while the total {total}{status}."
-    return f"{label} changed by {amount}{status}, while the total held."
+        return f"{label} {way} ({amount}) while the total {total}{tail}."
+    return f"{label} changed by {amount}{tail}, while the total held."
+
+
+SAME_TRAFFIC = 0.05  # relative difference under which two values are the same traffic
+
+
+def same_traffic(a: Contribution, b: Contribution, tolerance: float = SAME_TRAFFIC) -> bool:
+    """Whether two values, of two dimensions, are one and the same traffic (google /
+    organic and Organic Search where google is nearly all of it): this period's and the
+    comparison period's amounts each within ``tolerance`` of each other."""
+    return all(math.isclose(x, y, rel_tol=tolerance)
+               for x, y in ((a.current, b.current), (a.previous, b.previous)))
 
 
 # ------------------------------------------------------------------ unusual days
