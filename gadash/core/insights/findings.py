@@ -89,7 +89,15 @@ def _values(frame: ReportFrame, name: str, metric: str
             out[label] += amount
         return dict(out)
 
-    return by_label(current), by_label(previous), keys
+    now, before = by_label(current), by_label(previous)
+    if frame.meta.row_count > len(rows):
+        # GA has rows that did not come back: a value missing from one period was cut
+        # there (its amount unknown, not 0), so only values listed in both periods are
+        # named; the others count in the remainder, which the totals keep exact.
+        both = now.keys() & before.keys()
+        now = {k: v for k, v in now.items() if k in both}
+        before = {k: v for k, v in before.items() if k in both}
+    return now, before, keys
 
 
 def _totals(frame: ReportFrame, metric: str) -> tuple[float | None, float | None]:
@@ -98,6 +106,14 @@ def _totals(frame: ReportFrame, metric: str) -> tuple[float | None, float | None
     current, previous = split_ranges(frame.totals)
     return (float(current[metric].iloc[0]) if len(current) else None,
             float(previous[metric].iloc[0]) if len(previous) else None)
+
+
+def changes_by_value(frame: ReportFrame, name: str, metric: str) -> list[Contribution]:
+    """Every value's contribution to the change of ``metric`` in a ``changes_<name>``
+    answer, the largest first, with one remainder for what GA did not list (in both
+    periods)."""
+    current, previous, _ = _values(frame, name, metric)
+    return contributions(current, previous, *_totals(frame, metric))
 
 
 def _finding(c: Contribution, name: str, metric: str, keys: dict[str, tuple[str, ...]]
