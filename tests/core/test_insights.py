@@ -264,6 +264,28 @@ def test_a_page_read_before_is_never_new_however_little():
     assert slow[0].label() == "×4.8 usual"
 
 
+def test_a_page_missing_from_a_cut_baseline_is_not_new():
+    from gadash.core.insights.findings import trending_pages
+
+    def usual(row_count):
+        rows = pd.DataFrame({"pageTitle": ["Home", "Old post"], "pagePath": ["/", "/old"],
+                             "screenPageViews": [40_000.0, 672.0]})
+        return ReportFrame("trending_usual", rows, rows.iloc[0:0],
+                           ReportMeta("properties/1", row_count=row_count))
+
+    now = pd.DataFrame({"unifiedScreenName": ["Unlisted", "Old post"],
+                        "screenPageViews": [30.0, 25.0]})
+    reading = ReportFrame("trending_now", now, now.iloc[0:0], ReportMeta("properties/1"))
+    whole = {p.title: p.trend for p in trending_pages(reading, None, usual(2), 20, 3)}
+    assert whole["Unlisted"].new and whole["Unlisted"].label() == "new"
+    assert whole["Old post"].label() == "×50 usual"
+    # GA had 10 rows and listed 2: the unlisted page had at most 672 views (the fewest
+    # listed), so it is read at least 60 times its usual rate, and may be old.
+    cut = {p.title: p.trend for p in trending_pages(reading, None, usual(10), 20, 3)}
+    assert not cut["Unlisted"].new and cut["Unlisted"].label() == "×60+ usual"
+    assert cut["Old post"].label() == "×50 usual"
+
+
 def test_gas_other_row_never_leads_a_dimension():
     cs = contributions({"(other)": 900.0, "/a": 120.0}, {"(other)": 100.0, "/a": 100.0})
     assert cs[0].key == "(other)" and leading(cs).key == "/a"

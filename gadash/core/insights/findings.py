@@ -237,6 +237,11 @@ def trending_pages(now: ReportFrame, countries: ReportFrame | None, usual: Repor
                                   ordered["country"].astype(str), strict=True):
             if country and country != "(not set)" and country not in where[title]:
                 where[title].append(country)
-    found = trending(reading, usual_now, paths, min_views, min_ratio)[:top]
+    # A baseline GA cut (more rows than came back) does not list every page read: a
+    # title missing from it had at most the fewest views listed, not none.
+    unlisted = 0.0
+    if usual.meta.row_count > len(usual_rows) and not usual_rows.empty:
+        unlisted = usual_per_window(float(usual_rows["screenPageViews"].min()))
+    found = trending(reading, usual_now, paths, min_views, min_ratio, unlisted)[:top]
     return [TrendingPage(t, t.paths[0] if t.paths else "", tuple(where.get(t.title, [])[:3]))
             for t in found]

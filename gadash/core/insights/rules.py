@@ -263,6 +263,9 @@ class Trend:
     views: float  # in the last 30 minutes
     usual: float  # its usual 30 minutes
     paths: tuple[str, ...] = ()  # the paths with this title, most read first
+    # The baseline was cut before this page: ``usual`` is the most it can be (the
+    # ratio the least), not its rate.
+    at_most: bool = False
 
     @property
     def ratio(self) -> float:
@@ -272,7 +275,7 @@ class Trend:
     @property
     def new(self) -> bool:
         """No views at all in the baseline: no usual rate to compare with."""
-        return self.usual <= 0
+        return self.usual <= 0 and not self.at_most
 
     @property
     def ambiguous(self) -> bool:
@@ -282,7 +285,9 @@ class Trend:
         """"×7.2 usual", "×72 usual" (or "new" for a page nobody read in the baseline)."""
         if self.new:
             return "new"
-        return f"×{self.ratio:,.0f} usual" if self.ratio >= 10 else f"×{self.ratio:.1f} usual"
+        more = "+" if self.at_most else ""
+        return (f"×{self.ratio:,.0f}{more} usual" if self.ratio >= 10
+                else f"×{self.ratio:.1f}{more} usual")
 
 
 def usual_per_window(views_28_days: float, days: int = USUAL_DAYS) -> float:
@@ -291,12 +296,17 @@ def usual_per_window(views_28_days: float, days: int = USUAL_DAYS) -> float:
 
 
 def trending(now: Mapping[str, float], usual: Mapping[str, float],
-             paths: Mapping[str, Sequence[str]], min_views: float, min_ratio: float
-             ) -> list[Trend]:
+             paths: Mapping[str, Sequence[str]], min_views: float, min_ratio: float,
+             unlisted: float = 0.0) -> list[Trend]:
     """Titles read now at least ``min_views`` times in 30 minutes and at least
-    ``min_ratio`` times their usual 30 minutes, the highest ratio first (then views)."""
-    out = [Trend(title, float(views), float(usual.get(title, 0.0)),
-                 tuple(paths.get(title, ())))
+    ``min_ratio`` times their usual 30 minutes, the highest ratio first (then views).
+
+    ``unlisted``: the most a title missing from ``usual`` can have had (0: the baseline
+    lists every page read, so a missing title had no views and is new)."""
+    out = [Trend(title, float(views), float(usual[title]), tuple(paths.get(title, ())))
+           if title in usual else
+           Trend(title, float(views), float(unlisted), tuple(paths.get(title, ())),
+                 at_most=unlisted > 0)
            for title, views in now.items() if views >= min_views]
     out = [t for t in out if t.ratio >= min_ratio]
     return sorted(out, key=lambda t: (-t.ratio, -t.views, t.title))
