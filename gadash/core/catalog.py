@@ -209,9 +209,14 @@ CHANGE_FILTERS = {"source": ("source", "medium"), "channel": ("channel",),
 if set(CHANGE_FILTERS) != set(CHANGE_DIMENSIONS) or not all(
         f in FILTERS for names in CHANGE_FILTERS.values() for f in names):
     raise AssertionError("CHANGE_FILTERS must name a filter for each change dimension")
+# A value's home in a coarser dimension, asked with it: a source / medium's channel (a
+# channel is a function of source and medium), so a source that is all of its channel's
+# change is told once.
+CHANGE_WITHIN = {"source": "channel"}
 for _name, _dims in CHANGE_DIMENSIONS.items():
+    _asked = _dims + (CHANGE_DIMENSIONS[CHANGE_WITHIN[_name]] if _name in CHANGE_WITHIN else ())
     PANELS[f"changes_{_name}"] = Panel(
-        f"changes_{_name}", f"What changed by {', '.join(_dims)}", _dims, CHANGE_METRICS,
+        f"changes_{_name}", f"What changed by {', '.join(_dims)}", _asked, CHANGE_METRICS,
         _BY_SESSIONS, limit=CHANGE_PAGE, cap=CHANGE_CAP, totals=True)
 
 # Unusual days: the daily series from 8 weeks before the range to its end, one range,

@@ -11,7 +11,6 @@ import pytest
 from gadash.core.catalog import CHANGE_DIMENSIONS
 from gadash.core.frames import ReportFrame, ReportMeta
 from gadash.core.insights.findings import what_changed
-
 from gadash.core.insights.rules import (
     REST,
     Band,
@@ -188,6 +187,45 @@ def test_a_dimension_whose_leading_value_is_the_same_traffic_is_left_out():
     assert ("channel", "Organic Search") not in said
     assert {"landing", "device"} <= {d for d, _ in said}  # other stories stay
     assert len({f.text for f in findings}) == len(findings)
+
+
+def source_frame(rows, totals):
+    cols = ["sessionSource", "sessionMedium", "sessionDefaultChannelGroup"]
+    data = pd.DataFrame([(*v, r, n) for v, r, n in rows], columns=[*cols, "dateRange",
+                                                                     "sessions"])
+    tot = pd.DataFrame(list(totals.items()), columns=["dateRange", "sessions"])
+    return ReportFrame("changes_source", data, tot, ReportMeta("properties/1",
+                                                                 row_count=len(data)))
+
+
+def test_a_source_that_is_all_of_its_channels_change_is_told_once():
+    # Hacker News +713, every other referral as before: Referral's +713 says nothing new.
+    totals = {"current": 5_713.0, "previous": 5_000.0}
+    sources = source_frame(
+        both(("news.ycombinator.com", "referral", "Referral"), 1_613, 900)
+        + both(("github.com", "referral", "Referral"), 1_200, 1_200)
+        + both(("google", "organic", "Organic Search"), 2_900, 2_900), totals)
+    channels = frame("channel", both(("Referral",), 2_813, 2_100)
+                     + both(("Organic Search",), 2_900, 2_900), totals)
+    changes = what_changed({"changes_source": sources, "changes_channel": channels})
+    assert [f.value for f in changes.groups[0].findings] == ["news.ycombinator.com / referral"]
+
+
+def test_the_same_change_in_another_channel_is_another_story():
+    # HN (Organic Social here) +713; Referral +713 too, from github and Stack Overflow.
+    totals = {"current": 6_926.0, "previous": 5_800.0}
+    sources = source_frame(
+        both(("news.ycombinator.com", "referral", "Organic Social"), 1_613, 900)
+        + both(("t.co", "referral", "Organic Social"), 300, 600)
+        + both(("github.com", "referral", "Referral"), 1_700, 1_200)
+        + both(("stackoverflow.com", "referral", "Referral"), 413, 200)
+        + both(("google", "organic", "Organic Search"), 2_900, 2_900), totals)
+    channels = frame("channel", both(("Organic Social",), 1_913, 1_500)
+                     + both(("Referral",), 2_113, 1_400)
+                     + both(("Organic Search",), 2_900, 2_900), totals)
+    changes = what_changed({"changes_source": sources, "changes_channel": channels})
+    assert [f.value for f in changes.groups[0].findings] == [
+        "news.ycombinator.com / referral", "Referral"]
 
 
 def weeks_of(start: date, values: list[float]) -> dict[date, float]:

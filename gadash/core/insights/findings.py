@@ -6,15 +6,17 @@ numbers those rules take, and words the outcome for the analyst view and the TV.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
-from gadash.core.catalog import CHANGE_DIMENSIONS, CHANGE_FILTERS
+from gadash.core.catalog import CHANGE_DIMENSIONS, CHANGE_FILTERS, CHANGE_WITHIN
 from gadash.core.frames import ReportFrame, is_other
 from gadash.core.insights.rules import (
+    SAME_TRAFFIC,
     Band,
     Contribution,
     Trend,
@@ -108,6 +110,39 @@ def _totals(frame: ReportFrame, metric: str) -> tuple[float | None, float | None
             float(previous[metric].iloc[0]) if len(previous) else None)
 
 
+def _homes(frame: ReportFrame, name: str) -> dict[str, str]:
+    """Each value's home in the dimension it lies within (``CHANGE_WITHIN``): the one
+    with most of its sessions."""
+    within = CHANGE_WITHIN.get(name)
+    rows = frame.rows
+    if within is None or rows.empty:
+        return {}
+    dims, outer = list(CHANGE_DIMENSIONS[name]), list(CHANGE_DIMENSIONS[within])
+    if not set(dims + outer + ["sessions"]) <= set(rows.columns):
+        return {}
+    labels = rows[dims].astype(str).agg(" / ".join, axis=1)
+    homes = rows[outer].astype(str).agg(" / ".join, axis=1)
+    sessions = pd.DataFrame({"label": labels, "home": homes,
+                             "sessions": rows["sessions"].astype(float)})
+    best = sessions.groupby(["label", "home"])["sessions"].sum().reset_index()
+    best = best.sort_values(["sessions", "home"], ascending=[False, True]
+                            ).drop_duplicates("label")
+    return {str(k): str(v) for k, v in zip(best["label"], best["home"], strict=True)}
+
+
+def _one_story(a: Finding, ca: Contribution, b: Finding, cb: Contribution,
+               homes: dict[str, dict[str, str]]) -> bool:
+    """Whether two dimensions' leading values tell the same story: the same traffic, or
+    a value that is all of the change of the value it lies within (a source and its
+    channel, the changes within 5%)."""
+    if same_traffic(ca, cb):
+        return True
+    nested = any(CHANGE_WITHIN.get(inner.dimension) == outer.dimension
+                 and homes.get(inner.dimension, {}).get(inner.value) == outer.value
+                 for inner, outer in ((a, b), (b, a)))
+    return nested and math.isclose(ca.change, cb.change, rel_tol=SAME_TRAFFIC)
+
+
 def changes_by_value(frame: ReportFrame, name: str, metric: str) -> list[Contribution]:
     """Every value's contribution to the change of ``metric`` in a ``changes_<name>``
     answer, the largest first, with one remainder for what GA did not list (in both
@@ -136,6 +171,7 @@ def what_changed(reports: dict[str, ReportFrame], per_metric: dict[str, int] | N
     for metric, limit in limits.items():
         head: str | None = None
         candidates: list[tuple[Finding, Contribution]] = []
+        homes: dict[str, dict[str, str]] = {}
         for name in CHANGE_DIMENSIONS:
             frame = reports.get(f"changes_{name}")
             if frame is None:
@@ -146,6 +182,7 @@ def what_changed(reports: dict[str, ReportFrame], per_metric: dict[str, int] | N
                 if not total_current and not total_previous:
                     break  # the property has none of this metric: nothing to say
                 head = headline(METRIC_WORDS[metric], total_current, total_previous or 0.0)
+            homes[name] = _homes(frame, name)
             ranked = contributions(current, previous, total_current, total_previous)
             top = leading(ranked)
             if top is not None:
@@ -157,7 +194,7 @@ def what_changed(reports: dict[str, ReportFrame], per_metric: dict[str, int] | N
         chosen: list[tuple[Finding, Contribution]] = []
         for finding, c in candidates:
             # google / organic beside Organic Search, when google is all of it: one story
-            if not any(same_traffic(c, said) for _, said in chosen):
+            if not any(_one_story(finding, c, f, said, homes) for f, said in chosen):
                 chosen.append((finding, c))
         groups.append(Group(metric, head, tuple(f for f, _ in chosen[:limit])))
     return Changes(tuple(groups))
