@@ -187,8 +187,11 @@ for _name, _dim in CHOICE_DIMENSIONS.items():
 
 
 # "What changed": sessions and key events by each dimension an analyst acts on, both
-# periods in one report each; the five fit one batch call. Totals let the values GA
-# did not list count as one remainder, so contributions add up to the whole change.
+# periods in one report each; the five fit one batch call. A report holds every value
+# of both periods up to its page (a news site's landing pages pass 500 in two weeks),
+# and pages on to its cap like other reports; past the cap, a value listed in one
+# period only is cut in the other (not 0). Totals let the values not listed count as
+# one remainder, so contributions add up to the whole change.
 CHANGE_DIMENSIONS = {
     "source": ("sessionSource", "sessionMedium"),
     "channel": ("sessionDefaultChannelGroup",),
@@ -197,6 +200,8 @@ CHANGE_DIMENSIONS = {
     "device": ("deviceCategory",),
 }
 CHANGE_METRICS = ("sessions", "keyEvents")
+CHANGE_PAGE = 10_000  # rows of both periods in the first answer
+CHANGE_CAP = 50_000
 # Which filters a value of each dimension sets when applied (exact values). A landing
 # page sets the page filter (any page viewed), as before; not a landing-page filter.
 CHANGE_FILTERS = {"source": ("source", "medium"), "channel": ("channel",),
@@ -204,10 +209,15 @@ CHANGE_FILTERS = {"source": ("source", "medium"), "channel": ("channel",),
 if set(CHANGE_FILTERS) != set(CHANGE_DIMENSIONS) or not all(
         f in FILTERS for names in CHANGE_FILTERS.values() for f in names):
     raise AssertionError("CHANGE_FILTERS must name a filter for each change dimension")
+# A value's home in a coarser dimension, asked with it: a source / medium's channel (a
+# channel is a function of source and medium), so a source that is all of its channel's
+# change is told once.
+CHANGE_WITHIN = {"source": "channel"}
 for _name, _dims in CHANGE_DIMENSIONS.items():
+    _asked = _dims + (CHANGE_DIMENSIONS[CHANGE_WITHIN[_name]] if _name in CHANGE_WITHIN else ())
     PANELS[f"changes_{_name}"] = Panel(
-        f"changes_{_name}", f"What changed by {', '.join(_dims)}", _dims, CHANGE_METRICS,
-        _BY_SESSIONS, limit=500, totals=True)
+        f"changes_{_name}", f"What changed by {', '.join(_dims)}", _asked, CHANGE_METRICS,
+        _BY_SESSIONS, limit=CHANGE_PAGE, cap=CHANGE_CAP, totals=True)
 
 # Unusual days: the daily series from 8 weeks before the range to its end, one range,
 # so each day has its earlier same weekdays (the KPI totals stay the range's own).

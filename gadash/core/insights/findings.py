@@ -6,15 +6,17 @@ numbers those rules take, and words the outcome for the analyst view and the TV.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
-from gadash.core.catalog import CHANGE_DIMENSIONS, CHANGE_FILTERS
+from gadash.core.catalog import CHANGE_DIMENSIONS, CHANGE_FILTERS, CHANGE_WITHIN
 from gadash.core.frames import ReportFrame, is_other
 from gadash.core.insights.rules import (
+    SAME_TRAFFIC,
     Band,
     Contribution,
     Trend,
@@ -22,6 +24,7 @@ from gadash.core.insights.rules import (
     contributions,
     headline,
     leading,
+    same_traffic,
     sentence,
     trending,
     usual_per_window,
@@ -31,6 +34,9 @@ from gadash.core.transforms import split_ranges
 METRIC_WORDS = {"sessions": "Sessions", "keyEvents": "Key events"}
 _DIMENSION_WORDS = {"source": "source / medium", "channel": "channel",
                     "landing": "landing page", "country": "country", "device": "device"}
+_OTHERS = {"source": "other sources", "channel": "other channels",
+           "landing": "other landing pages", "country": "other countries",
+           "device": "other devices"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,15 @@ def _values(frame: ReportFrame, name: str, metric: str
             out[label] += amount
         return dict(out)
 
-    return by_label(current), by_label(previous), keys
+    now, before = by_label(current), by_label(previous)
+    if frame.meta.row_count > len(rows):
+        # GA has rows that did not come back: a value missing from one period was cut
+        # there (its amount unknown, not 0), so only values listed in both periods are
+        # named; the others count in the remainder, which the totals keep exact.
+        both = now.keys() & before.keys()
+        now = {k: v for k, v in now.items() if k in both}
+        before = {k: v for k, v in before.items() if k in both}
+    return now, before, keys
 
 
 def _totals(frame: ReportFrame, metric: str) -> tuple[float | None, float | None]:
@@ -96,24 +110,68 @@ def _totals(frame: ReportFrame, metric: str) -> tuple[float | None, float | None
             float(previous[metric].iloc[0]) if len(previous) else None)
 
 
+def _homes(frame: ReportFrame, name: str) -> dict[str, str]:
+    """Each value's home in the dimension it lies within (``CHANGE_WITHIN``): the one
+    with most of its sessions."""
+    within = CHANGE_WITHIN.get(name)
+    rows = frame.rows
+    if within is None or rows.empty:
+        return {}
+    dims, outer = list(CHANGE_DIMENSIONS[name]), list(CHANGE_DIMENSIONS[within])
+    if not set(dims + outer + ["sessions"]) <= set(rows.columns):
+        return {}
+    labels = rows[dims].astype(str).agg(" / ".join, axis=1)
+    homes = rows[outer].astype(str).agg(" / ".join, axis=1)
+    sessions = pd.DataFrame({"label": labels, "home": homes,
+                             "sessions": rows["sessions"].astype(float)})
+    best = sessions.groupby(["label", "home"])["sessions"].sum().reset_index()
+    best = best.sort_values(["sessions", "home"], ascending=[False, True]
+                            ).drop_duplicates("label")
+    return {str(k): str(v) for k, v in zip(best["label"], best["home"], strict=True)}
+
+
+def _one_story(a: Finding, ca: Contribution, b: Finding, cb: Contribution,
+               homes: dict[str, dict[str, str]]) -> bool:
+    """Whether two dimensions' leading values tell the same story: the same traffic, or
+    a value that is all of the change of the value it lies within (a source and its
+    channel, the changes within 5%)."""
+    if same_traffic(ca, cb):
+        return True
+    nested = any(CHANGE_WITHIN.get(inner.dimension) == outer.dimension
+                 and homes.get(inner.dimension, {}).get(inner.value) == outer.value
+                 for inner, outer in ((a, b), (b, a)))
+    return nested and math.isclose(ca.change, cb.change, rel_tol=SAME_TRAFFIC)
+
+
+def changes_by_value(frame: ReportFrame, name: str, metric: str) -> list[Contribution]:
+    """Every value's contribution to the change of ``metric`` in a ``changes_<name>``
+    answer, the largest first, with one remainder for what GA did not list (in both
+    periods)."""
+    current, previous, _ = _values(frame, name, metric)
+    return contributions(current, previous, *_totals(frame, metric))
+
+
 def _finding(c: Contribution, name: str, metric: str, keys: dict[str, tuple[str, ...]]
              ) -> Finding:
     values = keys.get(c.key, ())
     filters = () if c.is_rest or any(is_other(v) for v in values) else tuple(
         zip(CHANGE_FILTERS[name], values, strict=True))
-    return Finding(sentence(c, c.key), metric, name, c.key, filters, abs(c.excess))
+    return Finding(sentence(c, c.key, _OTHERS.get(name, "other values")), metric, name,
+                   c.key, filters, abs(c.excess))
 
 
 def what_changed(reports: dict[str, ReportFrame], per_metric: dict[str, int] | None = None
                  ) -> Changes:
     """A headline per metric, then for each dimension the value that explains most of
-    the change, dimensions ranked by what their value explains beyond its share.
+    the change, dimensions ranked by what their value explains beyond its share (one
+    whose value is the same traffic as a value ranked above it is left out).
     ``per_metric``: how many findings each metric gets (sessions 5, key events 2)."""
     limits = per_metric or {"sessions": 5, "keyEvents": 2}
     groups: list[Group] = []
     for metric, limit in limits.items():
         head: str | None = None
-        candidates = []
+        candidates: list[tuple[Finding, Contribution]] = []
+        homes: dict[str, dict[str, str]] = {}
         for name in CHANGE_DIMENSIONS:
             frame = reports.get(f"changes_{name}")
             if frame is None:
@@ -124,15 +182,21 @@ def what_changed(reports: dict[str, ReportFrame], per_metric: dict[str, int] | N
                 if not total_current and not total_previous:
                     break  # the property has none of this metric: nothing to say
                 head = headline(METRIC_WORDS[metric], total_current, total_previous or 0.0)
+            homes[name] = _homes(frame, name)
             ranked = contributions(current, previous, total_current, total_previous)
             top = leading(ranked)
             if top is not None:
-                candidates.append(_finding(top, name, metric, keys))
+                candidates.append((_finding(top, name, metric, keys), top))
         if head is None:
             continue
         order = list(CHANGE_DIMENSIONS)
-        candidates.sort(key=lambda f: (-f.weight, order.index(f.dimension)))
-        groups.append(Group(metric, head, tuple(candidates[:limit])))
+        candidates.sort(key=lambda fc: (-fc[0].weight, order.index(fc[0].dimension)))
+        chosen: list[tuple[Finding, Contribution]] = []
+        for finding, c in candidates:
+            # google / organic beside Organic Search, when google is all of it: one story
+            if not any(_one_story(finding, c, f, said, homes) for f, said in chosen):
+                chosen.append((finding, c))
+        groups.append(Group(metric, head, tuple(f for f, _ in chosen[:limit])))
     return Changes(tuple(groups))
 
 
@@ -210,6 +274,11 @@ def trending_pages(now: ReportFrame, countries: ReportFrame | None, usual: Repor
                                   ordered["country"].astype(str), strict=True):
             if country and country != "(not set)" and country not in where[title]:
                 where[title].append(country)
-    found = trending(reading, usual_now, paths, min_views, min_ratio)[:top]
+    # A baseline GA cut (more rows than came back) does not list every page read: a
+    # title missing from it had at most the fewest views listed, not none.
+    unlisted = 0.0
+    if usual.meta.row_count > len(usual_rows) and not usual_rows.empty:
+        unlisted = usual_per_window(float(usual_rows["screenPageViews"].min()))
+    found = trending(reading, usual_now, paths, min_views, min_ratio, unlisted)[:top]
     return [TrendingPage(t, t.paths[0] if t.paths else "", tuple(where.get(t.title, [])[:3]))
             for t in found]

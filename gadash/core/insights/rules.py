@@ -6,7 +6,10 @@ trending now. Plain arithmetic an analyst can redo by hand; the README states ea
   not list, add up to the total change. Within a dimension values rank by the size of
   their contribution. Dimensions rank by how much their leading value explains beyond
   its share: a value that grew with everything else (its previous share of the total
-  change) explains nothing.
+  change) explains nothing. A value whose change exceeds the total's is said to be
+  more than the whole change (the other values moved the other way), never a share
+  above 100%; a dimension whose leading value is the same traffic as a value already
+  named (both periods within 5%) is left out.
 - **Unusual days**: each day against the same weekday of the previous 8 weeks: the
   median, and a robust spread (1.4826 x the median absolute deviation, at least the
   square root of the median, as counts vary by that much by chance). A day more than
@@ -14,7 +17,7 @@ trending now. Plain arithmetic an analyst can redo by hand; the README states ea
   flagged.
 - **Trending**: a page's views in the last 30 minutes against its usual 30 minutes
   (its views over the last 28 days / (28 x 48)), ranked by that ratio, above a minimum
-  number of views.
+  number of views. A page with no views in those 28 days is "new" (ranked first).
 """
 
 from __future__ import annotations
@@ -129,20 +132,40 @@ def headline(metric: str, current: float, previous: float) -> str:
     return f"{metric} {percent_change(current, previous)} ({signed(current - previous)})."
 
 
-def sentence(c: Contribution, label: str) -> str:
+def sentence(c: Contribution, label: str, others: str = "other values") -> str:
     """One value's part, e.g. "61% of the rise came from news.ycombinator.com / referral
-    (+1,960), new this period." """
-    status = {"new": ", new this period", "gone": ", gone this period"}.get(c.status, "")
-    amount = f"{signed(c.change)}"
+    (+1,960), new this period." A share is never above 100%: a value that changed more
+    than the total did is said so, with what the ``others`` did ("google / organic
+    (+3,954) is more than the whole rise (+3,100): the other sources together fell
+    (−854).")."""
+    status = {"new": "new this period", "gone": "gone this period"}.get(c.status, "")
+    tail = f", {status}" if status else ""
+    amount = signed(c.change)
     share = c.share
+    word = "rise" if c.total_change > 0 else "fall"
+    if share is not None and share > 1:
+        rest = c.total_change - c.change  # the other values, against the total's direction
+        way = "fell" if rest < 0 else "rose"
+        return (f"{label} ({amount}{tail}) is more than the whole {word} "
+                f"({signed(c.total_change)}): the {others} together {way} ({signed(rest)}).")
     if share is not None and share > 0:
-        word = "rise" if c.total_change > 0 else "fall"
         verb = "came from" if c.total_change > 0 else "was"
-        return f"{share:.0%} of the {word} {verb} {label} ({amount}){status}."
+        return f"{share:.0%} of the {word} {verb} {label} ({amount}){tail}."
     if share is not None:  # against the overall direction
         way, total = ("fell", "rose") if c.change < 0 else ("grew", "fell")
-        return f"{label} {way} ({amount}) while the total {total}{status}."
-    return f"{label} changed by {amount}{status}, while the total held."
+        return f"{label} {way} ({amount}) while the total {total}{tail}."
+    return f"{label} changed by {amount}{tail}, while the total held."
+
+
+SAME_TRAFFIC = 0.05  # relative difference under which two values are the same traffic
+
+
+def same_traffic(a: Contribution, b: Contribution, tolerance: float = SAME_TRAFFIC) -> bool:
+    """Whether two values, of two dimensions, are one and the same traffic (google /
+    organic and Organic Search where google is nearly all of it): this period's and the
+    comparison period's amounts each within ``tolerance`` of each other."""
+    return all(math.isclose(x, y, rel_tol=tolerance)
+               for x, y in ((a.current, b.current), (a.previous, b.previous)))
 
 
 # ------------------------------------------------------------------ unusual days
@@ -240,27 +263,31 @@ class Trend:
     views: float  # in the last 30 minutes
     usual: float  # its usual 30 minutes
     paths: tuple[str, ...] = ()  # the paths with this title, most read first
+    # The baseline was cut before this page: ``usual`` is the most it can be (the
+    # ratio the least), not its rate.
+    at_most: bool = False
 
     @property
     def ratio(self) -> float:
-        return self.views / max(self.usual, MIN_USUAL)
+        """Views now over the usual 30 minutes (infinite for a page new to the baseline)."""
+        return self.views / self.usual if self.usual > 0 else math.inf
 
     @property
     def new(self) -> bool:
-        """Too little reading before to speak of a usual rate."""
-        return self.usual < MIN_USUAL
+        """No views at all in the baseline: no usual rate to compare with."""
+        return self.usual <= 0 and not self.at_most
 
     @property
     def ambiguous(self) -> bool:
         return len(self.paths) > 1
 
     def label(self) -> str:
-        """"×7 usual" (or "new" for a page with next to no readers before)."""
-        return "new" if self.new else f"×{self.ratio:.0f} usual" if self.ratio >= 10 \
-            else f"×{self.ratio:.1f} usual"
-
-
-MIN_USUAL = 0.5  # views per 30 minutes below which a page has no usual rate to speak of
+        """"×7.2 usual", "×72 usual" (or "new" for a page nobody read in the baseline)."""
+        if self.new:
+            return "new"
+        more = "+" if self.at_most else ""
+        return (f"×{self.ratio:,.0f}{more} usual" if self.ratio >= 10
+                else f"×{self.ratio:.1f}{more} usual")
 
 
 def usual_per_window(views_28_days: float, days: int = USUAL_DAYS) -> float:
@@ -269,12 +296,17 @@ def usual_per_window(views_28_days: float, days: int = USUAL_DAYS) -> float:
 
 
 def trending(now: Mapping[str, float], usual: Mapping[str, float],
-             paths: Mapping[str, Sequence[str]], min_views: float, min_ratio: float
-             ) -> list[Trend]:
+             paths: Mapping[str, Sequence[str]], min_views: float, min_ratio: float,
+             unlisted: float = 0.0) -> list[Trend]:
     """Titles read now at least ``min_views`` times in 30 minutes and at least
-    ``min_ratio`` times their usual 30 minutes, the highest ratio first (then views)."""
-    out = [Trend(title, float(views), float(usual.get(title, 0.0)),
-                 tuple(paths.get(title, ())))
+    ``min_ratio`` times their usual 30 minutes, the highest ratio first (then views).
+
+    ``unlisted``: the most a title missing from ``usual`` can have had (0: the baseline
+    lists every page read, so a missing title had no views and is new)."""
+    out = [Trend(title, float(views), float(usual[title]), tuple(paths.get(title, ())))
+           if title in usual else
+           Trend(title, float(views), float(unlisted), tuple(paths.get(title, ())),
+                 at_most=unlisted > 0)
            for title, views in now.items() if views >= min_views]
     out = [t for t in out if t.ratio >= min_ratio]
     return sorted(out, key=lambda t: (-t.ratio, -t.views, t.title))

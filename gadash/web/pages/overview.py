@@ -465,6 +465,10 @@ def explain(data: dict[str, Any] | None) -> tuple[Any, Any]:
     except GadashError as exc:
         return create_changes(None, True, exc.message), ""
     notes = sorted({n for f in result.reports.values() for n in f.meta.quality_notes()})
+    cut = [f for f in result.reports.values() if f.meta.row_count > len(f.rows)]
+    if cut:
+        notes.append(f"GA has more values than the {min(len(f.rows) for f in cut):,} rows "
+                     "fetched: a value listed in one period only counts in the other values")
     rule = ("Each dimension's value with the largest change, ranked by how much it explains "
             "beyond its share of the total")
     like = [f"Like for like: {cutoff_note(ranges, cutoff)}"] if cutoff is not None else []
