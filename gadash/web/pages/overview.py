@@ -118,8 +118,8 @@ def _filters_of(*dimensions: str) -> dict[str, str]:
 CELL_FILTERS: dict[str, dict[str, str]] = {
     ids.SOURCES: _filters_of("sessionSource", "sessionMedium", "sessionDefaultChannelGroup"),
     ids.CHANNELS: _filters_of("sessionDefaultChannelGroup"),
-    # A landing page sets the page filter (any page viewed), as before.
-    ids.LANDING: {"landingPage": "page"},
+    # A landing page sets the landing filter: the sessions that began there, the row's.
+    ids.LANDING: _filters_of("landingPage"),
     ids.PAGES: _filters_of("pagePath"),
 }
 
