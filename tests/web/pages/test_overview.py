@@ -233,6 +233,81 @@ def test_revenue_in_the_shops_currency(ctx):
     revenue = next(c for c in render_grid("landing", result, state).columns
                    if c["field"] == "totalRevenue")
     assert '"€"' in revenue["valueFormatter"]["function"]
+    assert revenue["headerName"] == "Revenue (EUR)"  # the CSV's header names it too
+    assert "'$,.2f'" in revenue["valueFormatter"]["function"]
+
+
+YEN = "properties/100000081"
+
+
+@pytest.fixture(scope="module")
+def yen_shop():
+    """A shop property whose GA currency is the yen (no minor units), on its own stand-in."""
+    from gadash.data.sources.ga4 import GA4Source
+    from gadash.standin.server import StandinProperty, StandinServer
+    from gadash.standin.traffic import TrafficProfile
+
+    prop = StandinProperty(YEN, "Yen shop", TrafficProfile(60, 40, 31, "Asia/Tokyo", "shop"),
+                           currency="JPY")
+    server = StandinServer([prop]).start()
+    source = GA4Source(Settings(ga_endpoint=server.endpoint, properties={"Yen": YEN},
+                                _env_file=None))
+    try:
+        yield source
+    finally:
+        source.close()
+        server.stop()
+
+
+def _csv_cell(column: dict[str, Any], value: float) -> Any:
+    """What the CSV's cell callback (csv_export_params) writes for a value of a column,
+    evaluated as the grid does: round to the column's currency digits."""
+    from gadash.web.components.analyst.columns import csv_export_params
+
+    code = csv_export_params("x.csv")["processCellCallback"]["function"]
+    assert "getColDef().context.currencyDigits" in code and "toFixed(" in code
+    digits = (column.get("context") or {}).get("currencyDigits")
+    return value if digits is None else f"{value:.{digits}f}"
+
+
+def test_yen_has_no_decimals_in_tables_and_csv_and_names_its_currency(ctx, yen_shop):
+    """Issue 31 #9: a JPY property's revenue is ¥51,740 in the tables (as on its tile),
+    and its CSV holds whole yen under "Revenue (JPY)"."""
+    from gadash.core.frames import ViewResult
+    from gadash.standin.traffic import local_now
+
+    today = local_now("Asia/Tokyo").date()
+    state = ViewState("Yen", "last28", "previous")
+    ranges = state.ranges(today)
+    result = ViewResult(yen_shop.fetch(view_query(YEN, ranges, state.filters, frozenset())))
+    out = render_view(result, state, ranges)
+    tile = next(t for t in out.kpis if t.children[0].children == "Revenue")
+    assert tile.children[1].children.startswith("¥") and "¥" in tile.title
+    assert "." not in tile.title.split("¥")[1]  # the tooltip's exact amount: whole yen
+    for grid in ("sources", "channels", "landing"):  # the tables with revenue
+        panel = render_grid(grid, result, state)
+        [revenue] = [c for c in panel.columns if c["field"] == "totalRevenue"]
+        assert revenue["headerName"] == "Revenue (JPY)"
+        assert "'$,.0f'" in revenue["valueFormatter"]["function"]
+        assert '"¥"' in revenue["valueFormatter"]["function"]
+        assert revenue["context"] == {"currencyDigits": 0}
+        amounts = [r["totalRevenue"] for r in panel.rows if r["totalRevenue"]]
+        assert amounts
+        assert all(_csv_cell(revenue, a) == f"{round(a):d}" for a in amounts)
+
+
+@pytest.mark.parametrize(("currency", "symbol", "digits"), [
+    ("EUR", "€", 2), ("USD", "$", 2), ("JPY", "¥", 0), ("KWD", "KWD", 3), ("", "", 2)])
+def test_money_columns_follow_their_currencys_minor_units(currency, symbol, digits):
+    from gadash.web.components.analyst.columns import metric_column, money_header
+
+    column = metric_column("purchaseRevenue", money_header("Purchase revenue", currency),
+                           "TYPE_CURRENCY", currency)
+    assert column["headerName"] == (f"Purchase revenue ({currency})" if currency
+                                    else "Purchase revenue")
+    assert f"'$,.{digits}f'" in column["valueFormatter"]["function"]
+    assert json.dumps(symbol, ensure_ascii=False) in column["valueFormatter"]["function"]
+    assert _csv_cell(column, 1234.5678) == f"{1234.5678:.{digits}f}"
 
 
 def test_revenue_in_pounds_on_a_gbp_property_with_other_rows(ctx):
