@@ -292,7 +292,7 @@ def test_yen_has_no_decimals_in_tables_and_csv_and_names_its_currency(ctx, yen_s
         assert '"¥"' in revenue["valueFormatter"]["function"]
         assert revenue["context"] == {"currencyDigits": 0}
         amounts = [r["totalRevenue"] for r in panel.rows if r["totalRevenue"]]
-        assert amounts
+        assert any(a != round(a) for a in amounts)  # GA's yen have fractions to round
         assert all(_csv_cell(revenue, a) == f"{round(a):d}" for a in amounts)
 
 
