@@ -33,6 +33,10 @@ FILTERS: dict[str, Filter] = {f.name: f for f in (
     Filter("device", "deviceCategory", "Device"),
     # A page path contains the text (grammar 1 meant that too).
     Filter("page", "pagePath", "Page", match="contains", ranked_by="screenPageViews"),
+    # The page a session started on, exactly (as the landing table lists it): a landing
+    # page is picked from GA's list or clicked in the table, and "contains /" would
+    # mean every page. The sessions it gives are that table row's.
+    Filter("landing", "landingPage", "Landing page"),
 )}
 # GA dimension -> the filter on it
 FILTER_OF_DIMENSION = {f.dimension: f.name for f in FILTERS.values()}
@@ -202,10 +206,10 @@ CHANGE_DIMENSIONS = {
 CHANGE_METRICS = ("sessions", "keyEvents")
 CHANGE_PAGE = 10_000  # rows of both periods in the first answer
 CHANGE_CAP = 50_000
-# Which filters a value of each dimension sets when applied (exact values). A landing
-# page sets the page filter (any page viewed), as before; not a landing-page filter.
+# Which filters a value of each dimension sets when applied (exact values): each
+# dimension's own filter, so the view then counts the sessions the sentence counted.
 CHANGE_FILTERS = {"source": ("source", "medium"), "channel": ("channel",),
-                  "landing": ("page",), "country": ("country",), "device": ("device",)}
+                  "landing": ("landing",), "country": ("country",), "device": ("device",)}
 if set(CHANGE_FILTERS) != set(CHANGE_DIMENSIONS) or not all(
         f in FILTERS for names in CHANGE_FILTERS.values() for f in names):
     raise AssertionError("CHANGE_FILTERS must name a filter for each change dimension")

@@ -206,6 +206,7 @@ class Filters:
     device: Condition | None = None
     channel: Condition | None = None
     page: Condition | None = None
+    landing: Condition | None = None
 
     def __init__(self, **conditions: Condition | str | None) -> None:
         for f in fields(Filters):

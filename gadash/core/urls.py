@@ -175,12 +175,18 @@ def is_filter_param(key: str) -> bool:
     return _parse_key(key) is not None
 
 
+# The filters grammar 1 had (a filter added since, such as ``landing``, was an unknown
+# parameter then, and is dropped from a grammar-1 query so it still means nothing).
+GRAMMAR_1_FILTERS = ("source", "medium", "country", "device", "channel", "page")
+
+
 def translate_grammar_1(query: str) -> str:
     """A grammar-1 query string in grammar 2: its exact filters matched case, which
     grammar 2 writes as ``<filter>.case``; ``page`` (contains, any case) is unchanged."""
     pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True)
-    return "?" + urlencode([(f"{k}.case" if k in FILTER_PARAMS and k != "page" else k, v)
-                            for k, v in pairs])
+    return "?" + urlencode([(f"{k}.case" if k in GRAMMAR_1_FILTERS and k != "page" else k, v)
+                            for k, v in pairs
+                            if k in GRAMMAR_1_FILTERS or not is_filter_param(k)])
 
 
 def parse_query_string(search: str, properties: list[str], today: date

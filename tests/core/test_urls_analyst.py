@@ -27,7 +27,7 @@ def test_empty_url_gives_defaults():
 def test_round_trip_of_every_parameter():
     state = ViewState("Shop", "2026-01-01..2026-01-31", "year",
                       Filters(source="google", medium="organic", country="Côte d'Ivoire",
-                              device="mobile", page="/blog/a b?&x"))
+                              device="mobile", page="/blog/a b?&x", landing="/blog/a b?&x"))
     again, notes = parse(state.to_query_string())
     assert again == state and notes == []
 
@@ -71,6 +71,12 @@ def test_repeated_parameter_takes_the_last():
     ("?page.not.regex=/tag/", "page", Condition(("/tag/",), "regex", exclude=True)),
     ("?medium.case=CPC", "medium", Condition(("CPC",), case=True)),
     ("?channel.case.not=Email", "channel", Condition(("Email",), exclude=True, case=True)),
+    # A landing page is exact unless told: "landing=/" is the home page, not every page.
+    ("?landing=/", "landing", Condition(("/",))),
+    ("?landing=/&landing=/blog/", "landing", Condition(("/", "/blog/"))),
+    ("?landing.contains=/blog/", "landing", Condition(("/blog/",), "contains")),
+    ("?landing.not.regex=%5E/tag/", "landing", Condition(("^/tag/",), "regex", exclude=True)),
+    ("?landing.case=/About", "landing", Condition(("/About",), case=True)),
 ])
 def test_filter_grammar(search, name, condition):
     state, notes = parse(search)
@@ -103,6 +109,19 @@ def test_grammar_1_views_open_as_they_were_saved():
                                     page=Condition(("/Blog/",), "contains"),
                                     device=Condition(("mobile",), case=True))
     assert view_url("?property=Blog&source.not=x", 2) == "/?property=Blog&source.not=x"
+
+
+def test_page_and_landing_are_two_filters_and_old_urls_keep_their_meaning():
+    # page= is still any page viewed (contains); landing= is the page a session began on.
+    state, notes = parse("?page=/&landing=/")
+    assert notes == []
+    assert state.filters == Filters(page=Condition(("/",), "contains"),
+                                    landing=Condition(("/",)))
+    assert state.to_query_string().endswith("&page=%2F&landing=%2F")
+    # A grammar-1 view had no landing filter: the parameter meant nothing then, and
+    # means nothing when the view is opened now.
+    url = view_url("?property=Blog&page=/Blog/&landing=/&source.not=x", 1)
+    assert parse(url[1:])[0].filters == Filters(page=Condition(("/Blog/",), "contains"))
 
 
 def test_ranges_follow_comparison():

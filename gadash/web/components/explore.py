@@ -27,7 +27,13 @@ from gadash.core.transforms import (
     format_money,
     format_number,
 )
-from gadash.web.components.analyst.columns import change_column, link_column, metric_column
+from gadash.web.components.analyst.columns import (
+    change_column,
+    csv_export_params,
+    link_column,
+    metric_column,
+    money_header,
+)
 from gadash.web.components.analyst.controls import CONDITIONS
 from gadash.web.components.analyst.layout import GRAPH_CONFIG
 from gadash.web.components.cards import (
@@ -228,7 +234,7 @@ def create_grid(columns: list[dict[str, Any]]) -> list[Any]:
                          "tooltipShowDelay": 300, "animateRows": False,
                          "tabToNextCell": {"function": "false"},
                          "tabToNextHeader": {"function": "false"}},
-        csvExportParams={"fileName": "exploration.csv"},
+        csvExportParams=csv_export_params("exploration.csv"),
         style={"height": "460px"}, className="ag-theme-quartz")),
         html.Footer(id=X.GRID_FOOTER, className="card-foot")]
 
@@ -276,7 +282,7 @@ def columns_of(table: ExploreTable, fields: PropertyFields | None, currency: str
         for d in table.dimensions]
     for i, m in enumerate(table.metrics):
         name, kind = field_name(fields, m), _type(fields, m)
-        header = f"{name} ({currency})" if kind == "TYPE_CURRENCY" and currency else name
+        header = money_header(name, currency) if kind == "TYPE_CURRENCY" else name
         cols.append(metric_column(m, header, kind, currency,
                                   **({"sort": "desc"} if i == 0 and not table.dimensions
                                      else {})))

@@ -30,6 +30,7 @@ from gadash.core.query import MATCHES, Exploration
 from gadash.errors import GadashError, QueryError
 from gadash.store.panels import delete_panel, panel_state, save_panel, update_panel
 from gadash.web.answers import ask, property_fields, today_of
+from gadash.web.components.analyst.columns import csv_export_params
 from gadash.web.components.analyst.render import range_label
 from gadash.web.components.cards import create_error, create_notes
 from gadash.web.components.explore import (
@@ -349,7 +350,7 @@ def grid_data(data: Any, options: Any) -> tuple[Any, ...]:
                      answer.ranges[0].to_param()]).lower().replace(" ", "-").replace(":", "-")
     footer = ["Totals are GA's, for every row of the period (not only those shown)."]
     return rows, columns_of(answer.table, answer.fields, answer.report.meta.currency, label), \
-        {**options, "pinnedBottomRowData": totals}, {"fileName": f"{name}.csv"}, footer
+        {**options, "pinnedBottomRowData": totals}, csv_export_params(f"{name}.csv"), footer
 
 
 @callback(

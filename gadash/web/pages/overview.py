@@ -36,7 +36,7 @@ from gadash.errors import GadashError, QueryError, StoreError
 from gadash.store.team import add_annotation, save_view, trend_markers, view_url
 from gadash.web.answers import ask, pinned_panels
 from gadash.web.components import ids
-from gadash.web.components.analyst.columns import share_columns, share_fields
+from gadash.web.components.analyst.columns import csv_export_params, share_columns, share_fields
 from gadash.web.components.analyst.controls import (
     choice_options,
     condition_value,
@@ -118,8 +118,8 @@ def _filters_of(*dimensions: str) -> dict[str, str]:
 CELL_FILTERS: dict[str, dict[str, str]] = {
     ids.SOURCES: _filters_of("sessionSource", "sessionMedium", "sessionDefaultChannelGroup"),
     ids.CHANNELS: _filters_of("sessionDefaultChannelGroup"),
-    # A landing page sets the page filter (any page viewed), as before.
-    ids.LANDING: {"landingPage": "page"},
+    # A landing page sets the landing filter: the sessions that began there, the row's.
+    ids.LANDING: _filters_of("landingPage"),
     ids.PAGES: _filters_of("pagePath"),
 }
 
@@ -415,7 +415,7 @@ for _grid in GRIDS:
             out = render_grid(_grid, get_service().view(query), state)
         except GadashError as exc:
             out = grid_error(_grid, exc)
-        return (out.rows, out.columns, {"fileName": export_name(_grid, state, ranges)},
+        return (out.rows, out.columns, csv_export_params(export_name(_grid, state, ranges)),
                 out.footer)
 
 

@@ -182,7 +182,8 @@ def test_unknown_filter_field_is_refused_by_ga(settings, past_days):
     # A dimension filter on a field GA does not know never reaches the rows.
     from gadash.core.query import FILTER_FIELDS
 
-    assert set(FILTER_FIELDS) == {"source", "medium", "channel", "country", "device", "page"}
+    assert set(FILTER_FIELDS) == {"source", "medium", "channel", "country", "device", "page",
+                                 "landing"}
     assert all(PANELS[p].limit > 0 for p in PANELS)
     with pytest.raises(InvalidRequestError):
         source = GA4Source(settings)

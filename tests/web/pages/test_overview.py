@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -37,7 +38,7 @@ NO_VALUES: dict[str, Any] = {
     "property": None, "range": None, "start": None, "end": None, "compare": None,
     "grain": None, "cells": {}, "country_click": None, "device_click": None,
     "pickers": {name: (None, None, None, None) for name in
-                ("source", "medium", "channel", "country", "device", "page")},
+                ("source", "medium", "channel", "country", "device", "page", "landing")},
 }
 STORE = {"property": "Blog", "range": "last28", "compare": "previous",
          "filters": {"source": "", "medium": "", "country": "", "device": "", "page": ""}}
@@ -130,8 +131,9 @@ def test_cross_filter_clicks(ctx):
     # A clicked page is that page, not every path containing it.
     assert step(ids.PAGES, **cell(ids.PAGES, "pagePath", "/about/")).filters.page == \
         exactly("/about/")
-    assert step(ids.LANDING, **cell(ids.LANDING, "landingPage", "/")).filters.page == \
-        exactly("/")
+    # A landing page is the sessions that began there, not every session that saw it.
+    assert step(ids.LANDING, **cell(ids.LANDING, "landingPage", "/")).filters == \
+        Filters(landing=exactly("/"))
     assert step(ids.COUNTRIES, country_click={"points": [{"customdata": "Japan"}]}
                 ).filters.country == exactly("Japan")
     assert step(ids.DEVICES, device_click={"points": [{"customdata": "tablet"}]}
@@ -153,6 +155,39 @@ def test_removing_a_chip(ctx):
     store = {**STORE, "filters": {**STORE["filters"], "country": "Japan", "device": "mobile"}}
     state, _ = next_state({"type": ids.CHIP, "filter": "country"}, "", store, NO_VALUES, PROPS)
     assert state.filters == Filters(device="mobile")
+
+
+def _sessions(result) -> float:
+    from gadash.core.transforms import kpis
+    from gadash.web.components.analyst.render import trend_panel_of
+
+    return next(k.value for k in kpis(trend_panel_of(result.reports)) if k.metric == "sessions")
+
+
+def test_a_landing_row_filters_the_view_to_its_own_sessions(ctx):
+    """Issue 27: a landing-table row gives the view that row's sessions (the sessions
+    that began on the page), through Google's client and the stand-in; the page filter
+    (any session that viewed it) gives more."""
+    service = get_service()
+    fields = service.available_fields(BLOG)
+    state = ViewState("Blog", "last28", "previous")
+    ranges = state.ranges(service.today(BLOG))
+    landing = render_grid("landing", service.view(view_query(BLOG, ranges, state.filters,
+                                                             fields)), state)
+    rows = {r["landingPage"]: r for r in landing.rows}
+    checked = 0
+    for path in ("/", *[r["landingPage"] for r in landing.rows if not r["isOther"]][3:5]):
+        clicked = step(ids.LANDING, **cell(ids.LANDING, "landingPage", path))
+        assert clicked.filters == Filters(landing=Condition((path,)))
+        assert f"landing={quote(path, safe='')}" in clicked.to_query_string()
+        view = service.view(view_query(BLOG, ranges, clicked.filters, fields))
+        assert _sessions(view) == rows[path]["sessions"] > 0
+        # The filtered view's own landing table is that one row.
+        assert [r["landingPage"] for r in render_grid("landing", view, clicked).rows] == [path]
+        checked += 1
+    assert checked == 3
+    viewed = service.view(view_query(BLOG, ranges, Filters(page=Condition(("/",))), fields))
+    assert _sessions(viewed) > rows["/"]["sessions"]  # the page filter: any page viewed
 
 
 def test_render_view_from_the_stand_in(ctx, blog_today):
@@ -198,6 +233,81 @@ def test_revenue_in_the_shops_currency(ctx):
     revenue = next(c for c in render_grid("landing", result, state).columns
                    if c["field"] == "totalRevenue")
     assert '"€"' in revenue["valueFormatter"]["function"]
+    assert revenue["headerName"] == "Revenue (EUR)"  # the CSV's header names it too
+    assert "'$,.2f'" in revenue["valueFormatter"]["function"]
+
+
+YEN = "properties/100000081"
+
+
+@pytest.fixture(scope="module")
+def yen_shop():
+    """A shop property whose GA currency is the yen (no minor units), on its own stand-in."""
+    from gadash.data.sources.ga4 import GA4Source
+    from gadash.standin.server import StandinProperty, StandinServer
+    from gadash.standin.traffic import TrafficProfile
+
+    prop = StandinProperty(YEN, "Yen shop", TrafficProfile(60, 40, 31, "Asia/Tokyo", "shop"),
+                           currency="JPY")
+    server = StandinServer([prop]).start()
+    source = GA4Source(Settings(ga_endpoint=server.endpoint, properties={"Yen": YEN},
+                                _env_file=None))
+    try:
+        yield source
+    finally:
+        source.close()
+        server.stop()
+
+
+def _csv_cell(column: dict[str, Any], value: float) -> Any:
+    """What the CSV's cell callback (csv_export_params) writes for a value of a column,
+    evaluated as the grid does: round to the column's currency digits."""
+    from gadash.web.components.analyst.columns import csv_export_params
+
+    code = csv_export_params("x.csv")["processCellCallback"]["function"]
+    assert "getColDef().context.currencyDigits" in code and "toFixed(" in code
+    digits = (column.get("context") or {}).get("currencyDigits")
+    return value if digits is None else f"{value:.{digits}f}"
+
+
+def test_yen_has_no_decimals_in_tables_and_csv_and_names_its_currency(ctx, yen_shop):
+    """Issue 31 #9: a JPY property's revenue is ¥51,740 in the tables (as on its tile),
+    and its CSV holds whole yen under "Revenue (JPY)"."""
+    from gadash.core.frames import ViewResult
+    from gadash.standin.traffic import local_now
+
+    today = local_now("Asia/Tokyo").date()
+    state = ViewState("Yen", "last28", "previous")
+    ranges = state.ranges(today)
+    result = ViewResult(yen_shop.fetch(view_query(YEN, ranges, state.filters, frozenset())))
+    out = render_view(result, state, ranges)
+    tile = next(t for t in out.kpis if t.children[0].children == "Revenue")
+    assert tile.children[1].children.startswith("¥") and "¥" in tile.title
+    assert "." not in tile.title.split("¥")[1]  # the tooltip's exact amount: whole yen
+    for grid in ("sources", "channels", "landing"):  # the tables with revenue
+        panel = render_grid(grid, result, state)
+        [revenue] = [c for c in panel.columns if c["field"] == "totalRevenue"]
+        assert revenue["headerName"] == "Revenue (JPY)"
+        assert "'$,.0f'" in revenue["valueFormatter"]["function"]
+        assert '"¥"' in revenue["valueFormatter"]["function"]
+        assert revenue["context"] == {"currencyDigits": 0}
+        amounts = [r["totalRevenue"] for r in panel.rows if r["totalRevenue"]]
+        assert any(a != round(a) for a in amounts)  # GA's yen have fractions to round
+        assert all(_csv_cell(revenue, a) == f"{round(a):d}" for a in amounts)
+
+
+@pytest.mark.parametrize(("currency", "symbol", "digits"), [
+    ("EUR", "€", 2), ("USD", "$", 2), ("JPY", "¥", 0), ("KWD", "KWD", 3), ("", "", 2)])
+def test_money_columns_follow_their_currencys_minor_units(currency, symbol, digits):
+    from gadash.web.components.analyst.columns import metric_column, money_header
+
+    column = metric_column("purchaseRevenue", money_header("Purchase revenue", currency),
+                           "TYPE_CURRENCY", currency)
+    assert column["headerName"] == (f"Purchase revenue ({currency})" if currency
+                                    else "Purchase revenue")
+    assert f"'$,.{digits}f'" in column["valueFormatter"]["function"]
+    assert json.dumps(symbol, ensure_ascii=False) in column["valueFormatter"]["function"]
+    assert _csv_cell(column, 1234.5678) == f"{1234.5678:.{digits}f}"
 
 
 def test_revenue_in_pounds_on_a_gbp_property_with_other_rows(ctx):
@@ -351,6 +461,10 @@ def test_a_picker_offers_gas_values_for_the_period_under_the_other_filters(app):
     assert open_picker("device", [], ["smart tv"])["values"][0] == "smart tv"
     pages = open_picker("page", [])
     assert "/" in pages["values"] and "by views" in pages["note"]
+    landing = open_picker("landing", [["page", "/"]])
+    assert "/" in landing["values"] and "by sessions" in landing["note"]
+    assert open_picker("landing", [["landing", "/"]])["values"] == open_picker(
+        "landing", [])["values"]  # its own filter does not narrow its choices
 
 
 def test_what_changed_costs_one_batch_call_and_agrees_with_the_kpis(ctx, standin):
@@ -375,6 +489,16 @@ def test_what_changed_costs_one_batch_call_and_agrees_with_the_kpis(ctx, standin
     assert head.findings and all(f.filters for f in head.findings)
     for f in head.findings:
         assert tuple(k for k, _ in f.filters) == CHANGE_FILTERS[f.dimension]
+    # The landing sentence's filter gives the view that landing page's sessions, those
+    # the sentence counted (not every session that viewed the page).
+    [landing] = [f for f in head.findings if f.dimension == "landing"]
+    assert landing.filters == (("landing", landing.value),)
+    rows = result.reports["changes_landing"].rows
+    counted = rows.loc[(rows["landingPage"] == landing.value) & (rows["dateRange"] == "current"),
+                       "sessions"].sum()
+    filtered = Filters(landing=Condition((landing.value,)))
+    view = service.view(view_query(BLOG, ranges, filtered, service.available_fields(BLOG)))
+    assert _sessions(view) == counted > 0
 
 
 def test_a_sentence_filters_the_view_with_one_click(ctx, app):
@@ -382,6 +506,9 @@ def test_a_sentence_filters_the_view_with_one_click(ctx, app):
     assert state.filters.source == Condition(("google",))
     assert state.filters.medium == Condition(("organic",))
     assert step({"type": ids.CHANGE_APPLY, "filter": "source=(other)"}).filters.source is None
+    # A landing sentence sets the landing filter, as the landing table does.
+    assert step({"type": ids.CHANGE_APPLY, "filter": "landing=/blog/"}).filters == \
+        Filters(landing=Condition(("/blog/",)))
     client = app.server.test_client()
     out = _dash_call(client, f"..{ids.CHANGES}.children", [
         {"id": ids.STATE, "property": "data", "value": STORE}])

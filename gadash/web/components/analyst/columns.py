@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from babel.numbers import get_currency_symbol
+from babel.numbers import get_currency_precision, get_currency_symbol
 
 from gadash.data.shares import Provider, ShareCounts
 
@@ -48,15 +48,42 @@ def _link(field: str, name: str, what: str, **extra: Any) -> dict[str, Any]:
             "headerTooltip": f"Click a {what} to filter the dashboard by it", **extra}
 
 
+def currency_digits(currency: str) -> int:
+    """The currency's minor units, as CLDR (through Babel) gives them and as the tiles
+    write amounts: JPY 0 (¥51,740), EUR and USD 2, KWD 3; 2 without a currency."""
+    return get_currency_precision(currency) if currency else 2
+
+
+def money_header(name: str, currency: str) -> str:
+    """A money column's header, naming its currency (``Revenue (EUR)``): a CSV of
+    plain numbers keeps what they count in."""
+    return f"{name} ({currency})" if currency else name
+
+
 def money_column(field: str, name: str, currency: str) -> dict[str, Any]:
-    """A revenue column in the currency GA names for the property."""
+    """A money column in the currency GA names for the property, to the currency's
+    minor units; ``context`` carries them to the CSV (``csv_export_params``)."""
     symbol = get_currency_symbol(currency, locale="en") if currency else ""
+    digits = currency_digits(currency)
     locale = ("{decimal: '.', thousands: ',', grouping: [3], currency: "
               f"[{json.dumps(symbol, ensure_ascii=False)}, '']}}")
     return {"field": field, "headerName": name, "type": "numericColumn",
             "headerTooltip": f"In {currency}, the property's currency in GA" if currency else "",
+            "context": {"currencyDigits": digits},
             "valueFormatter": {"function": "params.value == null ? '–' : "
-                               f"d3.formatLocale({locale}).format('$,.2f')(params.value)"}}
+                               f"d3.formatLocale({locale}).format('$,.{digits}f')(params.value)"}}
+
+
+# A CSV cell is the value, not its display text (useValueFormatterForExport is off):
+# money is rounded to its currency's minor units (a plain number, ASCII minus sign).
+_CSV_CELL = {"function": "params.value == null || params.column.getColDef().context == null"
+                         " ? params.value : (+params.value).toFixed("
+                         "params.column.getColDef().context.currencyDigits)"}
+
+
+def csv_export_params(file_name: str) -> dict[str, Any]:
+    """A grid's ``csvExportParams``: its file name, and money cells rounded as above."""
+    return {"fileName": file_name, "processCellCallback": _CSV_CELL}
 
 
 SOURCE_COLUMNS: list[dict[str, Any]] = [
@@ -106,7 +133,7 @@ def outcome_columns(frame: Any, currency: str, rate: bool = True) -> list[dict[s
         if rate and "sessionKeyEventRate" in frame.columns:
             cols.append(_pct("sessionKeyEventRate", "Session key event rate"))
     if "totalRevenue" in frame.columns and frame["totalRevenue"].fillna(0).gt(0).any():
-        cols.append(money_column("totalRevenue", "Revenue", currency))
+        cols.append(money_column("totalRevenue", money_header("Revenue", currency), currency))
     return cols
 
 

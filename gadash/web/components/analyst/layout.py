@@ -16,6 +16,7 @@ from gadash.web.components.analyst.columns import (
     LANDING_COLUMNS,
     PAGE_COLUMNS,
     SOURCE_COLUMNS,
+    csv_export_params,
 )
 from gadash.web.components.analyst.controls import (
     create_controls,
@@ -61,7 +62,7 @@ def create_grid(grid_id: str, columns: list[dict[str, Any]], file_name: str,
                        "suppressHeaderFilterButton": True,
                        "useValueFormatterForExport": False},
         dashGridOptions=options,
-        csvExportParams={"fileName": file_name},
+        csvExportParams=csv_export_params(file_name),
         style={"height": height},
         className="ag-theme-quartz",
     ))
