@@ -248,7 +248,7 @@ def trending_items(pages: list[TrendingPage],
             parts.append(summary)
         if t.ambiguous:
             parts.append(f"title shared by {len(t.paths)} pages")
-        ratio = "new" if t.new else f"×{t.ratio:.0f}" if t.ratio >= 10 else f"×{t.ratio:.1f}"
+        ratio = t.label().removesuffix(" usual")  # "×72", "×60+", "new": as the analyst view
         rows.append((page.title, "  ·  ".join(parts), ratio))
     return list_items(rows, "its usual rate" if any(not p.trend.new for p in pages)
                       else "page")
