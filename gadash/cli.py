@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 
 import redis
 from alembic.script import ScriptDirectory
-from google.auth.exceptions import GoogleAuthError
 
 from gadash.data.sources.ga4 import GA4Source
 from gadash.errors import ConfigError, GadashError, QueryError, StoreError
@@ -198,8 +197,6 @@ def _check_ga(settings: Settings) -> bool:
         account = source.account
     except GadashError as exc:
         return _report(False, f"Credentials ({origin}): {exc.message}")
-    except (GoogleAuthError, ValueError) as exc:  # an unreadable or malformed key file
-        return _report(False, f"Credentials ({origin}) cannot be used: {exc}")
     print(f"Credentials: {_sentence(account)} ({origin})")
     ok = True
     try:

@@ -7,6 +7,7 @@
     ├── StoreError                   the team's database failed
     │   └── StoreUnavailableError    it cannot be reached (nothing was written)
     └── SourceError                  the data source failed
+        ├── CredentialsError         no usable Google credentials (also a ConfigError)
         ├── PermissionDeniedError    the credentials cannot read the property
         ├── QuotaExhaustedError      a GA quota ran out; ``resets_at`` when known
         ├── InvalidRequestError      GA rejected a field of the request
@@ -62,6 +63,14 @@ class SourceError(GadashError):
     title = "Google Analytics error"
     short = "GA error"  # for a TV's header: "Stale since 21:12 · GA not answering"
     retryable = False
+
+
+class CredentialsError(SourceError, ConfigError):
+    """The Google credentials cannot be used (a missing, unreadable or malformed key
+    file): a setting to fix, and a GA refresh that fails (stale data is kept)."""
+
+    title = "Google credentials cannot be used"
+    short = "GA key file unusable"
 
 
 class PermissionDeniedError(SourceError):

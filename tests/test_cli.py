@@ -101,15 +101,16 @@ def test_check_demo_mode_checks_the_builtin_standin(env, capsys) -> None:
         assert re.search(rf"^OK +{name} \(properties/{pid}\): \d+ dimensions", out, re.M), out
 
 
-def test_check_without_credentials_says_so(env, monkeypatch, capsys) -> None:
+def test_check_with_a_malformed_key_file_says_what_is_wrong(env, monkeypatch, capsys) -> None:
     key = env.parent / "key.json"
     key.write_text('{"type": "service_account"}')
     monkeypatch.setenv("GADASH_CREDENTIALS_FILE", str(key))
     monkeypatch.setenv("GADASH_PROPERTIES", "Blog=123")
     status, out, _ = run(capsys, "check")
     assert status == 1
-    assert re.search(rf"^FAIL Credentials \(GADASH_CREDENTIALS_FILE={re.escape(str(key))}\) "
-                     r"cannot be used: .*client_email", out, re.M), out
+    assert re.search(rf"^FAIL Credentials \(GADASH_CREDENTIALS_FILE={re.escape(str(key))}\): "
+                     rf"The key file {re.escape(str(key))} is not a usable service-account key "
+                     r"\(.*client_email", out, re.M), out
 
 
 def test_check_redis_answers_or_not(standin_clean, env, monkeypatch, capsys,

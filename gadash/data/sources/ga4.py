@@ -7,6 +7,7 @@ errors are translated here into gadash's own (``gadash.errors``).
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -45,7 +46,7 @@ from gadash.core.query import (
 from gadash.data.counters import counted_channel
 from gadash.data.sources.base import DataSource
 from gadash.errors import (
-    ConfigError,
+    CredentialsError,
     InvalidRequestError,
     PermissionDeniedError,
     QuotaExhaustedError,
@@ -328,7 +329,7 @@ def _next_pacific_midnight(now: datetime) -> datetime:
     return midnight.astimezone(UTC)
 
 
-def translate(exc: Exception, property_id: str, account: str) -> SourceError | ConfigError:
+def translate(exc: Exception, property_id: str, account: str) -> SourceError:
     """A google.api_core / google.auth exception as gadash's error, with advice."""
     now = datetime.now(UTC)
     text = getattr(exc, "message", None) or str(exc)
@@ -374,11 +375,40 @@ def translate(exc: Exception, property_id: str, account: str) -> SourceError | C
             "again at the next refresh."
         )
     if isinstance(exc, auth_exc.DefaultCredentialsError):
-        return ConfigError(
+        return CredentialsError(
             "No Google credentials found. Set GADASH_CREDENTIALS_FILE (or "
             "GOOGLE_APPLICATION_CREDENTIALS) to a service-account JSON key file."
         )
+    if isinstance(exc, auth_exc.RefreshError):
+        return CredentialsError(
+            f"Google refused to give {account or 'the configured account'} a token "
+            f"({text[:200]}): the key may be deleted or disabled. Make a new JSON key "
+            "for the service account and point GADASH_CREDENTIALS_FILE at it.")
     return SourceError(f"Google Analytics answered with an error: {text}")
+
+
+def credentials_error(exc: Exception, settings: Settings) -> CredentialsError:
+    """Why the GA client could not be made, and what to do about it."""
+    path = settings.credentials_file
+    if path is None and isinstance(exc, auth_exc.DefaultCredentialsError) \
+            and not isinstance(exc, auth_exc.MalformedError):
+        return CredentialsError(
+            "No Google credentials found. Set GADASH_CREDENTIALS_FILE (or "
+            "GOOGLE_APPLICATION_CREDENTIALS) to a service-account JSON key file.")
+    where = f"The key file {path}" if path else "The application default credentials"
+    if isinstance(exc, FileNotFoundError):
+        reason = "does not exist"
+    elif isinstance(exc, PermissionError):
+        reason = "cannot be read by this process (file permissions)"
+    elif isinstance(exc, OSError):
+        reason = f"cannot be read ({exc.strerror or exc})"
+    elif isinstance(exc, json.JSONDecodeError):
+        reason = "is not JSON"
+    else:
+        reason = f"is not a usable service-account key ({str(exc)[:200]})"
+    return CredentialsError(
+        f"{where} {reason}. In Google Cloud open IAM → Service accounts → Keys, add a "
+        "JSON key, and point GADASH_CREDENTIALS_FILE at the downloaded file.")
 
 
 BATCH_ROWS = 10_000
@@ -446,6 +476,7 @@ class GA4Source(DataSource):
     def __init__(self, settings: Settings):
         self._settings = settings
         self._client: BetaAnalyticsDataClient | None = None
+        self._client_error = ""
         self._lock = threading.Lock()
         self._retry = Retry(
             predicate=if_exception_type(*_TRANSIENT),
@@ -456,9 +487,18 @@ class GA4Source(DataSource):
     # a gRPC channel does not survive a fork.
     @property
     def client(self) -> BetaAnalyticsDataClient:
+        """Raises CredentialsError when the credentials cannot be used (tried again at
+        the next call, so a fixed key file needs no restart)."""
         with self._lock:
             if self._client is None:
-                self._client = self._make_client()
+                try:
+                    self._client = self._make_client()
+                except (auth_exc.GoogleAuthError, ValueError, OSError) as exc:
+                    err = credentials_error(exc, self._settings)
+                    if err.message != self._client_error:  # once, not at every panel
+                        log.error("GA client not made: %s", err)
+                        self._client_error = err.message
+                    raise err from exc
             return self._client
 
     def _make_client(self) -> BetaAnalyticsDataClient:
@@ -482,10 +522,7 @@ class GA4Source(DataSource):
         if s.credentials_file:
             return BetaAnalyticsDataClient.from_service_account_file(
                 str(s.credentials_file), transport=transport)
-        try:
-            return BetaAnalyticsDataClient(transport=transport)
-        except auth_exc.DefaultCredentialsError as exc:
-            raise translate(exc, "", "") from exc
+        return BetaAnalyticsDataClient(transport=transport)
 
     @property
     def account(self) -> str:
