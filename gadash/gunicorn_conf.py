@@ -42,6 +42,10 @@ graceful_timeout = 30
 keepalive = 5
 
 _made: list[str] = []  # the directory on_starting made, removed on_exit
+# prometheus_client's mark_process_dead, imported by on_starting: importing it in
+# child_exit, a SIGCHLD handler, can interrupt that same import when two workers exit
+# at once, and the master died of the half-imported module (ImportError).
+_mark_dead: list[Any] = []
 
 
 def on_starting(server: Any) -> None:
@@ -56,6 +60,10 @@ def on_starting(server: Any) -> None:
         made = tempfile.mkdtemp(prefix="gadash-metrics-")
         _made.append(made)
         os.environ[MULTIPROC_ENV] = made
+    # Now that the directory is set, the master may import it: workers inherit it.
+    from prometheus_client import multiprocess
+
+    _mark_dead.append(multiprocess.mark_process_dead)
     server.log.info("metrics of all workers in %s", os.environ[MULTIPROC_ENV])
 
 
@@ -72,10 +80,13 @@ def post_worker_init(worker: Any) -> None:
 
 
 def child_exit(server: Any, worker: Any) -> None:
-    """A worker is gone: its live gauges go with it (its counters stay counted)."""
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)
+    """A worker is gone: its live gauges go with it (its counters stay counted). Never
+    raises: the master must outlive any worker's end."""
+    for mark_dead in _mark_dead:
+        try:
+            mark_dead(worker.pid)
+        except OSError as exc:
+            server.log.warning("live gauges of worker %s not removed: %s", worker.pid, exc)
 
 
 def on_exit(server: Any) -> None:
