@@ -132,7 +132,8 @@ class Settings(BaseSettings):
     ga_timeout: float = Field(default=30.0, gt=0)
 
     database_url: str | None = None  # unset: SQLite in data_dir
-    data_dir: Path = Path("instance")
+    # The same folder whatever directory the app or the gadash command runs in.
+    data_dir: Path = Field(default_factory=lambda: default_data_dir())
 
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("redis_url", "GADASH_REDIS_URL", "REDIS_URL")
@@ -377,6 +378,17 @@ def signing_key(settings: Settings) -> str:
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
     return local_secret(settings.data_dir)  # open demo: sessions only carry the CSRF token
+
+
+def default_data_dir() -> Path:
+    """Where gadash keeps its SQLite database and local signing key when GADASH_DATA_DIR
+    is unset: the user's data folder ($XDG_DATA_HOME/gadash, ~/.local/share/gadash),
+    so the server and every ``gadash`` command share one database, whatever the
+    working directory."""
+    base = os.environ.get("XDG_DATA_HOME")
+    if base and Path(base).is_absolute():
+        return Path(base) / "gadash"
+    return Path.home() / ".local" / "share" / "gadash"
 
 
 def local_secret(data_dir: Path) -> str:

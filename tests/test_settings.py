@@ -60,3 +60,36 @@ def test_parse_mapping():
     assert parse_mapping("a=1,,b = 2 ,") == {"a": "1", "b": "2"}
     with pytest.raises(ValueError):
         parse_mapping("=1")
+
+
+def test_the_data_folder_is_the_users_whatever_the_working_directory(tmp_path, monkeypatch):
+    from gadash.settings import Settings, default_data_dir
+    from gadash.store.core import Store
+
+    monkeypatch.delenv("GADASH_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    urls = set()
+    for where in ("a", "b"):
+        (tmp_path / where).mkdir()
+        monkeypatch.chdir(tmp_path / where)
+        store = Store.from_settings(Settings(_env_file=None))
+        urls.add(store.url)
+        store.dispose()
+    assert urls == {f"sqlite:///{tmp_path / 'xdg' / 'gadash' / 'gadash.db'}"}
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_data_dir() == tmp_path / "home" / ".local" / "share" / "gadash"
+
+
+def test_an_earlier_versions_database_in_the_working_directory_is_named(tmp_path, monkeypatch,
+                                                                         caplog):
+    from gadash.settings import Settings
+    from gadash.store.core import Store
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "gadash.db").write_bytes(b"")
+    store = Store.from_settings(Settings(data_dir=tmp_path / "new", _env_file=None))
+    store.dispose()
+    assert "GADASH_DATA_DIR=" + str(tmp_path / "instance") in caplog.text
+    assert (tmp_path / "instance" / "gadash.db").exists()  # nothing moved or lost

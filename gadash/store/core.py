@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -16,6 +17,10 @@ from gadash.errors import StoreUnavailableError
 from gadash.settings import Settings
 from gadash.store.db import Database, normalise_url
 from gadash.store.repos import AnnotationRepo, AuditRepo, LinkRepo, PanelRepo, ViewRepo
+
+log = logging.getLogger(__name__)
+# Where gadash 0.x kept its SQLite file: ./instance, relative to the working directory.
+LEGACY_DATA_DIR = "instance"
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # pg_advisory_xact_lock key for migrations: any fixed 64-bit number, the same in
@@ -59,7 +64,13 @@ class Store:
         if settings.database_url:
             return cls(settings.database_url)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return cls(f"sqlite:///{settings.data_dir / 'gadash.db'}")
+        path = settings.data_dir / "gadash.db"
+        older = Path(LEGACY_DATA_DIR, "gadash.db")
+        if older.is_file() and not path.exists() and older.resolve() != path.resolve():
+            log.warning("A gadash database of an earlier version is at %s; this one keeps "
+                        "its data in %s. Move the file there, or set GADASH_DATA_DIR=%s.",
+                        older.resolve(), settings.data_dir, older.parent.resolve())
+        return cls(f"sqlite:///{path}")
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
