@@ -18,7 +18,9 @@ the server answers. It measures
   site's numbers (its revenue in pounds, a sessions count other than the blog's).
 
 It prints both figures per run, then the medians, and the machine's load average
-(other processes share the cores: compare runs made under a similar load). The server
+(other processes share the cores: compare runs made under a similar load), with the
+CPU time the server process had used by the numbers and during the switch (user and
+system, from /proc: what the server did, less sensitive to the load than the clock). The server
 is stopped after each run; ``--keep-logs`` keeps its output (a file per run, named).
 """
 
@@ -62,6 +64,12 @@ def answers(url: str) -> bool:
         return False
 
 
+def cpu_ms(pid: int) -> float:
+    """The CPU time (user and system) the process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is not None:
         return
@@ -96,6 +104,7 @@ def one_run(browser: Browser, port: int, log: Path) -> dict[str, float]:
         page.goto(url + "/", wait_until="commit")
         page.wait_for_function(NUMBERS, timeout=120_000, polling=20)
         numbers = time.perf_counter()
+        cpu_numbers = cpu_ms(proc.pid)
         before = page.inner_text("#an-kpi-sessions")
         page.click("#an-property")
         option = page.get_by_role("option", name=LARGE, exact=True)
@@ -104,12 +113,14 @@ def one_run(browser: Browser, port: int, log: Path) -> dict[str, float]:
         option.click()
         page.wait_for_function(SWITCHED, arg=before, timeout=120_000, polling=20)
         switched = time.perf_counter()
+        cpu_switched = cpu_ms(proc.pid)
     finally:
         context.close()
         stop(proc)
         shutil.rmtree(data_dir, ignore_errors=True)
     return {"answers": (answered - started) * 1000, "numbers": (numbers - started) * 1000,
-            "page": (numbers - answered) * 1000, "switch": (switched - clicked) * 1000}
+            "page": (numbers - answered) * 1000, "switch": (switched - clicked) * 1000,
+            "cpu": cpu_numbers, "cpu_switch": cpu_switched - cpu_numbers}
 
 
 def main() -> None:
@@ -130,13 +141,14 @@ def main() -> None:
                 executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
                 args=["--no-sandbox"])
             print(f"{'run':>3} {'answers ms':>10} {'numbers ms':>10} {'(page ms)':>9} "
-                  f"{'switch ms':>9} {'load':>5}")
+                  f"{'switch ms':>9} {'load':>5} {'CPU ms':>7} {'CPU ms':>7}")
             for n in range(1, args.runs + 1):
                 got = one_run(browser, args.port, logs / f"run-{n}.log")
                 results.append(got)
                 loads.append(os.getloadavg()[0])
                 print(f"{n:3} {got['answers']:10,.0f} {got['numbers']:10,.0f} "
-                      f"{got['page']:9,.0f} {got['switch']:9,.0f} {loads[-1]:5.2f}",
+                      f"{got['page']:9,.0f} {got['switch']:9,.0f} {loads[-1]:5.2f} "
+                      f"{got['cpu']:7,.0f} {got['cpu_switch']:7,.0f}",
                       flush=True)
             browser.close()
     finally:
@@ -146,7 +158,8 @@ def main() -> None:
             shutil.rmtree(logs, ignore_errors=True)
     med = {k: statistics.median(r[k] for r in results) for k in results[0]}
     print(f"med {med['answers']:10,.0f} {med['numbers']:10,.0f} {med['page']:9,.0f} "
-          f"{med['switch']:9,.0f}   (median of {len(results)}; 1-minute load average "
+          f"{med['switch']:9,.0f}       {med['cpu']:7,.0f} {med['cpu_switch']:7,.0f}"
+          f"\n(median of {len(results)}; 1-minute load average "
           f"{min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} cores)")
 
 

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from gadash.core.plans import trend_panel, view_query
 from gadash.core.urls import ViewState
@@ -72,3 +73,40 @@ class WarmUp(threading.Thread):
                 log.exception("warm-up: %s failed", name)
                 continue
             log.info("warm-up: %s in %.2f s", name, time.perf_counter() - started)
+
+
+class Quiet:
+    """Whether the server is answering: ``wait`` returns once no request has been in
+    progress for ``seconds``. ``wsgi`` wraps the WSGI app to count them."""
+
+    def __init__(self, seconds: float = 1.0, longest: float = 30.0):
+        self.seconds = seconds
+        self.longest = longest
+        self.last = time.monotonic()
+        self._busy = 0
+        self._lock = threading.Lock()
+
+    def wsgi(self, app: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        """``app``, counting the requests in progress and when the last one ended."""
+
+        def counted(environ: Any, start_response: Any) -> Any:
+            with self._lock:
+                self._busy += 1
+            try:
+                return app(environ, start_response)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+                    self.last = time.monotonic()
+
+        return counted
+
+    def wait(self) -> None:
+        """Until no request has been in progress for ``seconds`` (``longest`` at most)."""
+        deadline = time.monotonic() + self.longest
+        while (now := time.monotonic()) < deadline:
+            with self._lock:
+                left = self.seconds if self._busy else self.last + self.seconds - now
+            if left <= 0:
+                return
+            time.sleep(min(left, deadline - now))

@@ -23,7 +23,7 @@ from gadash.data.service import DataService
 from gadash.data.shares import create_providers
 from gadash.data.sources import create_source
 from gadash.jobs.alerts import Alerts
-from gadash.jobs.warmer import Warmer, WarmUp, warm_first_view
+from gadash.jobs.warmer import Quiet, Warmer, WarmUp, warm_first_view
 from gadash.jobs.watch import AlertWatcher
 from gadash.settings import Settings, load_settings
 from gadash.store import Store
@@ -122,6 +122,23 @@ def _demo(settings: Settings
     return settings.model_copy(update=update), names, steps
 
 
+def _warm_demo(server: Flask, service: DataService, properties: dict[str, str],
+               steps: list[tuple[str, Callable[[], object]]]) -> None:
+    """The demo's first visitor finds the first property's default view made (from the
+    stand-in's recent days); the other properties' and the stand-in's years of traffic
+    are made once the first page has stopped asking (they share the cores with it)."""
+    quiet = Quiet()
+    server.wsgi_app = quiet.wsgi(server.wsgi_app)  # type: ignore[method-assign,assignment]
+    names = list(properties)
+    WarmUp([(f"the first view of {names[0]}",
+             functools.partial(warm_first_view, service, names[0])),
+            ("a quiet second", quiet.wait),
+            *((f"the first view of {name}", functools.partial(warm_first_view, service, name))
+              for name in names[1:]),
+            ("a quiet second", quiet.wait),
+            *steps]).start()
+
+
 class Server(Flask):
     """Flask, asking once per hook whether it is a coroutine function.
 
@@ -207,10 +224,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     service = DataService(settings, create_source(settings), store, properties, providers)
     server.extensions[EXTENSION] = service
     if demo_steps:
-        # The demo's first visitor finds each property's default view made (from the
-        # stand-in's recent days); its years of traffic come after, out of their way.
-        WarmUp([*((f"the first view of {name}", functools.partial(warm_first_view, service, name))
-                  for name in properties), *demo_steps]).start()
+        _warm_demo(server, service, properties, demo_steps)
     if settings.warm_interval:
         warmer = Warmer(service, settings.warm_interval)
         warmer.start()
