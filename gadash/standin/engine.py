@@ -498,6 +498,11 @@ class ReportResult:
     thresholded: bool = False
 
 
+def sampled(rows: Rows, event_limit: int | None) -> bool:
+    """Whether a range of these rows is read from a sample."""
+    return _sample_step(rows, event_limit) > 1
+
+
 def _sample_step(rows: Rows, event_limit: int | None) -> int:
     """Read one session in k when a range has more events than the limit."""
     events = rows.x1 - rows.x0

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
@@ -57,11 +57,13 @@ from gadash.standin.engine import (
     filter_fields,
     invalid,
     parse_date,
+    sampled,
     unimplemented,
 )
 from gadash.standin.schema import fields_for
 from gadash.standin.traffic import (
     NEWS_START,
+    USUAL_DAYS,
     PageSpike,
     Traffic,
     TrafficProfile,
@@ -381,6 +383,35 @@ class StandinServicer:
             names = sorted(set(filter_fields(metric_filter)))
             check_fields(names, met_table, "metric", "metricFilter", realtime)
 
+    def _traffic(self, prop: StandinProperty, today: date, since: date) -> Traffic:
+        """The property's traffic with every day from ``since`` on, and the 28 days before
+        any spike's days (its readers are those of the page's usual 28 days)."""
+        with self._lock:
+            spikes = list(self._spikes.get(prop.property_id, {}).values())
+        for spike in spikes:
+            since = min(since, date.fromordinal(spike.first_day() - USUAL_DAYS - 1))
+        return prop.store.get(today, since)
+
+    def _windows(self, prop: StandinProperty, traffic: Traffic,
+                 spans: list[tuple[str, date, date]], today: date, now_sec: int,
+                 uses_events: bool, uses_items: bool) -> list[Window]:
+        windows: list[Window] = []
+        for name, start, end in spans:
+            s0, s1 = np.searchsorted(traffic.s_day, [start.toordinal(), end.toordinal() + 1])
+            s1 = min(int(s1), int(np.searchsorted(traffic.s_start, now_sec, side="right")))
+            s0 = min(int(s0), s1)
+            # A spike's views of today so far count today; no other day has any.
+            seen = traffic
+            if start <= today <= end:
+                seen, s0, s1 = self._with_spikes(prop, traffic, s0, s1,
+                                                 today.toordinal() * 86400, now_sec)
+            e0, e1 = np.searchsorted(seen.e_session, [s0, s1])
+            x0, x1 = np.searchsorted(seen.x_view, [e0, e1])
+            rows = Rows(seen, s0, s1, int(e0), int(e1), int(x0), int(x1),
+                        uses_events and not uses_items, now_sec, items=uses_items)
+            windows.append(Window(name, rows))
+        return windows
+
     def _run_report(self, request: ga.RunReportRequest, prop: StandinProperty
                     ) -> ga.RunReportResponse:
         if "cohort_spec" in request:
@@ -407,14 +438,13 @@ class StandinServicer:
         factor = currency_factor(prop.currency, request.currency_code)
         now = local_now(prop.time_zone)
         today = now.date()
-        traffic = prop.store.get(today)
         now_sec = local_seconds(now)
         uses_events = any(
             DIMENSIONS[n].event_scope for n in dims + (filter_fields(dfilter) if dfilter else [])
         )
         # Item dimensions make rows items (never with event ones: refused above).
         uses_items = any(f.scope == "item" and not f.metric for f in fields)
-        windows: list[Window] = []
+        spans: list[tuple[str, date, date]] = []
         total_days = 0
         for i, dr in enumerate(request.date_ranges):
             start = parse_date(dr.start_date, today, f"dateRanges[{i}].startDate")
@@ -428,19 +458,15 @@ class StandinServicer:
                 raise invalid("A date range name cannot begin with date_range_ or RESERVED_.",
                               f"dateRanges[{i}].name")
             total_days += (end - start).days + 1
-            s0, s1 = np.searchsorted(traffic.s_day, [start.toordinal(), end.toordinal() + 1])
-            s1 = min(int(s1), int(np.searchsorted(traffic.s_start, now_sec, side="right")))
-            s0 = min(int(s0), s1)
-            # A spike's views of today so far count today; no other day has any.
-            seen = traffic
-            if start <= today <= end:
-                seen, s0, s1 = self._with_spikes(prop, traffic, s0, s1,
-                                                 today.toordinal() * 86400, now_sec)
-            e0, e1 = np.searchsorted(seen.e_session, [s0, s1])
-            x0, x1 = np.searchsorted(seen.x_view, [e0, e1])
-            rows = Rows(seen, s0, s1, int(e0), int(e1), int(x0), int(x1),
-                        uses_events and not uses_items, now_sec, items=uses_items)
-            windows.append(Window(dr.name or f"date_range_{i}", rows))
+            spans.append((dr.name or f"date_range_{i}", start, end))
+        traffic = self._traffic(prop, today, min(start for _, start, _ in spans))
+        windows = self._windows(prop, traffic, spans, today, now_sec, uses_events, uses_items)
+        if traffic.first_day > prop.profile.first_day(today).toordinal() and any(
+                sampled(w.rows, prop.sampling_event_limit) for w in windows):
+            # A sample is of one session in k counted from the first day: the whole history.
+            traffic = prop.store.get(today)
+            windows = self._windows(prop, traffic, spans, today, now_sec, uses_events,
+                                    uses_items)
         limit = min(request.limit or 10_000, 250_000)
         result = compute_report(
             windows, dims, metrics, dfilter, mfilter, list(request.order_bys), limit,
@@ -496,7 +522,7 @@ class StandinServicer:
         if len(ranges) > 2:
             raise invalid("Requests are limited to 2 minute ranges.", "minuteRanges")
         now = local_now(prop.time_zone)
-        traffic = prop.store.get(now.date())
+        traffic = self._traffic(prop, now.date(), now.date() - timedelta(days=1))
         now_sec = local_seconds(now)
         s0, s1 = np.searchsorted(traffic.s_start, [now_sec - MAX_REALTIME_LOOKBACK, now_sec + 1])
         # Only a spike's last 30 minutes: its sessions are one view long.
@@ -750,6 +776,16 @@ class StandinServer:
         server.start()
         self._server = server
         return self
+
+    def prepare(self, whole: bool = False) -> None:
+        """Generate each property's recent days now (``whole``: each one's whole history),
+        instead of when a request first needs them."""
+        for prop in self.servicer.properties.values():
+            today = local_now(prop.time_zone).date()
+            if whole:
+                prop.store.get(today)
+            else:
+                prop.store.recent(today)
 
     def stop(self, grace: float | None = None) -> None:
         if self._server is not None:

@@ -884,17 +884,29 @@ def _join(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return cols
 
 
-def generate(profile: TrafficProfile, last_day: date) -> Traffic:
-    """Generate the profile's history, ending with ``last_day``."""
+def generate(profile: TrafficProfile, last_day: date, since: date | None = None) -> Traffic:
+    """Generate the profile's history, ending with ``last_day``; from ``since`` on only, when
+    given (each day is its own random stream: a day's columns are the same either way)."""
     first = profile.first_day(last_day)
+    if since is not None:
+        first = min(max(first, since), last_day)
+    return _traffic(profile, first, last_day, _generate_days(profile, first, last_day))
+
+
+def _generate_days(profile: TrafficProfile, first: date, last: date) -> dict[str, np.ndarray]:
+    """The columns of the days ``[first, last]``, joined (no day columns yet)."""
     loyal = _loyal(profile)
-    days = range(first.toordinal(), last_day.toordinal() + 1)
+    days = range(first.toordinal(), last.toordinal() + 1)
     # Days join in blocks, then blocks join: thousands of small arrays never coexist.
     blocks = [
         _join([_generate_day(profile, date.fromordinal(d), loyal) for d in days[i : i + 128]])
         for i in range(0, len(days), 128)
     ]
-    cols = _join(blocks)
+    return _join(blocks)
+
+
+def _traffic(profile: TrafficProfile, first: date, last_day: date,
+             cols: dict[str, np.ndarray]) -> Traffic:
     _release_free_memory()
     return Traffic(
         first_day=first.toordinal(),
@@ -904,6 +916,18 @@ def generate(profile: TrafficProfile, last_day: date) -> Traffic:
         e_day=(cols["e_time"] // 86400).astype(np.int32),
         **cols,
     )
+
+
+def extended(profile: TrafficProfile, recent: Traffic) -> Traffic:
+    """The profile's whole history up to ``recent``'s last day: the days before ``recent``
+    generated and put in front of it (``recent`` is not touched)."""
+    last_day = date.fromordinal(recent.last_day)
+    first = profile.first_day(last_day)
+    if first.toordinal() >= recent.first_day:
+        return recent
+    older = _generate_days(profile, first, date.fromordinal(recent.first_day - 1))
+    mine = {name: getattr(recent, name) for name in older}
+    return _traffic(profile, first, last_day, _join([older, mine]))
 
 
 def _release_free_memory() -> None:
@@ -925,19 +949,54 @@ def local_seconds(moment: datetime) -> int:
     return moment.date().toordinal() * 86400 + seconds
 
 
+RECENT_DAYS = 120  # the days a store makes first: what the usual views ask
+
+
 @dataclass
 class TrafficStore:
-    """Traffic for one property, generated on first use and renewed at midnight."""
+    """Traffic for one property, generated on first use and renewed at midnight.
+
+    The last ``RECENT_DAYS`` days come first (a fraction of a second): a request that
+    needs only them does not wait for the years before, which are generated next and
+    put in front of them. Either traffic has the same columns for the days it has."""
 
     profile: TrafficProfile
     _traffic: Traffic | None = None
+    _recent: Traffic | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _recent_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, today: date) -> Traffic:
+    def get(self, today: date, since: date | None = None) -> Traffic:
+        """The traffic up to ``today``: the whole history, or, with ``since``, possibly one
+        that starts later but has every day from ``since`` on."""
+        day = today.toordinal()
+        full = self._traffic
+        if full is not None and full.last_day == day:
+            return full
+        if since is not None and since.toordinal() > day - RECENT_DAYS:
+            return self.recent(today)
         with self._lock:
-            if self._traffic is None or self._traffic.last_day != today.toordinal():
-                self._traffic = generate(self.profile, today)
+            if self._traffic is None or self._traffic.last_day != day:
+                self._traffic = extended(self.profile, self.recent(today))
+                self._recent = None  # the whole history answers from now on
             return self._traffic
+
+    def recent(self, today: date) -> Traffic:
+        """The traffic of the last ``RECENT_DAYS`` days up to ``today``."""
+        day = today.toordinal()
+        with self._recent_lock:
+            if self._recent is None or self._recent.last_day != day:
+                full = self._traffic
+                if full is not None and full.last_day == day:
+                    return full
+                self._recent = generate(self.profile, today,
+                                        date.fromordinal(day - RECENT_DAYS + 1))
+            return self._recent
+
+    def prepare(self, today: date) -> None:
+        """Generate the whole history now (the recent days first)."""
+        self.recent(today)
+        self.get(today)
 
 
 # ---------------------------------------------------------------- spikes on demand
@@ -1007,6 +1066,10 @@ class PageSpike:
         self.since = since
         self.seed = seed
         self._days: dict[int, _SpikeDay] = {}
+
+    def first_day(self) -> int:
+        """The local day ordinal of the spike's first views."""
+        return (self.since - _BACKFILL) // 86400
 
     def usual(self, traffic: Traffic, day: int) -> float:
         """The page's usual views in 30 minutes as of local day ordinal ``day``."""

@@ -23,7 +23,7 @@ from gadash.data.service import DataService
 from gadash.data.shares import create_providers
 from gadash.data.sources import create_source
 from gadash.jobs.alerts import Alerts
-from gadash.jobs.warmer import Warmer
+from gadash.jobs.warmer import Quiet, Warmer, WarmUp, warm_first_view
 from gadash.jobs.watch import AlertWatcher
 from gadash.settings import Settings, load_settings
 from gadash.store import Store
@@ -73,10 +73,12 @@ DEMO_SITES = {"Demo blog": "https://blog.example.com", "Demo shop": "https://sho
               "Demo news": "https://news.example.com"}
 
 
-def _demo(settings: Settings) -> tuple[Settings, dict[str, str]]:
+def _demo(settings: Settings
+          ) -> tuple[Settings, dict[str, str], list[tuple[str, Callable[[], object]]]]:
     """With no property configured, serve the built-in stand-ins: GA4 and share counts.
 
-    Settings given explicitly (an endpoint, a provider URL) are kept.
+    Settings given explicitly (an endpoint, a provider URL) are kept. Also returns the
+    stand-in's start-up steps (its traffic, made before requests need it).
     """
     from gadash.errors import ConfigError
     from gadash.standin.http import BackgroundServer
@@ -87,6 +89,7 @@ def _demo(settings: Settings) -> tuple[Settings, dict[str, str]]:
     names = {p.display_name: p.property_id for p in props}
     given = settings.model_fields_set
     update: dict[str, object] = {}
+    steps: list[tuple[str, Callable[[], object]]] = []
     if not settings.ga_endpoint:
         standin = StandinServer(props)
         if settings.standin_spike:
@@ -99,6 +102,7 @@ def _demo(settings: Settings) -> tuple[Settings, dict[str, str]]:
         standin.start()
         atexit.register(standin.stop)
         update["ga_endpoint"] = standin.endpoint
+        steps = [("the demo's whole histories", functools.partial(standin.prepare, whole=True))]
         log.info("demo mode: GA4 stand-in on %s", standin.endpoint)
     elif settings.standin_spike:
         log.warning("GADASH_STANDIN_SPIKE ignored: GA is answered by %s, not the stand-in",
@@ -115,7 +119,24 @@ def _demo(settings: Settings) -> tuple[Settings, dict[str, str]]:
         if settings.facebook_token is None:
             update["facebook_token"] = SecretStr("demo-token")
         log.info("demo mode: share-count stand-ins on %s", shares.url)
-    return settings.model_copy(update=update), names
+    return settings.model_copy(update=update), names, steps
+
+
+def _warm_demo(server: Flask, service: DataService, properties: dict[str, str],
+               steps: list[tuple[str, Callable[[], object]]]) -> None:
+    """The demo's first visitor finds the first property's default view made (from the
+    stand-in's recent days); the other properties' and the stand-in's years of traffic
+    are made once the first page has stopped asking (they share the cores with it)."""
+    quiet = Quiet()
+    server.wsgi_app = quiet.wsgi(server.wsgi_app)  # type: ignore[method-assign,assignment]
+    names = list(properties)
+    WarmUp([(f"the first view of {names[0]}",
+             functools.partial(warm_first_view, service, names[0])),
+            ("a quiet second", quiet.wait),
+            *((f"the first view of {name}", functools.partial(warm_first_view, service, name))
+              for name in names[1:]),
+            ("a quiet second", quiet.wait),
+            *steps]).start()
 
 
 class Server(Flask):
@@ -149,8 +170,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     """
     settings = settings or load_settings()
     properties = dict(settings.properties)
+    demo_steps: list[tuple[str, Callable[[], object]]] = []
     if settings.demo:
-        settings, properties = _demo(settings)
+        settings, properties, demo_steps = _demo(settings)
 
     # Named explicitly: Dash and Flask derive names (and Dash its page registry) from it.
     server = Server("gadash")
@@ -201,6 +223,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         log.info("%s", note)
     service = DataService(settings, create_source(settings), store, properties, providers)
     server.extensions[EXTENSION] = service
+    if demo_steps:
+        _warm_demo(server, service, properties, demo_steps)
     if settings.warm_interval:
         warmer = Warmer(service, settings.warm_interval)
         warmer.start()

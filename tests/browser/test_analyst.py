@@ -409,3 +409,33 @@ def test_a_what_changed_sentence_filters_the_view_from_the_keyboard(page, live_a
     assert params(page).get("page.is" if name == "page" else name) == value
     # the chip says so, and the panel now explains the filtered view
     page.wait_for_selector(f"#an-chips :text('{value}')")
+
+
+# The "Trending now" box, its card and the trend chart's top, as the page lays them out.
+TRENDING_BOX = """() => {
+    const box = document.getElementById('an-trending');
+    const line = box.querySelector('.trending-empty');
+    const card = box.closest('section.card');
+    return {box: box.getBoundingClientRect().height,
+            line: line ? parseFloat(getComputedStyle(line).fontSize) : null,
+            card: card.getBoundingClientRect().height,
+            head: card.querySelector('.card-head').getBoundingClientRect().height,
+            trend: document.getElementById('an-trend').getBoundingClientRect().top};
+}"""
+
+
+def test_an_empty_trending_box_takes_one_line(page, live_app, standin_clean, tmp_path):
+    page.goto(live_app + "/?property=Blog&range=last28&compare=previous")
+    page.wait_for_selector("#an-trending :text('No page is read'), #an-trending ol.trending",
+                           timeout=30_000)
+    if page.locator("#an-trending ol.trending").count():
+        pytest.skip("a page of the stand-in's blog trends today (one of its burst days)")
+    page.wait_for_selector("#an-trend .scatterlayer .trace")
+    got = page.evaluate(TRENDING_BOX)
+    # One line of its text, no more: not the 340 px a list of trending pages gets.
+    assert got["box"] <= 1.6 * got["line"], got
+    assert got["card"] <= got["head"] + got["box"] + 40, got  # the card's padding
+    # The trend starts on the first screen of 1440x900.
+    assert got["trend"] < 900 - 60, got
+    page.screenshot(path=str(tmp_path / "analyst-1440x900.png"))
+

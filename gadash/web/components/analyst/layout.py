@@ -124,9 +124,9 @@ def create_trending_box(pages: list[TrendingPage], error: str = "",
     ``discussion``: path -> "285 HN points · 1,881 Reddit score" where counts exist."""
     if error:
         return [html.P(error, className="alert alert-error", role="alert")]
-    if not pages:
+    if not pages:  # one line: the box takes no more room than that (gadash.css)
         return [html.P("No page is read far above its usual rate right now.",
-                       className="muted")]
+                       className="muted trending-empty")]
     return [html.Ol(className="trending", children=[
         html.Li([
             html.Span(p.trend.label(), className="trend-ratio"),
@@ -183,10 +183,13 @@ def create_layout(properties: list[str]) -> html.Div:
                            "and devices explain the change between the two periods…",
                            className="muted"), id=ids.CHANGES, className="changes-box"),
                     ids.footer("changes"), class_name="span-2"),
+                # One line until a page trends (then as tall as What changed beside it:
+                # the row keeps its height, nothing below moves).
                 create_card("Trending now", html.Div(
-                    html.P("Looking for pages read far above their usual rate in the last "
-                           "30 minutes…", className="muted"),
-                    id=ids.TRENDING, className="trending-box"), ids.footer("trending")),
+                    html.P("Looking for pages read far above their usual rate…",
+                           className="muted trending-empty"),
+                    id=ids.TRENDING, className="trending-box"), ids.footer("trending"),
+                    class_name="trending-card"),
             ]),
             html.Div(className="grid-2", children=[
                 create_card("Sessions and users", [_graph(ids.TREND, "340px"),
