@@ -175,6 +175,14 @@ def create_layout(properties: list[str]) -> html.Div:
             html.Div(id=ids.ERROR),
             dcc.Loading(html.Div(id=ids.KPIS, className="kpis"), type="dot", delay_show=300),
             dcc.Interval(id=ids.TRENDING_TICK, interval=60_000),
+            # The trend right under the tiles, as the first screen's chart.
+            html.Div(className="grid-2", children=[
+                create_card("Sessions and users", [_graph(ids.TREND, "340px"),
+                                                   create_note_form()],
+                            ids.footer("trend"), class_name="span-2"),
+                create_card("Sessions by device", _graph(ids.DEVICES, "340px"),
+                            ids.footer("devices")),
+            ]),
             html.Div(className="grid-2", children=[
                 # Boxes of a fixed height with what they are doing until the answer comes:
                 # nothing below moves, and the page's largest text is there from the start.
@@ -190,13 +198,6 @@ def create_layout(properties: list[str]) -> html.Div:
                            className="muted trending-empty"),
                     id=ids.TRENDING, className="trending-box"), ids.footer("trending"),
                     class_name="trending-card"),
-            ]),
-            html.Div(className="grid-2", children=[
-                create_card("Sessions and users", [_graph(ids.TREND, "340px"),
-                                                   create_note_form()],
-                            ids.footer("trend"), class_name="span-2"),
-                create_card("Sessions by device", _graph(ids.DEVICES, "340px"),
-                            ids.footer("devices")),
             ]),
             html.Div(className="grid-2", children=[
                 create_card("Channels", _lazy("channels"), ids.footer("channels"),
