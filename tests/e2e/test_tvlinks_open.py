@@ -133,6 +133,10 @@ def test_a_revoked_link_opens_nothing_and_its_screens_stop(open_app):
         reopened = browser.get(link, headers=HTML)
         assert reopened.status_code == 403 and "does not work" in reopened.text
     assert owner.get(f"{url}/", headers=HTML).status_code == 200  # the demo itself is open
+    # The ended TV's browser becomes an ordinary one when asked to (a POST, with the token).
+    assert tv.post(f"{url}/tv-links/leave", data={"csrf": _csrf(url, tv)},
+                   allow_redirects=False).status_code == 302
+    assert tv.get(f"{url}/", headers=HTML).status_code == 200
 
 
 def test_links_from_the_command_line_are_pinned_and_revocable(open_app, monkeypatch,
