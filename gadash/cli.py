@@ -323,6 +323,12 @@ def _links_create(settings: Settings, store: Store, args: argparse.Namespace) ->
     if not settings.public_url:
         print("(GADASH_PUBLIC_URL is not set, so the address is this machine's.)",
               file=sys.stderr)
+    if not settings.sign_in:
+        reach = "wherever GADASH_ALLOW_OPEN lets gadash be reached" if settings.allow_open \
+            else "only on this machine (GADASH_ALLOW_OPEN=true lets others reach it)"
+        print(f"(gadash runs without sign-in: the link opens {reach}; it shows its own "
+              "playlist whatever its URL says, and revoking it stops its screens, as with "
+              "sign-in.)", file=sys.stderr)
     return 0
 
 

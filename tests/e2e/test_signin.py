@@ -343,9 +343,14 @@ def test_tampered_revoked_and_expired_tv_links(app_url, oidc):
     done = owner.post(f"{app_url}/tv-links", data={"csrf": token, "revoke": link_id},
                       allow_redirects=False)
     assert done.status_code == 302
-    revoked = _post(app_url, tv, body)
-    assert revoked.status_code == 401 and "revoked" in revoked.json()["message"]
+    for _ in range(2):  # the next poll, and every one after it, says why
+        revoked = _post(app_url, tv, body)
+        assert revoked.status_code == 401
+        assert revoked.json()["message"] == "this TV link was revoked"
     assert requests.get(link, allow_redirects=False).status_code == 403
+    # Signing in replaces the ended TV's session.
+    sign_in(app_url, oidc, ANN, session=tv)
+    assert tv.get(f"{app_url}/whoami").json()["user"]["email"] == ANN["email"]
 
     # Expiry: age a fresh link's row in the app's database.
     link2, _ = _create_tv_link(app_url, oidc, "screens=pages")

@@ -10,11 +10,14 @@ for a request that may not read data:
   CSRF token (Dash sends the ``_csrf_token`` cookie back as ``X-CSRFToken``);
 - a callback marked ``dash_auth.public_callback`` (none of gadash's is) needs no
   sign-in, only the two checks above;
-- with sign-in, a person's session must be current (``sessions.current_user``) and
-  not signed out since on another browser; a TV link's session reaches the big
-  screen (``/tv``) and nothing else;
 - without sign-in (the open demo), only the machine gadash runs on is answered,
-  unless GADASH_ALLOW_OPEN says otherwise.
+  unless GADASH_ALLOW_OPEN says otherwise;
+- with sign-in or without, a TV link's session reaches the big screen (``/tv``)
+  and nothing else, pinned to its link's playlist, while its link is current; once
+  it is revoked or expired the browser is refused with the reason until it opens a
+  current link, signs in, or stops being a TV (``/tv-links/leave``);
+- with sign-in, a person's session must be current (``sessions.current_user``) and
+  not signed out since on another browser.
 """
 
 from __future__ import annotations
@@ -41,8 +44,11 @@ from gadash.store.tvlinks import TvLinks
 from gadash.web.auth.sessions import (
     CSRF_COOKIE,
     CSRF_HEADER,
+    TV_ENDED,
+    TV_LEAVE_PATH,
     csrf_token,
     current_user,
+    is_tv_session,
     same_token,
     start_tv_session,
 )
@@ -70,6 +76,14 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
+
+
+def tv_leave_form() -> str:
+    """The button that makes a TV's browser an ordinary one again (a POST with the
+    CSRF token): without sign-in there is no sign-in to replace its session."""
+    return (f"<form method='post' action='{TV_LEAVE_PATH}'><input type='hidden' name='csrf' "
+            f"value='{escape(csrf_token())}'><button class='btn'>Stop using this browser as a "
+            "TV</button></form>")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -158,22 +172,29 @@ class Gate(DashAuth):  # type: ignore[misc]  # dash-auth ships no type informati
             return self.refuse(403, "cross-site request refused")
         if self._public_callback():
             return self._check_csrf()
-        if not self.enabled:
-            if not self.settings.allow_open and request.remote_addr not in LOOPBACK_ADDRS:
-                return self.refuse(403, "this gadash runs without sign-in and only answers "
-                                        "on the machine it runs on")
-            return self._check_csrf()
+        if not self.enabled and not self.settings.allow_open \
+                and request.remote_addr not in LOOPBACK_ADDRS:
+            return self.refuse(403, "this gadash runs without sign-in and only answers "
+                                    "on the machine it runs on")
+        # TV links behave the same with sign-in and without: pinned, revocable, /tv only.
         if path == "/tv" and request.args.get("key"):
             return self._open_tv_link(request.args["key"])
+        tv = session.get("tv")
+        if isinstance(tv, dict):
+            return self._tv_request(tv, path)
+        ended = session.get(TV_ENDED)
+        if isinstance(ended, str):
+            # A browser whose link ended stays refused (it must not fall back to the
+            # open demo's full access); it may reopen a link or stop being a TV.
+            return self._check_csrf() if path == TV_LEAVE_PATH else self.refuse(401, ended)
+        if not self.enabled:
+            return self._check_csrf()
         user = current_user(self.settings)
         if user is not None:
             if self._signed_out_since(str(user.get("email", "")), session.get("since", 0)):
                 session.clear()
                 return self.refuse(401, "you signed out (perhaps in another browser)")
             return self._check_csrf()
-        tv = session.get("tv")
-        if isinstance(tv, dict):
-            return self._tv_request(tv, path)
         return self.refuse(401, "sign in to see this dashboard")
 
     def _public_callback(self) -> bool:
@@ -213,8 +234,7 @@ class Gate(DashAuth):  # type: ignore[misc]  # dash-auth ships no type informati
         """A TV session: its link must still be current; it reaches /tv and nothing else."""
         until = tv.get("until")
         if not isinstance(until, int) or until <= time.time():
-            session.clear()
-            return self.refuse(401, "this TV link has expired")
+            return self._end_tv("this TV link has expired")
         link_id = str(tv.get("id"))
         try:
             link = self.links.current(link_id)
@@ -223,9 +243,14 @@ class Gate(DashAuth):  # type: ignore[misc]  # dash-auth ships no type informati
             # would have been refused), so the TV keeps showing its screen.
             link = None
         else:
-            if link is None or not link.active:
-                session.clear()
-                return self.refuse(401, "this TV link has expired or was revoked")
+            if link is None:
+                return self._end_tv("this TV link no longer exists")
+            if link.revoked_at is not None:
+                return self._end_tv("this TV link was revoked")
+            if not link.active:
+                return self._end_tv("this TV link has expired")
+        if path == TV_LEAVE_PATH:
+            return self._check_csrf()
         if path == "/tv" or path.startswith(TV_PREFIXES):
             if path == DASH_CALLBACK_PATH:
                 if not self._tv_callback():
@@ -234,18 +259,31 @@ class Gate(DashAuth):  # type: ignore[misc]  # dash-auth ships no type informati
             return self._check_csrf()
         return self.refuse(403, "a TV link only opens the big screen (/tv)")
 
+    def _end_tv(self, reason: str) -> Response:
+        """The link of this browser's TV session ended: the session is replaced by one
+        that remembers why, so every later request is refused with the reason (without
+        sign-in it would otherwise fall back to the open demo's full access)."""
+        session.clear()
+        session[TV_ENDED] = reason
+        return self.refuse(401, reason)
+
     def refuse(self, status: int, reason: str) -> Response:
-        """Refuse a request: a sign-in redirect or page for browsers, JSON for scripts."""
+        """Refuse a request: a sign-in redirect or page for browsers, JSON for scripts.
+
+        Without sign-in there is nothing to sign in to: a browser that is (or was) a TV
+        is offered to stop being one instead."""
         wants_html = request.method == "GET" and "text/html" in request.headers.get("Accept", "")
-        if status == 401 and wants_html:
+        if status == 401 and wants_html and self.enabled:
             nxt = request.full_path.rstrip("?") if request.query_string else request.path
             target = "/login?" + urlencode({"next": safe_next(nxt)})
             return redirect(target)  # type: ignore[return-value]
         if wants_html:
+            way_out = "<p><a class='btn' href='/login'>Sign in</a></p>" if self.enabled else \
+                tv_leave_form() if is_tv_session() else ""
             return page("Not allowed", f"<h1>Not allowed</h1><p class='err'>{escape(reason)}.</p>"
-                        "<p><a class='btn' href='/login'>Sign in</a></p>", status)
+                        f"{way_out}", status)
         response = jsonify(error="signed_out" if status == 401 else "forbidden", message=reason,
-                           login="/login")
+                           login="/login" if self.enabled else None)
         response.status_code = status
         return response
 
@@ -308,9 +346,13 @@ class Gate(DashAuth):  # type: ignore[misc]  # dash-auth ships no type informati
                         f"cannot be checked right now</h1><p class='err'>{escape(exc.message)}"
                         "</p><p class='note'>This page tries again every 30 seconds.</p>", 503)
         if link is None:
+            ask = "Ask someone who can sign in for a new link." if self.enabled else \
+                "Make a new one on <a href='/tv-links'>/tv-links</a> or with <code>gadash " \
+                "tv-links create</code>."
+            way_out = tv_leave_form() if not self.enabled and is_tv_session() else ""
             return page("TV link not valid", "<h1>This TV link does not work</h1><p class='err'>"
                         "It has expired, was revoked, or is not a gadash link.</p><p class="
-                        "'note'>Ask someone who can sign in for a new link.</p>", 403)
+                        f"'note'>{ask}</p>{way_out}", 403)
         user = current_user(self.settings) if self.enabled else None
         if user is not None:
             # Ask before replacing a person's session with a TV's (never by a GET).

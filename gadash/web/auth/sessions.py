@@ -36,6 +36,9 @@ CSRF_HEADER = "X-CSRFToken"
 MAX_COOKIE_AGE = 366 * 86400  # the longest TV link, and a day
 VERIFIED_SECONDS = 2.0  # a cookie whose signature was checked, trusted meanwhile
 VERIFIED_SIZE = 4096  # cookies remembered at once, per process (sessions polling it)
+# A TV session whose link ended (revoked, expired, deleted) keeps only why, under this key.
+TV_ENDED = "tv_ended"
+TV_LEAVE_PATH = "/tv-links/leave"  # where a browser stops being a TV (a POST)
 
 
 def init_sessions(server: Flask, settings: Settings, secret: str) -> None:
@@ -193,6 +196,11 @@ def pinned_query() -> str | None:
     if isinstance(tv, dict) and isinstance(tv.get("query"), str):
         return str(tv["query"])
     return None
+
+
+def is_tv_session() -> bool:
+    """Is this browser a TV, or one whose link ended?"""
+    return isinstance(session.get("tv"), dict) or isinstance(session.get(TV_ENDED), str)
 
 
 def start_tv_session(link: TvLinkRow) -> None:

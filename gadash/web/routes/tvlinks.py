@@ -7,13 +7,20 @@ from html import escape
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from flask import Flask, Response, abort, redirect, request
+from flask import Flask, Response, abort, redirect, request, session
 
 from gadash.errors import StoreError
 from gadash.store.panels import panel_lookup
 from gadash.store.tvlinks import TV_LINK_DAYS, link_label, playlist_problems
 from gadash.web.answers import today_of
-from gadash.web.auth.sessions import csrf_token, current_user, same_token, start_tv_session
+from gadash.web.auth.sessions import (
+    TV_LEAVE_PATH,
+    csrf_token,
+    current_user,
+    is_tv_session,
+    same_token,
+    start_tv_session,
+)
 from gadash.web.context import get_service
 from gadash.web.html import page
 
@@ -95,9 +102,15 @@ def register_routes(server: Flask, auth: Auth) -> None:
                 "<button class='btn'>Create link</button></form>") if manages else (
             "<p class='note'>Only the TV-link admins create and revoke TV links: "
             f"{escape(', '.join(admins))}.</p>")
+        where = "" if auth.enabled else (
+            " This gadash runs without sign-in, so its links open only on the machine it "
+            "runs on" + (" and wherever GADASH_ALLOW_OPEN lets it be reached"
+                         if auth.settings.allow_open else "") + "; they are pinned and "
+            "revocable all the same.")
         return page("TV links", f"<h1>TV links</h1><p class='note'>A TV link opens the big "
                     "screen without signing in, and nothing else: the property, range and "
-                    f"screens it was made with.</p>{form}"
+                    "screens it was made with, whatever its URL says. Revoking it stops its "
+                    f"screens at their next update.{where}</p>{form}"
                     "<table><tr><th>Name</th><th>Playlist</th><th>By</th><th>Expires</th>"
                     f"<th>Last seen</th><th></th></tr>{table}</table>")
 
@@ -116,8 +129,17 @@ def register_routes(server: Flask, auth: Auth) -> None:
         start_tv_session(link)
         return redirect("/tv?" + urlencode({"key": key}))  # type: ignore[return-value]
 
+    def leave() -> Response:
+        """This browser stops being a TV (by POST); a person's session is left alone."""
+        if not same_token(request.form.get("csrf", ""), csrf_token()):
+            abort(403)
+        if is_tv_session():
+            session.clear()
+        return redirect("/")  # type: ignore[return-value]
+
     server.add_url_rule("/tv-links", "tv_links", tv_links, methods=["GET", "POST"])
     server.add_url_rule("/tv-links/open", "tv_link_open", open_here, methods=["POST"])
+    server.add_url_rule(TV_LEAVE_PATH, "tv_link_leave", leave, methods=["POST"])
 
 
 def _days(value: str) -> int:
