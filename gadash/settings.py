@@ -377,7 +377,7 @@ def signing_key(settings: Settings) -> str:
     sign-in), else the open demo's key in the data directory."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
-    return local_secret(settings.data_dir)  # open demo: sessions only carry the CSRF token
+    return local_secret(settings.data_dir)  # open demo: the CSRF token and TV-link sessions
 
 
 def default_data_dir() -> Path:
