@@ -4,7 +4,9 @@ well-formed ones still 200. Against the app as a server process, over HTTP."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -15,23 +17,50 @@ from hypothesis import strategies as st
 from tests.conftest import BLOG, SHOP
 from tests.servers import start_app, stop_app
 
+PAGES = ("/", "/explore", "/tv")
 GOOD_STORE = {"property": "Blog", "range": "last7", "compare": "none",
               "filters": {"country": "Germany"}}
 
 
+class _NoStories(BaseHTTPRequestHandler):
+    """Hacker News search on loopback: no story for any page (share lookups run)."""
+
+    def do_GET(self) -> None:  # noqa: N802 -- http.server's name
+        body = b'{"hits": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
 def app(standin, tmp_path_factory) -> Iterator[dict[str, Any]]:
-    env = {"GADASH_GA_ENDPOINT": standin.endpoint, "GADASH_SHARE_PROVIDERS": "",
-           "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}", "GADASH_GA_TIMEOUT": "3"}
-    proc, url = start_app(env, tmp_path_factory.mktemp("fuzz") / "app.log")
+    shares = ThreadingHTTPServer(("127.0.0.1", 0), _NoStories)
+    threading.Thread(target=shares.serve_forever, daemon=True).start()
+    # Share lookups on (so fetch_shares runs past its first line), against the
+    # loopback server; refusals unlimited, so every request reaches its callback.
+    env = {"GADASH_GA_ENDPOINT": standin.endpoint, "GADASH_SHARE_PROVIDERS": "hackernews",
+           "GADASH_HACKERNEWS_URL": f"http://127.0.0.1:{shares.server_port}/search",
+           "GADASH_SITE_URLS": "Blog=https://blog.example,Shop=https://shop.example",
+           "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}", "GADASH_GA_TIMEOUT": "3",
+           "GADASH_RATE_REFUSED": "1000000/minute"}
+    log = tmp_path_factory.mktemp("fuzz") / "app.log"
+    proc, url = start_app(env, log)
     try:
         s = requests.Session()
-        s.get(f"{url}/", headers={"Accept": "text/html"})  # the CSRF cookie
+        for page in PAGES:  # every page renders (and the first sets the CSRF cookie)
+            assert s.get(f"{url}{page}", headers={"Accept": "text/html"}).status_code == 200
         deps = s.get(f"{url}/_dash-dependencies").json()
-        yield {"url": url, "session": s, "deps": [d for d in deps
-                                                  if not d.get("clientside_function")]}
+        yield {"url": url, "session": s, "log": log, "all_deps": deps,
+               "deps": [d for d in deps if not d.get("clientside_function")]}
     finally:
         stop_app(proc)
+        shares.shutdown()
+        shares.server_close()
 
 
 def post(app: dict[str, Any], body: Any, raw: bytes | None = None) -> requests.Response:
@@ -180,3 +209,34 @@ def test_a_body_past_the_limit_gets_413_unread(app):
     anonymous = requests.post(f"{app['url']}/tv-links", data=big,
                               headers={"Content-Type": "application/json"})
     assert anonymous.status_code == 413  # for everyone, before anything reads it
+
+
+def test_a_clientside_output_is_refused_not_run(app):
+    """Dash runs those in the browser; asked of the server it raised KeyError (500)."""
+    clientside = [d for d in app["all_deps"] if d.get("clientside_function")]
+    assert clientside
+    for dep in clientside:
+        answer = post(app, body_for(dep))
+        assert answer.status_code == 400, (dep["output"], answer.text[:300])
+        assert answer.json()["message"] == "that output is set in the browser, not by the server"
+
+
+def test_share_lookups_refuse_text_rows_and_skip_odd_ones(app):
+    shares = next(d for d in app["deps"] if d["output"] == "an-shares.data")
+    answer = post(app, body_for(shares, {0: ["/a", "/b"]}))  # rows that are text: was 500
+    assert answer.status_code == 400
+    assert answer.json()["message"] == "inputs[0]: rowData must be a list of rows (objects)"
+    # Rows of the right type with odd contents: those are not looked up.
+    odd = [{"pagePath": 5, "screenPageViews": 9}, {"screenPageViews": "many"},
+           {"pagePath": ["/x"]}, {"pagePath": "(other)", "screenPageViews": 10**400}]
+    assert post(app, body_for(shares, {0: odd})).status_code == 204
+    # The pages among them still are, for the property in the store (or the first).
+    rows = [*odd, {"pagePath": "/pricing", "screenPageViews": "x"},
+            {"pagePath": "/blog", "screenPageViews": 3}]
+    for store in (GOOD_STORE, "Blog", {"property": ["Shop"]}):
+        body = body_for(shares, {0: rows})
+        body["state"][0]["value"] = store
+        answer = post(app, body)
+        assert answer.status_code == 200, answer.text[:300]
+        fields = answer.json()["response"]["an-shares"]["data"]["fields"]
+        assert set(fields) == {"/pricing", "/blog"}

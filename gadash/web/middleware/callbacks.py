@@ -3,7 +3,8 @@
 Dash answers a malformed ``/_dash-update-component`` body, an unknown output or a
 wrong-typed input with an exception (a 500). Here every request is held against
 the callback it names (``app.callback_map``): the body is a JSON object of the
-shape Dash's renderer sends, the inputs and states are exactly the callback's,
+shape Dash's renderer sends, the callback runs on the server (a clientside one is
+in the map too, with nothing to call), the inputs and states are exactly the callback's,
 and each value has the type its property carries. A refused request gets 400 and
 a short JSON reason; callbacks then only see values of the right type (they
 check meaning themselves, e.g. a date range or a filter name).
@@ -66,6 +67,8 @@ def _check_value(prop: str, value: Any, where: str, many: bool = False) -> None:
         points = value.get("points", [])
         if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
             raise Refused(f"{where}: clickData.points must be a list of points")
+    if prop == "rowData" and not all(isinstance(row, dict) for row in value):
+        raise Refused(f"{where}: rowData must be a list of rows (objects)")
     if prop == "pathname" and not value.startswith("/"):
         raise Refused(f"{where}: a pathname starts with /")
     if prop == "cellClicked" and not isinstance(value.get("colId", ""), str | None):
@@ -169,6 +172,8 @@ def check_callback_request(callback_map: dict[str, Any], list_values: Collection
     if not isinstance(output, str) or output not in callback_map:
         raise Refused("no such callback")
     spec = callback_map[output]
+    if "callback" not in spec:  # a clientside callback: Dash would raise KeyError
+        raise Refused("that output is set in the browser, not by the server")
     _check_outputs(body.get("outputs"), output)
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
