@@ -3,10 +3,14 @@ well-formed ones still 200. Against the app as a server process, over HTTP."""
 
 from __future__ import annotations
 
+import collections
 import json
+import os
+import random
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -209,6 +213,127 @@ def test_a_body_past_the_limit_gets_413_unread(app):
     anonymous = requests.post(f"{app['url']}/tv-links", data=big,
                               headers={"Content-Type": "application/json"})
     assert anonymous.status_code == 413  # for everyone, before anything reads it
+
+
+# The wrong-typed rounds: every callback in /_dash-dependencies (clientside ones too)
+# gets, each round, one request with one part garbled and one with every input and
+# state garbled. Fixed seed (GADASH_FUZZ_SEED for another); GADASH_FUZZ_ROUNDS for more.
+ROUNDS = int(os.environ.get("GADASH_FUZZ_ROUNDS", "12"))
+SEED = int(os.environ.get("GADASH_FUZZ_SEED", "28"))
+# The keys the callbacks read from stores and events: garbage under them gets past
+# "is it a dict" and reaches the code that reads them.
+KEYS = ("property", "range", "compare", "grain", "filters", "filter", "start", "end",
+        "from", "value", "points", "customdata", "colId", "x", "y", "panel", "query",
+        "screens", "reload_hours", "pagePath", "screenPageViews", "dims", "metrics",
+        "sort", "order", "top", "chart", "id", "type", "fields", "columns")
+HUGE = (10**30, -10**30, 2**63, 10**400, 1e308, -1e308, float("inf"), 0.1, -1)
+TEXT = ("", "x", "[]", "{}", "null", "Blog", "?range=", "/../", "2026-13-45", "\u00e9" * 3,
+        "a" * 5000)
+
+
+def garbage(rng: random.Random, kind: str | None = None, depth: int = 0) -> Any:
+    """A value of one kind: text, a dict, a list, nested garbage, a huge number, null."""
+    kind = kind or rng.choice(("text", "dict", "list", "nested", "huge", "null", "bool"))
+    if depth > 4 and kind in ("dict", "list", "nested"):
+        kind = "text"
+    if kind == "text":
+        return rng.choice(TEXT)
+    if kind == "huge":
+        return rng.choice(HUGE)
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return rng.choice((True, False))
+    if kind == "dict":
+        return {k: garbage(rng, depth=depth + 1) for k in rng.sample(KEYS, rng.randint(1, 4))}
+    if kind == "list":
+        return [garbage(rng, depth=depth + 1) for _ in range(rng.randint(0, 4))]
+    # nested: lists of dicts of lists, a few levels down
+    inner: Any = garbage(rng, rng.choice(("text", "huge", "null")))
+    for _ in range(rng.randint(2, 6)):
+        inner = [inner] if rng.random() < 0.5 else {rng.choice(KEYS): inner}
+    return inner
+
+
+def garbled(rng: random.Random, good: Any) -> Any:
+    """``good`` with its shape kept and garbage inside (it gets past a type check), or
+    a value of another type."""
+    if isinstance(good, dict) and good and rng.random() < 0.6:
+        return {k: garbage(rng) if rng.random() < 0.5 else v for k, v in good.items()}
+    if isinstance(good, list) and rng.random() < 0.6:
+        return [garbage(rng) for _ in range(rng.randint(1, 4))]
+    return garbage(rng)
+
+
+def wrong_id(rng: random.Random, item: dict[str, Any]) -> Any:
+    """Another component's id, a pattern id with a wildcard or extra key, or no id."""
+    sent = item.get("id")
+    choices: list[Any] = ["an-nope", {"type": "an-chip"}, {"type": ["ALL"]}, 5, None,
+                          {"type": "an-pick-open", "filter": {"x": 1}}, ["an-url"]]
+    if isinstance(sent, dict):
+        choices += [{**sent, "extra": 1}, {k: ["MATCH"] for k in sent},
+                    {**sent, "type": "tv-panel-body"}, json.dumps(sent)]
+    return rng.choice(choices)
+
+
+def garble_body(rng: random.Random, dep: dict[str, Any], body: dict[str, Any],
+                every: bool) -> str:
+    """Garble ``body`` in place (``every``: all inputs and states); which part."""
+    def items(part: str) -> list[dict[str, Any]]:
+        return [one for entry in body[part]
+                for one in (entry if isinstance(entry, list) else [entry])]
+
+    if every:
+        for one in items("inputs") + items("state"):
+            one["value"] = garbled(rng, one.get("value"))
+        return "every value"
+    part = rng.choice(("inputs", "inputs", "inputs", "state", "state", "id", "property",
+                       "outputs", "changedPropIds", "item"))
+    if part in ("inputs", "state") and items(part):
+        one = rng.choice(items(part))
+        one["value"] = garbled(rng, one.get("value"))
+    elif part == "id" and items("inputs"):
+        one = rng.choice(items("inputs"))
+        one["id"] = wrong_id(rng, one)
+    elif part == "property" and items("inputs"):
+        rng.choice(items("inputs"))["property"] = rng.choice(("value", "data", "nope", 1))
+    elif part == "item" and body["inputs"]:
+        body["inputs"][rng.randrange(len(body["inputs"]))] = garbage(rng)
+    elif part == "outputs":
+        body["outputs"] = garbled(rng, body["outputs"])
+    else:
+        part = "changedPropIds"
+        body["changedPropIds"] = rng.choice(
+            (garbage(rng), [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"]
+             if dep["inputs"] else []))
+    return part
+
+
+def test_rounds_of_wrong_typed_inputs_to_every_callback_get_no_5xx(app):
+    rng = random.Random(SEED)
+    statuses: collections.Counter[int] = collections.Counter()
+    failures = []
+    for round_ in range(ROUNDS):
+        for dep in app["all_deps"]:
+            for every in (False, True):
+                body = body_for(dep)
+                for one in [*body["inputs"], *body["state"]]:  # the page it is asked from
+                    for item in one if isinstance(one, list) else [one]:
+                        if item["property"] == "pathname":
+                            item["value"] = PAGES[round_ % len(PAGES)]
+                part = garble_body(rng, dep, body, every)
+                answer = post(app, body)
+                statuses[answer.status_code] += 1
+                if answer.status_code >= 500:
+                    failures.append((round_, dep["output"][:80], part, answer.text[:200]))
+                elif answer.status_code == 400:
+                    assert 0 < len(answer.json()["message"]) < 120, answer.text[:300]
+    print(f"{sum(statuses.values())} requests: {dict(sorted(statuses.items()))}")
+    by_callback = collections.Counter(output for _, output, _, _ in failures)
+    assert not failures, f"{len(failures)} answers >= 500: {by_callback}, e.g. {failures[:3]}"
+    assert 429 not in statuses  # the refused-requests limit never stopped one
+    assert statuses[200] + statuses[204] > 0  # some reached their callback and ran
+    assert "Traceback" not in Path(app["log"]).read_text(errors="replace")
 
 
 def test_a_clientside_output_is_refused_not_run(app):
