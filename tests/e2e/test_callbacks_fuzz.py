@@ -226,7 +226,7 @@ KEYS = ("property", "range", "compare", "grain", "filters", "filter", "start", "
         "from", "value", "points", "customdata", "colId", "x", "y", "panel", "query",
         "screens", "reload_hours", "pagePath", "screenPageViews", "dims", "metrics",
         "sort", "order", "top", "chart", "id", "type", "fields", "columns")
-HUGE = (10**30, -10**30, 2**63, 10**400, 1e308, -1e308, float("inf"), 0.1, -1)
+HUGE = (10**30, -10**30, 2**53, 2**63, 2**64 - 1, 10**400, 1e308, -1e308, float("inf"), 0.1, -1)
 TEXT = ("", "x", "[]", "{}", "null", "Blog", "?range=", "/../", "2026-13-45", "\u00e9" * 3,
         "a" * 5000)
 
@@ -309,14 +309,37 @@ def garble_body(rng: random.Random, dep: dict[str, Any], body: dict[str, Any],
     return part
 
 
+def with_known(body: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with the values the app itself made for its plain-id inputs and states."""
+    for one in [*body["inputs"], *body["state"]]:
+        if isinstance(one, dict) and isinstance(one["id"], str):
+            one["value"] = known.get(f"{one['id']}.{one['property']}", one["value"])
+    return body
+
+
+def harvest(app: dict[str, Any]) -> dict[str, Any]:
+    """What the server-side callbacks answer to well-formed requests, by ``id.prop``:
+    the real shapes of the stores (a TV's config, its drawn data), to garble inside."""
+    known: dict[str, Any] = {}
+    for _ in range(2):  # one callback's store is the next one's input
+        for dep in app["deps"]:
+            answer = post(app, with_known(body_for(dep), known))
+            if answer.status_code == 200:
+                for component, props in answer.json().get("response", {}).items():
+                    known.update({f"{component}.{prop}": v for prop, v in props.items()})
+    return known
+
+
 def test_rounds_of_wrong_typed_inputs_to_every_callback_get_no_5xx(app):
+    known = harvest(app)
+    assert {"tv-config.data", "an-pages.rowData"} <= set(known)
     rng = random.Random(SEED)
     statuses: collections.Counter[int] = collections.Counter()
     failures = []
     for round_ in range(ROUNDS):
         for dep in app["all_deps"]:
             for every in (False, True):
-                body = body_for(dep)
+                body = with_known(body_for(dep), known)
                 for one in [*body["inputs"], *body["state"]]:  # the page it is asked from
                     for item in one if isinstance(one, list) else [one]:
                         if item["property"] == "pathname":
@@ -353,7 +376,7 @@ def test_share_lookups_refuse_text_rows_and_skip_odd_ones(app):
     assert answer.json()["message"] == "inputs[0]: rowData must be a list of rows (objects)"
     # Rows of the right type with odd contents: those are not looked up.
     odd = [{"pagePath": 5, "screenPageViews": 9}, {"screenPageViews": "many"},
-           {"pagePath": ["/x"]}, {"pagePath": "(other)", "screenPageViews": 10**400}]
+           {"pagePath": ["/x"]}, {"pagePath": "(other)", "screenPageViews": 2**60}]
     assert post(app, body_for(shares, {0: odd})).status_code == 204
     # The pages among them still are, for the property in the store (or the first).
     rows = [*odd, {"pagePath": "/pricing", "screenPageViews": "x"},
@@ -365,3 +388,29 @@ def test_share_lookups_refuse_text_rows_and_skip_odd_ones(app):
         assert answer.status_code == 200, answer.text[:300]
         fields = answer.json()["response"]["an-shares"]["data"]["fields"]
         assert set(fields) == {"/pricing", "/blog"}
+
+
+def test_values_dash_cannot_write_back_are_refused(app):
+    """Explore's grid echoes its options: {"x": 2**64} there made Dash's encoder raise."""
+    grid = next(d for d in app["deps"] if d["output"].startswith("..ex-grid.rowData"))
+    deep: Any = 1
+    for depth in range(300):
+        deep = [deep]
+        if depth == 200:
+            fine = deep
+    for options, reason in (({"x": 2**64}, "a number past 64 bits or nesting too deep"),
+                            ({"x": deep}, "a number past 64 bits or nesting too deep"),
+                            (2**53 + 1, "a number past 2**53")):
+        body = body_for(grid)
+        body["state"][0]["value"] = options
+        answer = post(app, body)
+        assert answer.status_code == 400, answer.text[:300]
+        assert answer.json()["message"] == f"state[0]: {reason}"
+    # Within the limits the options are written back, with the rows of a real state.
+    url = next(d for d in app["deps"] if d["output"].startswith("..ex-url.search"))
+    state = post(app, body_for(url)).json()["response"]["ex-state"]["data"]
+    body = body_for(grid, {0: state})
+    body["state"][0]["value"] = {"x": 2**64 - 1, "y": fine}
+    answer = post(app, body)
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.json()["response"]["ex-grid"]["dashGridOptions"]["x"] == 2**64 - 1

@@ -17,11 +17,13 @@ import json
 from collections.abc import Callable, Collection
 from typing import Any
 
+import orjson
 from flask import Response, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 DASH_CALLBACK_PATH = "/_dash-update-component"  # Dash's, not sign-in's redirect
 _JSON = (dict, list, str, int, float, bool)
+_EXACT = 2**53  # the largest integer a browser's numbers hold exactly
 # property -> the JSON types its value may have (None is always allowed)
 PROPERTY_TYPES: dict[str, Any] = {
     "n_clicks": int, "n_submit": int, "n_intervals": int, "n_blur": int,
@@ -50,10 +52,24 @@ def callback_body() -> Any:
     return g.callback_body
 
 
+def _check_writable(value: Any, where: str) -> None:
+    """A value Dash can write back as JSON, as callbacks often echo what they get (a
+    grid's options, a version plus one): its encoder (orjson) raises on integers past
+    64 bits and on nesting past 255 levels, both of which Python's parser reads."""
+    if isinstance(value, int) and not -_EXACT <= value <= _EXACT:  # a count, a version
+        raise Refused(f"{where}: a number past 2**53")
+    if isinstance(value, dict | list):
+        try:
+            orjson.dumps(value)
+        except orjson.JSONEncodeError as exc:
+            raise Refused(f"{where}: a number past 64 bits or nesting too deep") from exc
+
+
 def _check_value(prop: str, value: Any, where: str, many: bool = False) -> None:
     """``many``: the component holds several values (a multi-select, a checklist)."""
     if value is None:
         return
+    _check_writable(value, where)
     wanted = PROPERTY_TYPES.get(prop, _JSON)
     if isinstance(value, bool) and wanted in (int, PROPERTY_TYPES["value"]):
         raise Refused(f"{where}: {prop} must not be true/false")
