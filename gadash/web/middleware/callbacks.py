@@ -3,7 +3,8 @@
 Dash answers a malformed ``/_dash-update-component`` body, an unknown output or a
 wrong-typed input with an exception (a 500). Here every request is held against
 the callback it names (``app.callback_map``): the body is a JSON object of the
-shape Dash's renderer sends, the inputs and states are exactly the callback's,
+shape Dash's renderer sends, the callback runs on the server (a clientside one is
+in the map too, with nothing to call), the inputs and states are exactly the callback's,
 and each value has the type its property carries. A refused request gets 400 and
 a short JSON reason; callbacks then only see values of the right type (they
 check meaning themselves, e.g. a date range or a filter name).
@@ -16,11 +17,13 @@ import json
 from collections.abc import Callable, Collection
 from typing import Any
 
+import orjson
 from flask import Response, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 DASH_CALLBACK_PATH = "/_dash-update-component"  # Dash's, not sign-in's redirect
 _JSON = (dict, list, str, int, float, bool)
+_EXACT = 2**53  # the largest integer a browser's numbers hold exactly
 # property -> the JSON types its value may have (None is always allowed)
 PROPERTY_TYPES: dict[str, Any] = {
     "n_clicks": int, "n_submit": int, "n_intervals": int, "n_blur": int,
@@ -49,10 +52,24 @@ def callback_body() -> Any:
     return g.callback_body
 
 
+def _check_writable(value: Any, where: str) -> None:
+    """A value Dash can write back as JSON, as callbacks often echo what they get (a
+    grid's options, a version plus one): its encoder (orjson) raises on integers past
+    64 bits and on nesting past 255 levels, both of which Python's parser reads."""
+    if isinstance(value, int) and not -_EXACT <= value <= _EXACT:  # a count, a version
+        raise Refused(f"{where}: a number past 2**53")
+    if isinstance(value, dict | list):
+        try:
+            orjson.dumps(value)
+        except orjson.JSONEncodeError as exc:
+            raise Refused(f"{where}: a number past 64 bits or nesting too deep") from exc
+
+
 def _check_value(prop: str, value: Any, where: str, many: bool = False) -> None:
     """``many``: the component holds several values (a multi-select, a checklist)."""
     if value is None:
         return
+    _check_writable(value, where)
     wanted = PROPERTY_TYPES.get(prop, _JSON)
     if isinstance(value, bool) and wanted in (int, PROPERTY_TYPES["value"]):
         raise Refused(f"{where}: {prop} must not be true/false")
@@ -66,6 +83,8 @@ def _check_value(prop: str, value: Any, where: str, many: bool = False) -> None:
         points = value.get("points", [])
         if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
             raise Refused(f"{where}: clickData.points must be a list of points")
+    if prop == "rowData" and not all(isinstance(row, dict) for row in value):
+        raise Refused(f"{where}: rowData must be a list of rows (objects)")
     if prop == "pathname" and not value.startswith("/"):
         raise Refused(f"{where}: a pathname starts with /")
     if prop == "cellClicked" and not isinstance(value.get("colId", ""), str | None):
@@ -169,6 +188,8 @@ def check_callback_request(callback_map: dict[str, Any], list_values: Collection
     if not isinstance(output, str) or output not in callback_map:
         raise Refused("no such callback")
     spec = callback_map[output]
+    if "callback" not in spec:  # a clientside callback: Dash would raise KeyError
+        raise Refused("that output is set in the browser, not by the server")
     _check_outputs(body.get("outputs"), output)
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):

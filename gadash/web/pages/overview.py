@@ -600,10 +600,13 @@ def fetch_shares(rows: list[dict[str, Any]] | None, data: dict[str, Any] | None)
             k.startswith("share_") for k in rows[0]):
         raise dash.exceptions.PreventUpdate
     top = service.settings.share_top_pages
-    # GA's (other) row is no page: its "URL" is never looked up.
-    ranked = sorted((r for r in rows if not is_other(r.get("pagePath"))),
-                    key=lambda r: r.get("screenPageViews") or 0, reverse=True)
-    shares = service.shares(data["property"], [r["pagePath"] for r in ranked[:top]])
+    # GA's (other) row is no page: its "URL" is never looked up; a row without a
+    # path (a tampered table) neither.
+    paged = [r for r in rows if isinstance(r.get("pagePath"), str) and not is_other(
+        r["pagePath"])]
+    ranked = sorted(paged, key=lambda r: _views(r.get("screenPageViews")), reverse=True)
+    state, _ = _state_from_store(data)  # a known property, whatever the store holds
+    shares = service.shares(state.property, [r["pagePath"] for r in ranked[:top]])
     if not shares:
         raise dash.exceptions.PreventUpdate
     return {
@@ -611,6 +614,11 @@ def fetch_shares(rows: list[dict[str, Any]] | None, data: dict[str, Any] | None)
                                                top) for r in ranked},
         "columns": share_columns(service.providers),
     }
+
+
+def _views(value: Any) -> int | float:
+    """A row's page views for ranking: a number, or 0 for anything else."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
 clientside_callback(
