@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -35,13 +36,18 @@ REALTIME_PANELS = ("realtime", "realtime_pages")
 GRAPH_CONFIG: Any = {"displayModeBar": False, "staticPlot": True, "showSendToCloud": False}
 LIST_ROWS = 8
 PANEL_ROWS = 7  # a panel's list has its period line above it
+# The TV's charts are drawn for a 1920 px wide screen, where ticks and legends are
+# 29 px (the TV's type is 28 px there); the stylesheet zooms each chart with the type
+# (.tv-chart, .tv-spark), so they are 21 px at 1366x768 and 58 px on a 4K screen.
+CHART_FONT = 29
+TV = replace(DARK, font_size=CHART_FONT)
 
 
 I = TvIds  # noqa: E741 -- short alias for layout code
 
 
 def _graph(graph_id: str) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, figure=message_figure("Loading…", DARK), config=GRAPH_CONFIG,
+    return dcc.Graph(id=graph_id, figure=message_figure("Loading…", TV), config=GRAPH_CONFIG,
                      className="tv-graph", responsive=True)
 
 
@@ -284,17 +290,17 @@ def spark_series(report: ReportFrame) -> tuple[list[int], list[int]]:
 def spark_figure(x: list[int], y: list[int]) -> Figure:
     """Active users per minute as bars, "30 min ago" to "now", a scale on the right."""
     edges = [{"text": text, "x": edge, "xref": "paper", "xanchor": anchor, "y": 0,
-              "yref": "paper", "yanchor": "top", "yshift": -4, "showarrow": False,
-              "font": {"color": DARK.muted}}
+              "yref": "paper", "yanchor": "top", "yshift": -6, "showarrow": False,
+              "font": {"color": TV.muted}}
              for text, edge, anchor in (("30 min ago", 0, "left"), ("now", 1, "right"))]
-    bars = {"type": "bar", "x": x, "y": y, "marker": {"color": DARK.accent}}
-    return figure(DARK, [bars], margin={"l": 0, "r": 48, "t": 0, "b": 28}, bargap=0.15,
+    bars = {"type": "bar", "x": x, "y": y, "marker": {"color": TV.accent}}
+    return figure(TV, [bars], margin={"l": 0, "r": 64, "t": 8, "b": 44}, bargap=0.15,
                   showlegend=False, annotations=edges,
                   xaxis={"showticklabels": False, "range": [-29.6, 0.6]},
                   # how many users a bar stands for
                   yaxis={"side": "right", "nticks": 4, "tickformat": ",d",
                          "rangemode": "tozero", "gridcolor": "#222831",
-                         "tickfont": {"color": DARK.muted}})
+                         "tickfont": {"color": TV.muted}})
 
 
 TV_TREND_METRICS = ("sessions", "totalUsers")
@@ -303,7 +309,11 @@ TV_TREND_METRICS = ("sessions", "totalUsers")
 def tv_trend_figure(rows: pd.DataFrame, panel: str, markers: list[Marker] | None = None
                     ) -> Figure:
     """The overview's trend, at the grain of its panel, with the team's annotations."""
-    return trend_figure(rows, TREND_TIME[panel], TV_TREND_METRICS, DARK, markers)
+    fig = trend_figure(rows, TREND_TIME[panel], TV_TREND_METRICS, TV, markers)
+    # The legend's line above the plot and the axes' labels, in the TV's large type.
+    fig["layout"].update(margin={"l": 16, "r": 24, "t": 56, "b": 16},
+                         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    return fig
 
 
 # ------------------------------------------------------------------ panels from Explore
@@ -327,7 +337,7 @@ def panel_body(table: ExploreTable, exploration: Exploration, fields: PropertyFi
         return [html.Div(number_tiles(table, fields, currency, prefix="tv-kpi"),
                          className="tv-kpis tv-panel-numbers")]
     if drawn == "line":
-        return [html.Div(dcc.Graph(figure=answer_figure(table, exploration, fields, DARK),
+        return [html.Div(dcc.Graph(figure=answer_figure(table, exploration, fields, TV),
                                    config=GRAPH_CONFIG, className="tv-graph", responsive=True),
                          className="tv-chart")]
     metric = exploration.sort if exploration.sort in exploration.metrics else \
