@@ -1,6 +1,6 @@
 """Take the README's screenshots from the demo, in headless Chromium.
 
-    .venv/bin/python scripts/screenshots.py [--out docs]
+    .venv/bin/python scripts/screenshots.py [--out docs] [--tv-only]
 
 Starts the GA4 stand-in and the app (demo mode, share-count stand-ins included)
 on free loopback ports, then shoots: the analyst view at 1440x900 with a filter
@@ -142,7 +142,11 @@ def explore(page: Page, url: str, out: Path) -> None:
         .getBoundingClientRect().top + window.scrollY - 60)""")
     page.wait_for_timeout(1_000)
     page.screenshot(path=out / "explore.png")
-    for width, height in SIZES:  # panels as TV screens
+
+
+def tv_panels(page: Page, url: str, out: Path) -> None:
+    """Explore's built-in panels as TV screens."""
+    for width, height in SIZES:
         page.set_viewport_size({"width": width, "height": height})
         for prop, panel in (("Demo+blog", "events"), ("Demo+shop", "products")):
             page.goto(url + f"/tv?property={prop}&screens=panel:{panel}&refresh=60")
@@ -155,6 +159,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--tv-only", action="store_true",
+                        help="only the TV's screenshots (tv-*.png)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     ga_port, app_port = free_port(), free_port()
@@ -178,10 +184,13 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=os.environ.get(
                 "CHROMIUM", "/usr/bin/chromium"))
             page = browser.new_page()
-            analyst(page, url, args.out)
-            insights(page, url, args.out)
+            if not args.tv_only:
+                analyst(page, url, args.out)
+                insights(page, url, args.out)
             tv(page, url, args.out)
-            explore(page, url, args.out)
+            if not args.tv_only:
+                explore(page, url, args.out)
+            tv_panels(page, url, args.out)
             # GA stops answering: the TV keeps its numbers and marks them stale.
             page.set_viewport_size({"width": 1920, "height": 1080})
             page.goto(url + "/tv?screens=overview&refresh=5")

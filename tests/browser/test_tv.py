@@ -192,7 +192,92 @@ def test_the_trending_screen_lists_a_page_read_at_ten_times_its_usual_rate(page,
         assert first.locator(".tv-item-main").inner_text() == "Home"
         assert first.locator(".tv-item-value").inner_text().startswith("×")
         assert first.locator(".tv-item-unit").inner_text() == "its usual rate"
-        assert "views in 30 min" in first.locator(".tv-item-sub").inner_text()
+        # It leads: the room's height, its 30 minutes against its usual 30 as bars.
+        assert "tv-trend-lead" in first.get_attribute("class")
+        lead = first.bounding_box()
+        assert lead["height"] > 0.6 * 768
+        assert first.locator(".tv-trend-bar.now .tv-trend-bar-value").inner_text().endswith(
+            " views")
+        assert first.locator(".tv-trend-bar").nth(1).inner_text().startswith("usual 30")
+        assert page.evaluate(CLIPPED)["clipped"] == []
         page.screenshot(path=str(tmp_path / "tv-trending-1366x768.png"))
     finally:
         standin_clean.servicer.clear_spikes()
+
+
+# Every list row, tile and chart of the active screen: the boxes clipped by one of their
+# containers (shown in part: a row shown whole or not at all is fine), and the pairs of
+# them that overlap.
+CLIPPED = """() => {
+  const screen = document.querySelector('.tv-screen.active');
+  const blocks = [...screen.querySelectorAll(
+      '.tv-item, .tv-kpi:not(.tv-kpi-off), .tv-chart, .tv-spark, .tv-active-value, '
+      + '.tv-screen-title, .tv-side-title, .tv-panel-range, .tv-updated')]
+    .filter(e => e.getClientRects().length);
+  const name = e => (e.id || e.className) + ' "' + e.innerText.slice(0, 24) + '"';
+  const clipped = [], overlaps = [], shown = [];
+  for (const e of blocks) {
+    const b = e.getBoundingClientRect();
+    let hidden = false;
+    const boxes = [{r: {left: 0, top: 0, right: innerWidth, bottom: innerHeight},
+                    name: 'the screen'}];
+    for (let p = e.parentElement; p; p = p.parentElement) {
+      if (getComputedStyle(p).overflow !== 'visible') {
+        boxes.push({r: p.getBoundingClientRect(), name: p.className});
+      }
+    }
+    for (const {r, name: by} of boxes) {
+      if (b.left >= r.right - 1 || b.right <= r.left + 1 || b.top >= r.bottom - 1
+          || b.bottom <= r.top + 1) { hidden = true; break; }  // not shown at all
+      const cut = Math.max(r.top - b.top, b.bottom - r.bottom, r.left - b.left,
+                           b.right - r.right);
+      if (cut > 1) { clipped.push(`${name(e)} cut by ${cut.toFixed(0)} px (${by})`); }
+    }
+    if (!hidden) { shown.push(e); }
+  }
+  for (let i = 0; i < shown.length; i++) {
+    for (let j = i + 1; j < shown.length; j++) {
+      const a = shown[i].getBoundingClientRect(), b = shown[j].getBoundingClientRect();
+      if (shown[i].contains(shown[j]) || shown[j].contains(shown[i])) { continue; }
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1
+          && b.top < a.bottom - 1) { overlaps.push(`${name(shown[i])} x ${name(shown[j])}`); }
+    }
+  }
+  return {clipped, overlaps, rows: shown.filter(e => e.matches('.tv-item')).length};
+}"""
+
+# The rendered size of the charts' ticks, legends and labels (the stylesheet zooms the
+# charts with the TV's type), in px.
+CHART_TYPE = """() => [...document.querySelectorAll(
+    '.tv-screen.active .main-svg text')].filter(t => t.getClientRects().length
+    && t.textContent.trim()).map(t => parseFloat(t.style.fontSize) * t.currentCSSZoom)"""
+
+TV_SCREENS = ["overview", "realtime", "pages", "sources", "trending", "panel:events",
+              "panel:products&property=Shop"]
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
+def test_no_screen_cuts_a_row_or_overlaps_and_charts_read_across_the_room(page, tv_app,
+                                                                          size, tmp_path):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    for screen in TV_SCREENS:
+        page.goto(tv_app["url"] + f"/tv?screens={screen}&refresh=60")
+        page.wait_for_function("() => /\\d/.test(document.querySelector("
+                               "'.tv-screen.active .tv-updated')?.innerText ?? '')",
+                               timeout=30_000)
+        if not screen.startswith("trending"):
+            page.wait_for_selector(".tv-screen.active .tv-item-value, .tv-screen.active "
+                                   ".tv-kpi-value", timeout=20_000)
+        page.wait_for_timeout(800)  # charts drawn at their size
+        found = page.evaluate(CLIPPED)
+        assert found["clipped"] == [] and found["overlaps"] == [], (screen, found)
+        if screen == "overview" and size == (1920, 1080):
+            assert found["rows"] == 6, "six channels beside the trend"  # the 6th was cut
+        sizes = page.evaluate(CHART_TYPE)
+        if screen in ("overview", "realtime"):
+            assert sizes, screen
+        least = 28 if size == (1920, 1080) else 20  # 1366: zoomed with the type, >= 20
+        assert all(s >= least - 0.5 for s in sizes), (screen, sorted(set(sizes)))
+        if size == (1366, 768) and sizes:
+            assert max(sizes) < 24, (screen, "the charts scale with the screen")
+        page.screenshot(path=str(tmp_path / f"{screen.split('&')[0]}.png"))

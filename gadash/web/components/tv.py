@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -10,6 +11,7 @@ from dash import dcc, html
 from gadash.core.catalog import TREND_TIME
 from gadash.core.frames import Marker, PropertyFields, ReportFrame, is_other
 from gadash.core.insights.findings import TrendingPage
+from gadash.core.insights.rules import USUAL_DAYS, Trend
 from gadash.core.query import DateRange, Exploration
 from gadash.core.transforms import (
     CHANGE,
@@ -35,13 +37,18 @@ REALTIME_PANELS = ("realtime", "realtime_pages")
 GRAPH_CONFIG: Any = {"displayModeBar": False, "staticPlot": True, "showSendToCloud": False}
 LIST_ROWS = 8
 PANEL_ROWS = 7  # a panel's list has its period line above it
+# The TV's charts are drawn for a 1920 px wide screen, where ticks and legends are
+# 29 px (the TV's type is 28 px there); the stylesheet zooms each chart with the type
+# (.tv-chart, .tv-spark), so they are 21 px at 1366x768 and 58 px on a 4K screen.
+CHART_FONT = 29
+TV = replace(DARK, font_size=CHART_FONT)
 
 
 I = TvIds  # noqa: E741 -- short alias for layout code
 
 
 def _graph(graph_id: str) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, figure=message_figure("Loading…", DARK), config=GRAPH_CONFIG,
+    return dcc.Graph(id=graph_id, figure=message_figure("Loading…", TV), config=GRAPH_CONFIG,
                      className="tv-graph", responsive=True)
 
 
@@ -116,7 +123,8 @@ def create_tv_layout() -> html.Div:
             ]),
             _screen("pages", [html.Ol(id=I.PAGES, className="tv-list tv-list-wide")]),
             _screen("sources", [html.Ol(id=I.SOURCES, className="tv-list tv-list-wide")]),
-            _screen("trending", [html.Ol(id=I.TRENDING, className="tv-list tv-list-wide")]),
+            _screen("trending", [html.Ol(id=I.TRENDING,
+                                       className="tv-list tv-list-wide tv-trending")]),
             html.Div(id=I.PANELS, className="tv-panels"),
         ]),
     ])
@@ -229,18 +237,55 @@ def pages_items(top: pd.DataFrame, shares: dict[str, dict[str, ShareCounts]] | N
     return items
 
 
+def _usual_text(trend: Trend) -> str:
+    if trend.new:
+        return f"none in {USUAL_DAYS} days"
+    usual = f"{trend.usual:,.1f}" if trend.usual < 10 else f"{trend.usual:,.0f}"
+    return f"at most {usual} views" if trend.at_most else f"{usual} views"
+
+
+def _trend_lead(page: TrendingPage, sub: str, ratio: str, unit: str) -> html.Li:
+    """The page read farthest above its usual rate, as the screen's lead: its title large,
+    how many times its usual rate, and its last 30 minutes against its usual 30 as bars."""
+    t = page.trend
+    usual_width = 0.0 if t.new or not t.views else min(100.0, max(0.5, 100 * t.usual / t.views))
+    bars = [("last 30 minutes", 100.0, f"{t.views:,.0f} views", "tv-trend-bar now"),
+            ("usual 30 minutes", usual_width, _usual_text(t), "tv-trend-bar")]
+    return html.Li(className="tv-item tv-trend-lead", children=[
+        html.Span(page.title, className="tv-item-main"),
+        html.Div(className="tv-trend-figure", children=[
+            html.Span(ratio, className="tv-item-value"),
+            html.Span(unit, className="tv-item-unit"),
+        ]),
+        html.Div(className="tv-trend-bars", children=[
+            html.Div(className=cls, children=[
+                html.Span(label, className="tv-trend-bar-label"),
+                html.Span(html.Span(className="tv-trend-bar-fill",
+                                    style={"width": f"{width:.1f}%"}),
+                          className="tv-trend-bar-track"),
+                html.Span(value, className="tv-trend-bar-value"),
+            ]) for label, width, value, cls in bars]),
+        html.Span(sub, className="tv-item-sub"),
+    ])
+
+
 def trending_items(pages: list[TrendingPage],
                    shares: dict[str, dict[str, ShareCounts]] | None = None,
                    providers: list[Provider] | None = None) -> list[html.Li]:
     """Pages read far above their usual rate: "×7 usual" as the figure, where readers
-    are and the discussion (HN points, Reddit score) on the second line."""
+    are and the discussion (HN points, Reddit score) on the second line. The first is
+    the screen's lead (``_trend_lead``), the others listed beside it."""
     if not pages:
-        return [html.Li("No page is read far above its usual rate right now.",
-                        className="tv-item tv-empty")]
-    rows = []
+        return [html.Li(className="tv-item tv-empty tv-trend-none", children=[
+            html.Span("No page is read far above its usual rate right now.",
+                      className="tv-item-main"),
+            html.Span("A page read at several times its usual rate shows here, as it "
+                      "happens.", className="tv-item-sub"),
+        ])]
+    rows, leads = [], []
     for page in pages[:LIST_ROWS]:
         t = page.trend
-        parts = [f"{t.views:,.0f} views in 30 min"]
+        parts: list[str] = []
         if page.countries:
             parts.append(", ".join(page.countries))
         summary = share_summary((shares or {}).get(page.path, {}), providers or [])
@@ -249,9 +294,12 @@ def trending_items(pages: list[TrendingPage],
         if t.ambiguous:
             parts.append(f"title shared by {len(t.paths)} pages")
         ratio = t.label().removesuffix(" usual")  # "×72", "×60+", "new": as the analyst view
-        rows.append((page.title, "  ·  ".join(parts), ratio))
-    return list_items(rows, "its usual rate" if any(not p.trend.new for p in pages)
-                      else "page")
+        leads.append(("  ·  ".join(parts), ratio))  # the lead's bars say its views
+        rows.append((page.title, "  ·  ".join([f"{t.views:,.0f} views in 30 min", *parts]),
+                     ratio))
+    unit = "its usual rate" if any(not p.trend.new for p in pages) else "page"
+    lead_unit = "page" if pages[0].trend.new else "its usual rate"  # "new page"
+    return [_trend_lead(pages[0], *leads[0], lead_unit), *list_items(rows[1:], unit)]
 
 
 def channels_items(report: ReportFrame) -> list[html.Li]:
@@ -284,17 +332,17 @@ def spark_series(report: ReportFrame) -> tuple[list[int], list[int]]:
 def spark_figure(x: list[int], y: list[int]) -> Figure:
     """Active users per minute as bars, "30 min ago" to "now", a scale on the right."""
     edges = [{"text": text, "x": edge, "xref": "paper", "xanchor": anchor, "y": 0,
-              "yref": "paper", "yanchor": "top", "yshift": -4, "showarrow": False,
-              "font": {"color": DARK.muted}}
+              "yref": "paper", "yanchor": "top", "yshift": -6, "showarrow": False,
+              "font": {"color": TV.muted}}
              for text, edge, anchor in (("30 min ago", 0, "left"), ("now", 1, "right"))]
-    bars = {"type": "bar", "x": x, "y": y, "marker": {"color": DARK.accent}}
-    return figure(DARK, [bars], margin={"l": 0, "r": 48, "t": 0, "b": 28}, bargap=0.15,
+    bars = {"type": "bar", "x": x, "y": y, "marker": {"color": TV.accent}}
+    return figure(TV, [bars], margin={"l": 0, "r": 64, "t": 8, "b": 44}, bargap=0.15,
                   showlegend=False, annotations=edges,
                   xaxis={"showticklabels": False, "range": [-29.6, 0.6]},
                   # how many users a bar stands for
                   yaxis={"side": "right", "nticks": 4, "tickformat": ",d",
                          "rangemode": "tozero", "gridcolor": "#222831",
-                         "tickfont": {"color": DARK.muted}})
+                         "tickfont": {"color": TV.muted}})
 
 
 TV_TREND_METRICS = ("sessions", "totalUsers")
@@ -303,7 +351,11 @@ TV_TREND_METRICS = ("sessions", "totalUsers")
 def tv_trend_figure(rows: pd.DataFrame, panel: str, markers: list[Marker] | None = None
                     ) -> Figure:
     """The overview's trend, at the grain of its panel, with the team's annotations."""
-    return trend_figure(rows, TREND_TIME[panel], TV_TREND_METRICS, DARK, markers)
+    fig = trend_figure(rows, TREND_TIME[panel], TV_TREND_METRICS, TV, markers)
+    # The legend's line above the plot and the axes' labels, in the TV's large type.
+    fig["layout"].update(margin={"l": 16, "r": 24, "t": 56, "b": 16},
+                         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    return fig
 
 
 # ------------------------------------------------------------------ panels from Explore
@@ -327,7 +379,7 @@ def panel_body(table: ExploreTable, exploration: Exploration, fields: PropertyFi
         return [html.Div(number_tiles(table, fields, currency, prefix="tv-kpi"),
                          className="tv-kpis tv-panel-numbers")]
     if drawn == "line":
-        return [html.Div(dcc.Graph(figure=answer_figure(table, exploration, fields, DARK),
+        return [html.Div(dcc.Graph(figure=answer_figure(table, exploration, fields, TV),
                                    config=GRAPH_CONFIG, className="tv-graph", responsive=True),
                          className="tv-chart")]
     metric = exploration.sort if exploration.sort in exploration.metrics else \
