@@ -402,7 +402,7 @@ def test_a_what_changed_sentence_filters_the_view_from_the_keyboard(page, live_a
     button.focus()
     page.keyboard.press("Enter")
     page.wait_for_function(
-        "() => /(source|channel|page|country|device)(\\.is)?=/.test(location.search)")
+        "() => /(source|channel|page|landing|country|device)(\\.is)?=/.test(location.search)")
     first = label.removeprefix("Filter the view: ").split(" and ")[0]
     name, _, value = first.partition(" is ")
     # exact values; a bare page= means "contains", so an exact page is page.is=
