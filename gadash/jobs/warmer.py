@@ -12,6 +12,7 @@ from typing import Any
 from gadash.core.plans import trend_panel, view_query
 from gadash.core.urls import ViewState
 from gadash.data.service import DataService
+from gadash.errors import GadashError
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,10 @@ class WarmUp(threading.Thread):
             started = time.perf_counter()
             try:
                 step()
-            except Exception:  # noqa: BLE001 -- a request asking the same says what failed
+            except GadashError as exc:  # a request asking the same says it too
+                log.warning("warm-up: %s failed: %s", name, exc.message)
+                continue
+            except Exception:  # noqa: BLE001 -- a bug: its traceback, then the next step
                 log.exception("warm-up: %s failed", name)
                 continue
             log.info("warm-up: %s in %.2f s", name, time.perf_counter() - started)
