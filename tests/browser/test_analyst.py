@@ -133,6 +133,10 @@ def test_cross_filter_chip_reload_and_remove(page, live_app, ga_client, past_day
     want = kpi_totals(ga_client, "properties/100000001", past_days(28), past_days(1),
                       source="bing")
     wait_kpi(page, "sessions", want["sessions"])
+    # The table redrew for the filter; focus is still on the cell clicked, not <body>.
+    page.wait_for_function("() => document.activeElement.matches("
+                           "'#an-sources .ag-cell[col-id=sessionSource]') "
+                           "&& document.activeElement.innerText === 'bing'", timeout=10_000)
 
     # The URL alone reproduces the view.
     page.reload()
@@ -402,7 +406,7 @@ def test_a_what_changed_sentence_filters_the_view_from_the_keyboard(page, live_a
     button.focus()
     page.keyboard.press("Enter")
     page.wait_for_function(
-        "() => /(source|channel|page|country|device)(\\.is)?=/.test(location.search)")
+        "() => /(source|channel|page|landing|country|device)(\\.is)?=/.test(location.search)")
     first = label.removeprefix("Filter the view: ").split(" and ")[0]
     name, _, value = first.partition(" is ")
     # exact values; a bare page= means "contains", so an exact page is page.is=

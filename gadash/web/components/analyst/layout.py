@@ -25,8 +25,8 @@ from gadash.web.components.analyst.controls import (
     create_saved_views,
 )
 from gadash.web.components.cards import (
-    create_card,
     FILTER_LABELS,
+    create_card,
     create_nav,
     create_user_badge,
 )
