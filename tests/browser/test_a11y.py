@@ -58,6 +58,11 @@ def test_analyst_view_has_no_serious_violation(axe_page, live_app):
     axe_page.locator("details[data-filter=source] > summary").click()
     axe_page.wait_for_selector("details[data-filter=source] .picker-note:has-text('Values')")
     assert serious(axe_page) == []
+    # ... and with the date range's calendar open (a dialog named after its label).
+    axe_page.keyboard.press("Escape")
+    axe_page.click("#an-dates")
+    axe_page.wait_for_selector(".dash-datepicker-content[role=dialog][aria-label]")
+    assert serious(axe_page) == []
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
