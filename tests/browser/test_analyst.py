@@ -133,6 +133,10 @@ def test_cross_filter_chip_reload_and_remove(page, live_app, ga_client, past_day
     want = kpi_totals(ga_client, "properties/100000001", past_days(28), past_days(1),
                       source="bing")
     wait_kpi(page, "sessions", want["sessions"])
+    # The table redrew for the filter; focus is still on the cell clicked, not <body>.
+    page.wait_for_function("() => document.activeElement.matches("
+                           "'#an-sources .ag-cell[col-id=sessionSource]') "
+                           "&& document.activeElement.innerText === 'bing'", timeout=10_000)
 
     # The URL alone reproduces the view.
     page.reload()

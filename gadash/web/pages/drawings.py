@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import dash
+import orjson
+from plotly.io.json import to_json_plotly
 
 from gadash.core.frames import ViewResult
 from gadash.core.query import ReportQuery
@@ -82,6 +84,24 @@ class Drawings(Generic[D]):
             return done
 
 
+class Encoded:
+    """A part of a rendering as JSON, encoded once for every screen it is sent to.
+
+    Dash encodes an answer with plotly's encoder, which walks every list, dict and
+    component of it on each request: the lists and trend points of one overview
+    drawing took 1.7 of its 2.1 ms per screen. It leaves an object it does not know
+    to ``to_plotly_json`` and orjson (its engine, a requirement of gadash) writes the
+    Fragment returned as it is, escaped as plotly escapes everything (``<``, ``/``)."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, value: Any):
+        self.json = orjson.Fragment(to_json_plotly(value))
+
+    def to_plotly_json(self) -> orjson.Fragment:
+        return self.json
+
+
 @dataclass(frozen=True)
 class Drawn:
     """One rendering of the overview, for every screen showing the same answer."""
@@ -90,8 +110,8 @@ class Drawn:
     signature: str  # the query's cache key and its annotations: the traces drawn
     tiles: tuple[Any, ...]  # KPI texts, deltas, delta classes, optional tile classes
     figure: Any
-    series: list[tuple[list[Any], list[Any]]]
-    lists: tuple[Any, ...]  # channels, pages, sources
+    series: list[tuple[Encoded, Encoded]]  # the traces' points, for a screen with the traces
+    lists: tuple[Encoded, ...]  # channels, pages, sources
     updated: list[str]  # "updated 19:55 EST" per screen
     range: str
     status: tuple[bool, str, str, str]
@@ -107,7 +127,7 @@ class DrawnRealtime:
     key: str
     active: str
     figure: Any
-    y: list[int]
-    items: Any
+    y: Encoded  # the bars' heights, for a screen with the bars
+    items: Encoded
     label: str
     status: tuple[bool, str, str, str]

@@ -68,7 +68,7 @@ from gadash.web.components.tv import (
 )
 from gadash.web.context import get_service, get_store
 from gadash.web.figures import trend_series
-from gadash.web.pages.drawings import Drawings, Drawn, DrawnRealtime
+from gadash.web.pages.drawings import Drawings, Drawn, DrawnRealtime, Encoded
 
 I = TvIds  # noqa: E741
 
@@ -344,11 +344,11 @@ def _draw(result: ViewResult, query: ReportQuery, ranges: tuple[DateRange, ...],
                *[d[1] for d in deltas],
                *["tv-kpi" if m in earned else "tv-kpi tv-kpi-off" for m in TV_OPTIONAL_KPIS]),
         figure=tv_trend_figure(rows, trend_panel, markers),
-        series=[(list(x), list(y)) for x, y in series],
-        lists=(channels_items(reports["sources"]),
-               pages_items(top, service.shares(config.property, share_paths(top)),
-                           service.providers),
-               sources_items(reports["sources"])),
+        series=[(Encoded(list(x)), Encoded(list(y))) for x, y in series],
+        lists=(Encoded(channels_items(reports["sources"])),
+               Encoded(pages_items(top, service.shares(config.property, share_paths(top)),
+                                   service.providers)),
+               Encoded(sources_items(reports["sources"]))),
         updated=[updated_label(reports[r], zone) for r in (trend_panel, "pages", "sources")],
         range=compact_range(ranges, query.cutoff),
         status=_status_of(result, label),
@@ -435,7 +435,8 @@ def _draw_realtime(result: ViewResult, property_id: str, zone: str) -> DrawnReal
     return DrawnRealtime(
         key=f"{property_id}#{result.version}",
         active=f"{int(total.iloc[0]) if len(total) else 0:,}",
-        figure=spark_figure(x, y), y=y, items=now_pages_items(reports["realtime_pages"]),
+        figure=spark_figure(x, y), y=Encoded(y),
+        items=Encoded(now_pages_items(reports["realtime_pages"])),
         label=label,
         status=_status_of(result, label))
 

@@ -25,6 +25,7 @@ from gadash.web.components.analyst.controls import (
     create_saved_views,
 )
 from gadash.web.components.cards import (
+    FILTER_LABELS,
     create_card,
     create_nav,
     create_user_badge,
@@ -76,11 +77,27 @@ def _grid_tools(grid: str) -> html.Div:  # grid: the suffix of its ids
     ])
 
 
-def _graph(graph_id: str, height: str) -> html.Div:
-    # The box holds the graph's height before plotly.js has loaded: nothing shifts.
-    return html.Div(dcc.Graph(id=graph_id, figure=message_figure("Loading…"),
-                              config=GRAPH_CONFIG, style={"height": height}),
-                    className="panel-box", style={"height": height})
+def _graph(graph_id: str, height: str, filter_name: str = "") -> html.Div:
+    """A chart in a box of its height (held before plotly.js has loaded: nothing
+    shifts); ``filter_name``: clicking a bar filters the view by it, and the keyboard
+    gets the same through a button per bar."""
+    graph = dcc.Graph(id=graph_id, figure=message_figure("Loading…"), config=GRAPH_CONFIG,
+                      style={"height": height})
+    keys = [_chart_keys(graph_id, filter_name)] if filter_name else []
+    return html.Div([graph, *keys], className="panel-box", style={"height": height})
+
+
+def _chart_keys(graph_id: str, filter_name: str) -> html.Div:
+    """The chart's bars as buttons, for the keyboard (assets/chart-keys.js draws one
+    per bar from the graph's data); shown while one of them has focus."""
+    label = FILTER_LABELS[filter_name].lower()
+    title = f"{graph_id}-keys-label"
+    named: Any = {"aria-labelledby": title}
+    data: Any = {"data-graph": graph_id, "data-what": label, "data-unit": "sessions"}
+    return html.Div(className="chart-keys", role="group", hidden=True, **named, children=[
+        html.Span(f"Filter the view by {label}:", id=title, className="chart-keys-label"),
+        html.Div(className="chart-keys-list", **data),
+    ])
 
 
 def create_changes(changes: Changes | None, comparing: bool, error: str = "") -> list[Any]:
@@ -180,7 +197,7 @@ def create_layout(properties: list[str]) -> html.Div:
                 create_card("Sessions and users", [_graph(ids.TREND, "340px"),
                                                    create_note_form()],
                             ids.footer("trend"), class_name="span-2"),
-                create_card("Sessions by device", _graph(ids.DEVICES, "340px"),
+                create_card("Sessions by device", _graph(ids.DEVICES, "340px", "device"),
                             ids.footer("devices")),
             ]),
             html.Div(className="grid-2", children=[
@@ -189,7 +206,9 @@ def create_layout(properties: list[str]) -> html.Div:
                 create_card("What changed", html.Div(
                     html.P("Working out which sources, channels, landing pages, countries "
                            "and devices explain the change between the two periods…",
-                           className="muted"), id=ids.CHANGES, className="changes-box"),
+                           className="muted"), id=ids.CHANGES, className="changes-box",
+                    # Focus lands here when the Filter button pressed is gone (focus.js).
+                    tabIndex="-1"),
                     ids.footer("changes"), class_name="span-2"),
                 # One line until a page trends (then as tall as What changed beside it:
                 # the row keeps its height, nothing below moves).
@@ -237,8 +256,8 @@ _GRID_SPECS: dict[str, tuple[str, list[dict[str, Any]], str, str]] = {
     "landing": (ids.LANDING, LANDING_COLUMNS, "landing-pages.csv", "460px"),
     "pages": (ids.PAGES, PAGE_COLUMNS, "top-pages.csv", "460px"),
 }
-_CHART_SPECS = {"new-returning": (ids.NEW_RETURNING, "340px"),
-                "countries": (ids.COUNTRIES, "380px")}
+_CHART_SPECS = {"new-returning": (ids.NEW_RETURNING, "340px", ""),
+                "countries": (ids.COUNTRIES, "380px", "country")}
 
 
 def _height(panel: str) -> str:
