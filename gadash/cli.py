@@ -455,17 +455,24 @@ def build_parser() -> argparse.ArgumentParser:
         "from GADASH_* variables and a .env file in the working directory (README, Settings).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    # The figures gunicorn will use, read from its config file: the help cannot go stale.
+    from gadash import gunicorn_conf as conf
+
+    port = os.environ.get("GADASH_PORT") or os.environ.get("PORT") or "8050"
     serve = commands.add_parser(
         "serve", help="serve the dashboard with gunicorn (production settings)",
         description="Serve gadash.wsgi:server with gunicorn and gadash/gunicorn_conf.py: "
-        "WEB_CONCURRENCY workers (default one per core, at least 2) of 128 threads, at most "
-        "160 connections each, timeout 60 s.")
-    serve.add_argument("--port", type=int, help="port (default GADASH_PORT or PORT, else 8050)")
+        f"{conf.workers} workers here (WEB_CONCURRENCY, else one per core, at least 2) of "
+        f"{conf.threads} threads, at most {conf.worker_connections} connections each, "
+        f"timeout {conf.timeout} s, graceful stop {conf.graceful_timeout} s.")
+    serve.add_argument("--port", type=int,
+                       help=f"port (default GADASH_PORT, else PORT, else 8050: here {port})")
+    dev_host = os.environ.get("GADASH_HOST") or "127.0.0.1"
     serve.add_argument("--host", help="address to bind (default 0.0.0.0; with --dev "
-                       "GADASH_HOST, else 127.0.0.1)")
+                       f"GADASH_HOST, else 127.0.0.1: here {dev_host})")
     serve.add_argument("--workers", type=int,
-                       help="gunicorn worker processes (default WEB_CONCURRENCY, else one per "
-                            "core, at least 2)")
+                       help=f"gunicorn worker processes (default WEB_CONCURRENCY, else one per "
+                            f"core, at least 2: here {conf.workers})")
     serve.add_argument("--dev", action="store_true",
                        help="Flask's development server instead (GADASH_DEBUG for hot reload)")
     serve.set_defaults(run=_serve)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
+import gadash
 from gadash import cli
 from gadash.settings import Settings
 from gadash.store import Store, head_revision
@@ -510,3 +511,16 @@ def test_tv_links_create_refuses_what_the_web_form_refuses(env, capsys) -> None:
                          "screens=" + "overview," * 80)
     assert status == 1 and "at most 500 fit" in err
     assert "No active TV links" in run(capsys, "tv-links", "list")[1]
+
+
+def test_serve_help_shows_the_figures_gunicorn_will_use(env, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("WEB_CONCURRENCY", "5")
+    monkeypatch.setenv("PORT", "9123")
+    monkeypatch.delenv("GADASH_PORT", raising=False)
+    monkeypatch.delitem(sys.modules, "gadash.gunicorn_conf", raising=False)
+    monkeypatch.delattr(gadash, "gunicorn_conf", raising=False)  # read afresh, as a new run
+    status, out, _ = run(capsys, "serve", "--help")
+    text = " ".join(out.split())
+    assert status == 0
+    assert "5 workers here" in text and "128 threads" in text and "timeout 60 s" in text
+    assert "here 9123" in text and "at least 2: here 5" in text
