@@ -22,9 +22,11 @@ performance only, ``--runs`` times each on `/`, `/tv`, `/explore` and on the min
 Dash app (``bench/minimal_app.py``: one callback that returns a constant), which it
 serves with gunicorn and the Procfile's config (``gadash/gunicorn_conf.py``, as
 bench/viewers.py does) on a free loopback port. Per page it prints the median score,
-total blocking time, largest contentful paint and longest main-thread task (the
+total blocking time, largest contentful paint, cumulative layout shift and longest
+main-thread task (the
 ``long-tasks`` audit, simulated as TBT is; when no task reaches 50 ms, the longest of
-``main-thread-tasks``), and the worst run's score. A run Lighthouse fails (now and
+``main-thread-tasks``), and the worst run's score; each run's figures go to stderr as
+it ends, with the load average before and after it. A run Lighthouse fails (now and
 then it loses the trace: NO_NAVSTART) is tried again, three tries in all. --keep DIR
 keeps every report (``<page>-<run>.json``: CLS and the rest are there; with this
 Chromium the layout-shifts, LCP-element and render-blocking audits error, their
@@ -173,6 +175,7 @@ def lighthouse(url: str, out: Path, tries: int = 3) -> dict[str, float]:
     return {"score": round(100 * report["categories"]["performance"]["score"]),
             "tbt": float(audits["total-blocking-time"]["numericValue"]),
             "lcp": float(audits["largest-contentful-paint"]["numericValue"]),
+            "cls": float(audits["cumulative-layout-shift"]["numericValue"]),
             "task": longest("long-tasks") or longest("main-thread-tasks")}
 
 
@@ -185,19 +188,26 @@ def run_lighthouse(urls: dict[str, str], runs: int, keep: Path | None) -> None:
         for label, server, path in LIGHTHOUSE_PAGES:
             name = label.strip("/").replace(" ", "-").replace("/", "-") or "index"
             for n in range(runs):
-                results.setdefault(label, []).append(
-                    lighthouse(urls[server] + path, folder / f"{name}-{n + 1}.json"))
+                before = os.getloadavg()[0]
+                got = lighthouse(urls[server] + path, folder / f"{name}-{n + 1}.json")
+                results.setdefault(label, []).append(got)
+                # Each run as it ends, with the load average (Lighthouse is load-sensitive).
+                print(f"  {label:22} run {n + 1}: score {got['score']:3.0f}, TBT "
+                      f"{got['tbt']:5,.0f} ms, CLS {got['cls']:.3f}, longest task "
+                      f"{got['task']:4,.0f} ms; load {before:.2f} -> {os.getloadavg()[0]:.2f}",
+                      file=sys.stderr)
     finally:
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
     print()
     print(f"Lighthouse 12.2.3, desktop, performance; median of {runs} runs")
-    print(f"{'page':24} {'score':>5} {'TBT ms':>7} {'LCP ms':>7} {'longest task ms':>15} "
-          f"{'worst score':>11}")
+    print(f"{'page':24} {'score':>5} {'TBT ms':>7} {'LCP ms':>7} {'CLS':>6} "
+          f"{'longest task ms':>15} {'worst score':>11}")
     for label, got in results.items():
         med = {k: statistics.median(r[k] for r in got) for k in got[0]}
         print(f"{label:24} {med['score']:5.0f} {med['tbt']:7,.0f} {med['lcp']:7,.0f} "
-              f"{med['task']:15,.0f} {min(r['score'] for r in got):11.0f}")
+              f"{med['cls']:6.3f} {med['task']:15,.0f} {min(r['score'] for r in got):11.0f}")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     if keep is not None:
         print(f"reports in {keep}")
 
