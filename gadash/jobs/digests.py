@@ -235,6 +235,7 @@ class Digests:
         lines: list[str] = []
         emails = [e for e in digest.emails if f"mail:{e}" not in done]
         for address, reason in self.mailer.send(composed, emails).items():
+            stamp = _stamp(self.clock())
             if reason:
                 lines.append(f"{stamp} try {run.attempts}: mail to {address} not sent: {reason}")
             else:
@@ -245,6 +246,7 @@ class Digests:
             reason = post_json(url, as_slack(composed.content, image_url),
                                self.settings.alert_timeout, self.settings.share_user_agent)
             key = _hook(url)
+            stamp = _stamp(self.clock())
             if reason:
                 lines.append(f"{stamp} try {run.attempts}: webhook {where(url)} not posted: "
                              f"{reason}")

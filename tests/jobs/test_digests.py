@@ -378,3 +378,35 @@ def test_a_paused_digest_is_not_sent_and_resuming_skips_what_fell_due(world, smt
     clock.now = due + timedelta(weeks=1, seconds=1)
     assert first.digests.tick() == 1
     assert len(smtp.inbox.messages) == 2
+
+
+def test_a_panel_digest_sends_its_totals_top_rows_and_chart(world, smtp, hook):
+    from gadash.core.transforms import explore_table
+    from gadash.store.panels import panel_state, save_panel
+    from gadash.web.components.explore import format_value
+
+    clock, first, due = world["clock"], world["first"], world["due"]
+    local = due.astimezone(ZoneInfo(ZONE))
+    panel = save_panel(first.db, "ann@example.com", "Top countries",
+                       "dim=country&metric=sessions&top=10&chart=bar&range=last7", "Blog",
+                       ["Blog"], local.date())
+    digest = create_digest(first.db, "ann@example.com", "Countries", f"panel:{panel.id}",
+                           f"daily {local:%H:%M}", ("team@example.com",))
+    update_digest(first.db, "ann@example.com", world["digest"].id, paused=True)
+    clock.now = due + timedelta(seconds=1)
+    assert first.digests.tick() == 1
+    (run,) = first.db.digests.runs(digest.id)
+    assert run.status == "sent", run.log
+
+    state = panel_state(panel, ["Blog"], local.date())
+    query = state.query(BLOG, local.date(), local.hour)
+    report = first.service.view(query).reports["explore"]
+    table = explore_table(report, ("country",), ("sessions",), True, False, query.ranges)
+    text, html, png, _ = _parts(smtp.inbox.messages[0][1])
+    total = format_value("TYPE_INTEGER", table.totals["sessions"], "", "sessions")
+    assert f"Sessions  {total}" in text
+    top = table.rows.iloc[0]
+    first_row = format_value("TYPE_INTEGER", top["sessions"], "", "sessions")
+    assert f"1. {top['country']}: {first_row}" in text
+    assert "Top 10 by Sessions" in text and png.startswith(b"\x89PNG")
+    assert f"/explore?property=Blog&range={query.ranges[0].start}..{query.ranges[0].end}" in text

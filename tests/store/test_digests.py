@@ -24,7 +24,8 @@ def view(store: Store):
 
 def test_a_digest_is_checked_and_kept(store, view):
     d = create_digest(store, "ann@example.com", "  Blog   weekly ", f"view:{view.slug}",
-                      "Weekly Monday 9:00", recipients("a@example.com, b@example.com\na@example.com"),
+                      "Weekly Monday 9:00",
+                      recipients("a@example.com, b@example.com\na@example.com"),
                       ("https://hooks.example.com/services/x",))
     assert (d.name, d.source, d.property, d.schedule) == (
         "Blog weekly", f"view:{view.slug}", "Blog", "weekly mon 09:00")
