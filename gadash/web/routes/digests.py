@@ -104,7 +104,8 @@ def _form(digest: DigestRow | None, values: dict[str, str], sources: list[tuple[
         f"<textarea id='d-emails' name='emails' rows='3'>{escape(emails)}</textarea>"
         "<label for='d-hooks'>Chat webhooks (Slack, Mattermost, Teams or Discord's "
         "Slack-compatible URL; one a line)</label>"
-        f"<textarea id='d-hooks' name='webhooks' rows='2'></textarea>{hooks_note}"
+        f"<textarea id='d-hooks' name='webhooks' rows='2'>{escape(values.get('webhooks', ''))}"
+        f"</textarea>{hooks_note}"
         f"<button class='btn'>{'Save changes' if digest else 'Make digest'}</button></form>")
 
 
