@@ -25,6 +25,7 @@ from gadash.core.digest import where
 from gadash.core.schedule import parse_schedule
 from gadash.data.sources.ga4 import GA4Source
 from gadash.errors import ConfigError, GadashError, QueryError, StoreError
+from gadash.jobs.digests import Mailer
 from gadash.settings import Settings, load_settings, signing_key
 from gadash.standin.__main__ import main as standin_main
 from gadash.standin.server import StandinServer, demo_properties, demo_properties_for
@@ -172,7 +173,8 @@ def _check(args: argparse.Namespace) -> int:
             print("Demo mode (no GADASH_PROPERTIES): the app answers from its built-in GA4 "
                   "stand-in, started here to check it; set GADASH_PROPERTIES to use GA.")
     try:
-        results = [_check_ga(settings), _check_database(settings), _check_redis(settings)]
+        results = [_check_ga(settings), _check_database(settings), _check_redis(settings),
+                   _check_smtp(settings)]
     finally:
         if standin is not None:
             standin.stop()
@@ -240,6 +242,21 @@ def _check_database(settings: Settings) -> bool:
     state = f"at revision {current}" if current else "no migration applied yet"
     return _report(True, f"{where}, {state} (newest {head}): the app applies migrations "
                    "when it starts, or run `gadash db upgrade`")
+
+
+def _check_smtp(settings: Settings) -> bool:
+    """The digests' mail server: a session opened (TLS and login as set) and closed."""
+    if not settings.smtp_host:
+        print(f"{'--':<4} SMTP: GADASH_SMTP_HOST not set; digests go to their webhooks only")
+        return True
+    mailer = Mailer(settings)
+    how = {"starttls": "STARTTLS", "ssl": "TLS", "none": "no TLS"}[settings.smtp_tls]
+    login = f", logged in as {settings.smtp_user}" if settings.smtp_user else ""
+    reason = mailer.check()
+    if reason:
+        return _report(False, f"SMTP {mailer.target} ({how}{login}): {reason}; digests "
+                       "cannot be mailed")
+    return _report(True, f"SMTP {mailer.target}: answers ({how}{login})")
 
 
 def _check_redis(settings: Settings) -> bool:

@@ -72,6 +72,30 @@ def test_check_passes_against_the_standin(standin_clean, env, monkeypatch, capsy
     assert re.search(r"^OK +Database sqlite:///.*data/gadash\.db: reachable", out, re.M), out
     assert out.rstrip().endswith("All good.")
     assert standin_clean.servicer.calls.get("GetMetadata")
+    assert "--   SMTP: GADASH_SMTP_HOST not set; digests go to their webhooks only" in out
+
+
+def test_check_says_whether_the_mail_server_answers(standin_clean, env, monkeypatch,
+                                                   capsys) -> None:
+    from tests.jobs.test_digests import Smtp
+
+    smtp = Smtp()
+    monkeypatch.setenv("GADASH_GA_ENDPOINT", standin_clean.endpoint)
+    monkeypatch.setenv("GADASH_PROPERTIES", f"Blog={BLOG}")
+    monkeypatch.setenv("GADASH_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("GADASH_SMTP_PORT", str(smtp.port))
+    monkeypatch.setenv("GADASH_SMTP_TLS", "none")
+    status, out, _ = run(capsys, "check")
+    assert status == 1
+    assert re.search(rf"^FAIL SMTP 127.0.0.1:{smtp.port} \(no TLS\): ConnectionRefusedError", out,
+                     re.M), out
+    smtp.up()
+    try:
+        status, out, _ = run(capsys, "check")
+    finally:
+        smtp.down()
+    assert status == 0, out
+    assert f"OK   SMTP 127.0.0.1:{smtp.port}: answers (no TLS)" in out
 
 
 def test_check_names_a_property_the_credentials_cannot_read(standin_clean, env, monkeypatch,

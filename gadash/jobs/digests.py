@@ -111,6 +111,16 @@ class Mailer:
             reason = f"SMTP {self.target}: {type(exc).__name__}: {exc}"
             return dict.fromkeys(to, reason)
 
+    def check(self) -> str:
+        """Connect, say hello (and STARTTLS and log in as set), quit: "" when all went
+        well, else why not."""
+        try:
+            with self._session() as smtp:
+                smtp.noop()
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return ""
+
     def _session(self) -> smtplib.SMTP:
         s = self.settings
         assert s.smtp_host
