@@ -21,14 +21,19 @@ from urllib.parse import urlencode
 import redis
 from alembic.script import ScriptDirectory
 
+from gadash.core.digest import where
+from gadash.core.schedule import parse_schedule
 from gadash.data.sources.ga4 import GA4Source
 from gadash.errors import ConfigError, GadashError, QueryError, StoreError
+from gadash.jobs.digests import Mailer
 from gadash.settings import Settings, load_settings, signing_key
 from gadash.standin.__main__ import main as standin_main
 from gadash.standin.server import StandinServer, demo_properties, demo_properties_for
 from gadash.store import Store, head_revision
 from gadash.store.__main__ import main as store_main
 from gadash.store.core import alembic_config
+from gadash.store.digestrepo import DigestRow
+from gadash.store.digests import create_digest, delete_digest, recipients, update_digest
 from gadash.store.panels import (
     delete_panel,
     links_using,
@@ -168,7 +173,8 @@ def _check(args: argparse.Namespace) -> int:
             print("Demo mode (no GADASH_PROPERTIES): the app answers from its built-in GA4 "
                   "stand-in, started here to check it; set GADASH_PROPERTIES to use GA.")
     try:
-        results = [_check_ga(settings), _check_database(settings), _check_redis(settings)]
+        results = [_check_ga(settings), _check_database(settings), _check_redis(settings),
+                   _check_smtp(settings)]
     finally:
         if standin is not None:
             standin.stop()
@@ -236,6 +242,21 @@ def _check_database(settings: Settings) -> bool:
     state = f"at revision {current}" if current else "no migration applied yet"
     return _report(True, f"{where}, {state} (newest {head}): the app applies migrations "
                    "when it starts, or run `gadash db upgrade`")
+
+
+def _check_smtp(settings: Settings) -> bool:
+    """The digests' mail server: a session opened (TLS and login as set) and closed."""
+    if not settings.smtp_host:
+        print(f"{'--':<4} SMTP: GADASH_SMTP_HOST not set; digests go to their webhooks only")
+        return True
+    mailer = Mailer(settings)
+    how = {"starttls": "STARTTLS", "ssl": "TLS", "none": "no TLS"}[settings.smtp_tls]
+    login = f", logged in as {settings.smtp_user}" if settings.smtp_user else ""
+    reason = mailer.check()
+    if reason:
+        return _report(False, f"SMTP {mailer.target} ({how}{login}): {reason}; digests "
+                       "cannot be mailed")
+    return _report(True, f"SMTP {mailer.target}: answers ({how}{login})")
 
 
 def _check_redis(settings: Settings) -> bool:
@@ -446,6 +467,116 @@ def _panels_delete(settings: Settings, store: Store, args: argparse.Namespace) -
     return 0
 
 
+# ----------------------------------------------------------------- digests
+
+def _no_digest(digest_id: int) -> int:
+    print(f"error: there is no digest {digest_id} (`gadash digests list`)", file=sys.stderr)
+    return 1
+
+
+def _to(d: DigestRow) -> str:
+    return ", ".join([*d.emails, *(f"{where(u)} (webhook)" for u in d.webhooks)])
+
+
+def _digests_list(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    rows = store.digests.list()
+    if not rows:
+        print("No digests (`gadash digests create`, or /digests in the app).")
+        return 0
+    print("ID\tNAME\tSOURCE\tPROPERTY\tSCHEDULE\tSTATE\tTO")
+    for d in rows:
+        print(f"{d.id}\t{d.name}\t{d.source}\t{d.property}\t{d.schedule}\t"
+              f"{'paused' if d.paused else 'active'}\t{_to(d)}")
+    return 0
+
+
+def _digests_show(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    d = store.digests.get(args.id)
+    if d is None:
+        return _no_digest(args.id)
+    print(f"Digest {d.id}: {d.name}")
+    print(f"Sends: {d.source} ({d.property})")
+    print(f"When: {parse_schedule(d.schedule).describe()}, in the property's time zone"
+          f"{' (paused)' if d.paused else ''}")
+    print(f"To: {_to(d)}")
+    print(f"Made: {_when(d.created_at)} UTC by {d.created_by}")
+    runs = store.digests.runs(d.id, limit=args.runs)
+    print("Runs:" if runs else "Runs: none yet")
+    for r in runs:
+        print(f"  {_when(r.due_at)} UTC\t{r.kind}\t{r.status}\ttries {r.attempts}")
+        for line in r.log.strip().splitlines():
+            print(f"    {line}")
+    return 0
+
+
+def _digests_create(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    d = create_digest(store, _who(), args.name, args.source, args.schedule,
+                      recipients(args.email or []), recipients(args.webhook or []))
+    print(f"Made digest {d.id} ({d.name!r}): {d.source}, "
+          f"{parse_schedule(d.schedule).describe()}, to {_to(d)}")
+    if args.webhook and not settings.public_url:
+        print("note: GADASH_PUBLIC_URL is not set, so chat messages carry no trend picture "
+              "(chat servers fetch it from there).")
+    if args.email and not settings.smtp_host:
+        print("note: GADASH_SMTP_HOST is not set: mail cannot be sent until it is.")
+    return 0
+
+
+def _digests_pause(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    d = update_digest(store, _who(), args.id, paused=args.paused)
+    if d is None:
+        return _no_digest(args.id)
+    print(f"Digest {d.id} is paused." if d.paused else f"Digest {d.id} is active again; "
+          "times that fell due while it was paused are not sent.")
+    return 0
+
+
+def _digests_delete(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    if not delete_digest(store, _who(), args.id):
+        return _no_digest(args.id)
+    print(f"Deleted digest {args.id} and its runs.")
+    return 0
+
+
+def _digests_send(args: argparse.Namespace) -> int:
+    """Make and send a digest now, as the app's "Send now" does: the app's data service
+    (GA, or the demo's stand-in) and its mail and webhook settings."""
+    settings = _settings()
+    if settings is None:
+        return 2
+    _quiet_logs()
+    from gadash.web.app import create_app
+    from gadash.web.routes.digests import DIGESTS_EXTENSION
+
+    try:
+        app = create_app(settings.model_copy(update={"digest_check_seconds": 0,
+                                                     "warm_interval": 0}))
+    except GadashError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    server = app.server
+    digests = server.extensions[DIGESTS_EXTENSION]
+    try:
+        d = digests.db.digests.get(args.id)
+        if d is None:
+            return _no_digest(args.id)
+        run_id = digests.send_now(d, _who())
+        run = digests.db.digests.run(run_id) if run_id else None
+    except StoreError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    if run is None:
+        print("error: the run was taken by another process; see `gadash digests show "
+              f"{args.id}`", file=sys.stderr)
+        return 1
+    print(run.log.strip())
+    print({"sent": f"Digest {d.id} sent.",
+           "pending": f"Digest {d.id} not sent to everyone yet: the app tries again by itself "
+                      "(`gadash digests show` tells).",
+           "failed": f"Digest {d.id} failed."}[run.status])
+    return 0 if run.status == "sent" else 1
+
+
 # ----------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
@@ -559,6 +690,41 @@ def build_parser() -> argparse.ArgumentParser:
                         help="delete it even when TV links show it")
     delete.set_defaults(store_action=_panels_delete)
     panels.set_defaults(run=_store_command)
+
+    digests = commands.add_parser(
+        "digests", help="list, show, create, pause, resume, delete and send digests",
+        description="A digest sends a saved view (view:<slug>, see /views) or an Explore "
+        "panel (panel:<id>) on a schedule, in the property's time zone, to email addresses "
+        "(GADASH_SMTP_*) and chat webhooks.")
+    actions = digests.add_subparsers(dest="digests_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="every digest")
+    listing.set_defaults(store_action=_digests_list, run=_store_command)
+    show = actions.add_parser("show", help="one digest and the log of its latest runs")
+    show.add_argument("id", type=int, help="the digest's id (see `gadash digests list`)")
+    show.add_argument("--runs", type=int, default=10, metavar="N", help="runs shown (10)")
+    show.set_defaults(store_action=_digests_show, run=_store_command)
+    create = actions.add_parser("create", help="a new digest")
+    create.add_argument("--name", required=True, metavar="TEXT")
+    create.add_argument("--source", required=True, metavar="view:SLUG|panel:ID",
+                        help="what it sends: a saved view or an Explore panel")
+    create.add_argument("--schedule", required=True, metavar="PHRASE",
+                        help="'daily 08:00', 'weekly mon 09:00' or 'monthly 1 07:30'")
+    create.add_argument("--email", action="append", metavar="ADDRESS",
+                        help="an address to mail (repeat for more)")
+    create.add_argument("--webhook", action="append", metavar="URL",
+                        help="a Slack-compatible webhook (repeat for more)")
+    create.set_defaults(store_action=_digests_create, run=_store_command)
+    for verb, paused, what in (("pause", True, "stop sending a digest"),
+                               ("resume", False, "send a paused digest again")):
+        pause = actions.add_parser(verb, help=what)
+        pause.add_argument("id", type=int, help="the digest's id")
+        pause.set_defaults(store_action=_digests_pause, paused=paused, run=_store_command)
+    delete = actions.add_parser("delete", help="delete a digest and its runs")
+    delete.add_argument("id", type=int, help="the digest's id")
+    delete.set_defaults(store_action=_digests_delete, run=_store_command)
+    send = actions.add_parser("send", help="make and send a digest now")
+    send.add_argument("id", type=int, help="the digest's id")
+    send.set_defaults(run=_digests_send)
     return parser
 
 

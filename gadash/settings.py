@@ -195,6 +195,23 @@ class Settings(BaseSettings):
     alert_timeout: float = Field(default=5.0, gt=0)
     alert_check_seconds: int = Field(default=300, ge=10)
 
+    # Scheduled digests: mail through this SMTP server (off without a host; chat
+    # webhooks work either way), checked every digest_check_seconds by each process
+    # (the team database makes each sending once); a failed sending is tried again
+    # after digest_retry_seconds, doubling to an hour, digest_tries times in all.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "gadash <gadash@localhost>"
+    smtp_timeout: float = Field(default=20.0, gt=0)
+    digest_check_seconds: int = Field(default=30, ge=1, le=3600)
+    digest_retry_seconds: int = Field(default=60, ge=1, le=3600)
+    digest_tries: int = Field(default=8, ge=1, le=50)
+    # The Chromium kaleido draws digest charts with (unset: the one it finds).
+    chromium: Path | None = None
+
     standin_time_zone: str = "America/New_York"
     standin_days: int = Field(default=800, ge=30, le=3000)
     standin_sessions_per_day: int = Field(default=1800, ge=10, le=200_000)

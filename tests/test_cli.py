@@ -72,6 +72,30 @@ def test_check_passes_against_the_standin(standin_clean, env, monkeypatch, capsy
     assert re.search(r"^OK +Database sqlite:///.*data/gadash\.db: reachable", out, re.M), out
     assert out.rstrip().endswith("All good.")
     assert standin_clean.servicer.calls.get("GetMetadata")
+    assert "--   SMTP: GADASH_SMTP_HOST not set; digests go to their webhooks only" in out
+
+
+def test_check_says_whether_the_mail_server_answers(standin_clean, env, monkeypatch,
+                                                   capsys) -> None:
+    from tests.jobs.test_digests import Smtp
+
+    smtp = Smtp()
+    monkeypatch.setenv("GADASH_GA_ENDPOINT", standin_clean.endpoint)
+    monkeypatch.setenv("GADASH_PROPERTIES", f"Blog={BLOG}")
+    monkeypatch.setenv("GADASH_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("GADASH_SMTP_PORT", str(smtp.port))
+    monkeypatch.setenv("GADASH_SMTP_TLS", "none")
+    status, out, _ = run(capsys, "check")
+    assert status == 1
+    assert re.search(rf"^FAIL SMTP 127.0.0.1:{smtp.port} \(no TLS\): ConnectionRefusedError", out,
+                     re.M), out
+    smtp.up()
+    try:
+        status, out, _ = run(capsys, "check")
+    finally:
+        smtp.down()
+    assert status == 0, out
+    assert f"OK   SMTP 127.0.0.1:{smtp.port}: answers (no TLS)" in out
 
 
 def test_check_names_a_property_the_credentials_cannot_read(standin_clean, env, monkeypatch,
@@ -360,7 +384,7 @@ def test_standin_takes_its_own_options(env, capsys) -> None:
 def test_help_lists_every_subcommand(env, capsys) -> None:
     status, out, _ = run(capsys, "--help")
     assert status == 0
-    for command in ("serve", "standin", "check", "db", "tv-links", "panels"):
+    for command in ("serve", "standin", "check", "db", "tv-links", "panels", "digests"):
         assert re.search(rf"^    {command} +\S", out, re.M), out
     status, _, err = run(capsys, "check", "--bogus")
     assert status == 2 and "unrecognized arguments: --bogus" in err
@@ -442,7 +466,7 @@ def test_wheel_installs_the_package_data(installed, tmp_path) -> None:
 def test_wheel_gadash_help_and_check(installed, tmp_path, standin_clean) -> None:
     done = _gadash(installed, tmp_path, "--help")
     assert done.returncode == 0, done.stderr
-    for command in ("serve", "standin", "check", "db", "tv-links", "panels"):
+    for command in ("serve", "standin", "check", "db", "tv-links", "panels", "digests"):
         assert re.search(rf"^    {command} +\S", done.stdout, re.M), done.stdout
 
     done = _gadash(installed, tmp_path, "check", GADASH_GA_ENDPOINT=standin_clean.endpoint,
@@ -524,3 +548,47 @@ def test_serve_help_shows_the_figures_gunicorn_will_use(env, monkeypatch, capsys
     assert status == 0
     assert "5 workers here" in text and "128 threads" in text and "timeout 60 s" in text
     assert "here 9123" in text and "at least 2: here 5" in text
+
+
+# ----------------------------------------------------------------- digests
+
+def test_digests_create_list_show_pause_delete(env, monkeypatch, capsys) -> None:
+    from gadash.store import Store
+    from gadash.store.team import save_view
+
+    assert run(capsys, "db", "upgrade")[0] == 0
+    assert run(capsys, "digests", "list")[:2] == (
+        0, "No digests (`gadash digests create`, or /digests in the app).\n")
+    store = Store(f"sqlite:///{env / 'gadash.db'}")
+    view = save_view(store, "ann@example.com", "Blog", "?property=Demo+blog&range=last7",
+                     "Demo blog")
+    store.dispose()
+
+    status, out, err = run(capsys, "digests", "create", "--name", "Weekly blog", "--source",
+                           f"view:{view.slug}", "--schedule", "weekly mon 09:00",
+                           "--email", "team@example.com",
+                           "--webhook", "https://hooks.example.com/services/T/B/secret")
+    assert status == 0, err
+    assert out.startswith("Made digest 1 ('Weekly blog'): view:")
+    assert "Every Monday at 09:00, to team@example.com, https://hooks.example.com (webhook)" in out
+    assert "GADASH_PUBLIC_URL is not set" in out and "GADASH_SMTP_HOST is not set" in out
+    assert "secret" not in out
+
+    status, out, _ = run(capsys, "digests", "list")
+    assert out.splitlines()[1].startswith(f"1\tWeekly blog\tview:{view.slug}\tDemo blog\t"
+                                          "weekly mon 09:00\tactive\t")
+    assert run(capsys, "digests", "pause", "1")[1] == "Digest 1 is paused.\n"
+    status, out, _ = run(capsys, "digests", "show", "1")
+    assert "When: Every Monday at 09:00, in the property's time zone (paused)" in out
+    assert "Runs: none yet" in out and "secret" not in out
+    assert "active again" in run(capsys, "digests", "resume", "1")[1]
+
+    status, _, err = run(capsys, "digests", "create", "--name", "X", "--source", "view:nope",
+                         "--schedule", "daily 08:00", "--email", "a@example.com")
+    assert status == 1 and "There is no saved view 'nope'" in err and "Nothing was changed" in err
+    status, _, err = run(capsys, "digests", "create", "--name", "X", "--source",
+                         f"view:{view.slug}", "--schedule", "fortnightly", "--email", "a@b.co")
+    assert status == 1 and "is not a schedule such as" in err
+    assert run(capsys, "digests", "delete", "1")[1] == "Deleted digest 1 and its runs.\n"
+    status, _, err = run(capsys, "digests", "show", "1")
+    assert status == 1 and "there is no digest 1" in err

@@ -223,6 +223,16 @@ for _name, _dims in CHANGE_DIMENSIONS.items():
         f"changes_{_name}", f"What changed by {', '.join(_dims)}", _asked, CHANGE_METRICS,
         _BY_SESSIONS, limit=CHANGE_PAGE, cap=CHANGE_CAP, totals=True)
 
+# A digest asks the audience's two dimensions in one report and splits it (sessions
+# and key events add up over the other dimension's values), and takes the channels
+# from the sources' report (a channel is a function of source and medium): its trend,
+# baseline and every dimension of what changed fit one batch call of five reports.
+PANELS["changes_audience"] = Panel(
+    "changes_audience", "What changed by country and device", ("country", "deviceCategory"),
+    CHANGE_METRICS, _BY_SESSIONS, limit=CHANGE_PAGE, cap=CHANGE_CAP, totals=True)
+CHANGE_SPLITS = {"channel": "changes_source", "country": "changes_audience",
+                 "device": "changes_audience"}
+
 # Unusual days: the daily series from 8 weeks before the range to its end, one range,
 # so each day has its earlier same weekdays (the KPI totals stay the range's own).
 PANELS["baseline"] = Panel("baseline", "Daily baseline", ("date",), ("sessions", "keyEvents"),

@@ -108,6 +108,28 @@ def baseline_query(property_id: str, current: DateRange, filters: Filters,
                        omit=_missing(["baseline"], fields))
 
 
+def digest_query(property_id: str, ranges: tuple[DateRange, ...], filters: Filters,
+                 fields: frozenset[str], grain: str = "auto", cutoff: int | None = None
+                 ) -> ReportQuery:
+    """A scheduled digest's reports, in one batch call: the view's trend with its KPI
+    totals; when comparing, what changed by source (channels within), landing page, and
+    country and device together (``CHANGE_SPLITS``); for a daily trend, the baseline
+    unusual days are judged against, over its own whole days."""
+    trend = trend_panel(grain, ranges[0])
+    panels = [trend]
+    if len(ranges) > 1:
+        panels += ["changes_source", "changes_landing", "changes_audience"]
+    spans: tuple[tuple[str, DateRange], ...] = ()
+    if trend == "trend":
+        panels.append("baseline")
+        spans = (("baseline", baseline_query(property_id, ranges[0], filters,
+                                             fields).ranges[0]),)
+    panels = _offered(panels, fields)
+    return ReportQuery(property_id, tuple(panels), ranges[:2], filters,
+                       omit=_missing(panels, fields), compare_tables=False, cutoff=cutoff,
+                       spans=tuple(s for s in spans if s[0] in panels))
+
+
 def trending_queries(property_id: str, today: date, fields: frozenset[str]
                      ) -> tuple[ReportQuery, ReportQuery]:
     """Pages trending now: the usual reading (28 whole days, one report; the same all

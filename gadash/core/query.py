@@ -384,6 +384,9 @@ class ReportQuery:
     # Like for like (``cutoff_hour``): on each range's last day only the hours before
     # this one count, in every report of the query.
     cutoff: int | None = None
+    # Panels asked over one range of their own, whole days (no cutoff), in the same
+    # batch call as the others: a digest's daily baseline beside its periods.
+    spans: tuple[tuple[str, DateRange], ...] = ()
 
     def __post_init__(self) -> None:
         if self.cutoff is not None and not 0 <= self.cutoff <= 23:
@@ -394,6 +397,12 @@ class ReportQuery:
             self.panel(panel)
         if not self.ranges and any(not self.panel(p).realtime for p in self.panels):
             raise QueryError("A report needs a date range.")
+        if not {p for p, _ in self.spans} <= set(self.panels):
+            raise QueryError("A span is of a panel of the query.")
+
+    def range_of(self, panel_id: str) -> DateRange | None:
+        """The range a panel is asked over on its own (``spans``), or None."""
+        return next((r for p, r in self.spans if p == panel_id), None)
 
     def panel(self, panel_id: str) -> Panel:
         """A panel of this query: the catalog's, or the exploration's. Raises QueryError."""
@@ -419,5 +428,7 @@ def _cache_key(query: ReportQuery) -> str:
         payload["explore"] = asdict(query.explore)
     if query.cutoff is not None:
         payload["cutoff"] = query.cutoff
+    if query.spans:
+        payload["spans"] = [[p, r.to_param()] for p, r in query.spans]
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return f"report:{digest[:32]}"

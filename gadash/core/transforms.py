@@ -149,6 +149,23 @@ def kpis(report: ReportFrame, metrics: list[str] | None = None) -> list[Kpi]:
     return out
 
 
+def kpi_delta(kpi: Kpi) -> tuple[str, str]:
+    """How a compared KPI moved, as its tile says it, and the tone: good, bad or flat
+    (``▲ 12.5%``, ``▲ new: 0 before``, ``■ 0 in both periods``, ``no comparison data``)."""
+    if kpi.change is None and kpi.value is not None and kpi.previous == 0:
+        # GA counted none in the comparison period: say so, not "no data".
+        if kpi.value == 0:
+            return "■ 0 in both periods", "flat"
+        tone = "good" if (kpi.value > 0) == kpi.higher_is_better else "bad"
+        return f"{'▲' if kpi.value > 0 else '▼'} new: {kpi.previous_text} before", tone
+    if kpi.change is None:
+        return "no comparison data", "flat"
+    good = (kpi.change >= 0) == kpi.higher_is_better
+    arrow = "▲" if kpi.change > 0 else "▼" if kpi.change < 0 else "■"
+    tone = "flat" if abs(kpi.change) < 0.005 else ("good" if good else "bad")
+    return f"{arrow} {abs(kpi.change) * 100:.1f}%", tone
+
+
 def _steps(times: pd.Series, start: pd.Timestamp, time_col: str) -> pd.Series:
     """Each time's position from ``start`` in the trend's own unit."""
     if time_col == "yearMonth":

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from gadash.core.digest import where
 from gadash.data.cache import CacheStore
 from gadash.errors import ConfigError
 from gadash.settings import Settings
@@ -66,12 +67,6 @@ def payload(text: str, link: str | None = None) -> dict[str, Any]:
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": body}}]}
 
 
-def where(url: str) -> str:
-    """The part of a webhook URL that may be logged: scheme and host."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or '?'}"
-
-
 def _peek(error: urllib.error.HTTPError) -> str:
     """The start of an error answer's body (Slack says why there), "" if unreadable."""
     try:
@@ -88,6 +83,33 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
                          headers: Any, newurl: str) -> None:
         return None
+
+
+def scrub(message: str, url: str) -> str:
+    """``message`` without the webhook's path (its secret part), should it quote it."""
+    secret = urlsplit(url).path
+    message = message.replace(url, where(url))
+    return message.replace(secret, "/...") if len(secret) > 1 else message
+
+
+def post_json(url: str, body: dict[str, Any], timeout: float, user_agent: str,
+              opener: urllib.request.OpenerDirector | None = None) -> str:
+    """POST ``body`` as JSON, following no redirect: "" when the webhook took it (2xx),
+    else why not (the URL's secret path never in it). Never raises."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": user_agent})
+    try:
+        with (opener or urllib.request.build_opener(_NoRedirect)).open(
+                request, timeout=timeout) as response:
+            response.read(1024)
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code} {scrub(_peek(exc), url)}".strip()
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        cause = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        name = "URLError" if isinstance(cause, str) else type(cause).__name__
+        return f"{name}: {scrub(str(cause), url)}".strip()
+    return ""
 
 
 class Alerts:
@@ -186,31 +208,13 @@ class Alerts:
     def _post(self, kind: str, key: str, body: dict[str, Any]) -> bool:
         """POST ``body``; on any failure log why, release the alert, return False."""
         assert self._url is not None
-        request = urllib.request.Request(
-            self._url, data=json.dumps(body).encode(), method="POST",
-            headers={"Content-Type": "application/json", "User-Agent": self._user_agent})
-        try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                response.read(1024)
-        except urllib.error.HTTPError as exc:
-            reason = f"HTTP {exc.code} {self._scrub(_peek(exc))}"
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            cause = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-            name = "URLError" if isinstance(cause, str) else type(cause).__name__
-            reason = f"{name}: {self._scrub(str(cause))}"
-        else:
+        reason = post_json(self._url, body, self.timeout, self._user_agent, self._opener)
+        if not reason:
             log.info("alert %s %r sent to %s", kind, key, self.target)
             return True
         self._release(kind, key)
-        log.warning("alert %s %r not sent to %s: %s", kind, key, self.target, reason.strip())
+        log.warning("alert %s %r not sent to %s: %s", kind, key, self.target, reason)
         return False
-
-    def _scrub(self, message: str) -> str:
-        """``message`` without the webhook's path (its secret part), should it quote it."""
-        assert self._url is not None
-        secret = urlsplit(self._url).path
-        message = message.replace(self._url, self.target)
-        return message.replace(secret, "/...") if len(secret) > 1 else message
 
     def _release(self, kind: str, key: str) -> None:
         self._store.delete(self._sent_key(kind, key))

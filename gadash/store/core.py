@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gadash.errors import StoreUnavailableError
 from gadash.settings import Settings
 from gadash.store.db import Database, normalise_url
+from gadash.store.digestrepo import DigestRepo
 from gadash.store.repos import AnnotationRepo, AuditRepo, LinkRepo, PanelRepo, ViewRepo
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ def head_revision() -> str | None:
 
 
 class Store:
-    """The team's store of record: TV links, saved views, panels, annotations, audit log.
+    """The team's store of record: TV links, saved views, panels, annotations, digests,
+    audit log.
 
     ``__init__`` only builds the engine; call ``migrate()`` once at start-up.
     Repository methods raise StoreUnavailableError when the database cannot be reached.
@@ -57,6 +59,7 @@ class Store:
         self.panels = PanelRepo(self._db)
         self.annotations = AnnotationRepo(self._db)
         self.audit = AuditRepo(self._db)
+        self.digests = DigestRepo(self._db)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Dialect, Index, Integer, String, Text, false
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -118,3 +130,52 @@ class AuditEntry(Base):
 
     __table_args__ = (Index("ix_audit_log_at", "at"),
                       Index("ix_audit_log_actor_action", "actor", "action"))
+
+
+class Digest(Base):
+    """A saved view or panel sent on a schedule to email addresses and webhooks."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)  # view:<slug> or panel:<id>
+    property: Mapped[str] = mapped_column(Text)
+    schedule: Mapped[str] = mapped_column(Text)  # core.schedule's phrase
+    emails: Mapped[str] = mapped_column(Text)  # one address a line
+    webhooks: Mapped[str] = mapped_column(Text)  # one URL a line (secrets)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Only times due after this are sent: made, resumed or rescheduled then.
+    active_since: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+
+class DigestRun(Base):
+    """One sending of a digest: due once (the unique key makes it once across
+    instances), tried until every recipient has it or the tries run out."""
+
+    __tablename__ = "digest_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    digest_id: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(Text)  # scheduled or manual
+    status: Mapped[str] = mapped_column(Text)  # pending, sent or failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    delivered: Mapped[str] = mapped_column(Text, default="")  # recipients done, a line each
+    log: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    image_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    image: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+    __table_args__ = (UniqueConstraint("digest_id", "due_at", name="uq_digest_runs_due"),
+                      Index("ix_digest_runs_status_next", "status", "next_try_at"),
+                      Index("ix_digest_runs_image_token", "image_token"),
+                      {"sqlite_autoincrement": True})

@@ -23,6 +23,7 @@ from gadash.data.service import DataService
 from gadash.data.shares import create_providers
 from gadash.data.sources import create_source
 from gadash.jobs.alerts import Alerts
+from gadash.jobs.digests import Digests, DigestWatcher
 from gadash.jobs.warmer import Quiet, Warmer, WarmUp, warm_first_view
 from gadash.jobs.watch import AlertWatcher
 from gadash.settings import Settings, load_settings
@@ -30,11 +31,14 @@ from gadash.store import Store
 from gadash.web.auth import AUTH_EXTENSION, CSRF_COOKIE, CSRF_HEADER, Auth
 from gadash.web.components.ids import LIST_VALUES
 from gadash.web.context import EXTENSION, STORE_EXTENSION
+from gadash.web.digests import compose_digest
 from gadash.web.logs import init_request_ids
 from gadash.web.middleware.callbacks import guard_callbacks, refuse_large_bodies
 from gadash.web.middleware.limits import create_limiter, limit_routes
 from gadash.web.middleware.security import init_security
 from gadash.web.middleware.speed import init_speed
+from gadash.web.routes.digests import DIGESTS_EXTENSION
+from gadash.web.routes.digests import register_routes as register_digest_routes
 from gadash.web.routes.metrics import init_metrics
 from gadash.web.routes.status import register_routes as register_status_routes
 from gadash.web.routes.team import register_routes as register_team_routes
@@ -212,6 +216,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     server.extensions[STORE_EXTENSION] = db
     auth = server.extensions[AUTH_EXTENSION] = Auth(app, settings, db)
     register_team_routes(server)
+    register_digest_routes(server)
     register_tv_link_routes(server, auth)
     limit_routes(server, limiter, settings)
     # After the gate: a callback request must fit the callback it names.
@@ -237,6 +242,14 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         atexit.register(watcher.stop)
         log.info("alerts: checked every %s s, sent to %s", settings.alert_check_seconds,
                  alerts.target)
+
+    digests = server.extensions[DIGESTS_EXTENSION] = Digests(
+        settings, db, functools.partial(compose_digest, server),
+        lambda name: service.time_zone(service.property_id(name)))
+    if settings.digest_check_seconds:
+        digest_watcher = DigestWatcher(digests, settings.digest_check_seconds)
+        digest_watcher.start()
+        atexit.register(digest_watcher.stop)
 
     from gadash.web.pages import explore, overview, tv  # noqa: F401 -- each registers its page
 

@@ -24,8 +24,9 @@ from gadash.store.models import Base
 from tests.store import workers
 from tests.store.postgres import free_port
 
-HEAD = "0003"
-TABLES = {"alembic_version", "annotations", "audit_log", "panels", "saved_views", "tv_links"}
+HEAD = "0004"
+TABLES = {"alembic_version", "annotations", "audit_log", "digest_runs", "digests", "panels",
+          "saved_views", "tv_links"}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -159,7 +160,7 @@ def test_panels_migration_down_and_up(db_url: str) -> None:
 
         alembic_run(db_url, "downgrade", "0002")
         assert store.current_revision() == "0002"
-        assert table_names(db_url) == TABLES - {"panels"}
+        assert table_names(db_url) == TABLES - {"panels", "digests", "digest_runs"}
         assert store.views.get(view.slug) == view  # the rest is kept
 
         store.migrate()
@@ -187,3 +188,20 @@ def test_models_match_the_migrations(db_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_digests_migration_down_and_up(db_url: str) -> None:
+    store = Store(db_url)
+    try:
+        store.migrate()
+        view = store.views.save("Weekly", "p=blog", 2, "Blog", "ana@example.com")
+        digest = store.digests.create("Weekly", f"view:{view.slug}", "Blog", "daily 08:00",
+                                      ("ana@example.com",), (), "ana@example.com")
+        assert store.digests.list() == [digest]
+        alembic_run(db_url, "downgrade", "0003")
+        assert table_names(db_url) == TABLES - {"digests", "digest_runs"}
+        assert store.views.get(view.slug) == view
+        store.migrate()
+        assert store.current_revision() == HEAD and store.digests.list() == []
+    finally:
+        store.dispose()

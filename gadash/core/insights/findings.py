@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
 
-from gadash.core.catalog import CHANGE_DIMENSIONS, CHANGE_FILTERS, CHANGE_WITHIN
+from gadash.core.catalog import (
+    CHANGE_DIMENSIONS,
+    CHANGE_FILTERS,
+    CHANGE_METRICS,
+    CHANGE_SPLITS,
+    CHANGE_WITHIN,
+)
 from gadash.core.frames import ReportFrame, is_other
 from gadash.core.insights.rules import (
     SAME_TRAFFIC,
@@ -198,6 +204,27 @@ def what_changed(reports: dict[str, ReportFrame], per_metric: dict[str, int] | N
                 chosen.append((finding, c))
         groups.append(Group(metric, head, tuple(f for f, _ in chosen[:limit])))
     return Changes(tuple(groups))
+
+
+def split_changes(reports: dict[str, ReportFrame]) -> dict[str, ReportFrame]:
+    """The ``changes_<name>`` answers ``what_changed`` reads, from a digest's reports
+    (``core.plans.digest_query``): each dimension of ``CHANGE_SPLITS`` summed out of the
+    report that asked it with others; the totals are the report's own. A report GA had
+    more rows for stays marked so (its values are named only when in both periods)."""
+    out = {k: v for k, v in reports.items() if k.startswith("changes_")}
+    for name, source in CHANGE_SPLITS.items():
+        frame = reports.get(source)
+        dims = list(CHANGE_DIMENSIONS[name])
+        if frame is None or not set(dims) <= set(frame.rows.columns):
+            continue
+        keys = [*dims, "dateRange"] if "dateRange" in frame.rows.columns else dims
+        metrics = [m for m in CHANGE_METRICS if m in frame.rows.columns]
+        rows = frame.rows.groupby(keys, as_index=False, sort=False)[metrics].sum()
+        cut = frame.meta.row_count > len(frame.rows)
+        out[f"changes_{name}"] = ReportFrame(
+            f"changes_{name}", rows, frame.totals,
+            replace(frame.meta, row_count=len(rows) + 1 if cut else len(rows)))
+    return out
 
 
 def describe_dimension(name: str) -> str:

@@ -588,7 +588,9 @@ class GA4Source(DataSource):
         comparing = len(query.ranges) > 1 and query.compare_tables
         # An exploration asks each period on its own (its metric conditions choose this
         # period's rows; a series' cap counts per period), both in the same batch call.
+        whole_days = replace(query, cutoff=None, spans=()) if query.spans else query
         first = [
+            _Ask.make(whole_days, p, (span,)) if (span := query.range_of(p.id)) else
             _Ask.make(query, p, query.ranges[:1] if ((p.keys or p.id == EXPLORE_PANEL)
                                                      and comparing) or p.current_only
                       else query.ranges)

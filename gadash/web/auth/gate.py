@@ -59,7 +59,9 @@ SIGNOUT_RECHECK = 5.0  # seconds a process trusts what it knows of a person's si
 # Load balancers call these by address: they answer whatever the Host header says.
 HOST_FREE_PATHS = {"/healthz", "/readyz", "/metrics"}
 # The gate's own public routes; sign-in adds its pages (``add_public_routes``).
-PUBLIC_PATHS = ["/healthz", "/readyz", "/favicon.ico", "/robots.txt"]
+# A digest's trend picture: chat servers fetch it signed out; its token is the key.
+PUBLIC_PATHS = ["/healthz", "/readyz", "/favicon.ico", "/robots.txt",
+                "/digest-images/<token>.png"]
 # What a TV link may reach besides /tv: the page's scripts, layout and callbacks.
 TV_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_dash-layout", "/_dash-dependencies",
                "/_dash-update-component", "/_favicon.ico", "/_reload-hash")

@@ -10,7 +10,7 @@ from dash import dcc, html
 from gadash.core.catalog import FILTERS
 from gadash.core.frames import ReportFrame
 from gadash.core.query import Condition
-from gadash.core.transforms import Kpi, format_number
+from gadash.core.transforms import Kpi, format_number, kpi_delta
 from gadash.data.shares import Provider, ShareCounts
 from gadash.errors import GadashError
 
@@ -64,23 +64,8 @@ def create_kpi_tile(kpi: Kpi, comparing: bool, id_prefix: str, note: str = "",
     if note:
         children.append(html.Div(note, className="kpi-delta flat"))
     elif comparing:
-        if kpi.change is None and kpi.value is not None and kpi.previous == 0:
-            # GA counted none in the comparison period: say so, not "no data".
-            if kpi.value == 0:
-                children.append(html.Div("■ 0 in both periods", className="kpi-delta flat"))
-            else:
-                tone = "good" if (kpi.value > 0) == kpi.higher_is_better else "bad"
-                arrow = "▲" if kpi.value > 0 else "▼"
-                children.append(html.Div(f"{arrow} new: {kpi.previous_text} before",
-                                         className=f"kpi-delta {tone}"))
-        elif kpi.change is None:
-            children.append(html.Div("no comparison data", className="kpi-delta flat"))
-        else:
-            good = (kpi.change >= 0) == kpi.higher_is_better
-            arrow = "▲" if kpi.change > 0 else "▼" if kpi.change < 0 else "■"
-            tone = "flat" if abs(kpi.change) < 0.005 else ("good" if good else "bad")
-            children.append(html.Div(f"{arrow} {abs(kpi.change) * 100:.1f}%",
-                                     className=f"kpi-delta {tone}"))
+        text, tone = kpi_delta(kpi)
+        children.append(html.Div(text, className=f"kpi-delta {tone}"))
     title = f"{kpi.label}: {kpi.exact}" + (" (estimated from GA's sample)" if estimated else "")
     return html.Div(children, className="kpi", title=title)
 

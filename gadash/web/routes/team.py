@@ -79,6 +79,8 @@ def register_routes(server: Flask) -> None:
         return page("Saved views", "<h1>Saved views</h1><p class='note'>Views the team saved; "
                     "each opens at its short address.</p><table><tr><th>Name</th><th>Property"
                     f"</th><th>By</th><th>Saved</th><th></th></tr>{table}</table>"
+                    "<p>To send a view on a schedule by email or chat: <a href='/digests'>"
+                    "Digests</a>.</p>"
                     "<p><a href='/'>Back to the dashboard</a></p>")
 
     def annotations() -> Response:
