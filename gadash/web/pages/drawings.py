@@ -14,6 +14,7 @@ from plotly.io.json import to_json_plotly
 
 from gadash.core.frames import ViewResult
 from gadash.core.query import ReportQuery
+from gadash.data.flight import version_failed
 from gadash.errors import GadashError
 from gadash.memo import Recent
 from gadash.web.context import get_service
@@ -23,15 +24,20 @@ D = TypeVar("D", "Drawn", "DrawnRealtime")
 
 class Drawings(Generic[D]):
     """This process's renderings of polled answers, by what they show
-    (``prefix#version``); one thread at a time draws a prefix.
+    (``prefix#version``), and the latest per prefix; one thread at a time draws a
+    prefix, and a change costs one drawing per process.
 
-    Polls that find a new answer while another thread draws it wait for that drawing
-    (a few ms) instead of drawing the same answer again: a change costs one drawing
-    per process, and every poll gets the answer the cache holds (a screen learns at
-    once that GA failed)."""
+    A new answer of fresh numbers is read and drawn by the poll that finds it; the
+    polls that come while it draws answer at once with the latest drawing (their
+    screens get the new one at their next poll). An overview's drawing holds a worker
+    for tens of ms; polls waiting for it answered together and their screens' draw
+    requests came at once, the slowest requests under bench/viewers.py. A failed
+    refresh (stale data, GA failing) or an answer that must be read is waited for: a
+    screen learns at once why its data is old."""
 
     def __init__(self, seconds: float, size: int):
         self.memo: Recent[str, D] = Recent(seconds, size=size)
+        self.latest: Recent[str, D] = Recent(seconds, size=size)  # by prefix
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -71,17 +77,33 @@ class Drawings(Generic[D]):
         if done is not None:
             service.keep_warm(query.cache_key(), query)
             return done
+        shown = self.latest.peek(prefix)
+        if version and not version_failed(version) and shown is not None:
+            # New numbers: one poll reads and draws them, the others show the latest.
+            lock = self._lock(prefix)
+            if not lock.acquire(blocking=False):
+                service.keep_warm(query.cache_key(), query)
+                return shown
+            try:
+                return self._made(prefix, service.view(query, warm=True), draw)
+            finally:
+                lock.release()
         result = service.view(query, warm=True)
         done = self.memo.peek(f"{prefix}#{result.version}")
         if done is not None:  # a stale answer (no version) drawn before
             return done
         with self._lock(prefix):
-            # Drawn meanwhile by the thread this one waited for?
-            done = self.memo.peek(f"{prefix}#{result.version}")
-            if done is None:
-                done = draw(result)
-                self.memo.put(done.key, done)  # key: prefix#version of the answer drawn
-            return done
+            return self._made(prefix, result, draw)
+
+    def _made(self, prefix: str, result: ViewResult, draw: Callable[[ViewResult], D]) -> D:
+        """The drawing of ``result``: drawn before (by the thread this one waited for,
+        say), else drawn now. The caller holds the prefix's lock."""
+        done = self.memo.peek(f"{prefix}#{result.version}")
+        if done is None:
+            done = draw(result)
+            self.memo.put(done.key, done)  # key: prefix#version of the answer drawn
+        self.latest.put(prefix, done)
+        return done
 
 
 class Encoded:
