@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Any
 
+import orjson
 import pytest
 from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
@@ -277,3 +278,47 @@ def test_the_tvs_top_pages_set_gas_other_row_apart():
     assert items[-1].className == "tv-item tv-item-other"
     assert items[-1].children[0].children == "All other pages"
     assert items[-1].children[2].children == "15.5K"
+
+
+def test_a_drawing_made_by_one_worker_is_read_by_the_others(app):
+    """A change costs one drawing across workers: another process (here another
+    Drawings) reads it from the shared cache, the same bytes, instead of drawing it."""
+    import pickle
+
+    from gadash.web.components.tv import REALTIME_PANELS
+    from gadash.web.pages import tv
+    from gadash.web.pages.drawings import Drawings, DrawnRealtime
+
+    query = ReportQuery(BLOG, REALTIME_PANELS, ())
+    calls: list[str] = []
+
+    def draw(result: ViewResult) -> DrawnRealtime:
+        calls.append(result.version)
+        return tv._draw_realtime(result, BLOG, "UTC")
+
+    prefix = f"{BLOG}-shared-test"
+    one, two = (Drawings[DrawnRealtime](600, size=8, shared=DrawnRealtime) for _ in "12")
+    with app.server.test_request_context():
+        get_service().store.delete(one._shared_key(f"{prefix}#x"))  # any earlier run's
+        mine = one.once(prefix, query, lambda r: replace_key(draw(r), prefix, BLOG))
+        theirs = two.once(prefix, query, lambda r: replace_key(draw(r), prefix, BLOG))
+    assert len(calls) == 1  # drawn once, read by the other
+    assert theirs is not mine and theirs.key == mine.key and theirs.active == mine.active
+    sent = orjson.dumps({"items": mine.items.to_plotly_json()})  # what a response carries
+    assert orjson.dumps({"items": theirs.items.to_plotly_json()}) == sent
+    assert len(sent) > 20
+    again = pickle.loads(pickle.dumps(mine.y))
+    assert orjson.dumps(again.to_plotly_json()) == orjson.dumps(mine.y.to_plotly_json())
+    # Without sharing, each process draws its own.
+    alone = Drawings[DrawnRealtime](600, size=8)
+    with app.server.test_request_context():
+        alone.once(prefix + "-alone", query, lambda r: replace_key(draw(r), prefix + "-alone",
+                                                                    BLOG))
+    assert len(calls) == 2
+
+
+def replace_key(done: Any, prefix: str, old: str) -> Any:
+    """The drawing under this test's own prefix (its key is prefix#version)."""
+    from dataclasses import replace
+
+    return replace(done, key=prefix + done.key.removeprefix(old))
