@@ -31,6 +31,17 @@ VERSION_READ_EVERY = 5.0
 Ttl = float | Callable[[], float]  # seconds an entry stays fresh, or how to work it out
 
 
+def version_text(fetched_at: float, error: str) -> str:
+    """Which answer an entry holds, as pollers compare it: when it was fetched and why
+    its last refresh failed ("" when it worked), ``fetched_at:error``."""
+    return f"{fetched_at}:{error}"
+
+
+def version_failed(version: str) -> bool:
+    """Does the answer of this version carry a refresh's failure (stale, GA failing)?"""
+    return bool(version.partition(":")[2])  # a float's text holds no colon
+
+
 @dataclass(frozen=True)
 class Entry:
     """What the shared store keeps for one query."""
@@ -116,7 +127,7 @@ class SingleFlight:
         fetched_at, fresh_until, retry_at, error = found
         if time.time() >= max(fresh_until, retry_at):
             return None
-        return f"{fetched_at}:{error}"
+        return version_text(fetched_at, error)
 
     def peek(self, key: str) -> Entry | None:
         return self._read(key)

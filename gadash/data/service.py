@@ -31,7 +31,7 @@ from gadash.core.query import (
 )
 from gadash.data.cache import CacheStore
 from gadash.data.counters import quota_left
-from gadash.data.flight import SingleFlight
+from gadash.data.flight import SingleFlight, version_text
 from gadash.data.shares import Provider, ShareCounts
 from gadash.data.shares.canonical import page_url
 from gadash.data.shares.fetch import FetchLimits, fetch_counts
@@ -101,7 +101,7 @@ class DataService:
             cast(dict[str, ReportFrame], outcome.value), how=outcome.how, error=outcome.error,
             fetched_at=datetime.fromtimestamp(outcome.fetched_at, UTC),
             error_short=outcome.error_short,
-            version=f"{outcome.fetched_at}:{outcome.error}",
+            version=version_text(outcome.fetched_at, outcome.error),
             cache_note=self.store.note,
         )
 

@@ -312,7 +312,7 @@ def _status_of(result: ViewResult, label: str) -> tuple[bool, str, str, str]:
 
 
 # Renderings by what they show, per process; and annotations, re-read every 10 s.
-_DRAWN: Drawings[Drawn] = Drawings(3_600, size=64)
+_DRAWN: Drawings[Drawn] = Drawings(3_600, size=64, shared=Drawn)
 _MARKERS: Recent[tuple[str, date, date], tuple[list[Marker], str]] = Recent(10, size=1_000)
 
 
@@ -423,7 +423,7 @@ def draw_realtime(todraw: Any, data: dict[str, Any] | None, drawn: Any) -> tuple
     return done.active, figure, done.items, done.label, done.key
 
 
-_RT_DRAWN: Drawings[DrawnRealtime] = Drawings(600, size=64)
+_RT_DRAWN: Drawings[DrawnRealtime] = Drawings(600, size=64, shared=DrawnRealtime)
 
 
 def _draw_realtime(result: ViewResult, property_id: str, zone: str) -> DrawnRealtime:

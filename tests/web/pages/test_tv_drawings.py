@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Any
 
+import orjson
 import pytest
 from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
@@ -22,12 +23,8 @@ class Drawing:
         self.key = key
 
 
-def test_a_new_answer_is_drawn_once_and_polls_meanwhile_wait_for_it(app):
-    from gadash.web.components.tv import REALTIME_PANELS
-    from gadash.web.pages.drawings import Drawings
-
-    query = ReportQuery(BLOG, REALTIME_PANELS, ())
-    drawings: Drawings[Any] = Drawings(600, size=8)
+def _slow_second_drawing(prefix: str) -> tuple[list[str], threading.Event, Any]:
+    """A draw function whose second and later drawings wait for the event."""
     calls: list[str] = []
     release = threading.Event()
 
@@ -35,18 +32,18 @@ def test_a_new_answer_is_drawn_once_and_polls_meanwhile_wait_for_it(app):
         calls.append(result.version)
         if len(calls) > 1:
             release.wait(10)  # a slow drawing of the second answer
-        return Drawing(f"p#{result.version}")
+        return Drawing(f"{prefix}#{result.version}")
 
-    with app.server.test_request_context():
-        first = drawings.once("p", query, draw)
-        assert drawings.once("p", query, draw) is first and len(calls) == 1  # remembered
-        drawings.memo.forget(first.key)  # as when the cache holds a newer answer
+    return calls, release, draw
 
-    got: list[Any] = []
+
+def _start_drawing(app, drawings: Any, prefix: str, query: ReportQuery, draw: Any,
+                   calls: list[str], got: list[Any]) -> threading.Thread:
+    """A poll in a thread of its own that draws (and holds the prefix until released)."""
 
     def poll() -> None:
         with app.server.test_request_context():
-            got.append(drawings.once("p", query, draw))
+            got.append(drawings.once(prefix, query, draw))
 
     drawer = threading.Thread(target=poll)
     drawer.start()
@@ -55,16 +52,83 @@ def test_a_new_answer_is_drawn_once_and_polls_meanwhile_wait_for_it(app):
             break
         time.sleep(0.01)
     assert len(calls) == 2
-    others = [threading.Thread(target=poll) for _ in range(3)]
-    for t in others:
-        t.start()
-    time.sleep(0.2)
-    assert not got  # they wait for the drawing rather than show an older one
-    release.set()
-    for t in [drawer, *others]:
-        t.join(10)
-    assert len(got) == 4 and all(g is got[0] for g in got) and got[0] is not first
+    return drawer
+
+
+def test_a_new_answer_is_drawn_once_while_other_polls_show_the_latest_drawing(app):
+    from gadash.web.components.tv import REALTIME_PANELS
+    from gadash.web.pages.drawings import Drawings
+
+    query = ReportQuery(BLOG, REALTIME_PANELS, ())
+    drawings: Drawings[Any] = Drawings(600, size=8)
+    calls, release, draw = _slow_second_drawing("p")
+    with app.server.test_request_context():
+        first = drawings.once("p", query, draw)
+        assert drawings.once("p", query, draw) is first and len(calls) == 1  # remembered
+        drawings.memo.forget(first.key)  # as when the cache holds newer numbers
+
+    got: list[Any] = []
+    drawer = _start_drawing(app, drawings, "p", query, draw, calls, got)
+    try:
+        with app.server.test_request_context():
+            started = time.monotonic()
+            others = [drawings.once("p", query, draw) for _ in range(5)]
+        assert time.monotonic() - started < 1  # nobody waited for the drawing
+        assert all(o is first for o in others) and len(calls) == 2  # nor drew it again
+        assert not got
+    finally:
+        release.set()
+        drawer.join(10)
+    assert len(got) == 1 and got[0] is not first
+    with app.server.test_request_context():
+        assert drawings.once("p", query, draw) is got[0]  # the next poll gets it
     assert len(calls) == 2  # drawn once
+
+
+def test_a_failed_refresh_is_waited_for_so_every_screen_learns_of_it(app):
+    """Polls that find an answer carrying GA's failure wait for its drawing rather than
+    show the latest one: every screen marks its numbers stale at once."""
+    from dataclasses import replace
+
+    from gadash.web.components.tv import REALTIME_PANELS
+    from gadash.web.pages.drawings import Drawings
+
+    query = ReportQuery(BLOG, REALTIME_PANELS, ())
+    drawings: Drawings[Any] = Drawings(600, size=8)
+    calls, release, draw = _slow_second_drawing("f")
+    with app.server.test_request_context():
+        first = drawings.once("f", query, draw)
+        flight = get_service().flight
+        key = query.cache_key()
+        entry = flight.peek(key)
+        assert entry is not None and not entry.error
+        # The last refresh failed: the entry keeps its numbers and says why.
+        flight._write(key, replace(entry, error="Google Analytics did not answer",
+                                   error_short="GA not answering",
+                                   retry_at=time.time() + 60))
+    got: list[Any] = []
+    try:
+        drawer = _start_drawing(app, drawings, "f", query, draw, calls, got)
+        others = [threading.Thread(target=lambda: got.append(_poll(app, drawings, query, draw)))
+                  for _ in range(3)]
+        for t in others:
+            t.start()
+        time.sleep(0.2)
+        assert not got  # they wait for the failure's drawing rather than show the last
+        release.set()
+        for t in [drawer, *others]:
+            t.join(10)
+        assert len(got) == 4 and all(g is got[0] for g in got) and got[0] is not first
+        assert got[0].key.endswith(":Google Analytics did not answer") and len(calls) == 2
+    finally:
+        release.set()
+        with app.server.test_request_context():
+            get_service().flight._write(key, entry)  # the other tests' answer back
+
+
+def _poll(app, drawings: Any, query: ReportQuery, draw: Any) -> Any:
+    with app.server.test_request_context():
+        return drawings.once("f", query, draw)
 
 
 def test_the_first_drawing_is_waited_for_and_made_once(app):
@@ -214,3 +278,47 @@ def test_the_tvs_top_pages_set_gas_other_row_apart():
     assert items[-1].className == "tv-item tv-item-other"
     assert items[-1].children[0].children == "All other pages"
     assert items[-1].children[2].children == "15.5K"
+
+
+def test_a_drawing_made_by_one_worker_is_read_by_the_others(app):
+    """A change costs one drawing across workers: another process (here another
+    Drawings) reads it from the shared cache, the same bytes, instead of drawing it."""
+    import pickle
+
+    from gadash.web.components.tv import REALTIME_PANELS
+    from gadash.web.pages import tv
+    from gadash.web.pages.drawings import Drawings, DrawnRealtime
+
+    query = ReportQuery(BLOG, REALTIME_PANELS, ())
+    calls: list[str] = []
+
+    def draw(result: ViewResult) -> DrawnRealtime:
+        calls.append(result.version)
+        return tv._draw_realtime(result, BLOG, "UTC")
+
+    prefix = f"{BLOG}-shared-test"
+    one, two = (Drawings[DrawnRealtime](600, size=8, shared=DrawnRealtime) for _ in "12")
+    with app.server.test_request_context():
+        get_service().store.delete(one._shared_key(f"{prefix}#x"))  # any earlier run's
+        mine = one.once(prefix, query, lambda r: replace_key(draw(r), prefix, BLOG))
+        theirs = two.once(prefix, query, lambda r: replace_key(draw(r), prefix, BLOG))
+    assert len(calls) == 1  # drawn once, read by the other
+    assert theirs is not mine and theirs.key == mine.key and theirs.active == mine.active
+    sent = orjson.dumps({"items": mine.items.to_plotly_json()})  # what a response carries
+    assert orjson.dumps({"items": theirs.items.to_plotly_json()}) == sent
+    assert len(sent) > 20
+    again = pickle.loads(pickle.dumps(mine.y))
+    assert orjson.dumps(again.to_plotly_json()) == orjson.dumps(mine.y.to_plotly_json())
+    # Without sharing, each process draws its own.
+    alone = Drawings[DrawnRealtime](600, size=8)
+    with app.server.test_request_context():
+        alone.once(prefix + "-alone", query, lambda r: replace_key(draw(r), prefix + "-alone",
+                                                                    BLOG))
+    assert len(calls) == 2
+
+
+def replace_key(done: Any, prefix: str, old: str) -> Any:
+    """The drawing under this test's own prefix (its key is prefix#version)."""
+    from dataclasses import replace
+
+    return replace(done, key=prefix + done.key.removeprefix(old))
