@@ -79,6 +79,17 @@ def post_worker_init(worker: Any) -> None:
     gc.freeze()
 
 
+def worker_exit(server: Any, worker: Any) -> None:
+    """The worker is stopping: stop what the app started beside it (the demo's gRPC
+    stand-in, the jobs' threads) while thread pools still take work; at the
+    interpreter's exit they no longer do."""
+    import sys
+
+    app = sys.modules.get("gadash.web.app")
+    if app is not None:
+        app.stop_parts()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """A worker is gone: its live gauges go with it (its counters stay counted). Never
     raises: the master must outlive any worker's end."""
