@@ -503,7 +503,7 @@ def _digests_show(settings: Settings, store: Store, args: argparse.Namespace) ->
     runs = store.digests.runs(d.id, limit=args.runs)
     print("Runs:" if runs else "Runs: none yet")
     for r in runs:
-        print(f"  {_when(r.due_at)} UTC\t{r.kind}\t{r.status}\ttries {r.attempts}")
+        print(f"  run {r.id}\t{_when(r.due_at)} UTC\t{r.kind}\t{r.status}\ttries {r.attempts}")
         for line in r.log.strip().splitlines():
             print(f"    {line}")
     return 0
@@ -511,7 +511,8 @@ def _digests_show(settings: Settings, store: Store, args: argparse.Namespace) ->
 
 def _digests_create(settings: Settings, store: Store, args: argparse.Namespace) -> int:
     d = create_digest(store, _who(), args.name, args.source, args.schedule,
-                      recipients(args.email or []), recipients(args.webhook or []))
+                      recipients(args.email or []), recipients(args.webhook or []),
+                      settings.digest_private_webhooks)
     print(f"Made digest {d.id} ({d.name!r}): {d.source}, "
           f"{parse_schedule(d.schedule).describe()}, to {_to(d)}")
     if args.webhook and not settings.public_url:
@@ -528,6 +529,32 @@ def _digests_pause(settings: Settings, store: Store, args: argparse.Namespace) -
         return _no_digest(args.id)
     print(f"Digest {d.id} is paused." if d.paused else f"Digest {d.id} is active again; "
           "times that fell due while it was paused are not sent.")
+    return 0
+
+
+def _digests_edit(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    emails = () if args.no_emails else recipients(args.email) if args.email else None
+    hooks = () if args.no_webhooks else recipients(args.webhook) if args.webhook else None
+    d = update_digest(store, _who(), args.id, name=args.name, source=args.source,
+                      schedule=args.schedule, emails=emails, webhooks=hooks,
+                      private_webhooks=settings.digest_private_webhooks)
+    if d is None:
+        return _no_digest(args.id)
+    print(f"Digest {d.id} ({d.name!r}): {d.source}, {parse_schedule(d.schedule).describe()}, "
+          f"to {_to(d)}")
+    return 0
+
+
+def _digests_retry(settings: Settings, store: Store, args: argparse.Namespace) -> int:
+    run = store.digests.run(args.run)
+    if run is None or run.status != "failed" or not store.digests.retry(
+            args.run, datetime.now(UTC), f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC tried "
+            f"again, asked for by {_who()}\n"):
+        print(f"error: run {args.run} is not a failed run (`gadash digests show ID` lists "
+              "runs)", file=sys.stderr)
+        return 1
+    print(f"Run {args.run} (due {_when(run.due_at)} UTC) is due again: the app sends it "
+          "within GADASH_DIGEST_CHECK_SECONDS.")
     return 0
 
 
@@ -566,8 +593,8 @@ def _digests_send(args: argparse.Namespace) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
     if run is None:
-        print("error: the run was taken by another process; see `gadash digests show "
-              f"{args.id}`", file=sys.stderr)
+        print("error: it was sent less than a minute ago, or another process is sending "
+              f"it; see `gadash digests show {args.id}`", file=sys.stderr)
         return 1
     print(run.log.strip())
     print({"sent": f"Digest {d.id} sent.",
@@ -719,6 +746,21 @@ def build_parser() -> argparse.ArgumentParser:
         pause = actions.add_parser(verb, help=what)
         pause.add_argument("id", type=int, help="the digest's id")
         pause.set_defaults(store_action=_digests_pause, paused=paused, run=_store_command)
+    edit = actions.add_parser("edit", help="change a digest (what is not given is kept)")
+    edit.add_argument("id", type=int, help="the digest's id")
+    edit.add_argument("--name", metavar="TEXT")
+    edit.add_argument("--source", metavar="view:SLUG|panel:ID")
+    edit.add_argument("--schedule", metavar="PHRASE")
+    edit.add_argument("--email", action="append", metavar="ADDRESS",
+                      help="the addresses (replace the old ones; repeat for more)")
+    edit.add_argument("--webhook", action="append", metavar="URL",
+                      help="the webhooks (replace the old ones; repeat for more)")
+    edit.add_argument("--no-emails", action="store_true", help="mail nobody")
+    edit.add_argument("--no-webhooks", action="store_true", help="post to no webhook")
+    edit.set_defaults(store_action=_digests_edit, run=_store_command)
+    retry = actions.add_parser("retry", help="send a failed run again, for its own period")
+    retry.add_argument("run", type=int, help="the run's id (see `gadash digests show ID`)")
+    retry.set_defaults(store_action=_digests_retry, run=_store_command)
     delete = actions.add_parser("delete", help="delete a digest and its runs")
     delete.add_argument("id", type=int, help="the digest's id")
     delete.set_defaults(store_action=_digests_delete, run=_store_command)

@@ -67,6 +67,16 @@ def on_starting(server: Any) -> None:
     server.log.info("metrics of all workers in %s", os.environ[MULTIPROC_ENV])
 
 
+def post_fork(server: Any, worker: Any) -> None:
+    """A quick stop (SIGINT, SIGQUIT) ends a worker like SIGTERM: its loop stops and the
+    exit hooks run, even while the app is still loading. gunicorn's own handler raises
+    SystemExit inside whatever frame the signal lands in (a migration, a garbage-collector
+    callback), which logs a traceback and skips ``worker_exit``; the master still kills
+    a worker that takes longer than ``graceful_timeout``. (Set before the worker installs
+    its signal handlers, which read these attributes.)"""
+    worker.handle_quit = worker.handle_exit
+
+
 def post_worker_init(worker: Any) -> None:
     """The app is loaded in this worker: what it built to start (the layout, the
     callback map, plotly's templates, pandas) lives as long as the worker, so the
@@ -77,6 +87,17 @@ def post_worker_init(worker: Any) -> None:
 
     gc.collect()
     gc.freeze()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """The worker is stopping: stop what the app started beside it (the demo's gRPC
+    stand-in, the jobs' threads) while thread pools still take work; at the
+    interpreter's exit they no longer do."""
+    import sys
+
+    app = sys.modules.get("gadash.web.app")
+    if app is not None:
+        app.stop_parts()
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -208,7 +208,10 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(default=20.0, gt=0)
     digest_check_seconds: int = Field(default=30, ge=1, le=3600)
     digest_retry_seconds: int = Field(default=60, ge=1, le=3600)
-    digest_tries: int = Field(default=8, ge=1, le=50)
+    digest_tries: int = Field(default=48, ge=1, le=500)
+    # Webhooks on this machine or a private network (an intranet Mattermost): off, so
+    # that whoever may make a digest cannot make gadash post into its own network.
+    digest_private_webhooks: bool = False
     # The Chromium kaleido draws digest charts with (unset: the one it finds).
     chromium: Path | None = None
 
@@ -330,6 +333,15 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit():
             raise ValueError(f"{value!r} is not host:port")
         return value
+
+    @model_validator(mode="after")
+    def _check_smtp(self) -> Settings:
+        if (self.smtp_user and self.smtp_tls == "none"
+                and self.smtp_host not in (*LOOPBACK_HOSTS, "localhost")):
+            raise ValueError("GADASH_SMTP_USER is set with GADASH_SMTP_TLS=none: the password "
+                             f"would cross the network to {self.smtp_host} in the clear. Use "
+                             "starttls or ssl.")
+        return self
 
     @model_validator(mode="after")
     def _check_credentials(self) -> Settings:

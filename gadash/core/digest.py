@@ -126,8 +126,12 @@ def as_html(c: DigestContent, image: bool) -> str:
 def where(url: str) -> str:
     """The part of a webhook URL that may be shown or logged: scheme and host (whoever
     has the path can post to the channel)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or '?'}" if parts.scheme else "(not a URL)"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "(not a URL)"
+    return f"{parts.scheme}://{host or '?'}" if parts.scheme else "(not a URL)"
 
 
 def slack_escape(text: str) -> str:

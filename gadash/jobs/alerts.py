@@ -86,10 +86,17 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def scrub(message: str, url: str) -> str:
-    """``message`` without the webhook's path (its secret part), should it quote it."""
-    secret = urlsplit(url).path
+    """``message`` without the webhook's path and query (its secret parts: Slack keeps
+    its token in the path, Google Chat in the query), should it quote them."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return message.replace(url, where(url))
     message = message.replace(url, where(url))
-    return message.replace(secret, "/...") if len(secret) > 1 else message
+    for secret, shown in ((parts.query, "..."), (parts.path, "/...")):
+        if len(secret) > 1:
+            message = message.replace(secret, shown)
+    return message
 
 
 def post_json(url: str, body: dict[str, Any], timeout: float, user_agent: str,

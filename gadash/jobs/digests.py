@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from gadash.core.digest import IMAGE_CID, Composed, as_html, as_slack, as_text, where
 from gadash.core.schedule import parse_schedule
-from gadash.errors import GadashError
+from gadash.errors import GadashError, QueryError
 from gadash.jobs.alerts import post_json
 from gadash.settings import Settings
 from gadash.store import Store
@@ -39,7 +39,9 @@ from gadash.store.digestrepo import DigestRow, DigestRunRow
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)  # longer than an attempt; a process that dies loses it
+LEASE = timedelta(minutes=10)  # renewed at each recipient; a process that dies loses it
+SEND_NOW_EVERY = timedelta(minutes=1)  # "Send now" at most once a minute a digest
+MANUAL_TRIES = timedelta(hours=24)  # how long a manual run is tried
 MOST_BACKOFF = timedelta(hours=1)
 IMAGE_PATH = "/digest-images"
 
@@ -81,47 +83,78 @@ class Mailer:
     def target(self) -> str:
         return f"{self.settings.smtp_host}:{self.settings.smtp_port}"
 
-    def send(self, composed: Composed, to: list[str]) -> dict[str, str]:
-        """Mail the digest to each address: address -> "" when the server took it, else
-        why not. Never raises."""
+    def send(self, composed: Composed, to: list[str],
+             each: Callable[[str, str, bool], bool]) -> None:
+        """Mail the digest to each address, calling ``each(address, reason, for_good)``
+        after each one: reason "" when the server took it; ``for_good`` when it refused
+        it for good (a 5xx: trying again would not help). ``each`` returns False to stop.
+        Never raises."""
         if not to:
-            return {}
+            return
         s = self.settings
         if not s.smtp_host:
-            return dict.fromkeys(to, "mail is off: GADASH_SMTP_HOST is not set")
+            for address in to:
+                if not each(address, "mail is off: GADASH_SMTP_HOST is not set", False):
+                    return
+            return
         try:
-            with self._session() as smtp:
-                out = {}
-                for address in to:
-                    try:
-                        smtp.send_message(self.message(composed, address))
-                        out[address] = ""
-                    except smtplib.SMTPRecipientsRefused as exc:
-                        code, text = next(iter(exc.recipients.values()))
-                        said = text.decode(errors="replace")
-                        out[address] = f"refused by {self.target}: {code} {said}"
-                    except (smtplib.SMTPException, OSError) as exc:
-                        out[address] = f"{type(exc).__name__}: {exc}"
-                        if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
-                            break  # the session is gone; the rest wait for the retry
-                for address in to:
-                    out.setdefault(address, "not tried: the SMTP session ended")
-                return out
+            smtp = self._session()
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            reason = f"SMTP {self.target}: {type(exc).__name__}: {exc}"
-            return dict.fromkeys(to, reason)
+            for address in to:
+                if not each(address, f"SMTP {self.target}: {type(exc).__name__}: {exc}",
+                            False):
+                    return
+            return
+        try:
+            for n, address in enumerate(to):
+                reason, for_good, gone = "", False, False
+                try:
+                    smtp.send_message(self.message(composed, address))
+                except smtplib.SMTPRecipientsRefused as exc:
+                    code, text = next(iter(exc.recipients.values()))
+                    reason = f"refused by {self.target}: {code} {text.decode(errors='replace')}"
+                    for_good = code >= 500
+                except smtplib.SMTPResponseException as exc:  # at MAIL or DATA
+                    said = exc.smtp_error.decode(errors="replace") if isinstance(
+                        exc.smtp_error, bytes) else str(exc.smtp_error)
+                    reason = f"refused by {self.target}: {exc.smtp_code} {said}"
+                    for_good = exc.smtp_code >= 500
+                    try:
+                        smtp.rset()  # the next address starts a fresh transaction
+                    except (smtplib.SMTPException, OSError):
+                        gone = True
+                except (smtplib.SMTPException, OSError) as exc:  # the session is gone
+                    reason, gone = f"SMTP {self.target}: {type(exc).__name__}: {exc}", True
+                if not each(address, reason, for_good):
+                    return
+                if gone:  # the rest wait for the retry
+                    for rest in to[n + 1:]:
+                        if not each(rest, "not tried: the SMTP session ended", False):
+                            return
+                    return
+        finally:
+            try:
+                smtp.quit()  # what was sent is sent, whatever QUIT answers
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
 
     def check(self) -> str:
         """Connect, say hello (and STARTTLS and log in as set), quit: "" when all went
         well, else why not."""
         try:
-            with self._session() as smtp:
-                smtp.noop()
+            smtp = self._session()
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        try:
+            smtp.noop()
+            smtp.quit()
+        except (smtplib.SMTPException, OSError) as exc:
+            smtp.close()
             return f"{type(exc).__name__}: {exc}"
         return ""
 
     def _session(self) -> smtplib.SMTP:
+        """A session, STARTTLS and login done; its socket closed when one fails."""
         s = self.settings
         assert s.smtp_host
         context = ssl.create_default_context()
@@ -131,11 +164,15 @@ class Mailer:
                                     context=context)
         else:
             smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+        try:
             if s.smtp_tls == "starttls":
                 smtp.starttls(context=context)
-        if s.smtp_user:
-            password = s.smtp_password.get_secret_value() if s.smtp_password else ""
-            smtp.login(s.smtp_user, password)
+            if s.smtp_user:
+                password = s.smtp_password.get_secret_value() if s.smtp_password else ""
+                smtp.login(s.smtp_user, password)
+        except BaseException:
+            smtp.close()
+            raise
         return smtp
 
     def message(self, composed: Composed, to: str) -> EmailMessage:
@@ -207,98 +244,169 @@ class Digests:
                 log.info("digest %d (%s) due %s", digest.id, digest.name, _stamp(due))
         return made
 
-    def send_now(self, digest: DigestRow, by: str) -> int:
-        """A run now, outside the schedule ("Send now"); its id once tried."""
+    def send_now(self, digest: DigestRow, by: str, wait: bool = True) -> int:
+        """A run now, outside the schedule ("Send now"): its id (0 when one was asked for
+        less than ``SEND_NOW_EVERY`` ago). ``wait``: try it before returning, else on a
+        thread of its own (a page's request must not wait for GA, kaleido and SMTP)."""
         now = self.clock()
+        if self.db.digests.made_since(digest.id, "manual", now - SEND_NOW_EVERY):
+            return 0
         self.db.digests.add_run(digest.id, now, kind="manual",
                                 log=f"{_stamp(now)} asked for by {by}\n")
-        run = self.db.digests.claim(now, LEASE)
-        while run is not None and not (run.digest_id == digest.id and run.due_at == now):
-            self.attempt(run)  # older runs first: they were due before
-            run = self.db.digests.claim(self.clock(), LEASE)
-        if run is not None:
-            self.attempt(run)
-            return run.id
-        return 0
+        run = next((r for r in self.db.digests.runs(digest.id, limit=5)
+                    if r.kind == "manual" and r.due_at == now), None)
+        if run is None:
+            return 0
+        if wait:
+            self._try_run(run.id)
+        else:
+            threading.Thread(target=self._try_run, args=(run.id,), name="gadash-send-now",
+                             daemon=True).start()
+        return run.id
+
+    def retry(self, run_id: int, by: str) -> bool:
+        """Send a failed run again, for its own due time and period ("Try again")."""
+        done = self.db.digests.retry(run_id, self.clock(),
+                                     f"{_stamp(self.clock())} tried again, asked for by {by}\n")
+        if done:
+            threading.Thread(target=self._try_run, args=(run_id,), name="gadash-retry",
+                             daemon=True).start()
+        return done
+
+    def _try_run(self, run_id: int) -> None:
+        try:
+            run = self.db.digests.claim(self.clock(), LEASE, run_id=run_id)
+            if run is not None:
+                self.attempt(run)
+        except Exception:  # noqa: BLE001 -- a thread of its own: log, the watcher retries
+            log.exception("digest run %d: the attempt failed", run_id)
 
     def attempt(self, run: DigestRunRow) -> str:
-        """One try of a claimed run: its status afterwards."""
+        """One try of a claimed run: its status afterwards. Each recipient done is
+        written at once (and the lease renewed), so a try cut short never sends twice
+        to one recipient; a try whose lease was taken over stops and writes nothing."""
         now = self.clock()
-        stamp = _stamp(now)
         digest = self.db.digests.get(run.digest_id)
         if digest is None or (digest.paused and run.kind == "scheduled"):
             why = "the digest was deleted" if digest is None else "the digest is paused"
-            self.db.digests.finish(run.id, status="failed", delivered=run.delivered,
-                                   log=f"{stamp} not sent: {why}\n")
+            self.db.digests.finish(run, status="failed", log=f"{_stamp(now)} not sent: {why}\n")
+            return "failed"
+        if run.attempts > self.settings.digest_tries + 1:  # it ended its process each time
+            self.db.digests.finish(run, status="failed", log=(
+                f"{_stamp(now)} gave up: {run.attempts - 1} tries did not finish\n"))
             return "failed"
         late = run.kind == "scheduled" and now - run.due_at > timedelta(
             seconds=max(3 * self.settings.digest_check_seconds, 300)) and run.attempts == 1
         try:
             composed = self.compose(digest, run.due_at, late)
+        except QueryError as exc:  # a deleted view, a property no longer shown: for good
+            self.db.digests.finish(run, status="failed", log=(
+                f"{_stamp(now)} try {run.attempts}: not made: {exc.message}\n"))
+            return "failed"
         except GadashError as exc:
-            return self._retry(run, [f"{stamp} try {run.attempts}: not made: {exc.message}"])
+            return self._retry(run, digest, [f"{_stamp(now)} try {run.attempts}: not made: "
+                                             f"{exc.message}"])
         except Exception as exc:  # noqa: BLE001 -- a bug must not stop the other digests
             log.exception("digest %d: making it failed", digest.id)
-            return self._retry(run, [f"{stamp} try {run.attempts}: not made: "
-                                     f"{type(exc).__name__}: {exc}"])
-        done = list(run.delivered)
+            return self._retry(run, digest, [f"{_stamp(now)} try {run.attempts}: not made: "
+                                             f"{type(exc).__name__}: {exc}"])
+        done = set(run.delivered)
         lines: list[str] = []
-        emails = [e for e in digest.emails if f"mail:{e}" not in done]
-        for address, reason in self.mailer.send(composed, emails).items():
-            stamp = _stamp(self.clock())
-            if reason:
-                lines.append(f"{stamp} try {run.attempts}: mail to {address} not sent: {reason}")
-            else:
-                done.append(f"mail:{address}")
-                lines.append(f"{stamp} try {run.attempts}: mailed {address}")
-        image_url = self._image_url(run, composed)
-        for url in (u for u in digest.webhooks if _hook(u) not in done):
+        held = [True]
+
+        def record(item: str, line: str) -> bool:
+            lines.append(f"{_stamp(self.clock())} try {run.attempts}: {line}")
+            if item and not self.db.digests.delivered_to(run, item, self.clock(), LEASE):
+                held[0] = False
+                log.warning("digest run %d: another process took it over; this try stops",
+                            run.id)
+                return False
+            done.add(item)
+            return True
+
+        def mailed(address: str, reason: str, for_good: bool) -> bool:
+            if not reason:
+                return record(f"mail:{address}", f"mailed {address}")
+            if for_good:
+                return record(f"refused:mail:{address}",
+                              f"mail to {address} refused for good: {reason}")
+            return record("", f"mail to {address} not sent: {reason}")
+
+        self.mailer.send(composed, [e for e in digest.emails if not _has(done, f"mail:{e}")],
+                         mailed)
+        image_url = self._image_url(run, digest, composed) if held[0] else None
+        for url in digest.webhooks:
+            if not held[0] or _has(done, _hook(url)):
+                continue
             reason = post_json(url, as_slack(composed.content, image_url),
                                self.settings.alert_timeout, self.settings.share_user_agent)
-            key = _hook(url)
-            stamp = _stamp(self.clock())
-            if reason:
-                lines.append(f"{stamp} try {run.attempts}: webhook {where(url)} not posted: "
-                             f"{reason}")
+            if not reason:
+                record(_hook(url), f"posted to {where(url)}")
+            elif _for_good(reason):
+                record(f"refused:{_hook(url)}", f"webhook {where(url)} refused for good: "
+                       f"{reason}")
             else:
-                done.append(key)
-                lines.append(f"{stamp} try {run.attempts}: posted to {where(url)}")
-        wanted = len(digest.emails) + len(digest.webhooks)
-        if len([d for d in done if d.startswith(("mail:", "hook:"))]) >= wanted:
-            self.db.digests.finish(run.id, status="sent", delivered=tuple(done),
-                                   log="".join(f"{line}\n" for line in lines), sent_at=now)
-            log.info("digest %d (%s) sent to %d recipient(s)", digest.id, digest.name, wanted)
-            return "sent"
-        return self._retry(run, lines, tuple(done))
+                record("", f"webhook {where(url)} not posted: {reason}")
+        if not held[0]:
+            self.db.digests.note(run.id, "".join(f"{line}\n" for line in lines))
+            return "pending"
+        wanted = [f"mail:{e}" for e in digest.emails] + [_hook(u) for u in digest.webhooks]
+        left = [w for w in wanted if w not in done and f"refused:{w}" not in done]
+        if left:
+            return self._retry(run, digest, lines)
+        refused = [w for w in wanted if f"refused:{w}" in done]
+        status = "failed" if refused else "sent"
+        if refused:
+            lines.append(f"{_stamp(self.clock())} {len(refused)} recipient(s) refused it for "
+                         "good; the others have it")
+        self.db.digests.finish(run, status=status, sent_at=self.clock(),
+                               log="".join(f"{line}\n" for line in lines))
+        log.info("digest %d (%s) %s to %d recipient(s)", digest.id, digest.name,
+                 "sent" if not refused else "sent, some refusing,", len(wanted) - len(refused))
+        return status
 
-    def _image_url(self, run: DigestRunRow, composed: Composed) -> str | None:
-        """Where chat tools fetch the trend picture, kept with the run: only with a
-        public address (the webhook's server fetches it, without signing in)."""
-        if composed.png is None:
+    def _image_url(self, run: DigestRunRow, digest: DigestRow, composed: Composed
+                   ) -> str | None:
+        """Where chat tools fetch the trend picture, kept with the run: only with
+        webhooks and a public address (the chat's server fetches it, signed out)."""
+        base = self.settings.public_url
+        if composed.png is None or not digest.webhooks or not base:
             return None
         token = run.image_token or self.db.digests.set_image(run.id, composed.png)
-        base = self.settings.public_url
-        return f"{base.rstrip('/')}{IMAGE_PATH}/{token}.png" if base else None
+        return f"{base.rstrip('/')}{IMAGE_PATH}/{token}.png"
 
-    def _retry(self, run: DigestRunRow, lines: list[str], delivered: tuple[str, ...] = ()
-               ) -> str:
+    def _retry(self, run: DigestRunRow, digest: DigestRow, lines: list[str]) -> str:
+        """Try again later: after the backoff, until the digest is next due (the next
+        run carries the newer numbers) and ``digest_tries`` tries at most."""
         now = self.clock()
-        done = delivered or run.delivered
-        if run.attempts >= self.settings.digest_tries:
-            lines.append(f"{_stamp(now)} gave up after {run.attempts} tries; \"Send now\" "
-                         "tries again")
-            self.db.digests.finish(run.id, status="failed", delivered=done,
-                                   log="".join(f"{line}\n" for line in lines))
-            log.warning("digest run %d failed for good: %s", run.id, lines[-2] if len(lines) > 1
-                        else lines[-1])
-            return "failed"
         wait = backoff(self.settings, run.attempts)
+        try:
+            deadline = parse_schedule(digest.schedule).next_due(run.due_at, self.zone_of(
+                digest.property)) if run.kind == "scheduled" else run.due_at + MANUAL_TRIES
+        except GadashError:
+            deadline = run.due_at + MANUAL_TRIES
+        if run.attempts >= self.settings.digest_tries or now + wait >= deadline:
+            lines.append(f"{_stamp(now)} gave up after {run.attempts} tries; “Try again” on "
+                         "/digests sends this run again")
+            self.db.digests.finish(run, status="failed",
+                                   log="".join(f"{line}\n" for line in lines))
+            log.warning("digest run %d failed for good: %s", run.id, "; ".join(lines))
+            return "failed"
         lines.append(f"{_stamp(now)} will try again at {_stamp(now + wait)}")
-        self.db.digests.finish(run.id, status="pending", delivered=done,
-                               log="".join(f"{line}\n" for line in lines),
+        self.db.digests.finish(run, status="pending", log="".join(f"{line}\n" for line in lines),
                                next_try_at=now + wait)
         log.warning("digest run %d: %s", run.id, "; ".join(lines))
         return "pending"
+
+
+def _has(done: set[str], item: str) -> bool:
+    return item in done or f"refused:{item}" in done
+
+
+def _for_good(reason: str) -> bool:
+    """A webhook's refusal that trying again would not change: 4xx but a timeout or
+    too many requests."""
+    return reason.startswith("HTTP 4") and not reason.startswith(("HTTP 408", "HTTP 429"))
 
 
 def local_due(due: datetime, zone: str) -> datetime:
@@ -325,7 +433,10 @@ class DigestWatcher(threading.Thread):
                 log.exception("digest check failed; trying again in %s s", self.interval)
 
     def stop(self) -> None:
+        """Stop looking; a try under way may finish its recipient (15 s at most)."""
         self._stop_event.set()
+        if self.is_alive() and self is not threading.current_thread():
+            self.join(15)
 
 
 __all__ = ["IMAGE_PATH", "Compose", "DigestWatcher", "Digests", "Mailer", "backoff",

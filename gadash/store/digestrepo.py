@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import defer
 
 from gadash.store.db import Database
 from gadash.store.models import Digest, DigestRun
@@ -59,6 +60,7 @@ class DigestRunRow:
     log: str
     sent_at: datetime | None
     image_token: str | None
+    claim_token: str | None = None
 
 
 def _lines(text: str) -> tuple[str, ...]:
@@ -76,7 +78,7 @@ def _run_row(m: DigestRun) -> DigestRunRow:
     return DigestRunRow(id=m.id, digest_id=m.digest_id, due_at=m.due_at, kind=m.kind,
                         status=m.status, attempts=m.attempts, next_try_at=m.next_try_at,
                         delivered=_lines(m.delivered), log=m.log, sent_at=m.sent_at,
-                        image_token=m.image_token)
+                        image_token=m.image_token, claim_token=m.claim_token)
 
 
 def _id_ok(number: int) -> bool:
@@ -151,48 +153,95 @@ class DigestRepo:
                 log: str = "") -> bool:
         """Make the run due at ``due_at`` unless one is; True when this call made it."""
         due_at = _utc(due_at, "due_at")
+        with self._db.read() as s:  # the usual case, every look of every process: no write
+            if s.scalar(select(DigestRun.id).where(DigestRun.digest_id == digest_id,
+                                                   DigestRun.due_at == due_at)) is not None:
+                return False
         with self._db.write() as s:
             return _insert_new(s, DigestRun, dict(
                 digest_id=digest_id, due_at=due_at, kind=kind, status="pending", attempts=0,
                 next_try_at=due_at, lease_until=None, delivered="", log=log, sent_at=None,
-                image_token=None, image=None))
+                image_token=None, image=None, claim_token=None))
 
-    def claim(self, now: datetime, lease: timedelta) -> DigestRunRow | None:
-        """Take the oldest run due to be tried for one attempt (``lease`` long), or None.
-        Its ``attempts`` counts this one."""
+    def claim(self, now: datetime, lease: timedelta, run_id: int | None = None
+              ) -> DigestRunRow | None:
+        """Take the oldest run due to be tried (or run ``run_id`` only) for one attempt,
+        ``lease`` long, under a new claim token; None when there is none. Its
+        ``attempts`` counts this one."""
         now = _utc(now, "now")
         ready = (DigestRun.status == "pending", DigestRun.next_try_at <= now,
                  or_(DigestRun.lease_until.is_(None), DigestRun.lease_until <= now))
         with self._db.read() as s:
-            ids = list(s.scalars(select(DigestRun.id).where(*ready)
-                                 .order_by(DigestRun.due_at, DigestRun.id).limit(20)))
-        for run_id in ids:
+            stmt = select(DigestRun.id).where(*ready)
+            if run_id is not None:
+                stmt = stmt.where(DigestRun.id == run_id)
+            ids = list(s.scalars(stmt.order_by(DigestRun.due_at, DigestRun.id).limit(20)))
+        for candidate in ids:
+            token = secrets.token_hex(16)
             with self._db.write() as s:
                 result = s.connection().execute(
-                    update(DigestRun).where(DigestRun.id == run_id, *ready)
-                    .values(lease_until=now + lease, attempts=DigestRun.attempts + 1))
+                    update(DigestRun).where(DigestRun.id == candidate, *ready)
+                    .values(lease_until=now + lease, attempts=DigestRun.attempts + 1,
+                            claim_token=token))
                 if result.rowcount == 1:
-                    m = s.get(DigestRun, run_id)
+                    m = s.get(DigestRun, candidate, options=[defer(DigestRun.image)])
                     if m is not None:
                         s.refresh(m)
                         return _run_row(m)
         return None
 
-    def finish(self, run_id: int, *, status: str, delivered: tuple[str, ...], log: str,
+    def delivered_to(self, run: DigestRunRow, item: str, now: datetime,
+                     lease: timedelta) -> bool:
+        """Note that ``item`` (``mail:<address>``, ``hook:...``, ``refused:...``) is
+        done, and renew the lease; False when this attempt no longer holds the run (it
+        must stop: another process has it)."""
+        now = _utc(now, "now")
+        with self._db.write() as s:
+            result = s.connection().execute(
+                update(DigestRun).where(DigestRun.id == run.id,
+                                        DigestRun.claim_token == run.claim_token)
+                .values(delivered=DigestRun.delivered + f"{item}\n",
+                        lease_until=now + lease))
+            return result.rowcount == 1
+
+    def retry(self, run_id: int, now: datetime, log: str) -> bool:
+        """Send a failed run again now (its due time, so its period, kept); False when
+        there is no such failed run."""
+        now = _utc(now, "now")
+        with self._db.write() as s:
+            result = s.connection().execute(
+                update(DigestRun).where(DigestRun.id == run_id, DigestRun.status == "failed")
+                .values(status="pending", next_try_at=now, lease_until=None,
+                        claim_token=None, attempts=0, log=DigestRun.log + log))
+            return result.rowcount == 1
+
+    def made_since(self, digest_id: int, kind: str, since: datetime) -> bool:
+        """Whether a run of this kind was made at or after ``since`` (its due time)."""
+        with self._db.read() as s:
+            made = s.scalar(select(func.count()).select_from(DigestRun).where(
+                DigestRun.digest_id == digest_id, DigestRun.kind == kind,
+                DigestRun.due_at >= _utc(since, "since")))
+            return bool(made)
+
+    def finish(self, run: DigestRunRow, *, status: str, log: str,
                next_try_at: datetime | None = None, sent_at: datetime | None = None
-               ) -> None:
-        """Record an attempt's outcome and release the lease (``log`` is appended)."""
+               ) -> bool:
+        """Record an attempt's outcome and release the lease (``log`` is appended);
+        False, and nothing written, when the attempt no longer holds the run."""
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}")
-        values: dict[str, Any] = dict(status=status, delivered="\n".join(delivered),
-                                      lease_until=None, log=DigestRun.log + log)
+        values: dict[str, Any] = dict(status=status, lease_until=None, claim_token=None,
+                                      log=DigestRun.log + log)
         if next_try_at is not None:
             values["next_try_at"] = _utc(next_try_at, "next_try_at")
         if sent_at is not None:
             values["sent_at"] = _utc(sent_at, "sent_at")
+        held = (DigestRun.claim_token == run.claim_token if run.claim_token is not None
+                else DigestRun.claim_token.is_(None))
         with self._db.write() as s:
-            s.connection().execute(update(DigestRun).where(DigestRun.id == run_id)
-                                   .values(**values))
+            result = s.connection().execute(update(DigestRun).where(
+                DigestRun.id == run.id, held).values(**values))
+            return result.rowcount == 1
 
     def set_image(self, run_id: int, png: bytes) -> str:
         """Keep the trend picture a run sends, under a new unguessable token; the token."""
@@ -210,17 +259,28 @@ class DigestRepo:
 
     def run(self, run_id: int) -> DigestRunRow | None:
         with self._db.read() as s:
-            m = s.get(DigestRun, run_id)
+            m = s.get(DigestRun, run_id, options=[defer(DigestRun.image)])
             return _run_row(m) if m is not None else None
 
     def runs(self, digest_id: int | None = None, limit: int = 50
              ) -> builtins.list[DigestRunRow]:
         """The latest runs (of one digest when given), newest first."""
-        stmt = select(DigestRun).order_by(DigestRun.due_at.desc(), DigestRun.id.desc())
+        stmt = select(DigestRun).options(defer(DigestRun.image)).order_by(
+            DigestRun.due_at.desc(), DigestRun.id.desc())
         if digest_id is not None:
             stmt = stmt.where(DigestRun.digest_id == digest_id)
         with self._db.read() as s:
             return [_run_row(m) for m in s.scalars(stmt.limit(limit))]
+
+    def latest(self) -> dict[int, DigestRunRow]:
+        """Each digest's latest run."""
+        newest = (select(DigestRun.digest_id, func.max(DigestRun.due_at).label("due"))
+                  .group_by(DigestRun.digest_id).subquery())
+        stmt = select(DigestRun).options(defer(DigestRun.image)).join(
+            newest, (DigestRun.digest_id == newest.c.digest_id)
+            & (DigestRun.due_at == newest.c.due))
+        with self._db.read() as s:
+            return {m.digest_id: _run_row(m) for m in s.scalars(stmt)}
 
     def image(self, token: str) -> bytes | None:
         """The trend picture a run sent, by its unguessable token (chat tools fetch it)."""

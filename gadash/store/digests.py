@@ -8,7 +8,9 @@ callers are the ``/digests`` pages and ``gadash digests``. Sending is
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -45,14 +47,48 @@ def check_emails(items: tuple[str, ...]) -> tuple[str, ...]:
     return items
 
 
-def check_webhooks(items: tuple[str, ...]) -> tuple[str, ...]:
-    """The webhook URLs, checked (http or https). Raises QueryError."""
-    bad = [u for u in items
-           if urlsplit(u).scheme not in ("http", "https") or not urlsplit(u).hostname]
+def _host(url: str) -> str | None:
+    """The URL's host when it is an http(s) URL, else None (never raises)."""
+    try:
+        parts = urlsplit(url)
+        return parts.hostname if parts.scheme in ("http", "https") else None
+    except ValueError:  # "http://[::1": an unclosed bracket
+        return None
+
+
+def check_webhooks(items: tuple[str, ...], private: bool = False) -> tuple[str, ...]:
+    """The webhook URLs, checked: http(s), and (unless ``private``) a host that is not
+    this machine nor a private, link-local or reserved address: whoever may make a
+    digest must not make gadash post into its own network. Raises QueryError."""
+    bad = [u for u in items if not _host(u)]
     if bad:
+        shown = ", ".join(where(u) if _host(u) is not None else repr(u[:40]) for u in bad)
         raise QueryError("A webhook is an http(s) URL such as https://hooks.slack.com/"
-                         f"services/...; these are not: {', '.join(where(u) for u in bad)}.")
+                         f"services/...; these are not: {shown}.")
+    if not private:
+        inside = [u for u in items if internal_host(_host(u) or "")]
+        if inside:
+            raise QueryError(
+                f"A webhook on this machine or its network ({', '.join(where(u) for u in inside)}) "
+                "is refused: set GADASH_DIGEST_PRIVATE_WEBHOOKS=true to allow chat servers "
+                "inside your network.")
     return items
+
+
+def internal_host(host: str) -> bool:
+    """Whether a host name or address is (or resolves to) loopback, private, link-local
+    or reserved; a name that does not resolve counts as outside (the POST then fails,
+    recorded)."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    for *_, address in infos:
+        ip = ipaddress.ip_address(address[0])
+        if (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved
+                or ip.is_multicast or ip.is_unspecified):
+            return True
+    return False
 
 
 def _named(name: str) -> str:
@@ -62,9 +98,9 @@ def _named(name: str) -> str:
     return name
 
 
-def _to(emails: tuple[str, ...], webhooks: tuple[str, ...]) -> tuple[tuple[str, ...],
-                                                                    tuple[str, ...]]:
-    emails, webhooks = check_emails(emails), check_webhooks(webhooks)
+def _to(emails: tuple[str, ...], webhooks: tuple[str, ...], private: bool
+        ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    emails, webhooks = check_emails(emails), check_webhooks(webhooks, private)
     if not emails and not webhooks:
         raise QueryError("Say where the digest goes: an email address or a webhook.")
     if len(emails) + len(webhooks) > MAX_RECIPIENTS:
@@ -82,7 +118,7 @@ def source_of(db: Store, source: str) -> tuple[str, str]:
         if view is None:
             raise QueryError(f"There is no saved view {ref!r} (see /views).")
         return f"view:{view.slug}", view.property
-    if kind == "panel" and ref.isdigit():
+    if kind == "panel" and ref.isascii() and ref.isdigit() and len(ref) < 10:
         panel = db.panels.get(int(ref))
         if panel is None:
             raise QueryError(f"There is no panel {ref} (see Explore's saved panels).")
@@ -92,13 +128,14 @@ def source_of(db: Store, source: str) -> tuple[str, str]:
 
 
 def create_digest(db: Store, actor: str, name: str, source: str, schedule: str,
-                  emails: tuple[str, ...] = (), webhooks: tuple[str, ...] = ()) -> DigestRow:
-    """A new digest, active at once (its first time due after now). Raises QueryError,
-    StoreError."""
+                  emails: tuple[str, ...] = (), webhooks: tuple[str, ...] = (),
+                  private_webhooks: bool = False) -> DigestRow:
+    """A new digest, active at once (its first time due after now); ``private_webhooks``:
+    GADASH_DIGEST_PRIVATE_WEBHOOKS. Raises QueryError, StoreError."""
     name = _named(name)
     kept_source, prop = source_of(db, source)
     phrase = parse_schedule(schedule).phrase
-    emails, webhooks = _to(emails, webhooks)
+    emails, webhooks = _to(emails, webhooks, private_webhooks)
     row = db.digests.create(name, kept_source, prop, phrase, emails, webhooks, actor)
     db.audit.record(actor, "digest.create", str(row.id),
                     f"{name}: {kept_source}, {phrase}, {len(emails)} email(s), "
@@ -110,8 +147,8 @@ def update_digest(db: Store, actor: str, digest_id: int, *, name: str | None = N
                   source: str | None = None, schedule: str | None = None,
                   emails: tuple[str, ...] | None = None,
                   webhooks: tuple[str, ...] | None = None,
-                  paused: bool | None = None, now: datetime | None = None
-                  ) -> DigestRow | None:
+                  paused: bool | None = None, now: datetime | None = None,
+                  private_webhooks: bool = False) -> DigestRow | None:
     """Change what is given (None keeps it); the digest as it is now, None when there is
     none. A new schedule or a resume sends nothing that fell due before (``now``: when
     that is, the clock's by default). Raises QueryError, StoreError."""
@@ -128,7 +165,7 @@ def update_digest(db: Store, actor: str, digest_id: int, *, name: str | None = N
     if emails is not None or webhooks is not None:
         changes["emails"], changes["webhooks"] = _to(
             row.emails if emails is None else emails,
-            row.webhooks if webhooks is None else webhooks)
+            row.webhooks if webhooks is None else webhooks, private_webhooks)
     if paused is not None:
         changes["paused"] = paused
     if not changes:

@@ -169,6 +169,9 @@ class DigestRun(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_try_at: Mapped[datetime] = mapped_column(UtcDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Who holds the lease: every write of an attempt names it, so a process whose lease
+    # lapsed (it stalled, another took the run up) changes nothing.
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     delivered: Mapped[str] = mapped_column(Text, default="")  # recipients done, a line each
     log: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

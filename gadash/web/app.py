@@ -50,6 +50,34 @@ log = logging.getLogger(__name__)
 
 cache = Cache()
 
+# What this process started beside the app (the demo's stand-ins, the jobs' threads, the
+# database's pool), stopped last started first by ``stop_parts``: gunicorn's
+# ``worker_exit`` calls it before the interpreter shuts down, when a thread pool
+# cannot take work any more (a stand-in still serving then logs a traceback).
+_STOPS: list[Callable[[], object]] = []
+
+
+def on_stop(stop: Callable[[], object]) -> None:
+    """Run ``stop`` when the process ends (``stop_parts``, else at exit), once."""
+    _STOPS.append(stop)
+    atexit.register(_run_once, stop)
+
+
+def _run_once(stop: Callable[[], object]) -> None:
+    if stop in _STOPS:
+        _STOPS.remove(stop)
+        stop()
+
+
+def stop_parts() -> None:
+    """Stop what ``on_stop`` was given, the latest first; never raises."""
+    while _STOPS:
+        stop = _STOPS.pop()
+        try:
+            stop()
+        except Exception:  # noqa: BLE001 -- the others must still stop
+            log.exception("stopping %r failed", stop)
+
 
 def cache_config(settings: Settings) -> dict[str, Any]:
     """flask-caching configuration for the settings."""
@@ -104,7 +132,7 @@ def _demo(settings: Settings
                                   f"  GADASH_STANDIN_SPIKE: {exc}") from None
             log.info("demo mode: %s spiking in %s", settings.standin_spike, ", ".join(spiked))
         standin.start()
-        atexit.register(standin.stop)
+        on_stop(standin.stop)
         update["ga_endpoint"] = standin.endpoint
         steps = [("the demo's whole histories", functools.partial(standin.prepare, whole=True))]
         log.info("demo mode: GA4 stand-in on %s", standin.endpoint)
@@ -116,7 +144,7 @@ def _demo(settings: Settings
     provider_urls = {"hackernews_url", "reddit_url", "facebook_url"}
     if not provider_urls & given:
         shares = BackgroundServer(create_share_app()).start()
-        atexit.register(shares.stop)
+        on_stop(shares.stop)
         update.update(standin_urls(shares.url))
         if "share_rate_limits" not in given:  # the stand-ins have no rate limit
             update["share_rate_limits"] = {"hackernews": "50", "reddit": "50", "facebook": "50"}
@@ -212,7 +240,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # The team's database: TV links, saved views, annotations, the audit log.
     db = Store.from_settings(settings)
     db.migrate()
-    atexit.register(db.dispose)
+    on_stop(db.dispose)
     server.extensions[STORE_EXTENSION] = db
     auth = server.extensions[AUTH_EXTENSION] = Auth(app, settings, db)
     register_team_routes(server)
@@ -233,13 +261,13 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     if settings.warm_interval:
         warmer = Warmer(service, settings.warm_interval)
         warmer.start()
-        atexit.register(warmer.stop)
+        on_stop(warmer.stop)
 
     alerts = Alerts(settings, store)
     if alerts.enabled:
         watcher = AlertWatcher(service, alerts, settings.alert_check_seconds)
         watcher.start()
-        atexit.register(watcher.stop)
+        on_stop(watcher.stop)
         log.info("alerts: checked every %s s, sent to %s", settings.alert_check_seconds,
                  alerts.target)
 
@@ -249,7 +277,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     if settings.digest_check_seconds:
         digest_watcher = DigestWatcher(digests, settings.digest_check_seconds)
         digest_watcher.start()
-        atexit.register(digest_watcher.stop)
+        on_stop(digest_watcher.stop)
 
     from gadash.web.pages import explore, overview, tv  # noqa: F401 -- each registers its page
 

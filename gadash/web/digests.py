@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from gadash.core.catalog import TREND_TIME
+from gadash.core.catalog import CHANGE_SPLITS, TREND_TIME
 from gadash.core.digest import Composed, DigestContent, Tile
 from gadash.core.frames import ViewResult
 from gadash.core.insights.findings import judged_days, split_changes, what_changed
@@ -71,8 +71,8 @@ def to_png(figure: Figure, settings: Settings) -> tuple[bytes | None, str]:
     """The figure as a PNG (kaleido, headless Chromium), or None and why not. The
     browser starts with the first drawing (about 6 s) and stays for the next ones
     (about 0.5 s each) until the process exits."""
-    if settings.chromium:
-        os.environ.setdefault("BROWSER_PATH", str(settings.chromium))
+    if settings.chromium:  # the setting wins over the environment
+        os.environ["BROWSER_PATH"] = str(settings.chromium)
     fig = {"data": figure["data"], "layout": {**figure.get("layout", {}),
                                               "paper_bgcolor": "#ffffff",
                                               "plot_bgcolor": "#ffffff"}}
@@ -154,7 +154,10 @@ def _view_digest(digest: DigestRow, slug: str, due: datetime, late: bool) -> Com
         notes.append(stale)
     changes: list[tuple[str, tuple[str, ...]]] = []
     if comparing and not not_yet:
-        found = what_changed(split_changes(result.reports))
+        if _splittable(result):
+            found = what_changed(split_changes(result.reports))
+        else:  # the page's own reports: a second batch call, rarely
+            found, _ = service.changes(property_id, ranges, state.filters, cutoff)
         changes = [(g.headline, tuple(f.text for f in g.findings)) for g in found.groups]
     unusual = []
     bands = []
@@ -180,6 +183,18 @@ def _view_digest(digest: DigestRow, slug: str, due: datetime, late: bool) -> Com
         image_alt=f"Trend of {metric_words} by {TREND_TIME[trend.panel]}, "
                   f"{range_label(ranges)}")
     return Composed(content, png)
+
+
+def _splittable(result: ViewResult) -> bool:
+    """Whether the reports the digest sums its channels, countries and devices out of are
+    whole: every row fetched, none folded into "(other)" or withheld by GA. Otherwise a
+    value's sum would be short, and the analyst view's own reports are asked instead."""
+    for panel in set(CHANGE_SPLITS.values()):
+        frame = result.reports.get(panel)
+        if frame is not None and (frame.meta.row_count > len(frame.rows) or frame.meta.capped
+                                  or frame.meta.other_row or frame.meta.thresholded):
+            return False
+    return True
 
 
 def _unusual_line(band: Band) -> str:

@@ -35,6 +35,7 @@ def _env(standin, oidc: str, db_url: str, data_dir: Path, smtp: Smtp) -> dict[st
         "GADASH_SMTP_HOST": "127.0.0.1", "GADASH_SMTP_PORT": str(smtp.port),
         "GADASH_SMTP_TLS": "none", "GADASH_SMTP_SENDER": "gadash <digests@example.com>",
         "GADASH_DIGEST_CHECK_SECONDS": "1", "GADASH_DIGEST_RETRY_SECONDS": "3",
+        "GADASH_DIGEST_PRIVATE_WEBHOOKS": "true",  # the test's webhook is on this machine
     }
 
 

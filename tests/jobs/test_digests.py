@@ -8,6 +8,7 @@ import asyncio
 import email
 import email.policy
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -50,6 +51,14 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.refuse: set[str] = set()  # addresses answered 550 at RCPT
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          options: list[str]) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -182,7 +191,8 @@ def world(standin_clean, smtp, hook, tmp_path: Path):
     view = save_view(first.db, "ann@example.com", "Blog this week", VIEW, "Blog")
     digest = create_digest(first.db, "ann@example.com", "Blog weekly", f"view:{view.slug}",
                            f"weekly {WEEKDAYS[local.weekday()]} {local:%H:%M}",
-                           ("team@example.com", "boss@example.com"), (hook.url,))
+                           ("team@example.com", "boss@example.com"), (hook.url,),
+                           private_webhooks=True)
     due = local.replace(second=0, microsecond=0).astimezone(UTC)
     made = [first]
 
@@ -331,9 +341,10 @@ def test_ga_failing_is_retried_with_backoff_and_gives_up_recorded(world, smtp, h
     clock.now = due - timedelta(seconds=30)
     first.digests.tick()  # before it is due: the property's zone is known
     servicer.set_fault("PERMISSION_DENIED")
+    first.digests.settings = world["settings"].model_copy(update={"digest_tries": 8})
     waits = []
     clock.now = due + timedelta(seconds=1)
-    for _ in range(world["settings"].digest_tries):
+    for _ in range(8):
         first.digests.tick()
         (run,) = first.db.digests.runs(world["digest"].id)
         if run.status != "pending":
@@ -345,10 +356,22 @@ def test_ga_failing_is_retried_with_backoff_and_gives_up_recorded(world, smtp, h
     assert "not made:" in run.log and "gave up after 8 tries" in run.log
     assert not smtp.inbox.messages and not hook.posts
 
-    # "Send now" after GA is back: it goes out, recorded as a manual run.
+    # "Try again" once GA is back: the same run, its own period, sent.
     servicer.clear_fault()
-    assert first.digests.send_now(first.db.digests.get(world["digest"].id), "ann@example.com")
+    assert first.digests.retry(run.id, "ann@example.com")
+    deadline = time.monotonic() + 60
+    while first.db.digests.run(run.id).status != "sent" and time.monotonic() < deadline:
+        time.sleep(0.2)  # on a thread of its own, as from the page
+    assert first.db.digests.run(run.id).status == "sent"
     assert len(smtp.inbox.messages) == 2 and len(hook.posts) == 1
+    assert "tried again, asked for by ann@example.com" in first.db.digests.run(run.id).log
+
+    # "Send now": a manual run of today's numbers; a second click within a minute is
+    # not another mail.
+    digest = first.db.digests.get(world["digest"].id)
+    assert first.digests.send_now(digest, "ann@example.com")
+    assert first.digests.send_now(digest, "ann@example.com") == 0
+    assert len(smtp.inbox.messages) == 4 and len(hook.posts) == 2
     manual = first.db.digests.runs(world["digest"].id)[0]
     assert manual.kind == "manual" and manual.status == "sent"
     assert "asked for by ann@example.com" in manual.log
@@ -410,3 +433,40 @@ def test_a_panel_digest_sends_its_totals_top_rows_and_chart(world, smtp, hook):
     assert f"1. {top['country']}: {first_row}" in text
     assert "Top 10 by Sessions" in text and png.startswith(b"\x89PNG")
     assert f"/explore?property=Blog&range={query.ranges[0].start}..{query.ranges[0].end}" in text
+
+
+def test_an_address_refused_for_good_is_not_retried_and_the_others_get_it(world, smtp, hook):
+    clock, first, due = world["clock"], world["first"], world["due"]
+    smtp.inbox.refuse.add("team@example.com")
+    clock.now = due + timedelta(seconds=1)
+    assert first.digests.tick() == 1
+    assert [tos for tos, _ in smtp.inbox.messages] == [["boss@example.com"]]
+    (run,) = first.db.digests.runs(world["digest"].id)
+    assert run.status == "failed"
+    assert "mail to team@example.com refused for good: refused by 127.0.0.1" in run.log
+    assert "550" in run.log and "mailed boss@example.com" in run.log
+    assert "1 recipient(s) refused it for good; the others have it" in run.log
+    clock.now = due + timedelta(hours=3)
+    assert first.digests.tick() == 0  # nothing to try again
+    assert len(smtp.inbox.messages) == 1 and len(hook.posts) == 1
+
+
+def test_a_try_cut_short_is_taken_up_without_sending_twice(world, smtp, hook):
+    from gadash.jobs.digests import LEASE
+
+    clock, first, due = world["clock"], world["first"], world["due"]
+    clock.now = due + timedelta(seconds=1)
+    first.digests.plan(clock.now)
+    # A process claims the run, mails one recipient, and dies before the others.
+    dying = first.db.digests.claim(clock.now, LEASE)
+    assert dying is not None
+    assert first.db.digests.delivered_to(dying, "mail:team@example.com", clock.now, LEASE)
+    second = world["instance"]()
+    clock.now += timedelta(minutes=5)
+    assert second.digests.tick() == 0  # its lease holds
+    clock.now += LEASE
+    assert second.digests.tick() == 1
+    assert [tos for tos, _ in smtp.inbox.messages] == [["boss@example.com"]]
+    assert len(hook.posts) == 1
+    (run,) = second.db.digests.runs(world["digest"].id)
+    assert run.status == "sent" and run.attempts == 2

@@ -43,6 +43,11 @@ def test_a_digest_is_checked_and_kept(store, view):
     ("schedule", "weekly 09:00", "names a weekday"),
     ("emails", ("not-an-address",), "Not an email address: 'not-an-address'"),
     ("webhooks", ("ftp://hooks.example.com/x",), r"http\(s\) URL"),
+    ("webhooks", ("http://[::1",), r"http\(s\) URL"),
+    ("webhooks", ("http://127.0.0.1:9/x",), "GADASH_DIGEST_PRIVATE_WEBHOOKS"),
+    ("webhooks", ("http://169.254.169.254/latest",), "on this machine or its network"),
+    ("webhooks", ("http://localhost/x",), "on this machine or its network"),
+    ("source", "panel:\u00b2", "names no saved view or panel"),
     ("emails", (), "Say where the digest goes"),
 ])
 def test_wrong_input_is_refused_with_the_reason(store, view, field, value, says):
@@ -94,13 +99,22 @@ def test_one_claim_per_attempt_and_a_lapsed_lease_is_taken_again(store, view):
     won = [c for c in claims if c is not None]
     assert len(won) == 1 and won[0].attempts == 1  # type: ignore[attr-defined]
     assert store.digests.claim(now + LEASE - timedelta(seconds=1), LEASE) is None
-    again = store.digests.claim(now + LEASE, LEASE)  # the first claimer died mid-send
+    first = won[0]
+    assert store.digests.delivered_to(first, "mail:a@example.com", now, LEASE)  # type: ignore[arg-type]
+    later = now + timedelta(minutes=1)
+    # The first claimer stalls past its renewed lease: another process takes the run up.
+    again = store.digests.claim(later + LEASE, LEASE)
     assert again is not None and again.attempts == 2
-    store.digests.finish(again.id, status="sent", delivered=("mail:a@example.com",),
-                         log="sent\n", sent_at=now + LEASE)
-    assert store.digests.claim(now + 2 * LEASE, LEASE) is None
+    assert again.delivered == ("mail:a@example.com",)  # what the first one did is kept
+    # The stalled one wakes up: everything it writes now is refused.
+    assert not store.digests.delivered_to(first, "mail:b@example.com", later, LEASE)  # type: ignore[arg-type]
+    assert not store.digests.finish(first, status="pending", log="late\n")  # type: ignore[arg-type]
+    assert store.digests.finish(again, status="sent", log="sent\n", sent_at=later + LEASE)
+    assert store.digests.claim(later + 3 * LEASE, LEASE) is None
     (run,) = store.digests.runs(d.id)
     assert run.status == "sent" and run.delivered == ("mail:a@example.com",)
+    assert "late" not in run.log and "sent" in run.log
+    assert store.digests.latest()[d.id].id == run.id
 
 
 def test_pausing_resuming_rescheduling_and_deleting(store, view):
@@ -121,3 +135,9 @@ def test_pausing_resuming_rescheduling_and_deleting(store, view):
     assert store.digests.get(d.id) is None and store.digests.runs(d.id) == []
     assert not delete_digest(store, "b@example.com", d.id)
     assert update_digest(store, "b@example.com", d.id, name="F") is None
+
+
+def test_private_webhooks_when_allowed(store, view):
+    d = create_digest(store, "a@example.com", "D", f"view:{view.slug}", "daily 09:00", (),
+                      ("http://10.1.2.3/hooks/x",), private_webhooks=True)
+    assert d.webhooks == ("http://10.1.2.3/hooks/x",)

@@ -137,7 +137,7 @@ def register_routes(server: Flask) -> None:
             return _act(server, request.form.get("action", ""))
         try:
             rows = db.digests.list()
-            last = {r.digest_id: r for r in reversed(db.digests.runs(limit=500))}
+            last = db.digests.latest()
             sources = _sources()
         except StoreError as exc:
             return page("Digests", f"<h1>Digests</h1><p class='err'>{escape(exc.message)}</p>",
@@ -166,7 +166,7 @@ def register_routes(server: Flask) -> None:
                               source=values["source"], schedule=_schedule_from_form(),
                               emails=recipients(values["emails"]),
                               webhooks=None if not typed else () if typed == ("none",)
-                              else typed)
+                              else typed, private_webhooks=_private())
                 return redirect(f"/digests/{digest_id}")  # type: ignore[return-value]
             except QueryError as exc:
                 error = exc.message
@@ -174,9 +174,15 @@ def register_routes(server: Flask) -> None:
                 return page("Not saved", f"<h1>Nothing was changed</h1><p class='err'>"
                             f"{escape(exc.message)}</p>", 503)
         runs = db.digests.runs(digest_id, limit=30)
+        csrf = escape(csrf_token())
         log = "".join(
             f"<tr><td>{r.due_at:%Y-%m-%d %H:%M} UTC</td><td>{escape(r.kind)}</td>"
-            f"<td>{_status(r)}</td><td><pre>{escape(r.log.strip())}</pre></td></tr>"
+            f"<td>{_status(r)}" + (
+                f"<form method='post' action='/digests'><input type='hidden' name='csrf' "
+                f"value='{csrf}'><input type='hidden' name='id' value='{digest_id}'>"
+                f"<input type='hidden' name='run' value='{r.id}'><button name='action' "
+                "value='retry'>Try again</button></form>" if r.status == "failed" else "")
+            + f"</td><td><pre>{escape(r.log.strip())}</pre></td></tr>"
             for r in runs) or "<tr><td colspan='4'>No runs yet.</td></tr>"
         next_due = _next(digest)
         body = (f"<h1>{escape(digest.name)}</h1>"
@@ -205,6 +211,10 @@ def register_routes(server: Flask) -> None:
     server.add_url_rule(f"{IMAGE_PATH}/<token>.png", "digest_image", image)
 
 
+def _private() -> bool:
+    return get_service().settings.digest_private_webhooks
+
+
 def _zone(digest: DigestRow) -> str:
     service = get_service()
     try:
@@ -220,7 +230,7 @@ def _next(digest: DigestRow) -> str:
     except GadashError:
         return ""
     due = parse_schedule(digest.schedule).next_due(datetime.now(UTC), zone)
-    return f"{due.astimezone(ZoneInfo(zone)):%a %d %b %H:%M}"
+    return f"{due.astimezone(ZoneInfo(zone or 'UTC')):%a %d %b %H:%M}"
 
 
 def _next_line(digest: DigestRow) -> str:
@@ -268,9 +278,9 @@ def _act(server: Flask, action: str) -> Response:
             try:
                 create_digest(db, actor(), values["name"], values["source"],
                               _schedule_from_form(), recipients(values["emails"]),
-                              recipients(values["webhooks"]))
+                              recipients(values["webhooks"]), _private())
             except QueryError as exc:
-                last = {r.digest_id: r for r in reversed(db.digests.runs(limit=500))}
+                last = db.digests.latest()
                 return _list_page(db.digests.list(), last, _sources(), values, exc.message,
                                   400)
             return redirect("/digests")  # type: ignore[return-value]
@@ -288,9 +298,19 @@ def _act(server: Flask, action: str) -> Response:
             digest = db.digests.get(digest_id)
             if digest is None:
                 abort(404)
-            run = _digests(server).send_now(digest, actor())
-            return redirect(f"/digests/{digest_id}" if run else "/digests"
-                            )  # type: ignore[return-value]
+            # Sent on a thread of its own: the page shows the run's log as it grows.
+            _digests(server).send_now(digest, actor(), wait=False)
+            return redirect(f"/digests/{digest_id}")  # type: ignore[return-value]
+        elif action == "retry":
+            try:
+                run_id = int(request.form.get("run", ""))
+            except ValueError:
+                abort(400)
+            run = db.digests.run(run_id)
+            if run is None or run.digest_id != digest_id:
+                abort(404)
+            _digests(server).retry(run_id, actor())
+            return redirect(f"/digests/{digest_id}")  # type: ignore[return-value]
         else:
             abort(400)
     except StoreError as exc:

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("next_try_at", UTC_TIME, nullable=False),
         sa.Column("lease_until", UTC_TIME, nullable=True),
+        sa.Column("claim_token", sa.String(32), nullable=True),
         sa.Column("delivered", sa.Text, nullable=False, server_default=""),
         sa.Column("log", sa.Text, nullable=False, server_default=""),
         sa.Column("sent_at", UTC_TIME, nullable=True),
