@@ -497,7 +497,7 @@ def test_wheel_gadash_serve_demo_serves_the_installed_assets(installed, tmp_path
             try:
                 if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a worker still loading
                 time.sleep(0.3)
         page = requests.get(url + "/", timeout=30)
         assert page.status_code == 200
