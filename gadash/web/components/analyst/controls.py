@@ -94,16 +94,14 @@ def create_picker(name: str) -> html.Details:
     until first opened (``create_picker_controls`` fills it then): fourteen dropdowns
     nobody opened cost the page's first render more than anything else in it."""
     label = FILTER_LABELS[name]
-    head = f"an-pick-{name}"
-    box: Any = {"aria-labelledby": f"{head}-label"}
+    # Three components a picker (the active mark is drawn by gadash.css): every
+    # component on the page is checked again at each of the store's updates.
+    box: Any = {"aria-label": label}
     data: Any = {"data-filter": name}
-    hidden: Any = {"aria-hidden": "true"}
     return html.Details(id=_pid(ids.PICKER, name), className="picker", **data, children=[
-        html.Summary(id=_pid(ids.PICK_OPEN, name), n_clicks=0, className="picker-open",
-                     children=[html.Span(label, id=f"{head}-label"),
-                               html.Span(className="picker-mark", **hidden)]),
-        html.Div(id=_pid(ids.PICK_PANEL, name), role="group", className="picker-panel", **box,
-                 children=html.P("Loading…", className="picker-note")),
+        html.Summary(label, id=_pid(ids.PICK_OPEN, name), n_clicks=0, className="picker-open"),
+        html.Div("Loading…", id=_pid(ids.PICK_PANEL, name), role="group",
+                 className="picker-panel", **box),
     ])
 
 

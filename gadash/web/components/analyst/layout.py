@@ -190,7 +190,7 @@ def create_layout(properties: list[str]) -> html.Div:
                 ]),
             ]),
             html.Div(id=ids.ERROR),
-            dcc.Loading(html.Div(id=ids.KPIS, className="kpis"), type="dot", delay_show=300),
+            html.Div(id=ids.KPIS, className="kpis"),
             dcc.Interval(id=ids.TRENDING_TICK, interval=60_000),
             # The trend right under the tiles, as the first screen's chart.
             html.Div(className="grid-2", children=[
