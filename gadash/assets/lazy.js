@@ -2,10 +2,11 @@
 // box (class "lazy", data-seen naming its store) sets that store to true once it
 // is within 200 px of the viewport, and the page's callback mounts the panel. A
 // first visit builds only the panels on screen.
-// Keyboard users get every panel at once: the first Tab press mounts them all, so
-// no table is tabbed past while it loads. Printing starts mounting them too, but
-// the browser prints at once: a print shows the panels scrolled to (or, printed
-// again, all of them).
+// Keyboard users get the panels ahead of their focus: each Tab press mounts those
+// within a screen's height below the focused element (above it with Shift), so no
+// table is tabbed past while it loads, and the first Tab does not build every panel
+// of the page in one go. Printing starts mounting them all, but the browser prints
+// at once: a print shows the panels scrolled to (or, printed again, all of them).
 // No page loads AG Grid's code up front (gadash.web.middleware.speed names it in a meta tag): a
 // table's box (data-grid) loads it first, once.
 (function () {
@@ -91,11 +92,24 @@
     document.querySelectorAll('.lazy[data-seen]:not([data-mounted])').forEach(mount);
   }
 
+  function mountAhead(back) {
+    const here = document.activeElement;
+    const at = here && here !== document.body ? here.getBoundingClientRect()
+      : {top: 0, bottom: 0};
+    const reach = window.innerHeight;
+    document.querySelectorAll('.lazy[data-seen]:not([data-mounted])').forEach(function (box) {
+      const where = box.getBoundingClientRect();
+      const near = back ? where.bottom >= at.top - reach && where.top <= at.bottom
+        : where.top <= at.bottom + reach && where.bottom >= at.top;
+      if (near) { mount(box); }
+    });
+  }
+
   // Boxes appear whenever Dash renders the page (and again after navigating).
   new MutationObserver(watch).observe(document.documentElement, {childList: true,
                                                                  subtree: true});
   document.addEventListener('keydown', function (event) {
-    if (event.key === 'Tab') { mountAll(); }
+    if (event.key === 'Tab') { mountAhead(event.shiftKey); }
   }, true);
   window.addEventListener('beforeprint', mountAll);
 })();

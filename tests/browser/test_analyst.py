@@ -200,6 +200,46 @@ def test_page_filter_and_csv_export(page, live_app, tmp_path):
     assert shown.count(":") == 2, shown
 
 
+def test_a_picker_mounts_its_controls_when_opened_showing_the_views_filter(
+        page, live_app, ga_client, past_days):
+    page.goto(live_app + "/?range=last28&compare=none&country=Germany&page=%2Fdocs%2F")
+    germany = kpi_totals(ga_client, "properties/100000001", past_days(28), past_days(1),
+                         country="Germany", metrics=("sessions",))
+    page.wait_for_selector("#an-chips .chip")
+    # No picker has controls until it is opened: the page starts without them.
+    assert page.locator("details.picker .dash-dropdown, details.picker input").count() == 0
+    assert page.locator("details.picker.active").count() == 2
+    page.click("details[data-filter=country] > summary")
+    country = page.locator("details[data-filter=country]")
+    country.locator(".picker-note", has_text="Values").wait_for()
+    # Mounted showing the view's filter: "is", Germany picked, GA's values offered.
+    assert country.locator(".dash-dropdown").count() == 2
+    assert "Germany" in country.locator(".ctl-values").inner_text()
+    assert country.locator("input[type=text]").is_hidden()
+    assert page.locator("details.picker:not([data-filter=country]) .dash-dropdown").count() == 0
+    # The page picker mounts with its pattern in the text box (contains).
+    page.click("details[data-filter=page] > summary")
+    text = page.locator("details[data-filter=page] input[type=text]")
+    text.wait_for()
+    assert text.input_value() == "/docs/"
+    assert page.locator("details[data-filter=page] .ctl-values").is_hidden()
+    # Its Clear still clears the filter; the other one applies.
+    page.click("details[data-filter=page] button:has-text('Clear')")
+    page.wait_for_function("() => !location.search.includes('page=')")
+    assert page.inner_text("#an-chips") == "Country is Germany ×"
+    wait_kpi(page, "sessions", germany["sessions"])
+    # The mounted pickers follow the view: with the chip removed, the country picker
+    # holds no value when opened again.
+    page.click("#an-chips .chip")
+    page.wait_for_function("() => !location.search.includes('country=')")
+    page.click("details[data-filter=country] > summary")
+    country.locator(".picker-note", has_text="Values").wait_for()
+    page.wait_for_function("() => !document.querySelector("
+                           "'details[data-filter=country] .ctl-values').innerText"
+                           ".includes('Germany')")
+    assert page.locator("details.picker.active").count() == 0
+
+
 def test_invalid_url_falls_back_with_a_note(page, live_app):
     page.goto(live_app + "/?range=2026-02-30..2026-03-01&compare=sideways&device=toaster")
     page.wait_for_selector("#an-notes .alert-note")

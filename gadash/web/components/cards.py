@@ -45,7 +45,10 @@ def create_card(title: str, body: Any, footer_id: str, tools: Any = None,
         **aria,
         children=[
             html.Header(className="card-head", children=[html.H2(title, id=title_id), tools]),
-            dcc.Loading(body, type="dot", delay_show=300, parent_className="card-body"),
+            # No dcc.Loading: while a callback redraws what is inside, Dash marks that
+            # element data-dash-is-loading and gadash.css dims the body under a spinner
+            # (each Loading was one more component for every store update to check).
+            html.Div(body, className="card-body"),
             *([html.Footer(id=footer_id, className="card-foot")] if footer else []),
         ],
     )

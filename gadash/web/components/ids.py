@@ -14,6 +14,7 @@ GRAIN = "an-grain"
 # Filter pickers, pattern-matching types: {"type": PICK_..., "filter": name}
 PICKER = "an-picker"  # the <details> of one filter
 PICK_OPEN = "an-pick-open"  # its <summary>: opening it loads the values
+PICK_PANEL = "an-pick-panel"  # its panel: the controls below, mounted when first opened
 PICK_COND = "an-pick-cond"  # is, is not, contains, ...
 PICK_VALUES = "an-pick-values"  # values from GA (is / is not)
 # Components whose value is a list (multi-selects, checklists): pattern-matching

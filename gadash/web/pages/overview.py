@@ -40,6 +40,7 @@ from gadash.web.components.analyst.columns import csv_export_params, share_colum
 from gadash.web.components.analyst.controls import (
     choice_options,
     condition_value,
+    create_picker_controls,
     picked_condition,
     picker_dates,
 )
@@ -287,7 +288,9 @@ def sync_state(search: str | None, prop: str | None, rng: str | None, start: str
             "grain": state.grain, "filters": filter_params(state.filters)}
     range_value = state.range if ".." not in state.range else "custom"
     active = state.filters.active()
+    # The pickers whose controls are mounted (opened once), and every picker.
     order = [item["id"]["filter"] for item in ctx.outputs_list[10]]
+    every = [item["id"]["filter"] for item in ctx.outputs_list[10 + len(_PICKER_OUT) + 1]]
     conds = [active.get(name) for name in order]
     # Each picker's condition, values, text and case, as its controls hold them.
     picked: list[list[Any]] = [
@@ -306,7 +309,7 @@ def sync_state(search: str | None, prop: str | None, rng: str | None, start: str
           for i, new in enumerate(picked)),
         [[{"label": v, "value": v, "search": v} for v in c.values] if c and c.match == "is"
          else [] for c in conds],
-        ["picker active" if c else "picker" for c in conds],
+        ["picker active" if active.get(name) else "picker" for name in every],
     )
 
 
@@ -638,21 +641,9 @@ clientside_callback(
 )
 
 
-@callback(
-    Output({"type": ids.PICK_VALUES, "filter": MATCH}, "options", allow_duplicate=True),
-    Output({"type": ids.PICK_NOTE, "filter": MATCH}, "children"),
-    Input({"type": ids.PICK_OPEN, "filter": MATCH}, "n_clicks"),
-    State({"type": ids.PICK_VALUES, "filter": MATCH}, "value"),
-    State(ids.STATE, "data"),
-    prevent_initial_call=True,
-)
-def load_choices(clicks: int, selected: list[str] | None, data: dict[str, Any] | None
-                 ) -> tuple[Any, Any]:
-    """When a picker opens, offer the values GA has for its dimension in the current
-    period (one report, cached like a view)."""
-    name = str((ctx.triggered_id or {}).get("filter"))
-    if not clicks or name not in FILTER_PARAMS or not data:
-        raise dash.exceptions.PreventUpdate
+def _choices(name: str, data: Any, selected: list[str] | None) -> tuple[Any, Any]:
+    """A picker's options and its note: the values GA has for its dimension in the
+    current period, under the view's other filters (one report, cached like a view)."""
     state, _ = _state_from_store(data)
     service = get_service()
     try:
@@ -672,6 +663,48 @@ def load_choices(clicks: int, selected: list[str] | None, data: dict[str, Any] |
     what = "views" if metric == "screenPageViews" else "sessions"
     return options, (f"Values in GA for {current.label()}: {more}, by {what}. "
                      "Matching ignores case unless Match case is on.")
+
+
+@callback(
+    Output({"type": ids.PICK_PANEL, "filter": MATCH}, "children"),
+    Output({"type": ids.PICK_PANEL, "filter": MATCH}, "data-mounted"),
+    Input({"type": ids.PICK_OPEN, "filter": MATCH}, "n_clicks"),
+    State({"type": ids.PICK_PANEL, "filter": MATCH}, "data-mounted"),
+    State(ids.STATE, "data"),
+    prevent_initial_call=True,
+)
+def mount_picker(clicks: int, mounted: Any, data: dict[str, Any] | None) -> tuple[Any, Any]:
+    """A picker's controls when it is first opened, showing the view's filter and
+    GA's values; later openings refresh the values (``load_choices``)."""
+    name = str((ctx.triggered_id or {}).get("filter"))
+    if not clicks or mounted or name not in FILTER_PARAMS:
+        raise dash.exceptions.PreventUpdate
+    state, _ = _state_from_store(data)
+    cond = state.filters.active().get(name)
+    selected = list(cond.values) if cond and cond.match == "is" else []
+    options, note = _choices(name, data, selected) if data else ([], "")
+    if options is no_update:
+        options = [{"label": v, "value": v, "search": v} for v in selected]
+    return create_picker_controls(name, cond, options, note), "1"
+
+
+@callback(
+    Output({"type": ids.PICK_VALUES, "filter": MATCH}, "options", allow_duplicate=True),
+    Output({"type": ids.PICK_NOTE, "filter": MATCH}, "children"),
+    Input({"type": ids.PICK_OPEN, "filter": MATCH}, "n_clicks"),
+    State({"type": ids.PICK_VALUES, "filter": MATCH}, "value"),
+    State(ids.STATE, "data"),
+    prevent_initial_call=True,
+)
+def load_choices(clicks: int, selected: list[str] | None, data: dict[str, Any] | None
+                 ) -> tuple[Any, Any]:
+    """When a picker opens again, offer the values GA has now (the view may have
+    changed since). Before its controls are mounted this callback has no output and
+    Dash does not call it; ``mount_picker`` loads the first values."""
+    name = str((ctx.triggered_id or {}).get("filter"))
+    if not clicks or name not in FILTER_PARAMS or not data:
+        raise dash.exceptions.PreventUpdate
+    return _choices(name, data, selected)
 
 
 # Show the values list for "is"/"is not", the text box for contains and regex.

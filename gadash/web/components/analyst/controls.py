@@ -90,46 +90,59 @@ def dom_id(kind: str, name: str) -> str:
 
 
 def create_picker(name: str) -> html.Details:
-    """One filter's picker: a disclosure button naming the filter, opening a panel
-    with the condition, the values GA has for the period (searchable, several at
-    once) or a text/pattern, match case, Apply and Clear."""
+    """One filter's picker: a disclosure button naming the filter and its panel, empty
+    until first opened (``create_picker_controls`` fills it then): fourteen dropdowns
+    nobody opened cost the page's first render more than anything else in it."""
+    label = FILTER_LABELS[name]
+    # Three components a picker (the active mark is drawn by gadash.css): every
+    # component on the page is checked again at each of the store's updates.
+    box: Any = {"aria-label": label}
+    data: Any = {"data-filter": name}
+    return html.Details(id=_pid(ids.PICKER, name), className="picker", **data, children=[
+        html.Summary(label, id=_pid(ids.PICK_OPEN, name), n_clicks=0, className="picker-open"),
+        html.Div("Loading…", id=_pid(ids.PICK_PANEL, name), role="group",
+                 className="picker-panel", **box),
+    ])
+
+
+def create_picker_controls(name: str, cond: Condition | None, options: list[dict[str, Any]],
+                           note: Any = "") -> list[Any]:
+    """A picker's panel, showing the filter's condition ``cond`` (None: no filter): the
+    condition, the values GA has for the period (``options``; searchable, several at
+    once) or a text/pattern, match case, Apply and Clear; ``note``: about the values."""
     label = FILTER_LABELS[name]
     head = f"an-pick-{name}"
-    box: Any = {"aria-labelledby": f"{head}-label"}
-    data: Any = {"data-filter": name}
-    hidden: Any = {"aria-hidden": "true"}
-    pressed: Any = {"aria-pressed": "false"}
-    return html.Details(id=_pid(ids.PICKER, name), className="picker", **data, children=[
-        html.Summary(id=_pid(ids.PICK_OPEN, name), n_clicks=0, className="picker-open",
-                     children=[html.Span(label, id=f"{head}-label"),
-                               html.Span(className="picker-mark", **hidden)]),
-        html.Div(role="group", className="picker-panel", **box, children=[
-            labelled(f"{label}: condition", dcc.Dropdown(
-                id=_pid(ids.PICK_COND, name), options=CONDITIONS, clearable=False,
-                searchable=False, value=DEFAULT_MATCH.get(name, "is"), className="ctl",
-            ), f"{head}-cond"),
-            html.Div(id=_pid(ids.PICK_VALUES_BOX, name), children=labelled(
-                f"{label}: values", dcc.Dropdown(
-                    id=_pid(ids.PICK_VALUES, name), options=[], multi=True, searchable=True,
-                    placeholder="Type to search…", className="ctl ctl-values",
-                ), f"{head}-values")),
-            html.Div(id=_pid(ids.PICK_TEXT_BOX, name), className="ctl-label", children=[
-                html.Label(f"{label}: text or pattern", htmlFor=dom_id(ids.PICK_TEXT, name)),
-                dcc.Input(id=_pid(ids.PICK_TEXT, name), type="text", n_submit=0,
-                          className="ctl-text", debounce=False),
-            ]),
-            # A toggle button: Dash 4's checklist nests its checkbox in an option.
-            html.Button("Match case", id=_pid(ids.PICK_CASE, name), n_clicks=0,
-                        className="picker-case", **pressed),
-            html.Div(id=_pid(ids.PICK_NOTE, name), className="picker-note", role="status"),
-            html.Div(className="picker-actions", children=[
-                html.Button("Apply", id=_pid(ids.PICK_APPLY, name), className="btn btn-primary",
-                            n_clicks=0),
-                html.Button("Clear", id=_pid(ids.PICK_CLEAR, name), className="btn",
-                            n_clicks=0),
-            ]),
+    choice = condition_value(cond, name)
+    exact = choice.endswith("is")
+    pressed: Any = {"aria-pressed": "true" if cond and cond.case else "false"}
+    return [
+        labelled(f"{label}: condition", dcc.Dropdown(
+            id=_pid(ids.PICK_COND, name), options=CONDITIONS, clearable=False,
+            searchable=False, value=choice, className="ctl",
+        ), f"{head}-cond"),
+        html.Div(id=_pid(ids.PICK_VALUES_BOX, name), hidden=not exact, children=labelled(
+            f"{label}: values", dcc.Dropdown(
+                id=_pid(ids.PICK_VALUES, name), options=options, multi=True, searchable=True,
+                value=list(cond.values) if cond and cond.match == "is" else [],
+                placeholder="Type to search…", className="ctl ctl-values",
+            ), f"{head}-values")),
+        html.Div(id=_pid(ids.PICK_TEXT_BOX, name), className="ctl-label", hidden=exact,
+                 children=[
+            html.Label(f"{label}: text or pattern", htmlFor=dom_id(ids.PICK_TEXT, name)),
+            dcc.Input(id=_pid(ids.PICK_TEXT, name), type="text", n_submit=0,
+                      value=cond.values[0] if cond and cond.match != "is" else "",
+                      className="ctl-text", debounce=False),
         ]),
-    ])
+        # A toggle button: Dash 4's checklist nests its checkbox in an option.
+        html.Button("Match case", id=_pid(ids.PICK_CASE, name), n_clicks=0,
+                    className="picker-case", **pressed),
+        html.Div(note, id=_pid(ids.PICK_NOTE, name), className="picker-note", role="status"),
+        html.Div(className="picker-actions", children=[
+            html.Button("Apply", id=_pid(ids.PICK_APPLY, name), className="btn btn-primary",
+                        n_clicks=0),
+            html.Button("Clear", id=_pid(ids.PICK_CLEAR, name), className="btn", n_clicks=0),
+        ]),
+    ]
 
 
 def create_pickers() -> html.Div:

@@ -190,7 +190,7 @@ def create_layout(properties: list[str]) -> html.Div:
                 ]),
             ]),
             html.Div(id=ids.ERROR),
-            dcc.Loading(html.Div(id=ids.KPIS, className="kpis"), type="dot", delay_show=300),
+            html.Div(id=ids.KPIS, className="kpis"),
             dcc.Interval(id=ids.TRENDING_TICK, interval=60_000),
             # The trend right under the tiles, as the first screen's chart.
             html.Div(className="grid-2", children=[
@@ -265,17 +265,17 @@ def _height(panel: str) -> str:
 
 
 def _lazy(panel: str) -> list[Any]:
-    """A panel's box until it is seen: its height, saying it is loading (to a screen
-    reader too, which would otherwise find the panel empty), and an empty footer."""
+    """A panel's box until it is seen: its height and its footer's (gadash.css),
+    saying it is loading (to a screen reader too, which would otherwise find the
+    panel empty)."""
     data: Any = {"data-seen": ids.seen(panel)}  # the store assets/lazy.js sets
     if panel in GRIDS:
         data["data-grid"] = "1"  # lazy.js loads AG Grid's code before mounting it
     return [
         dcc.Store(id=ids.seen(panel), data=False),
         html.Div(id=ids.lazy(panel), className="lazy", **data,
-                 children=[html.Div("Loading…", className="panel-box panel-wait",
-                                    style={"height": _height(panel)}),
-                           html.Footer(className="card-foot")]),
+                 children=html.Div("Loading…", className="panel-box panel-wait",
+                                   style={"height": _height(panel)})),
     ]
 
 
