@@ -108,10 +108,18 @@ def compose_digest(server: Flask, digest: DigestRow, due: datetime, late: bool) 
         kind, _, ref = digest.source.partition(":")
         if kind == "view":
             return _view_digest(digest, ref, due, late)
-        if kind == "panel" and ref.isdigit():
+        if kind == "panel" and ref.isascii() and ref.isdigit():
             return _panel_digest(digest, int(ref), due, late)
         raise QueryError(f"Digest {digest.id} names {digest.source!r}, which is no saved "
                          "view or panel.")
+
+
+def _due_where(property_name: str, due: datetime) -> tuple[str, str, datetime]:
+    """The property's id and zone, and the due time on its clock."""
+    service = get_service()
+    property_id = service.property_id(property_name)
+    zone = service.time_zone(property_id)
+    return property_id, zone, due.astimezone(ZoneInfo(zone or "UTC"))
 
 
 def _view_digest(digest: DigestRow, slug: str, due: datetime, late: bool) -> Composed:
@@ -124,9 +132,7 @@ def _view_digest(digest: DigestRow, slug: str, due: datetime, late: bool) -> Com
     if view.property not in properties:
         raise QueryError(f"The view “{view.name}” is of {view.property!r}, which this "
                          "gadash does not show.")
-    property_id = service.property_id(view.property)
-    zone = service.time_zone(property_id)
-    local = due.astimezone(ZoneInfo(zone or "UTC"))
+    property_id, zone, local = _due_where(view.property, due)
     today = local.date()
     state, _ = parse_query_string(view_url(view.query, view.grammar)[1:], properties, today)
     ranges = state.ranges(today)
@@ -208,9 +214,7 @@ def _unusual_line(band: Band) -> str:
 def exact_view(state: ViewState, ranges: tuple[DateRange, ...]) -> str:
     """The view's query string with its dates written out: it shows the digest's
     numbers whenever it is opened."""
-    fixed = ViewState(state.property, ranges[0].to_param(), state.compare, state.filters,
-                      state.grain)
-    return fixed.to_query_string().lstrip("?")
+    return replace(state, range=ranges[0].to_param()).to_query_string().lstrip("?")
 
 
 def _panel_digest(digest: DigestRow, panel_id: int, due: datetime, late: bool) -> Composed:
@@ -220,9 +224,7 @@ def _panel_digest(digest: DigestRow, panel_id: int, due: datetime, late: bool) -
         raise QueryError(f"Panel {panel_id} of digest “{digest.name}” was deleted: pick "
                          "another panel or view for it on /digests.")
     properties = list(service.properties)
-    property_id = service.property_id(row.property)
-    zone = service.time_zone(property_id)
-    local = due.astimezone(ZoneInfo(zone or "UTC"))
+    property_id, zone, local = _due_where(row.property, due)
     today = local.date()
     state = panel_state(row, properties, today)
     e = state.exploration
