@@ -77,7 +77,7 @@ def _peek(error: urllib.error.HTTPError) -> str:
         error.close()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
     """A 3xx is an answer like any other non-2xx: a webhook that moved is a failure."""
 
     def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
@@ -107,7 +107,7 @@ def post_json(url: str, body: dict[str, Any], timeout: float, user_agent: str,
         url, data=json.dumps(body).encode(), method="POST",
         headers={"Content-Type": "application/json", "User-Agent": user_agent})
     try:
-        with (opener or urllib.request.build_opener(_NoRedirect)).open(
+        with (opener or urllib.request.build_opener(NoRedirect)).open(
                 request, timeout=timeout) as response:
             response.read(1024)
     except urllib.error.HTTPError as exc:
@@ -140,7 +140,7 @@ class Alerts:
         self.repeat_seconds = settings.alert_repeat_hours * 3600
         self.timeout = settings.alert_timeout
         self._user_agent = settings.share_user_agent
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        self._opener = urllib.request.build_opener(NoRedirect)
         self._queue: queue.Queue[tuple[str, str, dict[str, Any]]] = queue.Queue(QUEUE_SIZE)
         self._worker: threading.Thread | None = None
         self._worker_pid = 0

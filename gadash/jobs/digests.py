@@ -19,23 +19,28 @@ Every process runs a ``DigestWatcher``. Each look (``Digests.tick``):
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import smtplib
+import socket
 import ssl
 import threading
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from gadash.core.digest import IMAGE_CID, Composed, as_html, as_slack, as_text, where
 from gadash.core.schedule import parse_schedule
 from gadash.errors import GadashError, QueryError
-from gadash.jobs.alerts import post_json
+from gadash.jobs.alerts import NoRedirect, post_json
 from gadash.settings import Settings
 from gadash.store import Store
 from gadash.store.digestrepo import DigestRow, DigestRunRow
+from gadash.store.digests import internal_address
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +67,56 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 def _hook(url: str) -> str:
     """A webhook's mark in a run's ``delivered``: its host and a hash, not its secret."""
     return f"hook:{where(url)}:{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+
+
+class InsideNetwork(OSError):
+    """A webhook's host turned out, when connected, to be this machine or its network."""
+
+
+def _outside_only(address: tuple[str, int], timeout: float | None = None,
+                  source_address: tuple[str, int] | None = None) -> socket.socket:
+    """``socket.create_connection``, then the peer's address checked before a byte is
+    sent: a name that resolved outside when the digest was saved and inside now (DNS
+    rebinding) is refused here, at the address actually connected to."""
+    sock = socket.create_connection(address, timeout, source_address)
+    peer = str(sock.getpeername()[0])
+    if internal_address(peer):
+        sock.close()
+        raise InsideNetwork(f"refused: {address[0]} is now {peer}, on this machine or its "
+                            "network (GADASH_DIGEST_PRIVATE_WEBHOOKS=true allows it)")
+    return sock
+
+
+class _OutsideHTTP(http.client.HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _outside_only
+
+
+class _OutsideHTTPS(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _outside_only
+
+
+class _OutsideHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_OutsideHTTP, req)
+
+
+class _OutsideHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_OutsideHTTPS, req)
+
+
+def webhook_opener(private: bool) -> urllib.request.OpenerDirector:
+    """How digests post: never following a redirect and, unless ``private``, refusing a
+    peer inside the network at connect time. Through a proxy (``HTTPS_PROXY``) the
+    peer is the proxy, so the check made when the digest was saved is the one there is."""
+    proxies = urllib.request.getproxies()
+    if private or proxies.get("http") or proxies.get("https"):
+        return urllib.request.build_opener(NoRedirect)
+    return urllib.request.build_opener(NoRedirect, _OutsideHTTPHandler, _OutsideHTTPSHandler)
 
 
 def _stamp(moment: datetime) -> str:
@@ -339,7 +394,8 @@ class Digests:
             if not held[0] or _has(done, _hook(url)):
                 continue
             reason = post_json(url, as_slack(composed.content, image_url),
-                               self.settings.alert_timeout, self.settings.share_user_agent)
+                               self.settings.alert_timeout, self.settings.share_user_agent,
+                               webhook_opener(self.settings.digest_private_webhooks))
             if not reason:
                 record(_hook(url), f"posted to {where(url)}")
             elif _for_good(reason):
@@ -405,8 +461,9 @@ def _has(done: set[str], item: str) -> bool:
 
 def _for_good(reason: str) -> bool:
     """A webhook's refusal that trying again would not change: 4xx but a timeout or
-    too many requests."""
-    return reason.startswith("HTTP 4") and not reason.startswith(("HTTP 408", "HTTP 429"))
+    too many requests, and a host inside the network."""
+    return (reason.startswith("HTTP 4") and not reason.startswith(("HTTP 408", "HTTP 429"))
+            or reason.startswith(f"{InsideNetwork.__name__}: "))
 
 
 def local_due(due: datetime, zone: str) -> datetime:

@@ -83,12 +83,17 @@ def internal_host(host: str) -> bool:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return False
-    for *_, address in infos:
-        ip = ipaddress.ip_address(address[0])
-        if (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved
-                or ip.is_multicast or ip.is_unspecified):
-            return True
-    return False
+    return any(internal_address(str(address[0])) for *_, address in infos)
+
+
+def internal_address(address: str) -> bool:
+    """Whether an IP address is loopback, private, link-local, reserved, multicast or
+    unspecified (an IPv4 address mapped into IPv6 counts as itself)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_reserved
+            or ip.is_multicast or ip.is_unspecified)
 
 
 def _named(name: str) -> str:

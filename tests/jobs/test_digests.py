@@ -185,7 +185,8 @@ def world(standin_clean, smtp, hook, tmp_path: Path):
     """A weekly digest of the blog's last 7 days, due a minute after the real now."""
     clock = Clock(datetime.now(UTC))
     url = f"sqlite:///{tmp_path / 'team.db'}"
-    settings = _settings(standin_clean, smtp)
+    # The test's webhook is on this machine: chat inside the network is allowed.
+    settings = _settings(standin_clean, smtp, digest_private_webhooks=True)
     first = Instance(settings, url, clock)
     local = clock.now.astimezone(ZoneInfo(ZONE)) + timedelta(minutes=1)
     view = save_view(first.db, "ann@example.com", "Blog this week", VIEW, "Blog")
@@ -470,3 +471,48 @@ def test_a_try_cut_short_is_taken_up_without_sending_twice(world, smtp, hook):
     assert len(hook.posts) == 1
     (run,) = second.db.digests.runs(world["digest"].id)
     assert run.status == "sent" and run.attempts == 2
+
+
+def test_a_webhook_inside_the_network_at_send_time_is_refused_before_a_byte(world, smtp, hook):
+    """A digest saved when its host was outside (or while private webhooks were
+    allowed) whose host is now this machine, as after a DNS rebinding: the address
+    connected to is checked, so nothing is posted, and the mail still goes."""
+    clock, due = world["clock"], world["due"]
+    strict = Instance(world["settings"].model_copy(update={"digest_private_webhooks": False}),
+                      world["url"], clock)
+    try:
+        clock.now = due + timedelta(seconds=1)
+        assert strict.digests.tick() == 1
+        assert hook.posts == []
+        assert len(smtp.inbox.messages) == 2
+        (run,) = strict.db.digests.runs(world["digest"].id)
+        assert run.status == "failed"  # for good: trying again would post inside
+        assert ("webhook http://127.0.0.1 refused for good: InsideNetwork: refused: "
+                "127.0.0.1 is now 127.0.0.1, on this machine or its network" in run.log), run.log
+        assert SECRET not in run.log
+        clock.now = due + timedelta(hours=3)
+        assert strict.digests.tick() == 0
+    finally:
+        strict.close()
+
+
+def test_the_send_time_check_passes_outside_addresses_and_refuses_inside_ones():
+    from gadash.store.digests import internal_address
+
+    assert not internal_address("93.184.215.14") and not internal_address("2606:4700::1")
+    for inside in ("127.0.0.1", "10.0.0.7", "169.254.169.254", "::1", "fe80::1%eth0",
+                   "::ffff:127.0.0.1", "0.0.0.0", "fd00::5"):
+        assert internal_address(inside), inside
+
+
+def test_https_webhooks_are_checked_before_the_tls_handshake(hook):
+    """The HTTPS path refuses an inside peer once connected, before any TLS byte (the
+    hook speaks plain HTTP: a handshake would fail differently)."""
+    import urllib.error
+
+    from gadash.jobs.digests import InsideNetwork, webhook_opener
+
+    with pytest.raises(urllib.error.URLError) as caught:
+        webhook_opener(private=False).open(f"https://127.0.0.1:{hook.port}/x", timeout=5)
+    assert isinstance(caught.value.reason, InsideNetwork)
+    assert hook.posts == []
