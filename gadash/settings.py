@@ -212,6 +212,10 @@ class Settings(BaseSettings):
     # Webhooks on this machine or a private network (an intranet Mattermost): off, so
     # that whoever may make a digest cannot make gadash post into its own network.
     digest_private_webhooks: bool = False
+    # How long a run keeps the chart picture chat tools fetch (they fetch it when the
+    # message is posted), and how long a run's log is kept (each digest's latest stays).
+    digest_image_days: int = Field(default=30, ge=1, le=3660)
+    digest_log_days: int = Field(default=400, ge=1, le=36600)
     # The Chromium kaleido draws digest charts with (unset: the one it finds).
     chromium: Path | None = None
 

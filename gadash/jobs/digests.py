@@ -48,6 +48,7 @@ LEASE = timedelta(minutes=10)  # renewed at each recipient; a process that dies 
 SEND_NOW_EVERY = timedelta(minutes=1)  # "Send now" at most once a minute a digest
 MANUAL_TRIES = timedelta(hours=24)  # how long a manual run is tried
 MOST_BACKOFF = timedelta(hours=1)
+PRUNE_EVERY = timedelta(hours=1)
 IMAGE_PATH = "/digest-images"
 
 Compose = Callable[[DigestRow, datetime, bool], Composed]
@@ -258,6 +259,7 @@ class Digests:
         self._zone_of, self.clock = zone_of, clock
         self._zones: dict[str, str] = {}
         self.mailer = Mailer(settings)
+        self._pruned: datetime | None = None
 
     def zone_of(self, property_name: str) -> str:
         """The property's time zone; the last one GA said while GA cannot be asked
@@ -274,11 +276,24 @@ class Digests:
         """Plan, then try every run that is due; how many runs were tried."""
         now = self.clock()
         self.plan(now)
+        self.prune(now)
         tried = 0
         while (run := self.db.digests.claim(self.clock(), LEASE)) is not None:
             self.attempt(run)
             tried += 1
         return tried
+
+    def prune(self, now: datetime) -> None:
+        """At most hourly: drop pictures older than ``digest_image_days`` and runs older
+        than ``digest_log_days`` (any process may; the statements are idempotent)."""
+        if self._pruned is not None and now - self._pruned < PRUNE_EVERY:
+            return
+        self._pruned = now
+        images, runs = self.db.digests.prune(
+            now - timedelta(days=self.settings.digest_image_days),
+            now - timedelta(days=self.settings.digest_log_days))
+        if images or runs:
+            log.info("digests: %d old chart picture(s) and %d old run(s) dropped", images, runs)
 
     def plan(self, now: datetime) -> int:
         """Make each digest's latest due run; how many this call made."""

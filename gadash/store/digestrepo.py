@@ -282,6 +282,21 @@ class DigestRepo:
         with self._db.read() as s:
             return {m.digest_id: _run_row(m) for m in s.scalars(stmt)}
 
+    def prune(self, images_before: datetime, logs_before: datetime) -> tuple[int, int]:
+        """Drop the pictures of runs due before ``images_before`` and the runs due before
+        ``logs_before``, but never a pending run nor a digest's latest; how many of each."""
+        settled = DigestRun.status != "pending"
+        latest = select(func.max(DigestRun.id)).group_by(DigestRun.digest_id)
+        with self._db.write() as s:
+            conn = s.connection()
+            images = conn.execute(update(DigestRun).where(
+                settled, DigestRun.due_at < images_before, DigestRun.image_token.is_not(None))
+                .values(image=None, image_token=None)).rowcount
+            runs = conn.execute(delete(DigestRun).where(
+                settled, DigestRun.due_at < logs_before,
+                DigestRun.id.not_in(latest.scalar_subquery()))).rowcount
+        return images, runs
+
     def image(self, token: str) -> bytes | None:
         """The trend picture a run sent, by its unguessable token (chat tools fetch it)."""
         if not token or len(token) > 32:

@@ -516,3 +516,18 @@ def test_https_webhooks_are_checked_before_the_tls_handshake(hook):
         webhook_opener(private=False).open(f"https://127.0.0.1:{hook.port}/x", timeout=5)
     assert isinstance(caught.value.reason, InsideNetwork)
     assert hook.posts == []
+
+
+def test_a_sent_runs_picture_is_dropped_after_the_days_it_is_kept(world, smtp, hook):
+    clock, first, due = world["clock"], world["first"], world["due"]
+    clock.now = due + timedelta(seconds=1)
+    assert first.digests.tick() == 1
+    (run,) = first.db.digests.runs(world["digest"].id)
+    assert run.image_token and first.db.digests.image(run.image_token)
+    clock.now = due + timedelta(days=29)
+    first.digests.tick()
+    assert first.db.digests.image(run.image_token)  # chat tools may still fetch it
+    clock.now = due + timedelta(days=31)
+    first.digests.tick()
+    assert first.db.digests.image(run.image_token) is None
+    assert first.db.digests.runs(world["digest"].id)[-1].id == run.id  # its log stays

@@ -141,3 +141,29 @@ def test_private_webhooks_when_allowed(store, view):
     d = create_digest(store, "a@example.com", "D", f"view:{view.slug}", "daily 09:00", (),
                       ("http://10.1.2.3/hooks/x",), private_webhooks=True)
     assert d.webhooks == ("http://10.1.2.3/hooks/x",)
+
+
+def test_old_pictures_and_runs_are_pruned_but_never_a_pending_run_nor_the_latest(store, view):
+    d = create_digest(store, "a@example.com", "D", f"view:{view.slug}", "daily 09:00",
+                      ("a@example.com",))
+    other = create_digest(store, "a@example.com", "E", f"view:{view.slug}", "daily 09:00",
+                          ("a@example.com",))
+    tokens = {}
+    for days in (500, 100, 40, 1):  # due that many days before DUE, sent with a picture
+        store.digests.add_run(d.id, DUE - timedelta(days=days))
+        run = store.digests.claim(DUE, LEASE)
+        assert run is not None
+        tokens[days] = store.digests.set_image(run.id, b"\x89PNG" + bytes([days % 256]))
+        assert store.digests.finish(run, status="sent", log=f"{days}\n", sent_at=DUE)
+    store.digests.add_run(d.id, DUE - timedelta(days=450))  # still pending: kept
+    store.digests.add_run(other.id, DUE - timedelta(days=700))  # E's latest: kept
+    old = store.digests.claim(DUE, LEASE, store.digests.runs(other.id)[0].id)
+    assert old is not None
+    store.digests.finish(old, status="failed", log="x\n")
+
+    assert store.digests.prune(DUE - timedelta(days=30), DUE - timedelta(days=400)) == (3, 1)
+    assert store.digests.image(tokens[1]) == b"\x89PNG\x01"
+    assert store.digests.image(tokens[40]) is None and store.digests.image(tokens[100]) is None
+    kept = {(DUE - r.due_at).days: r.status for r in store.digests.runs()}
+    assert kept == {1: "sent", 40: "sent", 100: "sent", 450: "pending", 700: "failed"}
+    assert store.digests.prune(DUE - timedelta(days=30), DUE - timedelta(days=400)) == (0, 0)
