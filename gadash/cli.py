@@ -22,6 +22,7 @@ import redis
 from alembic.script import ScriptDirectory
 
 from gadash.core.digest import where
+from gadash.core.periods import latest_today
 from gadash.core.schedule import parse_schedule
 from gadash.data.sources.ga4 import GA4Source
 from gadash.errors import ConfigError, GadashError, QueryError, StoreError
@@ -365,7 +366,9 @@ def _links_revoke(settings: Settings, store: Store, args: argparse.Namespace) ->
 # ----------------------------------------------------------------- panels
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    """Without GA the property's zone is unknown: a range is checked against the newest
+    date on Earth, so one that is fine in the property's zone is never refused."""
+    return latest_today()
 
 
 def _links_named(links: list[TvLinkRow]) -> str:

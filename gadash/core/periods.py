@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from gadash.core.query import DateRange
@@ -59,6 +59,16 @@ class Bucket:
             return "partial: today is not over"
         text = f"partial: {self.days} of {self.of} days, {self.span()}"
         return text + ", today is not over" if self.open else text
+
+
+_LATEST_ZONE = timezone(timedelta(hours=14))  # Kiritimati: the first to reach a day
+
+
+def latest_today(now: datetime | None = None) -> date:
+    """The newest date anywhere on Earth: what "today" is, for checking a range, where
+    the property's time zone is not known (the command line, without GA). A range that
+    is fine in any property's zone then passes; the app checks it again in the zone."""
+    return (now or datetime.now(UTC)).astimezone(_LATEST_ZONE).date()
 
 
 def wall_clock(moment: datetime, zone: str) -> datetime:

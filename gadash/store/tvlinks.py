@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlencode
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from gadash.core.explore import BUILTINS
+from gadash.core.periods import latest_today
 from gadash.core.urls import TV_GRAMMAR, TV_PARAMS, parse_tv_query
 from gadash.errors import StoreError
 from gadash.memo import Recent
@@ -130,7 +131,7 @@ def playlist_problems(query: str, properties: list[str], settings: Settings, *,
     panel_lookup(db)``); when given, the playlist's panel screens must be built-in
     panels or saved panels of the link's property. Raises StoreError when ``panels``
     cannot read the database. ``today``: the day it is in a property's time zone
-    (the UTC day without it)."""
+    (without it, the newest date on Earth: ``latest_today``)."""
     if len(query) > MAX_QUERY:
         return [f"The playlist has {len(query)} characters; at most {MAX_QUERY} fit."]
     if any(ord(c) < 32 or ord(c) == 127 for c in query):
@@ -138,7 +139,7 @@ def playlist_problems(query: str, properties: list[str], settings: Settings, *,
     unknown = sorted(set(parse_qs(query.strip().lstrip("?"))) - set(TV_PARAMS))
     notes = [f"Unknown parameter(s): {', '.join(unknown)}."] if unknown else []
     cleaned = clean_query(query)
-    tv, refused = parse_tv_query(cleaned, properties, today or datetime.now(UTC).date(),
+    tv, refused = parse_tv_query(cleaned, properties, today or latest_today(),
                                  settings)
     notes += refused
     if panels is not None:

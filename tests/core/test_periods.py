@@ -3,7 +3,7 @@ different lengths (gadash.core.periods)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -11,6 +11,7 @@ from gadash.core.periods import (
     Bucket,
     bucket,
     compare_buckets,
+    latest_today,
     length_note,
     per_day_change,
     wall_clock,
@@ -120,3 +121,10 @@ def test_a_difference_that_is_no_leap_day_is_counted_without_naming_days():
               DateRange(date(2025, 2, 1), date(2025, 2, 28)))
     assert length_note(ranges) == ("This period has 31 days, the comparison 28: this "
                                    "period's totals count 3 days more")
+
+
+def test_the_latest_today_is_kiritimatis_so_no_zones_today_is_in_the_future():
+    assert latest_today(datetime(2026, 12, 7, 9, 59, tzinfo=UTC)) == date(2026, 12, 7)
+    assert latest_today(datetime(2026, 12, 7, 10, 0, tzinfo=UTC)) == date(2026, 12, 8)
+    assert latest_today(datetime(2026, 12, 7, 23, 0, tzinfo=UTC)) == date(2026, 12, 8)
+

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gadash.core.explore import BUILTINS, EXPLORE_GRAMMAR, parse_explore_query
+from gadash.core.periods import latest_today
 from gadash.errors import QueryError, StoreError
 from gadash.settings import Settings
 from gadash.store import PanelRow, Store
@@ -313,3 +314,14 @@ def test_playlist_check_reports_an_unreachable_database(db_url: str,
                               panels=panel_lookup(unmigrated))
     finally:
         unmigrated.dispose()
+
+
+def test_a_playlist_ending_today_in_the_first_zone_passes_unzoned(settings: Settings) -> None:
+    """`gadash tv-links create` knows no property's zone: a range that ends on the
+    newest date on Earth passes (from 10:00 UTC that is a day past UTC's), a later one
+    is refused."""
+    newest = latest_today()
+    fine = f"property=Blog&range={newest - timedelta(days=6)}..{newest}"
+    assert playlist_problems(fine, ["Blog"], settings) == []
+    late = f"property=Blog&range={newest}..{newest + timedelta(days=1)}"
+    assert playlist_problems(late, ["Blog"], settings) != []
