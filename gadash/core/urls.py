@@ -162,7 +162,9 @@ def parse_filters(pairs: list[tuple[str, str]], notes: list[str]) -> Filters:
             continue
         values = have.values if have else ()
         if len(values) >= MAX_FILTER_VALUES:
-            notes.append(f"Ignored {name} values past the first {MAX_FILTER_VALUES}.")
+            note = f"Ignored {name} values past the first {MAX_FILTER_VALUES}."
+            if note not in notes:  # said once, however many were dropped
+                notes.append(note)
             continue
         if name == "device" and shape.match == "is":
             value = value.lower()

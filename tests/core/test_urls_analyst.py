@@ -138,3 +138,12 @@ def test_filter_helpers():
                                       "device": Condition(("mobile",))}
     assert state.without_filter("country").filters.active() == {
         "device": Condition(("mobile",))}
+
+
+def test_values_past_the_limit_are_said_once_however_many():
+    from gadash.core.urls import MAX_FILTER_VALUES
+
+    search = "?" + "&".join(f"source=v{i}" for i in range(300))
+    state, notes = parse_query_string(search, PROPS, TODAY)
+    assert len(state.filters.source.values) == MAX_FILTER_VALUES  # type: ignore[union-attr]
+    assert notes == [f"Ignored source values past the first {MAX_FILTER_VALUES}."]
