@@ -109,7 +109,9 @@ def create_user_badge() -> html.Div:
 
     auth = current_app.extensions.get(AUTH_EXTENSION)
     if auth is None or not auth.enabled:
-        return html.Div("Open · local only", className="user-badge open",
+        reach = "anyone who reaches it" if auth is not None and auth.settings.allow_open \
+            else "local only"
+        return html.Div(f"Open · {reach}", className="user-badge open",
                         title="Set GADASH_OIDC_CLIENT_ID to require Google sign-in")
     if not has_request_context():
         return html.Div(className="user-badge")

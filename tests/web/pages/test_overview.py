@@ -597,3 +597,18 @@ def test_open_mode_answers_this_machine_only_ipv4_mapped_loopback_included(app):
                             ("10.0.0.9", 403), ("::ffff:10.0.0.9", 403)):
         got = client.get("/views", environ_base={"REMOTE_ADDR": address})
         assert got.status_code == status, (address, got.status_code)
+
+
+def test_the_open_badge_says_who_may_reach_the_dashboard(app):
+    from gadash.web.auth import AUTH_EXTENSION
+    from gadash.web.components.cards import create_user_badge
+
+    auth = app.server.extensions[AUTH_EXTENSION]
+    with app.server.test_request_context("/"):
+        assert create_user_badge().children == "Open · local only"
+        kept = auth.settings
+        auth.settings = kept.model_copy(update={"allow_open": True})
+        try:
+            assert create_user_badge().children == "Open · anyone who reaches it"
+        finally:
+            auth.settings = kept
